@@ -1,0 +1,70 @@
+/* Baton-style command line: every flag also read from BATON_* and .baton.yaml.
+ * Precedence: flag > environment > config file > default. */
+#ifndef BT_CLI_H
+#define BT_CLI_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "bt/contract.h"
+
+#define BT_CLI_MAX_FLAGS 64
+#define BT_CLI_MAX_ARGS 8
+
+typedef enum { BT_SRC_UNSET = 0, BT_SRC_DEFAULT, BT_SRC_FILE, BT_SRC_ENV, BT_SRC_FLAG } bt_value_source;
+
+typedef struct {
+    const char *name;          /* "api-key" */
+    char short_name;           /* 'f' or 0 */
+    const char *help;
+    const char *default_value; /* NULL: none */
+    const char *required_unless;
+    bt_field_type type;
+    bool hidden;
+    bool secret;
+    bool required;
+    bool connector; /* declared by the connector script */
+} bt_flag;
+
+typedef struct {
+    bt_flag flags[BT_CLI_MAX_FLAGS];
+    int flag_count;
+    char *values[BT_CLI_MAX_FLAGS];
+    bt_value_source sources[BT_CLI_MAX_FLAGS];
+    char *args[BT_CLI_MAX_ARGS]; /* positional arguments (the subcommand first) */
+    int arg_count;
+    bool help;
+    bool version;
+} bt_cli;
+
+/* The runtime's own flags (baton conventions + ours). */
+void bt_cli_init(bt_cli *cli);
+/* Add the connector's declared fields. Fails on a clash with a runtime flag. */
+int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, size_t errsz);
+/* Parse argv, then fill unset values from env, config file, defaults. */
+int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz);
+/* Required-field checks (run only for actions that need the connector). */
+int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz);
+/* Copy every resolved value into the bt_config store. */
+void bt_cli_export_config(const bt_cli *cli);
+void bt_cli_free(bt_cli *cli);
+
+const char *bt_cli_get(const bt_cli *cli, const char *name);
+bool bt_cli_get_bool(const bt_cli *cli, const char *name);
+bool bt_cli_is_set(const bt_cli *cli, const char *name); /* given by flag, env or file */
+/* Parse an integer flag value; -1 with err filled when malformed. */
+int bt_cli_get_long(const bt_cli *cli, const char *name, long *out, char *err, size_t errsz);
+
+/* Env variable name for a flag: "api-key" -> "BATON_API_KEY". */
+void bt_cli_env_name(const char *flag, char *out, size_t n);
+/* Look up `name` in the YAML config file (./.baton.yaml or $BATON_CONFIG_PATH).
+ * Returns 1 found (*out malloc'd), 0 not found, -1 error (err filled). */
+int bt_cli_config_file_lookup(const char *name, char **out, char *err, size_t errsz);
+/* Check the config file's syntax and keys against the known flags. */
+int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz);
+/* Forget the cached config file (tests). */
+void bt_cli_config_file_reset(void);
+
+void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out);
+/* Pre-scan argv/env for one flag before the full parse (e.g. --scripts-dir). */
+const char *bt_cli_prescan(int argc, char **argv, const char *name);
+
+#endif

@@ -1,0 +1,24 @@
+/* The actions the binary performs once the CLI is resolved. Each returns the
+ * process exit status (0 success) and prints its own one-line error. */
+#ifndef BT_DRIVER_H
+#define BT_DRIVER_H
+#include <stdio.h>
+#include "bt/cli.h"
+#include "bt/contract.h"
+#include "bt/host.h"
+
+int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli);
+int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli);
+/* True when any provisioning action flag was given. */
+bool bt_driver_wants_provisioning(const bt_cli *cli);
+
+/* capabilities / config subcommands: JSON derived from the contract. */
+void bt_driver_print_capabilities(const bt_contract *c, FILE *out);
+void bt_driver_print_config_schema(const bt_contract *c, FILE *out);
+/* Hidden `api-names`: the functions each bt.* module exports, as JSON. */
+int bt_driver_print_api_names(bt_host *h, FILE *out);
+
+/* Print a Lua failure once (message at error level, traceback at debug). */
+void bt_driver_report(const char *what, const bt_host_error *err);
+
+#endif

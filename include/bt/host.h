@@ -1,0 +1,44 @@
+/* The Lua host: a sandboxed lua_State with the bt.* primitives preloaded, an
+ * override-first script search path and a single protected call into Lua. */
+#ifndef BT_HOST_H
+#define BT_HOST_H
+#include "bt/lua.h"
+
+#define BT_API_VERSION 1
+
+typedef struct {
+    char message[2048];   /* one line: "file:line: message" or a host problem */
+    char traceback[8192]; /* Lua traceback, for the debug log; may be empty */
+} bt_host_error;
+
+typedef struct bt_host bt_host;
+
+/* Search order: override_dir (may be NULL), then bundled_dir. */
+bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_error *err);
+void bt_host_free(bt_host *h);
+lua_State *bt_host_lua(bt_host *h);
+
+/* [-(nargs+1), +nresults] Call the function below the nargs arguments with a
+ * traceback handler. On failure returns -1 with err filled and the stack
+ * restored to its height before the function was pushed. */
+int bt_host_call(bt_host *h, int nargs, int nresults, bt_host_error *err);
+
+/* [-0, +1] require(module) under bt_host_call. 0 on success. */
+int bt_host_require(bt_host *h, const char *module, bt_host_error *err);
+
+/* The file that served `module` (NULL when it came from preload or is unknown). */
+const char *bt_host_module_file(bt_host *h, const char *module);
+
+/* Pick the bundled scripts dir: the source tree when running from the build
+ * tree, else the installed share dir. */
+const char *bt_host_default_scripts_dir(void);
+
+/* Used by the loader to record which file served a require. */
+void bt_host_record_module(bt_host *h, const char *module, const char *path);
+
+/* Strict globals (sandbox.c): install the environment lock on _G. */
+void bt_sandbox_apply(lua_State *L);
+/* The override-first Lua searcher (loader.c). */
+void bt_loader_install(lua_State *L, bt_host *h, const char *override_dir, const char *bundled_dir);
+
+#endif

@@ -1,0 +1,36 @@
+/* Leveled logging to stderr, console or JSON lines, with secret redaction. */
+#ifndef BT_LOG_H
+#define BT_LOG_H
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef enum { BT_LOG_DEBUG = 0, BT_LOG_INFO, BT_LOG_WARN, BT_LOG_ERROR } bt_log_level;
+typedef enum { BT_LOG_CONSOLE = 0, BT_LOG_JSON } bt_log_format;
+
+/* Parse "debug|info|warn|error"; returns -1 when unknown. */
+int bt_log_level_parse(const char *s);
+void bt_log_set_level(bt_log_level level);
+bt_log_level bt_log_get_level(void);
+void bt_log_set_format(bt_log_format format);
+bt_log_format bt_log_get_format(void);
+
+/* Register a secret: every later log line has each occurrence replaced by
+ * "[REDACTED]". Secrets shorter than 4 bytes are ignored (too many false hits). */
+void bt_log_add_secret(const char *secret);
+/* Replace every registered secret in s (in place into out, size outsz). */
+void bt_log_redact(const char *s, char *out, size_t outsz);
+
+int bt_log_enabled(bt_log_level level);
+void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bt_logv(bt_log_level level, const char *fmt, va_list ap);
+
+/* Send log lines to a callback instead of stderr (tests). NULL restores stderr. */
+typedef void (*bt_log_sink_fn)(bt_log_level level, const char *line, void *ud);
+void bt_log_set_sink(bt_log_sink_fn fn, void *ud);
+
+#define bt_debug(...) bt_log(BT_LOG_DEBUG, __VA_ARGS__)
+#define bt_info(...) bt_log(BT_LOG_INFO, __VA_ARGS__)
+#define bt_warn(...) bt_log(BT_LOG_WARN, __VA_ARGS__)
+#define bt_error(...) bt_log(BT_LOG_ERROR, __VA_ARGS__)
+
+#endif

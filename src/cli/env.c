@@ -1,0 +1,145 @@
+/* BATON_* environment names and the flat YAML config file (./.baton.yaml or
+ * $BATON_CONFIG_PATH): `key: value` lines, # comments, quoted or bare scalars. */
+#include "bt/cli.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILE_KEYS 64
+
+typedef struct {
+    bool loaded;
+    char *keys[MAX_FILE_KEYS];
+    char *values[MAX_FILE_KEYS];
+    int lines[MAX_FILE_KEYS];
+    int count;
+    char path[1024];
+} config_file;
+
+static config_file file_cache;
+
+void bt_cli_env_name(const char *flag, char *out, size_t n)
+{
+    size_t o = (size_t)snprintf(out, n, "BATON_");
+    for (; *flag && o + 1 < n; flag++)
+        out[o++] = *flag == '-' ? '_' : (char)toupper((unsigned char)*flag);
+    out[o] = '\0';
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Unquote a scalar in place; strips a trailing " # comment" from bare values. */
+static int unquote(char *v, char **out)
+{
+    size_t n = strlen(v);
+    if (n && (v[0] == '"' || v[0] == '\'')) {
+        char *close = strrchr(v + 1, v[0]);
+        if (!close)
+            return -1;
+        *close = '\0';
+        *out = v + 1;
+        return 0;
+    }
+    char *hash = strstr(v, " #");
+    if (hash)
+        *hash = '\0';
+    *out = trim(v);
+    return 0;
+}
+
+static int parse_line(config_file *cf, char *line, int lineno, char *err, size_t errsz)
+{
+    char *s = trim(line), *value;
+    if (*s == '\0' || *s == '#' || strcmp(s, "---") == 0)
+        return 0;
+    char *colon = strchr(s, ':');
+    if (!colon || isspace((unsigned char)line[0]) || *s == '-') {
+        snprintf(err, errsz, "%s:%d: expected a flat `key: value` line", cf->path, lineno);
+        return -1;
+    }
+    *colon = '\0';
+    if (unquote(trim(colon + 1), &value) != 0) {
+        snprintf(err, errsz, "%s:%d: unterminated quote", cf->path, lineno);
+        return -1;
+    }
+    if (cf->count == MAX_FILE_KEYS) {
+        snprintf(err, errsz, "%s: too many keys", cf->path);
+        return -1;
+    }
+    cf->keys[cf->count] = strdup(trim(s));
+    cf->values[cf->count] = strdup(value);
+    cf->lines[cf->count++] = lineno;
+    return 0;
+}
+
+static int load_file(char *err, size_t errsz)
+{
+    config_file *cf = &file_cache;
+    if (cf->loaded)
+        return 0;
+    cf->loaded = true;
+    const char *explicit_path = getenv("BATON_CONFIG_PATH");
+    snprintf(cf->path, sizeof cf->path, "%s", explicit_path && *explicit_path ? explicit_path : ".baton.yaml");
+    FILE *f = fopen(cf->path, "r");
+    if (!f) {
+        if (!explicit_path || !*explicit_path)
+            return 0; /* the default file is optional */
+        snprintf(err, errsz, "cannot read config file %s (BATON_CONFIG_PATH)", cf->path);
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f))
+        rc = parse_line(cf, line, ++lineno, err, errsz);
+    fclose(f);
+    return rc;
+}
+
+int bt_cli_config_file_lookup(const char *name, char **out, char *err, size_t errsz)
+{
+    if (load_file(err, errsz) != 0)
+        return -1;
+    for (int i = 0; i < file_cache.count; i++) {
+        if (strcmp(file_cache.keys[i], name) == 0) {
+            *out = strdup(file_cache.values[i]);
+            return *out ? 1 : -1;
+        }
+    }
+    return 0;
+}
+
+int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz)
+{
+    if (load_file(err, errsz) != 0)
+        return -1;
+    for (int i = 0; i < file_cache.count; i++) {
+        bool known = false;
+        for (int j = 0; j < cli->flag_count && !known; j++)
+            known = strcmp(cli->flags[j].name, file_cache.keys[i]) == 0;
+        if (!known) {
+            snprintf(err, errsz, "%s:%d: unknown key '%s'", file_cache.path, file_cache.lines[i],
+                     file_cache.keys[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void bt_cli_config_file_reset(void)
+{
+    for (int i = 0; i < file_cache.count; i++) {
+        free(file_cache.keys[i]);
+        free(file_cache.values[i]);
+    }
+    memset(&file_cache, 0, sizeof file_cache);
+}

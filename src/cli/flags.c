@@ -1,0 +1,303 @@
+/* The runtime's flags (baton conventions, §6 of the format doc) and argv parsing. */
+#include "bt/cli.h"
+#include "bt/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const bt_flag runtime_flags[] = {
+    {"file", 'f', "The path to the c1z file to sync with (.jsonl writes JSON lines)", "sync.c1z", NULL, BT_FIELD_STRING, false, false, false, false},
+    {"output-format", 0, "Output format: c1z or jsonl (default: from the file extension)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-level", 0, "The log level: debug, info, warn, error", "info", NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-format", 0, "The output format for logs: json, console", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"provisioning", 'p', "This must be set in order for provisioning actions to be enabled", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
+    {"scripts-dir", 0, "Directory of override scripts, searched before the bundled scripts", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"grant-entitlement", 0, "The id of the entitlement to grant to the supplied principal", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"grant-principal", 0, "The id of the resource to grant the entitlement to", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"grant-principal-type", 0, "The resource type of the principal to grant the entitlement to", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"revoke-grant", 0, "The grant to revoke", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"create-account-login", 0, "The login of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"create-account-email", 0, "The email of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"create-account-profile", 0, "JSON object of profile data for the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"create-account-resource-type", 0, "The resource type of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"delete-resource", 0, "The id of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"delete-resource-type", 0, "The resource type of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"http-timeout", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-max-retry-wait", 0, "Total seconds a run may spend waiting to retry", "900", NULL, BT_FIELD_INT, false, false, false, false},
+    {"reads-per-minute", 0, "Client-side pacing of queries (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
+    {"writes-per-minute", 0, "Client-side pacing of mutations (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
+    {"client-id", 0, "The client ID used to authenticate with ConductorOne (service mode, not supported)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"client-secret", 0, "The client secret used to authenticate with ConductorOne (service mode, not supported)", NULL, NULL, BT_FIELD_STRING, false, true, false, false},
+};
+
+void bt_cli_init(bt_cli *cli)
+{
+    memset(cli, 0, sizeof *cli);
+    size_t n = sizeof runtime_flags / sizeof runtime_flags[0];
+    for (size_t i = 0; i < n; i++)
+        cli->flags[cli->flag_count++] = runtime_flags[i];
+}
+
+static int flag_index(const bt_cli *cli, const char *name, size_t len)
+{
+    for (int i = 0; i < cli->flag_count; i++)
+        if (strlen(cli->flags[i].name) == len && strncmp(cli->flags[i].name, name, len) == 0)
+            return i;
+    return -1;
+}
+
+static int short_index(const bt_cli *cli, char c)
+{
+    for (int i = 0; i < cli->flag_count; i++)
+        if (cli->flags[i].short_name == c)
+            return i;
+    return -1;
+}
+
+int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, size_t errsz)
+{
+    for (int i = 0; i < c->field_count; i++) {
+        const bt_config_field *f = &c->fields[i];
+        if (flag_index(cli, f->name, strlen(f->name)) >= 0 || cli->flag_count == BT_CLI_MAX_FLAGS) {
+            snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, f->name);
+            return -1;
+        }
+        bt_flag *fl = &cli->flags[cli->flag_count++];
+        *fl = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless, f->type,
+                        false, f->secret, f->required, true};
+    }
+    return 0;
+}
+
+static int set_value(bt_cli *cli, int i, const char *value, bt_value_source src)
+{
+    free(cli->values[i]);
+    cli->values[i] = strdup(value);
+    cli->sources[i] = src;
+    return cli->values[i] ? 0 : -1;
+}
+
+/* --name, --name=value, --name value; bools take no separate value. */
+static int parse_long(bt_cli *cli, int argc, char **argv, int *pos, char *err, size_t errsz)
+{
+    const char *arg = argv[*pos] + 2, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len == 4 && strncmp(arg, "help", 4) == 0)
+        return cli->help = true, 0;
+    if (len == 7 && strncmp(arg, "version", 7) == 0)
+        return cli->version = true, 0;
+    int i = flag_index(cli, arg, len);
+    if (i < 0) {
+        snprintf(err, errsz, "unknown flag: --%.*s (see --help)", (int)len, arg);
+        return -1;
+    }
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value && cli->flags[i].type == BT_FIELD_BOOL)
+        value = "true";
+    if (!value && *pos + 1 < argc)
+        value = argv[++*pos];
+    if (!value) {
+        snprintf(err, errsz, "flag needs an argument: --%s", cli->flags[i].name);
+        return -1;
+    }
+    return set_value(cli, i, value, BT_SRC_FLAG);
+}
+
+static int parse_short(bt_cli *cli, int argc, char **argv, int *pos, char *err, size_t errsz)
+{
+    char c = argv[*pos][1];
+    if (argv[*pos][2] != '\0' && argv[*pos][2] != '=') {
+        snprintf(err, errsz, "unknown shorthand flag: '%s' (see --help)", argv[*pos]);
+        return -1;
+    }
+    if (c == 'h')
+        return cli->help = true, 0;
+    if (c == 'v')
+        return cli->version = true, 0;
+    int i = short_index(cli, c);
+    if (i < 0) {
+        snprintf(err, errsz, "unknown shorthand flag: '%c' in %s (see --help)", c, argv[*pos]);
+        return -1;
+    }
+    const char *value = argv[*pos][2] == '=' ? argv[*pos] + 3 : NULL;
+    if (!value && cli->flags[i].type == BT_FIELD_BOOL)
+        value = "true";
+    if (!value && *pos + 1 < argc)
+        value = argv[++*pos];
+    if (!value) {
+        snprintf(err, errsz, "flag needs an argument: -%c", c);
+        return -1;
+    }
+    return set_value(cli, i, value, BT_SRC_FLAG);
+}
+
+static int parse_argv(bt_cli *cli, int argc, char **argv, char *err, size_t errsz)
+{
+    bool only_args = false;
+    for (int pos = 1; pos < argc; pos++) {
+        const char *a = argv[pos];
+        int rc = 0;
+        if (!only_args && strcmp(a, "--") == 0)
+            only_args = true;
+        else if (!only_args && a[0] == '-' && a[1] == '-')
+            rc = parse_long(cli, argc, argv, &pos, err, errsz);
+        else if (!only_args && a[0] == '-' && a[1] != '\0')
+            rc = parse_short(cli, argc, argv, &pos, err, errsz);
+        else if (cli->arg_count == BT_CLI_MAX_ARGS) {
+            snprintf(err, errsz, "too many arguments");
+            return -1;
+        } else
+            cli->args[cli->arg_count++] = strdup(a);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Unset values come from the environment, then the config file, then defaults. */
+static int fill_fallbacks(bt_cli *cli, char *err, size_t errsz)
+{
+    for (int i = 0; i < cli->flag_count; i++) {
+        if (cli->sources[i] != BT_SRC_UNSET)
+            continue;
+        char env[128], *file_value = NULL;
+        bt_cli_env_name(cli->flags[i].name, env, sizeof env);
+        const char *v = getenv(env);
+        if (v && *v) {
+            set_value(cli, i, v, BT_SRC_ENV);
+            continue;
+        }
+        int found = bt_cli_config_file_lookup(cli->flags[i].name, &file_value, err, errsz);
+        if (found < 0)
+            return -1;
+        if (found) {
+            set_value(cli, i, file_value, BT_SRC_FILE);
+            free(file_value);
+        } else if (cli->flags[i].default_value) {
+            set_value(cli, i, cli->flags[i].default_value, BT_SRC_DEFAULT);
+        }
+    }
+    return 0;
+}
+
+static int check_types(const bt_cli *cli, char *err, size_t errsz)
+{
+    for (int i = 0; i < cli->flag_count; i++) {
+        const char *v = cli->values[i];
+        if (!v)
+            continue;
+        if (cli->flags[i].type == BT_FIELD_BOOL && strcmp(v, "true") && strcmp(v, "false") &&
+            strcmp(v, "1") && strcmp(v, "0")) {
+            snprintf(err, errsz, "invalid value for --%s: \"%s\" is not a boolean", cli->flags[i].name, v);
+            return -1;
+        }
+        long out;
+        if (cli->flags[i].type == BT_FIELD_INT &&
+            bt_cli_get_long(cli, cli->flags[i].name, &out, err, errsz) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz)
+{
+    if (parse_argv(cli, argc, argv, err, errsz) != 0)
+        return -1;
+    if (bt_cli_config_file_check(cli, err, errsz) != 0)
+        return -1;
+    if (fill_fallbacks(cli, err, errsz) != 0)
+        return -1;
+    return check_types(cli, err, errsz);
+}
+
+int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
+{
+    for (int i = 0; i < cli->flag_count; i++) {
+        const bt_flag *f = &cli->flags[i];
+        if (!f->required || (cli->values[i] && cli->values[i][0]))
+            continue;
+        if (f->required_unless && bt_cli_is_set(cli, f->required_unless))
+            continue;
+        char env[128];
+        bt_cli_env_name(f->name, env, sizeof env);
+        snprintf(err, errsz, "required flag --%s is missing (or set %s)%s%s%s", f->name, env,
+                 f->required_unless ? "; or give --" : "",
+                 f->required_unless ? f->required_unless : "", f->required_unless ? " instead" : "");
+        return -1;
+    }
+    return 0;
+}
+
+void bt_cli_export_config(const bt_cli *cli)
+{
+    for (int i = 0; i < cli->flag_count; i++)
+        if (cli->values[i])
+            bt_config_set(cli->flags[i].name, cli->values[i], cli->flags[i].secret);
+}
+
+void bt_cli_free(bt_cli *cli)
+{
+    for (int i = 0; i < cli->flag_count; i++)
+        free(cli->values[i]);
+    for (int i = 0; i < cli->arg_count; i++)
+        free(cli->args[i]);
+    memset(cli, 0, sizeof *cli);
+}
+
+const char *bt_cli_get(const bt_cli *cli, const char *name)
+{
+    int i = flag_index(cli, name, strlen(name));
+    return i >= 0 ? cli->values[i] : NULL;
+}
+
+bool bt_cli_get_bool(const bt_cli *cli, const char *name)
+{
+    const char *v = bt_cli_get(cli, name);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+bool bt_cli_is_set(const bt_cli *cli, const char *name)
+{
+    int i = flag_index(cli, name, strlen(name));
+    return i >= 0 && cli->sources[i] > BT_SRC_DEFAULT && cli->values[i] && cli->values[i][0];
+}
+
+int bt_cli_get_long(const bt_cli *cli, const char *name, long *out, char *err, size_t errsz)
+{
+    const char *v = bt_cli_get(cli, name);
+    char *end;
+    if (!v)
+        return 1;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    if (errno || end == v || *end || *out < 0 || *out > 1000000) {
+        snprintf(err, errsz, "invalid value for --%s: \"%s\" is not a whole number from 0 to 1000000",
+                 name, v);
+        return -1;
+    }
+    return 0;
+}
+
+const char *bt_cli_prescan(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) || strncmp(a + 2, name, n))
+            continue;
+        if (a[2 + n] == '=')
+            return a + 3 + n;
+        if (a[2 + n] == '\0' && i + 1 < argc)
+            return argv[i + 1];
+    }
+    char env[128];
+    bt_cli_env_name(name, env, sizeof env);
+    const char *v = getenv(env);
+    return v && *v ? v : NULL;
+}

@@ -1,0 +1,48 @@
+/* --help text in the cobra style baton connectors print. */
+#include "bt/cli.h"
+
+#include <string.h>
+
+static const char *type_word(bt_field_type t)
+{
+    return t == BT_FIELD_STRING ? "string" : t == BT_FIELD_INT ? "int" : "";
+}
+
+static void print_flag(const bt_flag *f, FILE *out)
+{
+    char left[96], env[128];
+    snprintf(left, sizeof left, "  %c%c --%s %s", f->short_name ? '-' : ' ',
+             f->short_name ? f->short_name : ' ', f->name, type_word(f->type));
+    if (f->short_name)
+        left[4] = ',';
+    bt_cli_env_name(f->name, env, sizeof env);
+    fprintf(out, "%-44s %s%s ($%s)", left, f->required ? "required: " : "", f->help, env);
+    if (f->default_value && f->type != BT_FIELD_BOOL)
+        fprintf(out, " (default \"%s\")", f->default_value);
+    fputc('\n', out);
+}
+
+void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
+{
+    const char *name = c && c->name ? c->name : "baton-twingate";
+    if (c && c->description)
+        fprintf(out, "%s\n\n", c->description);
+    fprintf(out, "Usage:\n  %s [flags]\n  %s [command]\n\n", name, name);
+    fputs("Available Commands:\n"
+          "  capabilities  Print the connector's capabilities (JSON)\n"
+          "  config        Print the connector's configuration schema (JSON)\n"
+          "  show          Print a sync file: stats, resources, entitlements, grants\n\n",
+          out);
+    fputs("Flags:\n", out);
+    for (int i = 0; i < cli->flag_count; i++)
+        if (cli->flags[i].connector && !cli->flags[i].hidden)
+            print_flag(&cli->flags[i], out);
+    for (int i = 0; i < cli->flag_count; i++)
+        if (!cli->flags[i].connector && !cli->flags[i].hidden)
+            print_flag(&cli->flags[i], out);
+    fputs("  -h, --help                                   help for this command\n"
+          "  -v, --version                                version for this command\n",
+          out);
+    fprintf(out, "\nValues come from flags, then BATON_* variables, then ./.baton.yaml "
+                 "(or $BATON_CONFIG_PATH), then defaults.\n");
+}

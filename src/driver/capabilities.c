@@ -1,0 +1,225 @@
+/* `capabilities` and `config`: JSON derived from the script's contract table,
+ * in the protojson shapes of §6.3 (HEAD: Any-wrapped, 2-space indent). */
+#include "bt/driver.h"
+#include "bt/json_write.h"
+
+#include <ctype.h>
+#include <string.h>
+
+enum { CAP_PROVISION = 1, CAP_SYNC = 2, CAP_ACCOUNT_PROVISIONING = 5, CAP_RESOURCE_DELETE = 8 };
+
+static const char *cap_name(int cap)
+{
+    switch (cap) {
+    case CAP_PROVISION: return "CAPABILITY_PROVISION";
+    case CAP_SYNC: return "CAPABILITY_SYNC";
+    case CAP_ACCOUNT_PROVISIONING: return "CAPABILITY_ACCOUNT_PROVISIONING";
+    default: return "CAPABILITY_RESOURCE_DELETE";
+    }
+}
+
+/* Per-type capabilities in HEAD's order; returns how many. */
+static int type_caps(const bt_resource_type_decl *t, int caps[4])
+{
+    int n = 0;
+    caps[n++] = CAP_SYNC;
+    if (t->provision)
+        caps[n++] = CAP_PROVISION;
+    if (t->account_provisioning)
+        caps[n++] = CAP_ACCOUNT_PROVISIONING;
+    if (t->resource_delete)
+        caps[n++] = CAP_RESOURCE_DELETE;
+    return n;
+}
+
+static void write_trait_name(bt_jw *w, const char *trait)
+{
+    char name[32];
+    size_t i = 0;
+    i += (size_t)snprintf(name, sizeof name, "TRAIT_");
+    for (; *trait && i + 1 < sizeof name; trait++)
+        name[i++] = (char)toupper((unsigned char)*trait);
+    name[i] = '\0';
+    bt_jw_string(w, name);
+}
+
+static void write_resource_type(bt_jw *w, const bt_resource_type_decl *t)
+{
+    bt_jw_begin_object(w);
+    bt_jw_kv_string(w, "id", t->id);
+    bt_jw_kv_string(w, "displayName", t->display_name);
+    bt_jw_key(w, "traits");
+    bt_jw_begin_array(w);
+    for (int i = 0; i < t->trait_count; i++)
+        write_trait_name(w, t->traits[i]);
+    bt_jw_end_array(w);
+    if (t->skip_entitlements_and_grants) {
+        bt_jw_key(w, "annotations");
+        bt_jw_begin_array(w);
+        bt_jw_begin_object(w);
+        bt_jw_kv_string(w, "@type", "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants");
+        bt_jw_end_object(w);
+        bt_jw_end_array(w);
+    }
+    if (t->description)
+        bt_jw_kv_string(w, "description", t->description);
+    bt_jw_end_object(w);
+}
+
+/* Resource types sorted by id, as the SDK lists them. */
+static void sorted_types(const bt_contract *c, const bt_resource_type_decl **out)
+{
+    for (int i = 0; i < c->type_count; i++)
+        out[i] = &c->types[i];
+    for (int i = 1; i < c->type_count; i++)
+        for (int j = i; j > 0 && strcmp(out[j - 1]->id, out[j]->id) > 0; j--) {
+            const bt_resource_type_decl *tmp = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = tmp;
+        }
+}
+
+static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16])
+{
+    const bt_resource_type_decl *types[64];
+    sorted_types(c, types);
+    bt_jw_key(w, "resourceTypeCapabilities");
+    bt_jw_begin_array(w);
+    for (int i = 0; i < c->type_count && i < 64; i++) {
+        int caps[4], n = type_caps(types[i], caps);
+        bt_jw_begin_object(w);
+        bt_jw_key(w, "resourceType");
+        write_resource_type(w, types[i]);
+        bt_jw_key(w, "capabilities");
+        bt_jw_begin_array(w);
+        for (int k = 0; k < n; k++) {
+            bt_jw_string(w, cap_name(caps[k]));
+            used[caps[k]] = true;
+        }
+        bt_jw_end_array(w);
+        bt_jw_key(w, "permissions");
+        bt_jw_begin_object(w);
+        bt_jw_end_object(w);
+        bt_jw_end_object(w);
+    }
+    bt_jw_end_array(w);
+}
+
+void bt_driver_print_capabilities(const bt_contract *c, FILE *out)
+{
+    bt_jw w;
+    bool used[16] = {false};
+    bt_jw_init(&w, out, 2);
+    bt_jw_begin_object(&w);
+    bt_jw_kv_string(&w, "@type", "type.googleapis.com/c1.connector.v2.ConnectorCapabilities");
+    write_type_capabilities(&w, c, used);
+    bt_jw_key(&w, "connectorCapabilities");
+    bt_jw_begin_array(&w);
+    for (int cap = 0; cap < 16; cap++)
+        if (used[cap])
+            bt_jw_string(&w, cap_name(cap));
+    bt_jw_end_array(&w);
+    if (used[CAP_ACCOUNT_PROVISIONING]) {
+        /* Accounts are invited: there is never a password to hand out. */
+        bt_jw_key(&w, "credentialDetails");
+        bt_jw_begin_object(&w);
+        bt_jw_key(&w, "capabilityAccountProvisioning");
+        bt_jw_begin_object(&w);
+        bt_jw_key(&w, "supportedCredentialOptions");
+        bt_jw_begin_array(&w);
+        bt_jw_string(&w, "CAPABILITY_DETAIL_CREDENTIAL_OPTION_NO_PASSWORD");
+        bt_jw_end_array(&w);
+        bt_jw_kv_string(&w, "preferredCredentialOption", "CAPABILITY_DETAIL_CREDENTIAL_OPTION_NO_PASSWORD");
+        bt_jw_end_object(&w);
+        bt_jw_end_object(&w);
+    }
+    bt_jw_end_object(&w);
+    fputc('\n', out);
+}
+
+/* "api-key" -> "Api key" */
+static void display_name(const char *name, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < n; i++)
+        out[i] = name[i] == '-' ? ' ' : name[i];
+    out[i] = '\0';
+    out[0] = (char)toupper((unsigned char)out[0]);
+}
+
+static void write_field(bt_jw *w, const bt_config_field *f)
+{
+    char dn[128];
+    display_name(f->name, dn, sizeof dn);
+    bt_jw_begin_object(w);
+    bt_jw_kv_string(w, "name", f->name);
+    bt_jw_kv_string(w, "displayName", dn);
+    bt_jw_kv_string(w, "description", f->help);
+    if (f->required && !f->required_unless) {
+        bt_jw_key(w, "isRequired");
+        bt_jw_bool(w, true);
+    }
+    if (f->secret) {
+        bt_jw_key(w, "isSecret");
+        bt_jw_bool(w, true);
+    }
+    bt_jw_key(w, f->type == BT_FIELD_BOOL ? "boolField" : f->type == BT_FIELD_INT ? "intField" : "stringField");
+    bt_jw_begin_object(w);
+    if (f->default_value)
+        bt_jw_kv_string(w, "defaultValue", f->default_value);
+    bt_jw_end_object(w);
+    bt_jw_end_object(w);
+}
+
+static void write_log_level_field(bt_jw *w)
+{
+    bt_jw_begin_object(w);
+    bt_jw_kv_string(w, "name", "log-level");
+    bt_jw_kv_string(w, "displayName", "Log level");
+    bt_jw_kv_string(w, "description", "The log level: debug, info, warn, error");
+    bt_jw_key(w, "isOps");
+    bt_jw_bool(w, true);
+    bt_jw_key(w, "stringField");
+    bt_jw_begin_object(w);
+    bt_jw_kv_string(w, "defaultValue", "info");
+    bt_jw_end_object(w);
+    bt_jw_end_object(w);
+}
+
+/* A field required unless another is given becomes an "at least one" constraint. */
+static void write_constraints(bt_jw *w, const bt_contract *c)
+{
+    bt_jw_key(w, "constraints");
+    bt_jw_begin_array(w);
+    for (int i = 0; i < c->field_count; i++) {
+        const bt_config_field *f = &c->fields[i];
+        if (!f->required || !f->required_unless)
+            continue;
+        bt_jw_begin_object(w);
+        bt_jw_kv_string(w, "kind", "CONSTRAINT_KIND_AT_LEAST_ONE");
+        bt_jw_key(w, "fieldNames");
+        bt_jw_begin_array(w);
+        bt_jw_string(w, f->name);
+        bt_jw_string(w, f->required_unless);
+        bt_jw_end_array(w);
+        bt_jw_end_object(w);
+    }
+    bt_jw_end_array(w);
+}
+
+void bt_driver_print_config_schema(const bt_contract *c, FILE *out)
+{
+    bt_jw w;
+    bt_jw_init(&w, out, 2);
+    bt_jw_begin_object(&w);
+    bt_jw_key(&w, "fields");
+    bt_jw_begin_array(&w);
+    for (int i = 0; i < c->field_count; i++)
+        write_field(&w, &c->fields[i]);
+    write_log_level_field(&w);
+    bt_jw_end_array(&w);
+    write_constraints(&w, c);
+    bt_jw_kv_string(&w, "displayName", c->display_name);
+    bt_jw_end_object(&w);
+    fputc('\n', out);
+}

@@ -1,0 +1,88 @@
+/* The sync action: open the sink, run the script's sync with bt.emit bound to
+ * it, then commit atomically, or abort and leave any earlier file untouched. */
+#include "bt/driver.h"
+#include "bt/clock.h"
+#include "bt/graphql.h"
+#include "bt/log.h"
+#include "bt/sink.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Interpret sync's results: `nil, err` (or false, err) is a failure. */
+static int check_sync_result(lua_State *L, bt_host_error *err)
+{
+    if (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2))) {
+        const char *msg = lua_isnil(L, -1) ? "sync returned nil" : luaL_tolstring(L, -1, NULL);
+        snprintf(err->message, sizeof err->message, "%s", msg);
+        err->traceback[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* [-0, +0] Run contract.sync() under the host's protected call. */
+static int run_sync(bt_host *h, const bt_contract *c, bt_host_error *err)
+{
+    lua_State *L = bt_host_lua(h);
+    int top = lua_gettop(L);
+    bt_contract_push_function(h, c, "sync");
+    int rc = bt_host_call(h, 0, 2, err);
+    if (rc == 0)
+        rc = check_sync_result(L, err);
+    lua_settop(L, top);
+    return rc;
+}
+
+static void print_summary(const char *path, const bt_sink_counts *n, double seconds)
+{
+    bt_graphql_stats s;
+    bt_graphql_get_stats(&s);
+    printf("sync complete: %s\n", path);
+    printf("  resource types  %ld\n", (long)n->resource_types);
+    printf("  resources       %ld\n", (long)n->resources);
+    printf("  entitlements    %ld\n", (long)n->entitlements);
+    printf("  grants          %ld\n", (long)n->grants);
+    if (n->duplicates)
+        printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
+    printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport)\n",
+           s.requests, s.retries, s.retries_rate_limited, s.retries_server, s.retries_transport);
+    printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
+           (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
+    printf("  elapsed         %.2f s\n", seconds);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %ld requests in %.2f s",
+            (long)n->resources, (long)n->entitlements, (long)n->grants, s.requests, seconds);
+}
+
+int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
+{
+    const char *path = bt_cli_get(cli, "file");
+    char err[2048];
+    double started = bt_clock_monotonic();
+    bt_sink *sink = bt_sink_open(path, bt_cli_get(cli, "output-format"), err, sizeof err);
+    if (!sink) {
+        fprintf(stderr, "error: cannot write %s: %s\n", path, err);
+        return 1;
+    }
+    bt_sink_install_signal_cleanup();
+    bt_graphql_allow_writes(false);
+    bt_emit_bind(bt_host_lua(h), sink);
+    bt_host_error herr;
+    int rc = run_sync(h, c, &herr);
+    bt_emit_bind(bt_host_lua(h), NULL);
+    if (rc != 0) {
+        bt_sink_abort(sink);
+        bt_driver_report("sync failed", &herr);
+        fprintf(stderr, "error: no file written; %s is unchanged\n", path);
+        return 1;
+    }
+    bt_sink_counts counts;
+    bt_sink_get_counts(sink, &counts);
+    if (bt_sink_commit(sink, err, sizeof err) != 0) {
+        fprintf(stderr, "error: sync failed: %s\n", err);
+        fprintf(stderr, "error: no file written; %s is unchanged\n", path);
+        return 1;
+    }
+    print_summary(path, &counts, bt_clock_monotonic() - started);
+    return 0;
+}

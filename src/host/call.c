@@ -1,0 +1,85 @@
+/* The single protected entry from C into Lua: traceback handler, error to a C struct. */
+#include "bt/host.h"
+#include "bt/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Message handler: keep the error's text (tostring, so error tables with
+ * __tostring read well) and append a traceback at index 2 via a table. */
+static int message_handler(lua_State *L)
+{
+    const char *msg = luaL_tolstring(L, 1, NULL);
+    luaL_traceback(L, L, NULL, 1);
+    lua_createtable(L, 2, 0);
+    lua_insert(L, -3);
+    lua_rawseti(L, -3, 2);
+    lua_rawseti(L, -2, 1);
+    (void)msg;
+    return 1;
+}
+
+static void copy_string(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* Keep the message to one line: "\n\t" continuations (require's style) become
+ * spaces, anything after another newline belongs in the traceback. */
+static void one_line(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (r[0] == '\n' && r[1] == '\t') {
+            *w++ = ' ';
+            r++;
+        } else if (*r == '\n') {
+            break;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* Fill err from the handler's {message, traceback} table (or a bare value). */
+static void fill_error(lua_State *L, bt_host_error *err)
+{
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        copy_string(err->message, sizeof err->message, lua_tostring(L, -2));
+        copy_string(err->traceback, sizeof err->traceback, lua_tostring(L, -1));
+        lua_pop(L, 2);
+    } else {
+        copy_string(err->message, sizeof err->message,
+                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
+        err->traceback[0] = '\0';
+    }
+    one_line(err->message);
+}
+
+int bt_host_call(bt_host *h, int nargs, int nresults, bt_host_error *err)
+{
+    lua_State *L = bt_host_lua(h);
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base);
+    int rc = lua_pcall(L, nargs, nresults, base);
+    if (rc != LUA_OK) {
+        fill_error(L, err);
+        lua_settop(L, base - 1);
+        bt_debug("Lua error: %s\n%s", err->message, err->traceback);
+        return -1;
+    }
+    lua_remove(L, base);
+    return 0;
+}
+
+int bt_host_require(bt_host *h, const char *module, bt_host_error *err)
+{
+    lua_State *L = bt_host_lua(h);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    return bt_host_call(h, 1, 1, err);
+}

@@ -1,0 +1,322 @@
+/* Validates the entry script's table once, with errors naming the file and field. */
+#include "bt/contract.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    lua_State *L;
+    const char *file;
+    bt_host_error *err;
+} checker;
+
+static const char *const known_traits[] = {"user", "group", "role", "app", NULL};
+static const char *const handler_names[] = {"sync", "grant", "revoke", "create_account",
+                                            "delete_resource", NULL};
+
+static int fail(checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(checker *k, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(k->err->message, sizeof k->err->message, "%s: %s", k->file, what);
+    k->err->traceback[0] = '\0';
+    return -1;
+}
+
+/* Read t[key] (t at idx) as a string into *out. Missing: error if required. */
+static int get_string(checker *k, int idx, const char *key, const char *path, bool required,
+                      char **out)
+{
+    int type = lua_getfield(k->L, idx, key);
+    *out = NULL;
+    if (type == LUA_TNIL && !required) {
+        lua_pop(k->L, 1);
+        return 0;
+    }
+    if (type != LUA_TSTRING) {
+        const char *got = lua_typename(k->L, type);
+        lua_pop(k->L, 1);
+        return fail(k, "field '%s%s' must be a string (got %s)", path, key, got);
+    }
+    *out = strdup(lua_tostring(k->L, -1));
+    lua_pop(k->L, 1);
+    return 0;
+}
+
+static int get_bool(checker *k, int idx, const char *key, const char *path, bool *out)
+{
+    int type = lua_getfield(k->L, idx, key);
+    *out = false;
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN) {
+        lua_pop(k->L, 1);
+        return fail(k, "field '%s%s' must be a boolean (got %s)", path, key,
+                    lua_typename(k->L, type));
+    }
+    *out = lua_toboolean(k->L, -1);
+    lua_pop(k->L, 1);
+    return 0;
+}
+
+/* Push t[key] and check it is a sequence table; returns its length or -1. */
+static int get_list(checker *k, int idx, const char *key, bool required)
+{
+    int type = lua_getfield(k->L, idx, key);
+    if (type == LUA_TNIL && !required) {
+        lua_pop(k->L, 1);
+        lua_newtable(k->L);
+        return 0;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(k->L, 1);
+        return fail(k, "field '%s' must be a list (got %s)", key, lua_typename(k->L, type));
+    }
+    return (int)luaL_len(k->L, -1);
+}
+
+static int parse_field_type(checker *k, const char *s, const char *path, bt_field_type *out)
+{
+    static const char *const names[] = {"string", "bool", "int"};
+    *out = BT_FIELD_STRING;
+    if (!s)
+        return 0;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (bt_field_type)i;
+            return 0;
+        }
+    return fail(k, "field '%stype' must be \"string\", \"bool\" or \"int\" (got \"%s\")", path, s);
+}
+
+static int read_field(checker *k, bt_config_field *f, int i)
+{
+    char path[64], *type = NULL;
+    snprintf(path, sizeof path, "config[%d].", i);
+    if (!lua_istable(k->L, -1))
+        return fail(k, "field 'config[%d]' must be a table", i);
+    int rc = get_string(k, -1, "name", path, true, &f->name);
+    rc = rc ? rc : get_string(k, -1, "help", path, true, &f->help);
+    rc = rc ? rc : get_string(k, -1, "default", path, false, &f->default_value);
+    rc = rc ? rc : get_string(k, -1, "required_unless", path, false, &f->required_unless);
+    rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
+    rc = rc ? rc : get_bool(k, -1, "required", path, &f->required);
+    rc = rc ? rc : get_bool(k, -1, "secret", path, &f->secret);
+    rc = rc ? rc : parse_field_type(k, type, path, &f->type);
+    free(type);
+    return rc;
+}
+
+static int read_fields(checker *k, bt_contract *c)
+{
+    int n = get_list(k, -1, "config", true);
+    if (n < 0)
+        return -1;
+    c->fields = calloc((size_t)n + 1, sizeof *c->fields);
+    int rc = 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(k->L, -1, i);
+        rc = read_field(k, &c->fields[i - 1], i);
+        c->field_count = i;
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
+static int read_traits(checker *k, bt_resource_type_decl *t, const char *path)
+{
+    lua_getfield(k->L, -1, "traits");
+    if (!lua_istable(k->L, -1)) {
+        lua_pop(k->L, 1);
+        return fail(k, "field '%straits' must be a list of trait names", path);
+    }
+    int n = (int)luaL_len(k->L, -1), rc = 0;
+    if (n > BT_MAX_TRAITS)
+        rc = fail(k, "field '%straits' lists more than %d traits", path, BT_MAX_TRAITS);
+    for (int i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(k->L, -1, i);
+        const char *name = lua_tostring(k->L, -1);
+        int known = 0;
+        for (int j = 0; name && known_traits[j]; j++)
+            known |= strcmp(name, known_traits[j]) == 0;
+        if (!known)
+            rc = fail(k, "field '%straits[%d]' must be one of user, group, role, app", path, i);
+        else
+            t->traits[t->trait_count++] = strdup(name);
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
+static int read_type(checker *k, bt_resource_type_decl *t, int i)
+{
+    char path[64];
+    snprintf(path, sizeof path, "resource_types[%d].", i);
+    if (!lua_istable(k->L, -1))
+        return fail(k, "field 'resource_types[%d]' must be a table", i);
+    int rc = get_string(k, -1, "id", path, true, &t->id);
+    rc = rc ? rc : get_string(k, -1, "display_name", path, true, &t->display_name);
+    rc = rc ? rc : get_string(k, -1, "description", path, false, &t->description);
+    rc = rc ? rc : read_traits(k, t, path);
+    rc = rc ? rc : get_bool(k, -1, "skip_entitlements_and_grants", path,
+                            &t->skip_entitlements_and_grants);
+    rc = rc ? rc : get_bool(k, -1, "provision", path, &t->provision);
+    rc = rc ? rc : get_bool(k, -1, "account_provisioning", path, &t->account_provisioning);
+    rc = rc ? rc : get_bool(k, -1, "resource_delete", path, &t->resource_delete);
+    return rc;
+}
+
+static int read_types(checker *k, bt_contract *c)
+{
+    int n = get_list(k, -1, "resource_types", true);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        lua_pop(k->L, 1);
+        return fail(k, "field 'resource_types' must list at least one resource type");
+    }
+    c->types = calloc((size_t)n, sizeof *c->types);
+    int rc = 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(k->L, -1, i);
+        rc = read_type(k, &c->types[i - 1], i);
+        c->type_count = i;
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
+static int check_functions(checker *k, const bt_contract *c)
+{
+    for (int i = 0; handler_names[i]; i++) {
+        int type = lua_getfield(k->L, -1, handler_names[i]);
+        lua_pop(k->L, 1);
+        if (type != LUA_TNIL && type != LUA_TFUNCTION)
+            return fail(k, "field '%s' must be a function (got %s)", handler_names[i],
+                        lua_typename(k->L, type));
+        if (i == 0 && type != LUA_TFUNCTION)
+            return fail(k, "field 'sync' must be a function (got %s)", lua_typename(k->L, type));
+    }
+    for (int i = 0; i < c->type_count; i++) {
+        const bt_resource_type_decl *t = &c->types[i];
+        const char *need[] = {t->provision ? "grant" : NULL, t->provision ? "revoke" : NULL,
+                              t->account_provisioning ? "create_account" : NULL,
+                              t->resource_delete ? "delete_resource" : NULL};
+        for (int j = 0; j < 4; j++) {
+            if (!need[j])
+                continue;
+            int type = lua_getfield(k->L, -1, need[j]);
+            lua_pop(k->L, 1);
+            if (type != LUA_TFUNCTION)
+                return fail(k, "resource type '%s' promises it but field '%s' is not a function",
+                            t->id, need[j]);
+        }
+    }
+    return 0;
+}
+
+static int check_version(checker *k)
+{
+    int type = lua_getfield(k->L, -1, "api_version");
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx(k->L, -1, &isnum);
+    lua_pop(k->L, 1);
+    if (type == LUA_TNIL || !isnum)
+        return fail(k, "field 'api_version' must be an integer (the runtime provides API version %d)",
+                    BT_API_VERSION);
+    if (v != BT_API_VERSION)
+        return fail(k, "script targets runtime API version %lld but this runtime provides version %d",
+                    (long long)v, BT_API_VERSION);
+    return 0;
+}
+
+static int validate(checker *k, bt_contract *c)
+{
+    if (!lua_istable(k->L, -1))
+        return fail(k, "the entry script must return a table (got %s)", luaL_typename(k->L, -1));
+    int rc = check_version(k);
+    rc = rc ? rc : get_string(k, -1, "name", "", true, &c->name);
+    rc = rc ? rc : get_string(k, -1, "display_name", "", true, &c->display_name);
+    rc = rc ? rc : get_string(k, -1, "description", "", false, &c->description);
+    rc = rc ? rc : read_fields(k, c);
+    rc = rc ? rc : read_types(k, c);
+    rc = rc ? rc : check_functions(k, c);
+    return rc;
+}
+
+int bt_contract_load(bt_host *h, const char *module, bt_contract *c, bt_host_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->table_ref = LUA_NOREF;
+    if (bt_host_require(h, module, err) != 0)
+        return -1;
+    const char *file = bt_host_module_file(h, module);
+    c->source_file = strdup(file ? file : module);
+    checker k = {bt_host_lua(h), c->source_file, err};
+    if (validate(&k, c) != 0) {
+        lua_pop(k.L, 1);
+        return -1;
+    }
+    c->table_ref = luaL_ref(k.L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+static void free_type(bt_resource_type_decl *t)
+{
+    free(t->id);
+    free(t->display_name);
+    free(t->description);
+    for (int j = 0; j < t->trait_count; j++)
+        free(t->traits[j]);
+}
+
+void bt_contract_free(bt_contract *c)
+{
+    for (int i = 0; i < c->field_count; i++) {
+        bt_config_field *f = &c->fields[i];
+        free(f->name);
+        free(f->help);
+        free(f->default_value);
+        free(f->required_unless);
+    }
+    for (int i = 0; i < c->type_count; i++)
+        free_type(&c->types[i]);
+    free(c->fields);
+    free(c->types);
+    free(c->source_file);
+    free(c->name);
+    free(c->display_name);
+    free(c->description);
+    memset(c, 0, sizeof *c);
+}
+
+void bt_contract_push_function(bt_host *h, const bt_contract *c, const char *name)
+{
+    lua_State *L = bt_host_lua(h);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->table_ref);
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+}
+
+bool bt_contract_has_function(bt_host *h, const bt_contract *c, const char *name)
+{
+    bt_contract_push_function(h, c, name);
+    bool yes = lua_isfunction(bt_host_lua(h), -1);
+    lua_pop(bt_host_lua(h), 1);
+    return yes;
+}
+
+const bt_config_field *bt_contract_field(const bt_contract *c, const char *name)
+{
+    for (int i = 0; i < c->field_count; i++)
+        if (strcmp(c->fields[i].name, name) == 0)
+            return &c->fields[i];
+    return NULL;
+}

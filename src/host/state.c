@@ -1,0 +1,128 @@
+/* Builds the scripts' lua_State: allowed stdlibs, bt.* preloads, search path, sandbox. */
+#include "bt/host.h"
+#include "bt/errobj.h"
+#include "bt/log.h"
+#include "bt/prim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BT_MAX_MODULES 64
+
+struct bt_host {
+    lua_State *L;
+    int module_count;
+    char *module_names[BT_MAX_MODULES];
+    char *module_paths[BT_MAX_MODULES];
+};
+
+static const luaL_Reg preloads[] = {
+    {"bt.log", luaopen_bt_log},
+    {"bt.config", luaopen_bt_config},
+    {"bt.clock", luaopen_bt_clock},
+    {"bt.graphql", luaopen_bt_graphql},
+    {"bt.emit", luaopen_bt_emit},
+    {NULL, NULL},
+};
+
+/* Standard libraries scripts may use. io and debug are not opened at all. */
+static const luaL_Reg stdlibs[] = {
+    {LUA_GNAME, luaopen_base},       {LUA_LOADLIBNAME, luaopen_package},
+    {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+    {LUA_OSLIBNAME, luaopen_os},     {LUA_STRLIBNAME, luaopen_string},
+    {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+    {NULL, NULL},
+};
+
+static void open_stdlibs(lua_State *L)
+{
+    for (const luaL_Reg *lib = stdlibs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+}
+
+/* [-0, +0, m] Put every bt.* opener into package.preload. */
+static void preload_primitives(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    for (const luaL_Reg *p = preloads; p->func; p++) {
+        lua_pushcfunction(L, p->func);
+        lua_setfield(L, -2, p->name);
+    }
+    lua_pop(L, 1);
+}
+
+static int at_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "error: unprotected Lua error: %s\n", msg ? msg : "(not a string)");
+    return 0; /* Lua aborts after the panic handler returns */
+}
+
+bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_error *err)
+{
+    bt_host *h = calloc(1, sizeof *h);
+    if (!h || !(h->L = luaL_newstate())) {
+        snprintf(err->message, sizeof err->message, "out of memory creating the Lua state");
+        free(h);
+        return NULL;
+    }
+    lua_atpanic(h->L, at_panic);
+    open_stdlibs(h->L);
+    preload_primitives(h->L);
+    bt_err_open(h->L);
+    bt_loader_install(h->L, h, override_dir, bundled_dir);
+    bt_sandbox_apply(h->L);
+    return h;
+}
+
+void bt_host_free(bt_host *h)
+{
+    if (!h)
+        return;
+    lua_close(h->L);
+    for (int i = 0; i < h->module_count; i++) {
+        free(h->module_names[i]);
+        free(h->module_paths[i]);
+    }
+    free(h);
+}
+
+lua_State *bt_host_lua(bt_host *h) { return h->L; }
+
+void bt_host_record_module(bt_host *h, const char *module, const char *path)
+{
+    bt_debug("require \"%s\" served by %s", module, path);
+    if (h->module_count == BT_MAX_MODULES)
+        return;
+    h->module_names[h->module_count] = strdup(module);
+    h->module_paths[h->module_count] = strdup(path);
+    h->module_count++;
+}
+
+const char *bt_host_module_file(bt_host *h, const char *module)
+{
+    for (int i = h->module_count - 1; i >= 0; i--)
+        if (h->module_names[i] && strcmp(h->module_names[i], module) == 0)
+            return h->module_paths[i];
+    return NULL;
+}
+
+/* Running from the build tree (the exe sits in BT_BUILD_DIR) uses the source scripts. */
+const char *bt_host_default_scripts_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        size_t blen = strlen(BT_BUILD_DIR);
+        if (strncmp(exe, BT_BUILD_DIR, blen) == 0 && exe[blen] == '/')
+            return BT_SOURCE_SCRIPTS_DIR;
+    }
+    if (access(BT_INSTALLED_SCRIPTS_DIR, R_OK) == 0)
+        return BT_INSTALLED_SCRIPTS_DIR;
+    return BT_SOURCE_SCRIPTS_DIR;
+}

@@ -1,0 +1,185 @@
+/* baton-twingate: resolve the command line, load the connector script, run one action. */
+#include "bt/cli.h"
+#include "bt/config.h"
+#include "bt/contract.h"
+#include "bt/driver.h"
+#include "bt/graphql.h"
+#include "bt/host.h"
+#include "bt/log.h"
+#include "bt/show.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef BT_CONNECTOR_MODULE
+#error "BT_CONNECTOR_MODULE (the entry script's module name) must be set by the build"
+#endif
+
+typedef struct {
+    bt_cli cli;
+    bt_host *host;
+    bt_contract contract;
+    bool contract_loaded;
+    bt_host_error load_error;
+} app;
+
+static void setup_logging(const char *level, const char *format)
+{
+    int lv = bt_log_level_parse(level ? level : "info");
+    bt_log_set_level(lv < 0 ? BT_LOG_INFO : (bt_log_level)lv);
+    if (format && strcmp(format, "json") == 0)
+        bt_log_set_format(BT_LOG_JSON);
+    else if (format && strcmp(format, "console") == 0)
+        bt_log_set_format(BT_LOG_CONSOLE);
+    else
+        bt_log_set_format(isatty(STDERR_FILENO) ? BT_LOG_CONSOLE : BT_LOG_JSON);
+}
+
+static int check_log_flags(const bt_cli *cli)
+{
+    const char *level = bt_cli_get(cli, "log-level"), *format = bt_cli_get(cli, "log-format");
+    if (level && bt_log_level_parse(level) < 0) {
+        fprintf(stderr, "error: invalid --log-level \"%s\" (debug, info, warn, error)\n", level);
+        return -1;
+    }
+    if (format && strcmp(format, "json") && strcmp(format, "console")) {
+        fprintf(stderr, "error: invalid --log-format \"%s\" (json, console)\n", format);
+        return -1;
+    }
+    setup_logging(level, format);
+    return 0;
+}
+
+static int check_scripts_dir(const char *dir)
+{
+    struct stat st;
+    if (!dir)
+        return 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, R_OK | X_OK) != 0) {
+        fprintf(stderr, "error: --scripts-dir \"%s\" is not a readable directory\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load the host and the connector's contract; the error is kept for --help. */
+static int load_connector(app *a, int argc, char **argv)
+{
+    const char *override = bt_cli_prescan(argc, argv, "scripts-dir");
+    if (check_scripts_dir(override) != 0)
+        return -1;
+    a->host = bt_host_new(override, bt_host_default_scripts_dir(), &a->load_error);
+    if (!a->host)
+        return -1;
+    if (bt_contract_load(a->host, BT_CONNECTOR_MODULE, &a->contract, &a->load_error) == 0)
+        a->contract_loaded = true;
+    return 0;
+}
+
+static int apply_http_options(const bt_cli *cli)
+{
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    long v;
+    char err[256];
+    const struct { const char *flag; double *dst; } doubles[] = {
+        {"http-timeout", &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
+        {"http-max-retry-wait", &o.max_retry_wait},
+        {"reads-per-minute", &o.reads_per_minute_override},
+        {"writes-per-minute", &o.writes_per_minute_override},
+    };
+    for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
+        int rc = bt_cli_get_long(cli, doubles[i].flag, &v, err, sizeof err);
+        if (rc < 0)
+            return fprintf(stderr, "error: %s\n", err), -1;
+        if (rc == 0)
+            *doubles[i].dst = (double)v;
+    }
+    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0)
+        o.max_attempts = v < 1 ? 1 : (int)v;
+    bt_graphql_set_options(&o);
+    return 0;
+}
+
+static int run_subcommand(app *a, const char *cmd)
+{
+    if (strcmp(cmd, "capabilities") == 0)
+        bt_driver_print_capabilities(&a->contract, stdout);
+    else if (strcmp(cmd, "config") == 0)
+        bt_driver_print_config_schema(&a->contract, stdout);
+    else if (strcmp(cmd, "api-names") == 0)
+        return bt_driver_print_api_names(a->host, stdout);
+    else {
+        fprintf(stderr, "error: unknown command \"%s\" (see --help)\n", cmd);
+        return 1;
+    }
+    return 0;
+}
+
+static int run_action(app *a)
+{
+    char err[1024];
+    if (bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret")) {
+        fprintf(stderr, "error: service mode (--client-id/--client-secret) is not supported; "
+                        "run one-shot syncs and upload the file\n");
+        return 1;
+    }
+    if (bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (apply_http_options(&a->cli) != 0)
+        return 1;
+    bt_cli_export_config(&a->cli);
+    if (bt_driver_wants_provisioning(&a->cli))
+        return bt_driver_provision(a->host, &a->contract, &a->cli);
+    return bt_driver_sync(a->host, &a->contract, &a->cli);
+}
+
+static int run(app *a, int argc, char **argv)
+{
+    char err[1024];
+    setup_logging(bt_cli_prescan(argc, argv, "log-level"), bt_cli_prescan(argc, argv, "log-format"));
+    bt_cli_init(&a->cli);
+    if (load_connector(a, argc, argv) != 0 && !a->host)
+        return 1;
+    if (a->contract_loaded && bt_cli_add_connector_fields(&a->cli, &a->contract, err, sizeof err) != 0)
+        return fprintf(stderr, "error: %s\n", err), 1;
+    if (bt_cli_parse(&a->cli, argc, argv, err, sizeof err) != 0)
+        return fprintf(stderr, "error: %s\n", err), 1;
+    if (a->cli.version)
+        return printf("baton-twingate version %s\n", BT_VERSION), 0;
+    if (a->cli.help) {
+        bt_cli_print_usage(&a->cli, a->contract_loaded ? &a->contract : NULL, stdout);
+        if (!a->contract_loaded)
+            fprintf(stderr, "error: connector script not loaded: %s\n", a->load_error.message);
+        return a->contract_loaded ? 0 : 1;
+    }
+    if (!a->contract_loaded) {
+        bt_driver_report("cannot load the connector script", &a->load_error);
+        return 1;
+    }
+    if (check_log_flags(&a->cli) != 0)
+        return 1;
+    if (a->cli.arg_count > 0)
+        return run_subcommand(a, a->cli.args[0]);
+    return run_action(a);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "show") == 0)
+        return bt_show_main(argc - 1, argv + 1);
+    app a;
+    memset(&a, 0, sizeof a);
+    int rc = run(&a, argc, argv);
+    if (a.contract_loaded)
+        bt_contract_free(&a.contract);
+    bt_graphql_shutdown();
+    bt_host_free(a.host);
+    bt_cli_free(&a.cli);
+    bt_config_reset();
+    return rc;
+}

@@ -1,0 +1,145 @@
+/* Leveled logging to stderr: console lines or JSON lines, secrets redacted. */
+#include "bt/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+
+#define BT_LOG_MAX_SECRETS 8
+#define BT_LOG_LINE 8192
+
+static bt_log_level current_level = BT_LOG_INFO;
+static bt_log_format current_format = BT_LOG_CONSOLE;
+static char *secrets[BT_LOG_MAX_SECRETS];
+static int secret_count;
+static bt_log_sink_fn sink_fn;
+static void *sink_ud;
+
+static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+int bt_log_level_parse(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (s && strcmp(s, level_names[i]) == 0)
+            return i;
+    if (s && strcmp(s, "warning") == 0)
+        return BT_LOG_WARN;
+    return -1;
+}
+
+void bt_log_set_level(bt_log_level level) { current_level = level; }
+bt_log_level bt_log_get_level(void) { return current_level; }
+void bt_log_set_format(bt_log_format format) { current_format = format; }
+bt_log_format bt_log_get_format(void) { return current_format; }
+int bt_log_enabled(bt_log_level level) { return level >= current_level; }
+
+void bt_log_set_sink(bt_log_sink_fn fn, void *ud)
+{
+    sink_fn = fn;
+    sink_ud = ud;
+}
+
+void bt_log_add_secret(const char *secret)
+{
+    if (!secret || strlen(secret) < 4 || secret_count == BT_LOG_MAX_SECRETS)
+        return;
+    for (int i = 0; i < secret_count; i++)
+        if (strcmp(secrets[i], secret) == 0)
+            return;
+    secrets[secret_count] = strdup(secret);
+    if (secrets[secret_count])
+        secret_count++;
+}
+
+/* Length of the registered secret starting at s, or 0. */
+static size_t secret_at(const char *s)
+{
+    for (int i = 0; i < secret_count; i++) {
+        size_t n = strlen(secrets[i]);
+        if (strncmp(s, secrets[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+void bt_log_redact(const char *s, char *out, size_t outsz)
+{
+    static const char mark[] = "[REDACTED]";
+    size_t o = 0;
+    if (outsz == 0)
+        return;
+    while (*s && o + 1 < outsz) {
+        size_t n = secret_count ? secret_at(s) : 0;
+        if (n) {
+            for (size_t k = 0; mark[k] && o + 1 < outsz; k++)
+                out[o++] = mark[k];
+            s += n;
+        } else {
+            out[o++] = *s++;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void json_escape_into(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+}
+
+static void timestamp(char *buf, size_t n)
+{
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + len, n - len, ".%03ldZ", (long)(tv.tv_usec / 1000));
+}
+
+static void write_line(bt_log_level level, const char *msg)
+{
+    char ts[40];
+    timestamp(ts, sizeof ts);
+    if (current_format == BT_LOG_JSON) {
+        fprintf(stderr, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
+        json_escape_into(stderr, msg);
+        fputs("\"}\n", stderr);
+    } else {
+        fprintf(stderr, "%s %-5s %s\n", ts, level_names[level], msg);
+    }
+}
+
+void bt_logv(bt_log_level level, const char *fmt, va_list ap)
+{
+    if (!bt_log_enabled(level))
+        return;
+    char raw[BT_LOG_LINE], clean[BT_LOG_LINE];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    bt_log_redact(raw, clean, sizeof clean);
+    if (sink_fn)
+        sink_fn(level, clean, sink_ud);
+    else
+        write_line(level, clean);
+}
+
+void bt_log(bt_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bt_logv(level, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,226 @@
+/* Command line: flags, BATON_* variables, .baton.yaml, defaults, validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt/cli.h"
+#include "bt/config.h"
+#include "tmpdir.h"
+
+static bt_config_field connector_fields[] = {
+    {"api-key", "The API key", NULL, NULL, true, true, BT_FIELD_STRING},
+    {"domain", "The domain", NULL, "api-url", true, false, BT_FIELD_STRING},
+    {"api-url", "The endpoint", NULL, NULL, false, false, BT_FIELD_STRING},
+};
+static bt_contract contract = {.source_file = "init.lua", .fields = connector_fields, .field_count = 3};
+
+typedef struct {
+    bt_cli cli;
+    char err[1024];
+    char *dir;
+    char cwd[4096];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tmpdir_make("cli");
+    if (!getcwd(f->cwd, sizeof f->cwd) || chdir(f->dir) != 0)
+        return -1;
+    unsetenv("BATON_API_KEY");
+    unsetenv("BATON_DOMAIN");
+    unsetenv("BATON_FILE");
+    unsetenv("BATON_CONFIG_PATH");
+    bt_cli_config_file_reset();
+    bt_cli_init(&f->cli);
+    assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bt_cli_free(&f->cli);
+    bt_cli_config_file_reset();
+    bt_config_reset();
+    if (chdir(f->cwd) != 0)
+        return -1;
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+static int parse(fixture *f, int argc, char **argv)
+{
+    return bt_cli_parse(&f->cli, argc, argv, f->err, sizeof f->err);
+}
+
+static void test_defaults_apply(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", NULL};
+    assert_int_equal(parse(f, 1, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "file"), "sync.c1z");
+    assert_string_equal(bt_cli_get(&f->cli, "log-level"), "info");
+    assert_false(bt_cli_get_bool(&f->cli, "provisioning"));
+    assert_false(bt_cli_is_set(&f->cli, "file"));
+}
+
+static void test_flag_beats_env_beats_file(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->dir, ".baton.yaml", "# config\nfile: from-file.c1z\ndomain: \"file-domain\"\napi-key: 'file-key'\n");
+    setenv("BATON_DOMAIN", "env-domain", 1);
+    setenv("BATON_FILE", "from-env.c1z", 1);
+    char *argv[] = {"bin", "-f", "from-flag.c1z", NULL};
+    assert_int_equal(parse(f, 3, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "file"), "from-flag.c1z");
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "env-domain");
+    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "file-key");
+}
+
+static void test_config_path_variable_selects_the_file(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->dir, "other.yml", "domain: acme   # trailing comment\n");
+    setenv("BATON_CONFIG_PATH", "other.yml", 1);
+    char *argv[] = {"bin", NULL};
+    assert_int_equal(parse(f, 1, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
+    unsetenv("BATON_CONFIG_PATH");
+}
+
+static void test_config_file_errors_are_clear(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->dir, ".baton.yaml", "domain: acme\ndomian: typo\n");
+    char *argv[] = {"bin", NULL};
+    assert_int_equal(parse(f, 1, argv), -1);
+    assert_non_null(strstr(f->err, ".baton.yaml:2: unknown key 'domian'"));
+    bt_cli_config_file_reset();
+    tmpdir_write(f->dir, ".baton.yaml", "domain:\n  - a\n");
+    assert_int_equal(parse(f, 1, argv), -1);
+    assert_non_null(strstr(f->err, ".baton.yaml:2"));
+}
+
+static void test_long_forms(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--domain=acme", "--api-key", "k1234", "-p", "--log-level=debug", "extra", NULL};
+    assert_int_equal(parse(f, 7, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
+    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "k1234");
+    assert_true(bt_cli_get_bool(&f->cli, "provisioning"));
+    assert_int_equal(f->cli.arg_count, 1);
+    assert_string_equal(f->cli.args[0], "extra");
+}
+
+static void test_unknown_flags_are_refused(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--domian", "x", NULL};
+    assert_int_equal(parse(f, 3, argv), -1);
+    assert_string_equal(f->err, "unknown flag: --domian (see --help)");
+    char *argv2[] = {"bin", "-x", NULL};
+    assert_int_equal(parse(f, 2, argv2), -1);
+    assert_non_null(strstr(f->err, "unknown shorthand flag"));
+}
+
+static void test_missing_value_and_bad_types(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--domain", NULL};
+    assert_int_equal(parse(f, 2, argv), -1);
+    assert_string_equal(f->err, "flag needs an argument: --domain");
+    char *argv2[] = {"bin", "--provisioning=maybe", NULL};
+    assert_int_equal(parse(f, 2, argv2), -1);
+    assert_non_null(strstr(f->err, "is not a boolean"));
+    char *argv3[] = {"bin", "--http-timeout", "soon", NULL};
+    assert_int_equal(parse(f, 3, argv3), -1);
+    assert_non_null(strstr(f->err, "--http-timeout"));
+}
+
+static void test_required_fields(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--domain", "acme", NULL};
+    assert_int_equal(parse(f, 3, argv), 0);
+    assert_int_equal(bt_cli_check_required(&f->cli, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "--api-key"));
+    assert_non_null(strstr(f->err, "BATON_API_KEY"));
+}
+
+static void test_required_unless(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--api-key", "k1234", NULL};
+    assert_int_equal(parse(f, 3, argv), 0);
+    assert_int_equal(bt_cli_check_required(&f->cli, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "--domain"));
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err);
+    char *argv2[] = {"bin", "--api-key", "k1234", "--api-url", "http://127.0.0.1:1/", NULL};
+    assert_int_equal(parse(f, 5, argv2), 0);
+    assert_int_equal(bt_cli_check_required(&f->cli, f->err, sizeof f->err), 0);
+}
+
+static void test_export_marks_secrets(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--api-key", "k-secret-1234", "--domain", "acme", NULL};
+    assert_int_equal(parse(f, 5, argv), 0);
+    bt_cli_export_config(&f->cli);
+    assert_string_equal(bt_config_get("api-key"), "k-secret-1234");
+    assert_true(bt_config_is_secret("api-key"));
+    assert_false(bt_config_is_secret("domain"));
+}
+
+static void test_connector_field_clash(void **state)
+{
+    fixture *f = *state;
+    bt_config_field clash[] = {{"file", "x", NULL, NULL, false, false, BT_FIELD_STRING}};
+    bt_contract c = {.source_file = "init.lua", .fields = clash, .field_count = 1};
+    assert_int_equal(bt_cli_add_connector_fields(&f->cli, &c, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "'file' clashes"));
+}
+
+static void test_env_names_and_prescan(void **state)
+{
+    (void)state;
+    char env[64];
+    bt_cli_env_name("grant-principal-type", env, sizeof env);
+    assert_string_equal(env, "BATON_GRANT_PRINCIPAL_TYPE");
+    char *argv[] = {"bin", "--scripts-dir=/x", NULL};
+    assert_string_equal(bt_cli_prescan(2, argv, "scripts-dir"), "/x");
+    char *argv2[] = {"bin", "--", "--scripts-dir", "/y", NULL};
+    setenv("BATON_SCRIPTS_DIR", "/env", 1);
+    assert_string_equal(bt_cli_prescan(4, argv2, "scripts-dir"), "/env");
+    unsetenv("BATON_SCRIPTS_DIR");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_apply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flag_beats_env_beats_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_path_variable_selects_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_file_errors_are_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_flags_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_value_and_bad_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_required_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_required_unless, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_marks_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connector_field_clash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_env_names_and_prescan, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,261 @@
+/* The Lua host: search order, sandbox, error reporting, contract validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt/config.h"
+#include "bt/contract.h"
+#include "bt/host.h"
+#include "tmpdir.h"
+
+typedef struct {
+    char *bundled;
+    char *override;
+    bt_host *host;
+    bt_host_error err;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->bundled = tmpdir_make("bundled");
+    f->override = tmpdir_make("override");
+    *state = f;
+    return f->bundled && f->override ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bt_host_free(f->host);
+    tmpdir_remove(f->bundled);
+    tmpdir_remove(f->override);
+    bt_config_reset();
+    free(f);
+    return 0;
+}
+
+static bt_host *new_host(fixture *f, int with_override)
+{
+    f->host = bt_host_new(with_override ? f->override : NULL, f->bundled, &f->err);
+    assert_non_null(f->host);
+    return f->host;
+}
+
+/* Run a chunk of Lua text in the sandbox; 0 when it ran without error. */
+static int run(fixture *f, const char *code)
+{
+    lua_State *L = bt_host_lua(f->host);
+    assert_int_equal(luaL_loadstring(L, code), LUA_OK);
+    return bt_host_call(f->host, 0, 0, &f->err);
+}
+
+static void test_override_dir_is_searched_first(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "conn/users.lua", "return 'bundled'");
+    tmpdir_write(f->override, "conn/users.lua", "return 'override'");
+    new_host(f, 1);
+    assert_int_equal(bt_host_require(f->host, "conn.users", &f->err), 0);
+    assert_string_equal(lua_tostring(bt_host_lua(f->host), -1), "override");
+    assert_non_null(strstr(bt_host_module_file(f->host, "conn.users"), f->override));
+}
+
+static void test_bundled_dir_serves_what_the_override_lacks(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "conn/init.lua", "return 'from init'");
+    new_host(f, 1);
+    assert_int_equal(bt_host_require(f->host, "conn", &f->err), 0);
+    assert_string_equal(lua_tostring(bt_host_lua(f->host), -1), "from init");
+    assert_non_null(strstr(bt_host_module_file(f->host, "conn"), f->bundled));
+}
+
+static void test_missing_module_is_a_clear_error(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(bt_host_require(f->host, "nope.nothing", &f->err), -1);
+    assert_non_null(strstr(f->err.message, "module 'nope.nothing' not found"));
+    assert_null(strchr(f->err.message, '\n'));
+}
+
+static void test_module_names_cannot_escape_the_dirs(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(bt_host_require(f->host, "..etc", &f->err), -1);
+    assert_int_equal(bt_host_require(f->host, "a/b", &f->err), -1);
+    assert_non_null(strstr(f->err.message, "invalid module name"));
+}
+
+static void test_sandbox_removes_dangerous_functions(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "assert(os.execute == nil and rawget(_G, 'io') == nil)"), 0);
+    assert_int_equal(run(f, "assert(rawget(_G, 'debug') == nil and package.loadlib == nil)"), 0);
+    assert_int_equal(run(f, "assert(rawget(_G, 'dofile') == nil and rawget(_G, 'loadfile') == nil)"), 0);
+    assert_int_equal(run(f, "assert(os.exit == nil and os.remove == nil and os.time ~= nil)"), 0);
+}
+
+static void test_sandbox_refuses_bytecode(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "local fn, err = load('\\27Lua fake'); assert(fn == nil); "
+                            "assert(err:find('binary'), err)"), 0);
+    assert_int_equal(run(f, "assert(load('return 1 + 1')() == 2)"), 0);
+}
+
+static void test_strict_globals(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "local x = dispaly_name"), -1);
+    assert_non_null(strstr(f->err.message, "undeclared global 'dispaly_name'"));
+    assert_int_equal(run(f, "newglobal = 1"), -1);
+    assert_non_null(strstr(f->err.message, "assignment to undeclared global 'newglobal'"));
+}
+
+static void test_c_modules_are_allow_listed(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "assert(require('cjson').encode({1}) == '[1]')"), 0);
+    assert_int_equal(run(f, "require('lpeg')"), -1);
+    assert_non_null(strstr(f->err.message, "lpeg"));
+}
+
+static void test_errors_carry_file_line_and_traceback(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "conn/bad.lua", "local M = {}\nfunction M.go()\n  error('boom')\nend\nreturn M\n");
+    new_host(f, 0);
+    assert_int_equal(run(f, "require('conn.bad').go()"), -1);
+    assert_non_null(strstr(f->err.message, "conn/bad.lua:3: boom"));
+    assert_non_null(strstr(f->err.traceback, "stack traceback"));
+    assert_int_equal(lua_gettop(bt_host_lua(f->host)), 0);
+}
+
+static void test_syntax_error_names_the_file(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "conn/init.lua", "return {\n  name = 'x'\n  oops\n}\n");
+    new_host(f, 0);
+    assert_int_equal(bt_host_require(f->host, "conn", &f->err), -1);
+    assert_non_null(strstr(f->err.message, "conn/init.lua:3:"));
+}
+
+static void test_error_tables_use_tostring(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "error(setmetatable({}, {__tostring = function() return 'rate_limited: slow' end}))"), -1);
+    assert_string_equal(f->err.message, "rate_limited: slow");
+}
+
+static const char valid_contract[] =
+    "return { api_version = 1, name = 'c', display_name = 'C',\n"
+    "  config = { { name = 'api-key', help = 'key', required = true, secret = true } },\n"
+    "  resource_types = { { id = 'user', display_name = 'User', traits = {'user'},\n"
+    "                       skip_entitlements_and_grants = true },\n"
+    "                     { id = 'group', display_name = 'Group', traits = {'group'}, provision = true } },\n"
+    "  sync = function() end, grant = function() end, revoke = function() end }\n";
+
+static void test_valid_contract_loads(void **state)
+{
+    fixture *f = *state;
+    bt_contract c;
+    tmpdir_write(f->bundled, "conn/init.lua", valid_contract);
+    new_host(f, 0);
+    assert_int_equal(bt_contract_load(f->host, "conn", &c, &f->err), 0);
+    assert_int_equal(c.type_count, 2);
+    assert_string_equal(c.types[1].id, "group");
+    assert_true(c.types[1].provision);
+    assert_true(c.types[0].skip_entitlements_and_grants);
+    assert_int_equal(c.field_count, 1);
+    assert_true(c.fields[0].secret && c.fields[0].required);
+    assert_true(bt_contract_has_function(f->host, &c, "grant"));
+    assert_false(bt_contract_has_function(f->host, &c, "create_account"));
+    bt_contract_free(&c);
+}
+
+/* Each broken contract must fail with a message naming the file and field. */
+static void test_broken_contracts_name_file_and_field(void **state)
+{
+    fixture *f = *state;
+    static const struct { const char *code, *expect; } cases[] = {
+        {"return 42", "must return a table"},
+        {"return { name = 'c' }", "field 'api_version' must be an integer"},
+        {"return { api_version = 99 }", "targets runtime API version 99"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'u', traits = {'user'} } }, sync = function() end }",
+         "field 'resource_types[1].display_name' must be a string (got nil)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'u', display_name = 'U', traits = {'person'} } }, sync = function() end }",
+         "resource_types[1].traits[1]"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'u', display_name = 'U', traits = {} } } }",
+         "field 'sync' must be a function"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, provision = true } },\n"
+         " sync = function() end }",
+         "field 'grant' is not a function"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = { { name = 'x' } },\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
+         "field 'config[1].help' must be a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bt_contract c;
+        char name[32];
+        snprintf(name, sizeof name, "c%zu/init.lua", i);
+        tmpdir_write(f->bundled, name, cases[i].code);
+        bt_host_free(f->host);
+        new_host(f, 0);
+        snprintf(name, sizeof name, "c%zu", i);
+        assert_int_equal(bt_contract_load(f->host, name, &c, &f->err), -1);
+        if (!strstr(f->err.message, cases[i].expect) || !strstr(f->err.message, "init.lua"))
+            fail_msg("case %zu: got \"%s\"", i, f->err.message);
+        bt_contract_free(&c);
+    }
+}
+
+static void test_config_module_keeps_secrets_in_c(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    bt_config_set("api-key", "s3cr3t-value", true);
+    bt_config_set("domain", "acme", false);
+    assert_int_equal(run(f, "local c = require 'bt.config'; assert(c.get('domain') == 'acme'); "
+                            "assert(c.is_set('api-key')); assert(c.get('nothing') == nil)"), 0);
+    assert_int_equal(run(f, "require('bt.config').get('api-key')"), -1);
+    assert_non_null(strstr(f->err.message, "is a secret"));
+    assert_null(strstr(f->err.message, "s3cr3t-value"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_override_dir_is_searched_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundled_dir_serves_what_the_override_lacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_module_is_a_clear_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_module_names_cannot_escape_the_dirs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_removes_dangerous_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_refuses_bytecode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_globals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_c_modules_are_allow_listed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_carry_file_line_and_traceback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_error_names_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_tables_use_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid_contract_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_contracts_name_file_and_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_module_keeps_secrets_in_c, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("host", tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+"""Shared helpers for the end-to-end tests: run the binary, read a .c1z with
+nothing but the standard library, the zstd CLI and a tiny protobuf reader."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.environ.get("BT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+BINARY = os.environ.get("BT_BINARY") or os.path.join(ROOT, "build", "baton-twingate")
+sys.path.insert(0, os.path.join(ROOT, "tests", "mock"))
+
+from mockctl import MockServer  # noqa: E402  (path set above)
+
+MAGIC = b"C1ZF\x00"
+
+
+def run(args, env=None, cwd=None, timeout=600):
+    """Run the binary with a clean BATON_* environment; returns CompletedProcess."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    base.update(env or {})
+    return subprocess.run([BINARY] + list(args), env=base, cwd=cwd, timeout=timeout,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+
+
+def sync_against(mock, out_path, extra=(), env=None, cwd=None):
+    e = {"BATON_API_KEY": mock.api_key}
+    e.update(env or {})
+    # Client-side pacing off: the mock enforces its own limits where a test wants them.
+    return run(["--api-url", mock.url, "-f", out_path, "--log-format", "console",
+                "--reads-per-minute", "0"] + list(extra),
+               env=e, cwd=cwd)
+
+
+# ---------------------------------------------------------------- protobuf
+
+
+def _varint(buf, i):
+    shift = value = 0
+    while True:
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def pb_fields(buf):
+    """Decode one protobuf message into {field number: [values]} (bytes for
+    length-delimited fields, ints for varints)."""
+    out, i = {}, 0
+    while i < len(buf):
+        key, i = _varint(buf, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _varint(buf, i)
+        elif wt == 2:
+            n, i = _varint(buf, i)
+            v, i = bytes(buf[i:i + n]), i + n
+        elif wt == 1:
+            v, i = bytes(buf[i:i + 8]), i + 8
+        elif wt == 5:
+            v, i = bytes(buf[i:i + 4]), i + 4
+        else:
+            raise ValueError("bad wire type %d" % wt)
+        out.setdefault(num, []).append(v)
+    return out
+
+
+def pb_str(fields, num, default=""):
+    v = fields.get(num)
+    return v[0].decode("utf-8") if v else default
+
+
+# ---------------------------------------------------------------- c1z
+
+
+class C1Z:
+    """A decompressed .c1z opened with sqlite3 (read-only, temp copy)."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            head = f.read(5)
+        if head != MAGIC:
+            raise ValueError("not a v1 c1z: %r" % head)
+        self.tmp = tempfile.NamedTemporaryFile(suffix=".db", delete=False)
+        with open(path, "rb") as src:
+            src.seek(5)
+            subprocess.run(["zstd", "-q", "-d", "-c"], stdin=src, stdout=self.tmp, check=True)
+        self.tmp.close()
+        self.db = sqlite3.connect(self.tmp.name)
+
+    def close(self):
+        self.db.close()
+        os.unlink(self.tmp.name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def rows(self, sql, *args):
+        return self.db.execute(sql, args).fetchall()
+
+    def resources(self, rtype):
+        """{resource id: display name} of one type."""
+        out = {}
+        for ext, data in self.rows("SELECT external_id, data FROM v1_resources WHERE resource_type_id = ?", rtype):
+            out[ext.split(":", 1)[1]] = pb_str(pb_fields(data), 3)
+        return out
+
+    def grant_pairs(self, rtype):
+        """{(resource id, principal id)} of the grants on one resource type."""
+        return {(r, p) for r, p in self.rows(
+            "SELECT resource_id, principal_resource_id FROM v1_grants WHERE resource_type_id = ?", rtype)}
+
+    def count(self, table):
+        return self.rows("SELECT COUNT(*) FROM %s" % table)[0][0]
+
+
+def user_display_name(u):
+    name = ("%s %s" % (u.get("firstName") or "", u.get("lastName") or "")).strip()
+    return name or u["email"]
+
+
+def fake_api_names():
+    """The function names the busted fake runtime exports, via lua5.4."""
+    code = ("package.path = '%s/tests/lua/?.lua;%s/scripts/?.lua;' .. package.path\n"
+            "local fr = require 'helpers.fake_runtime'\n"
+            "print(require('cjson').encode(fr.API_NAMES))") % (ROOT, ROOT)
+    out = subprocess.run(["lua5.4", "-e", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)

@@ -1,0 +1,183 @@
+"""Start and drive the mock Twingate server from Python tests.
+
+    from mockctl import MockServer
+    with MockServer(tenant="synthetic", seed=3, users=500, groups=40) as m:
+        reply = m.graphql("{ users { totalCount } }")
+        assert reply.status == 200 and reply.data["users"]["totalCount"] == 500
+        truth = m.truth()
+
+Keyword options map to command-line flags (seed=3 -> --seed 3,
+retry_after_date=True -> --retry-after-date, None/False -> omitted); `args`
+appends raw arguments. Only the standard library is used.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "twingate_mock.py")
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+class Reply:
+    """One HTTP answer: status, headers (dict, lower-case names), body bytes, json or None."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+        try:
+            self.json = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            self.json = None
+
+    @property
+    def data(self):
+        return self.json.get("data") if isinstance(self.json, dict) else None
+
+    @property
+    def errors(self):
+        return self.json.get("errors") if isinstance(self.json, dict) else None
+
+    def __repr__(self):
+        return "Reply(%d, %r)" % (self.status, self.body[:200])
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    data = None
+    hdrs = dict(headers or {})
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+        hdrs.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return Reply(r.status, dict(r.headers), r.read())
+    except urllib.error.HTTPError as e:
+        return Reply(e.code, dict(e.headers), e.read())
+
+
+class MockServer:
+    def __init__(self, args=(), api_key="demo-key", start_timeout=30, **options):
+        self.api_key = api_key
+        self.start_timeout = start_timeout
+        self.argv = [PYTHON, SERVER, "--port", "0", "--api-key", api_key]
+        for key, value in options.items():
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                self.argv.append(flag)
+            elif value is not None and value is not False:
+                self.argv += [flag, str(value)]
+        self.argv += list(args)
+        self.proc = None
+        self.port = None
+        self.tmpdir = None
+
+    # ---- lifecycle
+    def start(self):
+        self.tmpdir = tempfile.mkdtemp(prefix="mock-twingate-")
+        port_file = os.path.join(self.tmpdir, "port")
+        self.log_path = os.path.join(self.tmpdir, "server.log")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.argv + ["--port-file", port_file],
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    text = f.read().strip()
+                if text:
+                    self.port = int(text)
+                    break
+            if self.proc.poll() is not None:
+                raise RuntimeError("mock server exited with %s:\n%s"
+                                   % (self.proc.returncode, self.log_text()))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("mock server did not start within %ss" % self.start_timeout)
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+            self._log = None
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    # ---- addresses
+    @property
+    def base(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def url(self):
+        return self.base + "/api/graphql/"
+
+    # ---- API
+    def graphql(self, query, variables=None, api_key=None, operation_name=None, headers=None):
+        body = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        if operation_name is not None:
+            body["operationName"] = operation_name
+        hdrs = {"X-API-KEY": self.api_key if api_key is None else api_key}
+        if api_key is False:
+            del hdrs["X-API-KEY"]
+        hdrs.update(headers or {})
+        return http("POST", self.url, body, hdrs)
+
+    def post_raw(self, body, headers=None, path="/api/graphql/"):
+        hdrs = {"X-API-KEY": self.api_key}
+        hdrs.update(headers or {})
+        return http("POST", self.base + path, body, hdrs)
+
+    # ---- control
+    def truth(self):
+        return http("GET", self.base + "/_mock/truth").json
+
+    def stats(self):
+        return http("GET", self.base + "/_mock/stats").json
+
+    def reset_stats(self):
+        return http("POST", self.base + "/_mock/reset-stats", {}).json
+
+    def reset(self):
+        """Rebuild the tenant from its seed/file (undo all mutations)."""
+        return http("POST", self.base + "/_mock/reset", {}).json
+
+    def config(self, **changes):
+        reply = http("POST", self.base + "/_mock/config", changes)
+        if reply.status != 200:
+            raise ValueError(reply.json)
+        return reply.json
