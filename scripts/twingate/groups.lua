@@ -1,0 +1,97 @@
+-- Twingate groups as baton `group` resources with a `member` entitlement and
+-- one grant per member, over every page of members (Everyone included).
+-- Copy into --scripts-dir to change the mapping.
+local emit = require "bt.emit"
+local log = require "bt.log"
+local Q = require "twingate.queries"
+local page = require "lib.page"
+local text = require "lib.text"
+
+local M = {}
+
+-- Twingate GroupType -> baton group source type.
+M.SOURCE_TYPE = { MANUAL = "native", SYNCED = "directory_synced", SYSTEM = "built_in" }
+
+-- Group types whose membership the API cannot change (IdP-owned, built in).
+M.IMMUTABLE = { SYNCED = true, SYSTEM = true }
+
+-- The group's name, or its id when the name is null or blank.
+function M.name(node)
+  if text.nonblank(node.name) then return node.name end
+  log.warn("group " .. node.id .. " has no name; using its id")
+  return node.id
+end
+
+function M.map(node, name)
+  return {
+    type = "group", id = node.id, display_name = name, created_at = node.createdAt,
+    group = {
+      profile = {
+        group_id = node.id, group_name = node.name, type = node.type,
+        is_active = node.isActive, origin_id = node.originId,
+      },
+      source_type = M.SOURCE_TYPE[node.type], raw_source_type = node.type,
+    },
+  }
+end
+
+function M.entitlement(node, name)
+  return {
+    resource = { type = "group", id = node.id }, slug = "member",
+    display_name = name .. " Group Member",
+    description = "Is member of the " .. name .. " group in Twingate",
+    purpose = "assignment", grantable_to = { "user" },
+    immutable = M.IMMUTABLE[node.type] == true,
+  }
+end
+
+-- A grant emitter for one group: grant(member_node).
+local function granter(group)
+  return function(member)
+    if member.id == nil then
+      log.warn("skipping a member without id in group " .. group.name)
+      return
+    end
+    emit.grant{
+      resource = { type = "group", id = group.id }, slug = "member",
+      principal = { type = "user", id = member.id }, immutable = group.immutable,
+    }
+  end
+end
+
+-- Emits every group, its entitlement and its members' grants. Member lists
+-- longer than the nested first page continue from their endCursor after the
+-- group list is done, so only those groups cost extra requests.
+function M.sync()
+  local pending = {}
+  local ok, err = page.walk{
+    query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
+    each = function(node)
+      if node.id == nil then
+        log.warn("skipping a group without id")
+        return
+      end
+      local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
+      emit.resource(M.map(node, group.name))
+      emit.entitlement(M.entitlement(node, group.name))
+      local grant = granter(group)
+      for member in page.nodes(node.users, "members of group " .. group.name) do grant(member) end
+      local info = page.info(node.users)
+      if info.hasNextPage then
+        pending[#pending + 1] = { group = group, cursor = info.endCursor }
+      end
+    end,
+  }
+  if not ok then return nil, err end
+  for _, p in ipairs(pending) do
+    ok, err = page.walk{
+      query = Q.GROUP_MEMBERS, path = "group.users",
+      variables = { id = p.group.id, first = Q.PAGE_SIZE, after = p.cursor },
+      label = "members of group " .. p.group.name, each = granter(p.group),
+    }
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+return M

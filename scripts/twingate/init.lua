@@ -1,0 +1,32 @@
+-- The Twingate connector's entry script: metadata, flags, resource types (also
+-- the capability list) and the sync and provisioning handlers. Users may copy
+-- this directory, edit any file and run with --scripts-dir pointing at it.
+local provisioning = require "twingate.provisioning"
+local sync = require "twingate.sync"
+
+local resource_types = {
+  { id = "user", display_name = "User", traits = { "user" },
+    skip_entitlements_and_grants = true,
+    account_provisioning = true, resource_delete = true },
+  { id = "group", display_name = "Group", traits = { "group" }, provision = true },
+  { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+}
+
+return {
+  api_version = 1,
+  name = "baton-twingate",
+  display_name = "Twingate",
+  description = "Connector syncing Twingate users, groups, and roles to Baton",
+  config = {
+    { name = "api-key", help = "The Twingate API key", required = true, secret = true },
+    { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
+      required = true, required_unless = "api-url" },
+    { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+  },
+  resource_types = resource_types,
+  sync = function() return sync.run(resource_types) end,
+  grant = provisioning.grant,
+  revoke = provisioning.revoke,
+  create_account = provisioning.create_account,
+  delete_resource = provisioning.delete_resource,
+}

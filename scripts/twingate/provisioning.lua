@@ -1,0 +1,261 @@
+-- Provisioning for Twingate: membership of MANUAL groups, user roles, account
+-- creation (invite) and user deletion; refusals send no request that changes
+-- anything. Runs only under --provisioning. Copy into --scripts-dir to edit.
+local graphql = require "bt.graphql"
+local client = require "twingate.client"
+local Q = require "twingate.queries"
+local roles = require "twingate.roles"
+local ids = require "lib.ids"
+local page = require "lib.page"
+local text = require "lib.text"
+
+local M = {}
+
+-- Why membership of a non-MANUAL group is refused (%s = group name).
+M.GROUP_REFUSAL = {
+  SYNCED = "membership of group %s is managed by the identity provider",
+  SYSTEM = "membership of group %s is managed by Twingate",
+}
+
+-- The user as messages name them.
+local function who(user)
+  return text.nonblank(user.email) or user.id
+end
+
+-- Sends a mutation and checks its {ok, error} payload: payload | nil, err.
+local function mutate(doc, vars, field, what)
+  local data, err = graphql.query(doc, vars)
+  if not data then return nil, err end
+  local payload = data[field]
+  if type(payload) ~= "table" then
+    return nil, what .. ": Twingate returned no result"
+  end
+  if payload.ok ~= true then
+    return nil, what .. " failed: " .. tostring(payload.error or "Twingate gave no reason")
+  end
+  return payload
+end
+
+local function read_user(uid)
+  local data, err = graphql.query(Q.USER, { id = uid })
+  if not data then return nil, err end
+  if data.user == nil then return nil, "user " .. uid .. " not found" end
+  return data.user
+end
+
+-- Request -> entitlement and user principal, validated.
+local function parse(req, is_revoke)
+  if type(req) ~= "table" then return nil, "malformed request" end
+  local ent, err = ids.entitlement(req.entitlement)
+  if not ent then return nil, err end
+  if ent.type ~= "group" and ent.type ~= "role" then
+    return nil, "cannot provision entitlements of resource type " .. ent.type
+  end
+  if ent.slug ~= "member" then
+    return nil, string.format("%s %s has no entitlement %q (only \"member\")",
+      ent.type, ent.id, ent.slug)
+  end
+  local principal
+  principal, err = ids.principal(req.principal, "user")
+  if not principal then return nil, err end
+  if is_revoke then
+    local ok
+    ok, err = ids.check_grant(req.grant, ent, principal)
+    if not ok then return nil, err end
+  end
+  return ent, principal
+end
+
+-- Group membership ---------------------------------------------------------
+
+-- Reads the group and the user; refuses non-MANUAL groups. Returns group,
+-- user, is_member, or nil, err.
+local function membership(gid, uid)
+  local data, err = graphql.query(Q.MEMBERSHIP,
+    { groupId = gid, userId = uid, first = Q.PAGE_SIZE })
+  if not data then return nil, err end
+  local group, user = data.group, data.user
+  if group == nil then return nil, "group " .. gid .. " not found" end
+  local name = text.nonblank(group.name) or gid
+  if group.type ~= "MANUAL" then
+    local refusal = M.GROUP_REFUSAL[group.type]
+      or ("membership of group %s (type " .. tostring(group.type) .. ") cannot be changed")
+    return nil, refusal:format(name)
+  end
+  if user == nil then return nil, "user " .. uid .. " not found" end
+  local member = false
+  local function look(g)
+    if g.id == gid then member = true; return false end
+  end
+  for g in page.nodes(user.groups, "groups of user " .. uid) do look(g) end
+  local info = page.info(user.groups)
+  if not member and info.hasNextPage then
+    local ok
+    ok, err = page.walk{
+      query = Q.USER_GROUPS, path = "user.groups", label = "groups of user " .. uid,
+      variables = { id = uid, first = Q.PAGE_SIZE, after = info.endCursor }, each = look,
+    }
+    if not ok then return nil, err end
+  end
+  return { id = gid, name = name }, user, member
+end
+
+local function change_group(gid, uid, add)
+  local group, user, member = membership(gid, uid)
+  if not group then return nil, user end
+  if member == add then
+    local state = add and "is already a member" or "is not a member"
+    return { message = string.format("%s %s of group %s; nothing to do", who(user), state, group.name),
+             changed = false }
+  end
+  local doc = add and Q.GROUP_ADD_MEMBER or Q.GROUP_REMOVE_MEMBER
+  local verb = add and "adding %s to group %s" or "removing %s from group %s"
+  local ok, err = mutate(doc, { id = gid, userIds = { uid } }, "groupUpdate",
+    verb:format(who(user), group.name))
+  if not ok then return nil, err end
+  local done = add and "added %s to group %s" or "removed %s from group %s"
+  return { message = done:format(who(user), group.name), changed = true }
+end
+
+-- Roles --------------------------------------------------------------------
+
+local function role_value(ent)
+  local value = ent.id:upper()
+  if not roles.is_known(value) then return nil, "unknown Twingate role " .. ent.id end
+  return value
+end
+
+local function set_role(user, uid, value)
+  local ok, err = mutate(Q.USER_ROLE_UPDATE, { id = uid, role = value }, "userRoleUpdate",
+    "changing the role of " .. who(user))
+  if not ok then return nil, err end
+  return {
+    message = string.format("role changed from %s to %s for %s", roles.display(user.role),
+      roles.display(value), who(user)),
+    changed = true, previous_role = user.role, role = value,
+  }
+end
+
+local function change_role(value, uid, add)
+  if not add and value == roles.BASE then
+    return nil, "every user holds a role; grant another role instead of revoking "
+      .. roles.display(value)
+  end
+  local user, err = read_user(uid)
+  if not user then return nil, err end
+  if add and user.role == value then
+    return { message = string.format("%s already has role %s; nothing to do", who(user),
+      roles.display(value)), changed = false }
+  end
+  if not add and user.role ~= value then
+    return { message = string.format("%s does not hold role %s (holds %s); nothing to do",
+      who(user), roles.display(value), roles.display(user.role)), changed = false }
+  end
+  return set_role(user, uid, add and value or roles.BASE)
+end
+
+-- Handlers -----------------------------------------------------------------
+
+local function grant_or_revoke(req, add)
+  local ent, principal = parse(req, not add)
+  if not ent then return nil, principal end
+  local value, err
+  if ent.type == "role" then
+    value, err = role_value(ent)
+    if not value then return nil, err end
+  end
+  local ok
+  ok, err = client.configure()
+  if not ok then return nil, err end
+  if ent.type == "group" then return change_group(ent.id, principal.id, add) end
+  return change_role(value, principal.id, add)
+end
+
+function M.grant(req) return grant_or_revoke(req, true) end
+function M.revoke(req) return grant_or_revoke(req, false) end
+
+-- true/false from a boolean or "true"/"false"; nil, err otherwise.
+local function flag(v, name)
+  if type(v) == "boolean" then return v end
+  local s = type(v) == "string" and v:lower() or nil
+  if s == "true" then return true end
+  if s == "false" then return false end
+  return nil, name .. " must be true or false, not " .. tostring(v)
+end
+
+-- The userCreate variables from the request, or nil, err.
+local function new_user(req)
+  if type(req) ~= "table" then return nil, "malformed request" end
+  local profile = req.profile or {}
+  if type(profile) ~= "table" then return nil, "profile must be a table" end
+  local email = text.nonblank(req.email) or text.nonblank(req.login)
+  if not email or not email:find("@", 1, true) then
+    return nil, "creating a Twingate user needs an email address"
+  end
+  local role = roles.BASE
+  if profile.role ~= nil then
+    role = tostring(profile.role):upper()
+    if not roles.is_known(role) then return nil, "unknown Twingate role " .. tostring(profile.role) end
+  end
+  local invite = true
+  if profile.send_invite ~= nil then
+    local err
+    invite, err = flag(profile.send_invite, "send_invite")
+    if invite == nil then return nil, err end
+  end
+  return {
+    email = email, firstName = text.nonblank(profile.first_name),
+    lastName = text.nonblank(profile.last_name), role = role, shouldSendInvite = invite,
+  }
+end
+
+function M.create_account(req)
+  local vars, err = new_user(req)
+  if not vars then return nil, err end
+  local ok
+  ok, err = client.configure()
+  if not ok then return nil, err end
+  local data
+  data, err = graphql.query(Q.USER_BY_EMAIL, { email = vars.email })
+  if not data then return nil, err end
+  local existing = page.nodes(data.users, "users with email " .. vars.email)()
+  if existing then
+    return nil, string.format("a user with email %s already exists (id %s)",
+      vars.email, tostring(existing.id))
+  end
+  local payload
+  payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email)
+  if not payload then return nil, err end
+  local user = payload.entity
+  if type(user) ~= "table" or user.id == nil then
+    return nil, "Twingate created " .. vars.email .. " but returned no id"
+  end
+  return {
+    message = string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
+      roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"),
+    id = user.id, email = vars.email,
+  }
+end
+
+function M.delete_resource(req)
+  if type(req) ~= "table" or type(req.type) ~= "string" or type(req.id) ~= "string"
+      or req.id == "" then
+    return nil, "malformed request: type and id are required"
+  end
+  if req.type ~= "user" then
+    return nil, "deleting " .. req.type .. " resources is not supported; only users can be deleted"
+  end
+  local ok, err = client.configure()
+  if not ok then return nil, err end
+  local user
+  user, err = read_user(req.id)
+  if not user then return nil, err end
+  if user.type == "SYNCED" then
+    return nil, "user " .. who(user) .. " is managed by the identity provider; delete it there"
+  end
+  ok, err = mutate(Q.USER_DELETE, { id = req.id }, "userDelete", "deleting user " .. who(user))
+  if not ok then return nil, err end
+  return { message = string.format("deleted user %s (id %s)", who(user), req.id), changed = true }
+end
+
+return M

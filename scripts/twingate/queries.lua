@@ -1,0 +1,129 @@
+-- Every GraphQL document the Twingate connector sends. Ids and cursors always
+-- travel as variables; tests/e2e/test_queries.py validates each document
+-- against vendor/twingate/schema.graphql. Copy into --scripts-dir to edit.
+local Q = {}
+
+-- Largest page Twingate is known to serve (twingate-api.md section 3).
+Q.PAGE_SIZE = 100
+
+-- Sync ---------------------------------------------------------------------
+
+Q.USERS = [[
+query Users($first: Int!, $after: String) {
+  users(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id firstName lastName email role state type isAdmin createdAt
+      }
+    }
+  }
+}
+]]
+
+-- Groups with the first page of their members; longer member lists continue
+-- with GROUP_MEMBERS from the nested endCursor.
+Q.GROUPS = [[
+query Groups($first: Int!, $after: String) {
+  groups(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id name type isActive originId createdAt
+        users(first: $first) {
+          pageInfo { hasNextPage endCursor }
+          edges { node { id } }
+        }
+      }
+    }
+  }
+}
+]]
+
+Q.GROUP_MEMBERS = [[
+query GroupMembers($id: ID!, $first: Int!, $after: String) {
+  group(id: $id) {
+    users(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+-- Provisioning -------------------------------------------------------------
+
+-- The group, the user and the first page of the user's groups in one request.
+Q.MEMBERSHIP = [[
+query Membership($groupId: ID!, $userId: ID!, $first: Int!, $after: String) {
+  group(id: $groupId) { id name type isActive }
+  user(id: $userId) {
+    id email type
+    groups(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+Q.USER_GROUPS = [[
+query UserGroups($id: ID!, $first: Int!, $after: String) {
+  user(id: $id) {
+    groups(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+Q.USER = [[
+query User($id: ID!) {
+  user(id: $id) { id email firstName lastName role state type }
+}
+]]
+
+Q.USER_BY_EMAIL = [[
+query UserByEmail($email: String!) {
+  users(first: 1, filter: { email: { eq: $email } }) {
+    edges { node { id email } }
+  }
+}
+]]
+
+Q.GROUP_ADD_MEMBER = [[
+mutation GroupAddMember($id: ID!, $userIds: [ID]) {
+  groupUpdate(id: $id, addedUserIds: $userIds) { ok error }
+}
+]]
+
+Q.GROUP_REMOVE_MEMBER = [[
+mutation GroupRemoveMember($id: ID!, $userIds: [ID]) {
+  groupUpdate(id: $id, removedUserIds: $userIds) { ok error }
+}
+]]
+
+Q.USER_ROLE_UPDATE = [[
+mutation UserRoleUpdate($id: ID!, $role: UserRole!) {
+  userRoleUpdate(id: $id, role: $role) { ok error entity { id role } }
+}
+]]
+
+Q.USER_CREATE = [[
+mutation UserCreate($email: String!, $firstName: String, $lastName: String,
+                    $role: UserRole, $shouldSendInvite: Boolean) {
+  userCreate(email: $email, firstName: $firstName, lastName: $lastName,
+             role: $role, shouldSendInvite: $shouldSendInvite) {
+    ok error entity { id email state }
+  }
+}
+]]
+
+Q.USER_DELETE = [[
+mutation UserDelete($id: ID!) {
+  userDelete(id: $id) { ok error }
+}
+]]
+
+return Q

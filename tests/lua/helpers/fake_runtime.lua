@@ -1,0 +1,579 @@
+-- A fake of the C runtime for busted specs: installs package.loaded["bt.*"]
+-- with exactly the functions of scripts/API.md (API_NAMES; the e2e parity
+-- test compares it with the binary's modules). graphql answers from recorded
+-- exchanges (or a handler) matched by document + variables and records every
+-- request; emit collects rows and builds ids like the runtime.
+--
+--   local fake = require "helpers.fake_runtime"
+--   before_each(function() rt = fake.install{ config = { domain = "acme" } } end)
+--   after_each(fake.uninstall)
+local M = {}
+
+M.API_NAMES = {
+  ["bt.clock"] = { "monotonic", "now" },
+  ["bt.config"] = { "get", "is_set" },
+  ["bt.emit"] = { "counts", "entitlement", "grant", "resource", "resource_type" },
+  ["bt.graphql"] = { "configure", "paginate", "query", "stats" },
+  ["bt.log"] = { "debug", "error", "info", "warn" },
+}
+
+-- Script modules that cache runtime modules at load; unloaded around a test.
+local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%." }
+
+local ERROR_MT = {
+  __tostring = function(e)
+    local s = tostring(e.kind) .. ": " .. tostring(e.message)
+    if e.status then s = s .. " (HTTP " .. tostring(e.status) .. ")" end
+    return s
+  end,
+}
+
+-- An error value shaped like the runtime's {kind, status, message, ...}.
+function M.error(kind, message, status, extra)
+  local e = { kind = kind, message = message, status = status }
+  for k, v in pairs(extra or {}) do e[k] = v end
+  return setmetatable(e, ERROR_MT)
+end
+
+-- Value helpers --------------------------------------------------------------
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+M.copy = copy
+
+local function equal(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+M.equal = equal
+
+local function dump(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) ~= "table" then return tostring(v) end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local parts = {}
+  for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. dump(v[k]) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+M.dump = dump
+
+-- The operation name of a document ("query Users(...)" -> "Users").
+function M.operation(doc)
+  return doc:match("^%s*%a+%s+([%w_]+)") or "(anonymous)"
+end
+
+local function is_mutation(doc)
+  local s = doc:gsub("^%s+", "")
+  while s:sub(1, 1) == "#" do s = s:gsub("^[^\n]*\n?", ""):gsub("^%s+", "") end
+  return s:match("^mutation[%s({]") ~= nil or s == "mutation"
+end
+
+-- Argument checks (misuse raises, like the runtime) ---------------------------
+
+local function fail(fmt, ...) error(string.format(fmt, ...), 3) end
+
+local function check_keys(where, t, allowed)
+  if type(t) ~= "table" then fail("%s: expected a table, got %s", where, type(t)) end
+  for k in pairs(t) do
+    if not allowed[k] then fail("%s: unknown field %s", where, tostring(k)) end
+  end
+end
+
+local function set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+local function need_string(where, v, name)
+  if type(v) ~= "string" or v == "" then
+    fail("%s: field %s must be a non-empty string, got %s", where, name, dump(v))
+  end
+end
+
+local function opt_string(where, v, name)
+  if v ~= nil and type(v) ~= "string" then
+    fail("%s: field %s must be a string, got %s", where, name, type(v))
+  end
+end
+
+local function opt_enum(where, v, name, values)
+  if v ~= nil and not values[v] then fail("%s: field %s has bad value %s", where, name, dump(v)) end
+end
+
+local function opt_bool(where, v, name)
+  if v ~= nil and type(v) ~= "boolean" then fail("%s: field %s must be a boolean", where, name) end
+end
+
+local function check_struct(where, v, depth)
+  if v == nil then return end
+  if type(v) ~= "table" then fail("%s: profile must be a table", where) end
+  for k, x in pairs(v) do
+    local t = type(x)
+    if type(k) ~= "string" and math.type(k) ~= "integer" then
+      fail("%s: profile key %s is not a string", where, tostring(k))
+    end
+    if t == "table" then
+      if depth > 8 then fail("%s: profile nested too deep", where) end
+      check_struct(where, x, depth + 1)
+    elseif t ~= "string" and t ~= "number" and t ~= "boolean" then
+      fail("%s: profile value %s has type %s", where, tostring(k), t)
+    end
+  end
+end
+
+local function check_list(where, v, name, values)
+  if v == nil then return end
+  if type(v) ~= "table" then fail("%s: field %s must be a list", where, name) end
+  for _, x in ipairs(v) do
+    if values then opt_enum(where, x, name, values) else need_string(where, x, name) end
+  end
+end
+
+local TRAITS = set{ "user", "group", "role", "app" }
+local STATUS = set{ "enabled", "disabled", "deleted" }
+local ACCOUNT = set{ "human", "service", "system" }
+local PURPOSE = set{ "assignment", "permission", "ownership" }
+
+local RESOURCE_TYPE_KEYS = set{ "id", "display_name", "traits", "description",
+  "skip_entitlements_and_grants" }
+local RESOURCE_KEYS = set{ "type", "id", "display_name", "description", "parent", "profile",
+  "status", "status_details", "created_at", "user", "group", "role", "external_link" }
+local USER_KEYS = set{ "emails", "login", "login_aliases", "status", "status_details",
+  "account_type", "profile", "created_at", "given_name", "family_name" }
+local GROUP_KEYS = set{ "profile", "source_type", "raw_source_type" }
+local ROLE_KEYS = set{ "profile" }
+local REF_KEYS = set{ "type", "id" }
+local EMAIL_KEYS = set{ "address", "primary" }
+local ENTITLEMENT_KEYS = set{ "resource", "slug", "display_name", "description", "purpose",
+  "grantable_to", "immutable" }
+local GRANT_KEYS = set{ "resource", "slug", "principal", "immutable", "expandable" }
+local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
+local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
+  "writes_per_minute", "user_agent_suffix" }
+local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page" }
+
+local function check_ref(where, ref, name)
+  check_keys(where .. " " .. name, ref, REF_KEYS)
+  need_string(where, ref.type, name .. ".type")
+  need_string(where, ref.id, name .. ".id")
+end
+
+local function check_user_trait(u)
+  local w = "emit.resource user"
+  check_keys(w, u, USER_KEYS)
+  if u.emails ~= nil then
+    if type(u.emails) ~= "table" then fail("%s: emails must be a list", w) end
+    for _, e in ipairs(u.emails) do
+      check_keys(w .. " email", e, EMAIL_KEYS)
+      need_string(w, e.address, "emails.address")
+      opt_bool(w, e.primary, "emails.primary")
+    end
+  end
+  opt_string(w, u.login, "login")
+  check_list(w, u.login_aliases, "login_aliases")
+  opt_enum(w, u.status, "status", STATUS)
+  opt_string(w, u.status_details, "status_details")
+  opt_enum(w, u.account_type, "account_type", ACCOUNT)
+  check_struct(w, u.profile, 0)
+  opt_string(w, u.created_at, "created_at")
+  opt_string(w, u.given_name, "given_name")
+  opt_string(w, u.family_name, "family_name")
+end
+
+local function check_group_trait(g)
+  check_keys("emit.resource group", g, GROUP_KEYS)
+  check_struct("emit.resource group", g.profile, 0)
+  opt_string("emit.resource group", g.source_type, "source_type")
+  opt_string("emit.resource group", g.raw_source_type, "raw_source_type")
+end
+
+local function check_role_trait(r)
+  check_keys("emit.resource role", r, ROLE_KEYS)
+  check_struct("emit.resource role", r.profile, 0)
+end
+
+-- Install / uninstall ------------------------------------------------------
+
+local saved      -- { modules = {name = value}, scripts = {name = value} }
+local current    -- the installed rt
+
+local function is_script_module(name)
+  for _, p in ipairs(SCRIPT_PATTERNS) do
+    if name:match(p) then return true end
+  end
+  return false
+end
+
+local function unload_scripts()
+  local out = {}
+  for name, value in pairs(package.loaded) do
+    if type(name) == "string" and is_script_module(name) then out[name] = value end
+  end
+  for name in pairs(out) do package.loaded[name] = nil end
+  return out
+end
+
+local RT = {}
+RT.__index = RT
+
+-- Adds a recorded exchange: { query = doc, variables = {...}, data = ...,
+-- errors = {...} } or { query, variables, fail = { kind, message, status } }.
+-- Each exchange answers one request.
+function RT:answer(ex)
+  assert(type(ex.query) == "string", "answer: query document required")
+  self.exchanges[#self.exchanges + 1] = {
+    query = ex.query, variables = copy(ex.variables or {}),
+    response = ex.fail == nil and { data = copy(ex.data), errors = copy(ex.errors) } or nil,
+    fail = copy(ex.fail),
+  }
+  return self
+end
+
+-- Exchanges never used (a spec's recorded tenant should be read entirely).
+function RT:unused()
+  local out = {}
+  for _, ex in ipairs(self.exchanges) do
+    if not ex.used then out[#out + 1] = M.operation(ex.query) .. " " .. dump(ex.variables) end
+  end
+  return out
+end
+
+-- Requests whose document is doc (all requests when doc is nil).
+function RT:requests_of(doc)
+  local out = {}
+  for _, r in ipairs(self.requests) do
+    if doc == nil or r.query == doc then out[#out + 1] = r end
+  end
+  return out
+end
+
+function RT:writes()
+  local out = {}
+  for _, r in ipairs(self.requests) do if r.write then out[#out + 1] = r end end
+  return out
+end
+
+-- Log lines at level (all levels when nil) whose text contains plain.
+function RT:logged(level, plain)
+  local out = {}
+  for _, l in ipairs(self.logs) do
+    if (level == nil or l.level == level) and (plain == nil or l.msg:find(plain, 1, true)) then
+      out[#out + 1] = l.msg
+    end
+  end
+  return out
+end
+
+function RT:resource(rtype, id) return self.index.resources[rtype .. "\0" .. id] end
+function RT:entitlement(id) return self.index.entitlements[id] end
+function RT:grant(id) return self.index.grants[id] end
+
+local function respond(rt, query, variables)
+  for _, ex in ipairs(rt.exchanges) do
+    if not ex.used and ex.query == query and equal(ex.variables, variables) then
+      ex.used = true
+      return ex
+    end
+  end
+  if rt.handler then
+    -- handler(query, variables) -> { data =, errors = } | { fail = {...} } | nil
+    local r = rt.handler(query, copy(variables))
+    if r then
+      if r.fail then return { fail = r.fail } end
+      return { response = { data = r.data, errors = r.errors } }
+    end
+  end
+  error("fake bt.graphql: no recorded answer for " .. M.operation(query) .. " "
+    .. dump(variables), 0)
+end
+
+local function build_graphql(rt)
+  local graphql = {}
+  local stats = { requests = 0, reads = 0, writes = 0, retries = 0, retries_rate_limited = 0,
+    retries_server = 0, retries_transport = 0, bytes_received = 0,
+    rate_limit_wait_seconds = 0, pages = 0 }
+  rt.stats = stats
+
+  function graphql.configure(opts)
+    check_keys("graphql.configure", opts, CONFIGURE_KEYS)
+    need_string("graphql.configure", opts.url, "url")
+    local loopback = opts.url:match("^http://127%.0%.0%.1[:/]") or opts.url:match("^http://localhost[:/]")
+      or opts.url:match("^http://%[::1%][:/]")
+    if not opts.url:match("^https://[^/]") and not loopback then
+      fail("graphql.configure: url must be https:// (or http:// on loopback): %s", opts.url)
+    end
+    need_string("graphql.configure", opts.auth_header, "auth_header")
+    need_string("graphql.configure", opts.auth_config, "auth_config")
+    for _, k in ipairs{ "reads_per_minute", "writes_per_minute" } do
+      local v = opts[k]
+      if v ~= nil and (type(v) ~= "number" or v < 0) then fail("graphql.configure: bad %s", k) end
+    end
+    rt.configured = copy(opts)
+  end
+
+  function graphql.query(query, variables)
+    if type(query) ~= "string" then fail("graphql.query: query must be a string") end
+    if variables ~= nil and type(variables) ~= "table" then
+      fail("graphql.query: variables must be a table")
+    end
+    if not rt.configured then fail("graphql.query: call graphql.configure first") end
+    local write = is_mutation(query)
+    if write and rt.phase ~= "provision" then
+      fail("graphql.query: mutation %s outside the provisioning phase", M.operation(query))
+    end
+    local vars = copy(variables or {})
+    rt.requests[#rt.requests + 1] = { query = query, variables = vars, write = write,
+      name = M.operation(query) }
+    stats.requests = stats.requests + 1
+    if write then stats.writes = stats.writes + 1 else stats.reads = stats.reads + 1 end
+    local ex = respond(rt, query, vars)
+    if ex.fail then
+      return nil, M.error(ex.fail.kind, ex.fail.message, ex.fail.status)
+    end
+    local resp = copy(ex.response)
+    if type(resp.errors) == "table" and next(resp.errors) ~= nil then
+      local msgs = {}
+      for _, e in ipairs(resp.errors) do msgs[#msgs + 1] = tostring(e.message) end
+      return nil, M.error("graphql", table.concat(msgs, "; "), nil,
+        { errors = resp.errors, data = resp.data })
+    end
+    if resp.data == nil then return nil, M.error("decode", "response has no data") end
+    return resp.data
+  end
+
+  function graphql.paginate(opts)
+    check_keys("graphql.paginate", opts, PAGINATE_KEYS)
+    need_string("graphql.paginate", opts.query, "query")
+    need_string("graphql.paginate", opts.path, "path")
+    if opts.variables ~= nil and type(opts.variables) ~= "table" then
+      fail("graphql.paginate: variables must be a table")
+    end
+    if opts.on_page ~= nil and type(opts.on_page) ~= "function" then
+      fail("graphql.paginate: on_page must be a function")
+    end
+    opt_string("graphql.paginate", opts.cursor_var, "cursor_var")
+    local vars = opts.variables or {}
+    local cursor_var = opts.cursor_var or "after"
+    local seen, pages = {}, 0
+    if vars[cursor_var] ~= nil then seen[vars[cursor_var]] = true end
+    while true do
+      local data, err = graphql.query(opts.query, vars)
+      if not data then return nil, err end
+      pages = pages + 1
+      stats.pages = stats.pages + 1
+      local conn = data
+      for part in opts.path:gmatch("[^.]+") do
+        conn = type(conn) == "table" and conn[part] or nil
+      end
+      if conn == nil then return nil, M.error("not_found", "no object at " .. opts.path) end
+      if type(conn) ~= "table" or type(conn.pageInfo) ~= "table" then
+        return nil, M.error("pagination", "no connection at " .. opts.path)
+      end
+      if opts.on_page and opts.on_page(conn, data) == false then return pages end
+      if not conn.pageInfo.hasNextPage then return pages end
+      local cursor = conn.pageInfo.endCursor
+      if cursor == nil or seen[cursor] then
+        return nil, M.error("pagination", "repeated or missing cursor at " .. opts.path)
+      end
+      seen[cursor] = true
+      vars[cursor_var] = cursor
+    end
+  end
+
+  function graphql.stats() return copy(stats) end
+
+  return graphql
+end
+
+local function build_emit(rt)
+  local emit = {}
+  local rows, index = rt.rows, rt.index
+
+  local function phase(fn)
+    if rt.phase ~= "sync" then fail("emit.%s: called outside the sync phase (%s)", fn, rt.phase) end
+  end
+
+  local function add(kind, key, row)
+    if index[kind][key] then
+      rt.duplicates = rt.duplicates + 1
+      return
+    end
+    index[kind][key] = row
+    rows[kind][#rows[kind] + 1] = row
+    rt.sequence[#rt.sequence + 1] = kind
+  end
+
+  local function need_resource(where, ref)
+    check_ref(where, ref, "resource")
+    if not index.resources[ref.type .. "\0" .. ref.id] then
+      fail("%s: resource %s:%s was not emitted first", where, ref.type, ref.id)
+    end
+  end
+
+  function emit.resource_type(t)
+    phase("resource_type")
+    local w = "emit.resource_type"
+    check_keys(w, t, RESOURCE_TYPE_KEYS)
+    need_string(w, t.id, "id")
+    need_string(w, t.display_name, "display_name")
+    check_list(w, t.traits, "traits", TRAITS)
+    opt_string(w, t.description, "description")
+    opt_bool(w, t.skip_entitlements_and_grants, "skip_entitlements_and_grants")
+    add("resource_types", t.id, copy(t))
+  end
+
+  function emit.resource(r)
+    phase("resource")
+    local w = "emit.resource"
+    check_keys(w, r, RESOURCE_KEYS)
+    need_string(w, r.type, "type")
+    need_string(w, r.id, "id")
+    need_string(w, r.display_name, "display_name")
+    local rtype = index.resource_types[r.type]
+    if not rtype then fail("%s: resource type %s was not emitted first", w, r.type) end
+    for _, trait in ipairs(rtype.traits or {}) do
+      if trait ~= "app" and r[trait] == nil then
+        fail("%s: %s %s lacks its %s trait", w, r.type, r.id, trait)
+      end
+    end
+    if r.parent ~= nil then check_ref(w, r.parent, "parent") end
+    check_struct(w, r.profile, 0)
+    opt_enum(w, r.status, "status", STATUS)
+    opt_string(w, r.status_details, "status_details")
+    opt_string(w, r.created_at, "created_at")
+    opt_string(w, r.description, "description")
+    opt_string(w, r.external_link, "external_link")
+    if r.user ~= nil then check_user_trait(r.user) end
+    if r.group ~= nil then check_group_trait(r.group) end
+    if r.role ~= nil then check_role_trait(r.role) end
+    add("resources", r.type .. "\0" .. r.id, copy(r))
+  end
+
+  function emit.entitlement(e)
+    phase("entitlement")
+    local w = "emit.entitlement"
+    check_keys(w, e, ENTITLEMENT_KEYS)
+    need_resource(w, e.resource)
+    need_string(w, e.slug, "slug")
+    opt_string(w, e.display_name, "display_name")
+    opt_string(w, e.description, "description")
+    opt_enum(w, e.purpose, "purpose", PURPOSE)
+    check_list(w, e.grantable_to, "grantable_to")
+    opt_bool(w, e.immutable, "immutable")
+    local row = copy(e)
+    row.id = e.resource.type .. ":" .. e.resource.id .. ":" .. e.slug
+    add("entitlements", row.id, row)
+  end
+
+  function emit.grant(g)
+    phase("grant")
+    local w = "emit.grant"
+    check_keys(w, g, GRANT_KEYS)
+    need_resource(w, g.resource)
+    need_string(w, g.slug, "slug")
+    check_ref(w, g.principal, "principal")
+    opt_bool(w, g.immutable, "immutable")
+    if g.expandable ~= nil then
+      check_keys(w .. " expandable", g.expandable, EXPANDABLE_KEYS)
+      check_list(w, g.expandable.entitlement_ids, "expandable.entitlement_ids")
+      opt_bool(w, g.expandable.shallow, "expandable.shallow")
+    end
+    local row = copy(g)
+    row.entitlement_id = g.resource.type .. ":" .. g.resource.id .. ":" .. g.slug
+    row.id = row.entitlement_id .. ":" .. g.principal.type .. ":" .. g.principal.id
+    add("grants", row.id, row)
+  end
+
+  function emit.counts()
+    return { resource_types = #rows.resource_types, resources = #rows.resources,
+      entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates }
+  end
+
+  return emit
+end
+
+local function build_log(rt)
+  local log = {}
+  for _, level in ipairs{ "debug", "info", "warn", "error" } do
+    log[level] = function(msg)
+      rt.logs[#rt.logs + 1] = { level = level, msg = tostring(msg) }
+    end
+  end
+  return log
+end
+
+local function build_config(rt)
+  local config = {}
+  function config.get(name)
+    if type(name) ~= "string" then fail("config.get: name must be a string") end
+    if rt.secrets[name] then fail("config.get: %s is a secret; it stays in the runtime", name) end
+    local v = rt.config[name]
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  function config.is_set(name)
+    if type(name) ~= "string" then fail("config.is_set: name must be a string") end
+    return rt.config[name] ~= nil and rt.config[name] ~= ""
+  end
+  return config
+end
+
+local function build_clock(rt)
+  local clock = {}
+  function clock.now() return rt.now end
+  function clock.monotonic()
+    rt.ticks = rt.ticks + 0.001
+    return rt.ticks
+  end
+  return clock
+end
+
+-- Installs the fake modules and unloads cached scripts so they bind to them.
+-- opts: config (name -> value), secrets (list, default {"api-key"}),
+-- phase ("sync" | "provision" | "load"; default "sync").
+function M.install(opts)
+  opts = opts or {}
+  if current then M.uninstall() end
+  local rt = setmetatable({
+    config = copy(opts.config or {}), secrets = set(opts.secrets or { "api-key" }),
+    phase = opts.phase or "sync", exchanges = {}, handler = nil, requests = {}, logs = {},
+    configured = nil, duplicates = 0, now = 1767225600.0, ticks = 0, sequence = {},
+    rows = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
+    index = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
+  }, RT)
+  local modules = {
+    ["bt.graphql"] = build_graphql(rt), ["bt.emit"] = build_emit(rt),
+    ["bt.log"] = build_log(rt), ["bt.config"] = build_config(rt),
+    ["bt.clock"] = build_clock(rt),
+  }
+  saved = { modules = {}, scripts = unload_scripts() }
+  for name, module in pairs(modules) do
+    saved.modules[name] = package.loaded[name]
+    package.loaded[name] = module
+  end
+  rt.modules = modules
+  current = rt
+  return rt
+end
+
+-- Restores package.loaded as it was before install.
+function M.uninstall()
+  if not saved then return end
+  unload_scripts()
+  for name in pairs(M.API_NAMES) do package.loaded[name] = saved.modules[name] end
+  for name, value in pairs(saved.scripts) do package.loaded[name] = value end
+  saved, current = nil, nil
+end
+
+function M.current() return current end
+
+return M

@@ -1,0 +1,55 @@
+-- Loads the bundled scripts the way the runtime's sandbox does: text-only
+-- chunks, an environment built from an allow-list (no os, io, debug, load,
+-- package), strict globals (reading or writing an undeclared global raises),
+-- and a require that serves bt.* from package.loaded (the fake runtime) and
+-- scripts from <scripts>/?.lua and <scripts>/?/init.lua.
+local M = {}
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)tests/lua/helpers/[^/]*$") or ""
+M.SCRIPTS = here .. "scripts/"
+
+M.ALLOWED = { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+  "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
+  "tostring", "type", "xpcall", "_VERSION", "math", "string", "table", "utf8" }
+
+local function strict(env)
+  return setmetatable(env, {
+    __index = function(_, k) error("read of undeclared global '" .. tostring(k) .. "'", 2) end,
+    __newindex = function(_, k) error("write of undeclared global '" .. tostring(k) .. "'", 2) end,
+  })
+end
+
+-- A fresh sandbox: returns require(name) bound to it. scripts_dir defaults
+-- to the bundled scripts.
+function M.new(scripts_dir)
+  scripts_dir = scripts_dir or M.SCRIPTS
+  local env, loaded = {}, {}
+  for _, name in ipairs(M.ALLOWED) do env[name] = _G[name] end
+  local function require_(name)
+    if loaded[name] ~= nil then return loaded[name] end
+    if name:match("^bt%.") then
+      local m = package.loaded[name]
+      if m == nil then error("module " .. name .. " not installed", 2) end
+      return m
+    end
+    local rel = name:gsub("%.", "/")
+    for _, pattern in ipairs{ "%s.lua", "%s/init.lua" } do
+      local path = scripts_dir .. pattern:format(rel)
+      local f = io.open(path, "rb")
+      if f then
+        f:close()
+        local chunk = assert(loadfile(path, "t", env))
+        local value = chunk(name)
+        if value == nil then value = true end
+        loaded[name] = value
+        return value
+      end
+    end
+    error("module '" .. name .. "' not found in " .. scripts_dir, 2)
+  end
+  env.require = require_
+  strict(env)
+  return require_
+end
+
+return M

@@ -1,0 +1,136 @@
+-- A synthetic Twingate tenant that answers the sync's read queries the way
+-- Twingate (graphene) pages: offset cursors base64("arrayconnection:<n>"),
+-- hasNextPage when items remain, `first` over 100 refused. Used to count
+-- requests and to check that every membership becomes a grant.
+local M = {}
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+function M.base64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local chunk = {}
+    for j = 3, 0, -1 do
+      local k = (n >> (6 * j)) & 63
+      chunk[#chunk + 1] = B64:sub(k + 1, k + 1)
+    end
+    if not b then chunk[3], chunk[4] = "=", "=" elseif not c then chunk[4] = "=" end
+    out[#out + 1] = table.concat(chunk)
+  end
+  return table.concat(out)
+end
+
+local function unbase64(s)
+  local bits, out = {}, {}
+  for ch in s:gsub("=", ""):gmatch(".") do
+    local k = B64:find(ch, 1, true)
+    if not k then return nil end
+    bits[#bits + 1] = k - 1
+  end
+  local n, count = 0, 0
+  for _, v in ipairs(bits) do
+    n, count = (n << 6) | v, count + 6
+    if count >= 8 then
+      count = count - 8
+      out[#out + 1] = string.char((n >> count) & 255)
+    end
+  end
+  return table.concat(out)
+end
+
+local function cursor(offset) return M.base64("arrayconnection:" .. offset) end
+
+local function offset(after)
+  if after == nil then return -1 end
+  local n = (unbase64(after) or ""):match("^arrayconnection:(%d+)$")
+  return n and tonumber(n) or -1     -- unparsable: from the start, like graphql-relay
+end
+
+-- One page of list (items mapped by map) after the cursor.
+local function connection(list, first, after, map)
+  local start = offset(after) + 1           -- 0-based index of the first item
+  local edges = {}
+  for i = start, math.min(start + first, #list) - 1 do
+    edges[#edges + 1] = { cursor = cursor(i), node = map(list[i + 1]) }
+  end
+  return {
+    pageInfo = { hasNextPage = start + first < #list, hasPreviousPage = start > 0,
+      endCursor = #edges > 0 and cursor(start + #edges - 1) or nil },
+    edges = edges, totalCount = #list,
+  }
+end
+
+-- spec: { users = U, groups = { { members = n, type = "SYSTEM", name = ... }, ... } }
+-- Group k's members are users 1..n (n <= U).
+function M.build(spec)
+  local t = { users = {}, groups = {}, members = {} }
+  for i = 1, spec.users do
+    t.users[i] = { id = M.base64("User:" .. i), firstName = "User", lastName = tostring(i),
+      email = "user" .. i .. "@acme.test", role = (i == 1) and "ADMIN" or "MEMBER",
+      state = "ACTIVE", type = "MANUAL", isAdmin = i == 1,
+      createdAt = "2026-01-01T00:00:00.000000+00:00" }
+  end
+  for k, g in ipairs(spec.groups) do
+    local group = { id = M.base64("Group:" .. k), name = g.name or ("Group " .. k),
+      type = g.type or "MANUAL", isActive = true, createdAt = "2026-01-01T00:00:00.000000+00:00" }
+    t.groups[k] = group
+    local members = {}
+    for i = 1, g.members do members[i] = t.users[i] end
+    t.members[group.id] = members
+  end
+  return t
+end
+
+local function too_many(first)
+  if type(first) ~= "number" or first > 100 then
+    return { errors = { { message = "Requesting " .. tostring(first)
+      .. " records exceeds the `first` limit of 100 records." } } }
+  end
+end
+
+local function id_only(x) return { id = x.id } end
+local function user_node(u) return u end
+
+-- A fake_runtime handler serving the sync's documents from tenant t.
+function M.handler(t)
+  local Q = require "twingate.queries"
+  local by_id = {}
+  for _, g in ipairs(t.groups) do by_id[g.id] = g end
+  return function(query, vars)
+    if query == Q.USERS then
+      return too_many(vars.first) or
+        { data = { users = connection(t.users, vars.first, vars.after, user_node) } }
+    elseif query == Q.GROUPS then
+      local err = too_many(vars.first)
+      if err then return err end
+      return { data = { groups = connection(t.groups, vars.first, vars.after, function(g)
+        local node = {}
+        for k, v in pairs(g) do node[k] = v end
+        node.users = connection(t.members[g.id], vars.first, nil, id_only)
+        return node
+      end) } }
+    elseif query == Q.GROUP_MEMBERS then
+      local err = too_many(vars.first)
+      if err then return err end
+      if not by_id[vars.id] then return { data = {} } end
+      return { data = { group = {
+        users = connection(t.members[vars.id], vars.first, vars.after, id_only) } } }
+    end
+    return nil
+  end
+end
+
+-- Requests an ideal client needs for t: one per page of users and groups
+-- (at least one each) plus one per extra page of each member list.
+function M.ideal_requests(t, page)
+  local function pages(n) return math.max(1, (n + page - 1) // page) end
+  local n = pages(#t.users) + pages(#t.groups)
+  for _, g in ipairs(t.groups) do
+    n = n + math.max(0, (#t.members[g.id] + page - 1) // page - 1)
+  end
+  return n
+end
+
+return M

@@ -1,0 +1,81 @@
+-- The generic helpers in scripts/lib: names, baton ids, connection pages.
+local fake = require "helpers.fake_runtime"
+
+describe("lib", function()
+  local rt
+  before_each(function() rt = fake.install{} end)
+  after_each(fake.uninstall)
+
+  describe("text", function()
+    local CASES = {
+      { "Alice", "Admin", "Alice Admin" },
+      { "  Alice ", " Admin\t", "Alice Admin" },
+      { "Alice", nil, "Alice" },
+      { nil, "Admin", "Admin" },
+      { "", "   ", nil },
+      { nil, nil, nil },
+      { "Zoë", "Żółć", "Zoë Żółć" },
+    }
+    for _, c in ipairs(CASES) do
+      it(string.format("full_name(%q, %q)", tostring(c[1]), tostring(c[2])), function()
+        assert.equal(c[3], require("lib.text").full_name(c[1], c[2]))
+      end)
+    end
+
+    it("title-cases enum values", function()
+      local text = require "lib.text"
+      assert.equal("Access Reviewer", text.title_case("ACCESS_REVIEWER"))
+      assert.equal("X", text.title_case("x"))
+      assert.equal("", text.title_case(""))
+    end)
+  end)
+
+  describe("ids", function()
+    it("builds baton ids", function()
+      local ids = require "lib.ids"
+      assert.equal("group:g1:member", ids.entitlement_id("group", "g1", "member"))
+      assert.equal("group:g1:member:user:u1", ids.grant_id("group:g1:member", "user", "u1"))
+    end)
+
+    local SHAPES = {
+      { "driver shape", { id = "group:g1:member", type = "group", resource = "g1", slug = "member" }, true },
+      { "API.md shape", { id = "g1", type = "group", slug = "member", id_string = "group:g1:member" }, true },
+      { "parts only", { id = "g1", type = "group", slug = "member" }, true },
+      { "mismatching id", { id = "group:g2:member", type = "group", resource = "g1", slug = "member" },
+        false },
+      { "empty resource", { id = "", type = "group", slug = "member" }, false },
+      { "no slug", { id = "g1", type = "group" }, false },
+      { "not a table", "group:g1:member", false },
+    }
+    for _, s in ipairs(SHAPES) do
+      it("normalises the entitlement of a request: " .. s[1], function()
+        local e, err = require("lib.ids").entitlement(s[2])
+        if s[3] then
+          assert.same({ type = "group", id = "g1", slug = "member", id_string = "group:g1:member" }, e)
+        else
+          assert.is_nil(e)
+          assert.is_string(err)
+        end
+      end)
+    end
+  end)
+
+  describe("page.nodes", function()
+    it("skips null edges and null nodes, including holes, and warns for each", function()
+      local page = require "lib.page"
+      local edges = { { node = { id = "a" } }, { node = nil }, nil, { node = { id = "d" } } }
+      edges[6] = { node = { id = "f" } }     -- a hole the length operator may not see
+      local got = {}
+      for node in page.nodes({ edges = edges }, "things") do got[#got + 1] = node.id end
+      assert.same({ "a", "d", "f" }, got)
+      assert.equal(3, #rt:logged("warn", "of things"))
+    end)
+
+    it("treats a missing edges list as an empty page with a warning", function()
+      local page = require "lib.page"
+      for _ in page.nodes({}, "things") do error("no node expected") end
+      for _ in page.nodes(nil, "things") do error("no node expected") end
+      assert.equal(2, #rt:logged("warn", "no edges in things"))
+    end)
+  end)
+end)
