@@ -147,8 +147,12 @@ static int run(app *a, int argc, char **argv)
         return 1;
     if (a->contract_loaded && bt_cli_add_connector_fields(&a->cli, &a->contract, err, sizeof err) != 0)
         return fprintf(stderr, "error: %s\n", err), 1;
-    if (bt_cli_parse(&a->cli, argc, argv, err, sizeof err) != 0)
+    if (bt_cli_parse(&a->cli, argc, argv, err, sizeof err) != 0) {
+        /* Without the script its flags are unknown: the script is the real problem. */
+        if (!a->contract_loaded)
+            return bt_driver_report("cannot load the connector script", &a->load_error), 1;
         return fprintf(stderr, "error: %s\n", err), 1;
+    }
     if (a->cli.version)
         return printf("baton-twingate version %s\n", BT_VERSION), 0;
     if (a->cli.help) {

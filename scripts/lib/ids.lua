@@ -38,8 +38,12 @@ function M.entitlement(ent)
   return { type = ent.type, id = rid, slug = ent.slug, id_string = built }
 end
 
--- Normalises req.principal to {type, id}; want_type, when given, is enforced.
+-- Normalises req.principal to {type, id}; want_type, when given, is enforced
+-- and stands in for a missing type (--grant-principal-type is optional).
 function M.principal(p, want_type)
+  if type(p) == "table" and p.type == nil and want_type then
+    p = { type = want_type, id = p.id }
+  end
   if type(p) ~= "table" or not is_id(p.type) or not is_id(p.id) then
     return nil, "malformed principal: type and id are required"
   end

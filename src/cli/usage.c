@@ -10,13 +10,12 @@ static const char *type_word(bt_field_type t)
 
 static void print_flag(const bt_flag *f, FILE *out)
 {
-    char left[96], env[128];
-    snprintf(left, sizeof left, "  %c%c --%s %s", f->short_name ? '-' : ' ',
-             f->short_name ? f->short_name : ' ', f->name, type_word(f->type));
+    char left[96], shorthand[4] = "   ", env[128];
     if (f->short_name)
-        left[4] = ',';
+        snprintf(shorthand, sizeof shorthand, "-%c,", f->short_name);
+    snprintf(left, sizeof left, "  %s --%s %s", shorthand, f->name, type_word(f->type));
     bt_cli_env_name(f->name, env, sizeof env);
-    fprintf(out, "%-44s %s%s ($%s)", left, f->required ? "required: " : "", f->help, env);
+    fprintf(out, "%-38s %s%s ($%s)", left, f->required ? "required: " : "", f->help, env);
     if (f->default_value && f->type != BT_FIELD_BOOL)
         fprintf(out, " (default \"%s\")", f->default_value);
     fputc('\n', out);
@@ -40,9 +39,8 @@ void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
     for (int i = 0; i < cli->flag_count; i++)
         if (!cli->flags[i].connector && !cli->flags[i].hidden)
             print_flag(&cli->flags[i], out);
-    fputs("  -h, --help                                   help for this command\n"
-          "  -v, --version                                version for this command\n",
-          out);
+    fprintf(out, "%-38s %s\n%-38s %s\n", "  -h, --help", "help for this command",
+            "  -v, --version", "version for this command");
     fprintf(out, "\nValues come from flags, then BATON_* variables, then ./.baton.yaml "
                  "(or $BATON_CONFIG_PATH), then defaults.\n");
 }

@@ -55,7 +55,7 @@ static int push_entitlement_ref(lua_State *L, const char *id, size_t len)
     lua_setfield(L, -2, "type");
     lua_pushlstring(L, first + 1, (size_t)(last - first - 1));
     lua_setfield(L, -2, "resource");
-    lua_pushstring(L, last + 1);
+    lua_pushlstring(L, last + 1, (size_t)(id + len - last - 1));
     lua_setfield(L, -2, "slug");
     return 0;
 }
@@ -124,14 +124,14 @@ static int push_profile(bt_host *h, const char *json, char *err, size_t n)
     }
     bt_host_error herr;
     if (bt_host_require(h, "cjson", &herr) != 0) {
-        snprintf(err, n, "cannot load lua-cjson: %s", herr.message);
+        snprintf(err, n, "cannot load lua-cjson: %.900s", herr.message);
         return -1;
     }
     lua_getfield(L, -1, "decode");
     lua_remove(L, -2);
     lua_pushstring(L, json);
     if (bt_host_call(h, 1, 1, &herr) != 0) {
-        snprintf(err, n, "--create-account-profile is not valid JSON: %s", herr.message);
+        snprintf(err, n, "--create-account-profile is not valid JSON: %.900s", herr.message);
         return -1;
     }
     if (!lua_istable(L, -1)) {

@@ -45,8 +45,9 @@ static void print_summary(const char *path, const bt_sink_counts *n, double seco
     printf("  grants          %ld\n", (long)n->grants);
     if (n->duplicates)
         printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
-    printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport)\n",
-           s.requests, s.retries, s.retries_rate_limited, s.retries_server, s.retries_transport);
+    printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
+           "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
+           s.retries_transport, s.retries_decode);
     printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
            (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);

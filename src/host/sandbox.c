@@ -11,14 +11,15 @@ static const char *const removed[][2] = {
 /* load(chunk, name, mode, env) forced to text mode: no precompiled bytecode. */
 static int l_load_text(lua_State *L)
 {
-    int top = lua_gettop(L);
+    int has_env = lua_gettop(L) >= 4;
+    lua_settop(L, 4); /* fixed slots: chunk, name, mode, env */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     lua_pushliteral(L, "t");
-    if (top >= 4)
+    if (has_env)
         lua_pushvalue(L, 4);
-    lua_call(L, top >= 4 ? 4 : 3, 2);
+    lua_call(L, has_env ? 4 : 3, 2);
     return 2;
 }
 

@@ -13,26 +13,16 @@ static int l_log(lua_State *L)
     return 0;
 }
 
-/* log.level() -> "debug" | "info" | "warn" | "error" */
-static int l_level(lua_State *L)
-{
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    lua_pushstring(L, names[bt_log_get_level()]);
-    return 1;
-}
-
 int luaopen_bt_log(lua_State *L)
 {
     static const struct { const char *name; bt_log_level level; } levels[] = {
         {"debug", BT_LOG_DEBUG}, {"info", BT_LOG_INFO}, {"warn", BT_LOG_WARN}, {"error", BT_LOG_ERROR},
     };
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 4);
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         lua_pushinteger(L, levels[i].level);
         lua_pushcclosure(L, l_log, 1);
         lua_setfield(L, -2, levels[i].name);
     }
-    lua_pushcfunction(L, l_level);
-    lua_setfield(L, -2, "level");
     return 1;
 }

@@ -142,6 +142,8 @@ static void test_missing_value_and_bad_types(void **state)
     char *argv2[] = {"bin", "--provisioning=maybe", NULL};
     assert_int_equal(parse(f, 2, argv2), -1);
     assert_non_null(strstr(f->err, "is not a boolean"));
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
     char *argv3[] = {"bin", "--http-timeout", "soon", NULL};
     assert_int_equal(parse(f, 3, argv3), -1);
     assert_non_null(strstr(f->err, "--http-timeout"));

@@ -52,7 +52,10 @@ static int run(fixture *f, const char *code)
 {
     lua_State *L = bt_host_lua(f->host);
     assert_int_equal(luaL_loadstring(L, code), LUA_OK);
-    return bt_host_call(f->host, 0, 0, &f->err);
+    int rc = bt_host_call(f->host, 0, 0, &f->err);
+    if (rc != 0)
+        print_message("lua: %s\n", f->err.message);
+    return rc;
 }
 
 static void test_override_dir_is_searched_first(void **state)

@@ -124,8 +124,11 @@ class C1Z:
 
 
 def user_display_name(u):
-    name = ("%s %s" % (u.get("firstName") or "", u.get("lastName") or "")).strip()
-    return name or u["email"]
+    """The mapping's rule: first and last name each trimmed (ASCII white space),
+    joined by one space; the email when both are blank."""
+    ws = " \t\n\r\f\v"
+    parts = [p.strip(ws) for p in (u.get("firstName") or "", u.get("lastName") or "")]
+    return " ".join(p for p in parts if p) or u["email"]
 
 
 def fake_api_names():

@@ -15,7 +15,8 @@ describe("fake runtime", function()
     for name, want in pairs(fake.API_NAMES) do
       local got = {}
       for fn, v in pairs(package.loaded[name]) do
-        assert.is_function(v)
+        -- graphql.null is a sentinel value; everything else is a function
+        if not (name == "bt.graphql" and fn == "null") then assert.is_function(v) end
         got[#got + 1] = fn
       end
       table.sort(got)

@@ -58,6 +58,15 @@ describe("lib", function()
         end
       end)
     end
+
+    it("takes the wanted principal type when the request gives none, and enforces it", function()
+      local ids = require "lib.ids"
+      assert.same({ type = "user", id = "u1" }, ids.principal({ id = "u1" }, "user"))
+      local p, err = ids.principal({ type = "group", id = "g1" }, "user")
+      assert.is_nil(p)
+      assert.matches("only user principals", err)
+      assert.is_nil((ids.principal({ id = "u1" })))
+    end)
   end)
 
   describe("page.nodes", function()

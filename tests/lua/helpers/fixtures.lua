@@ -1,7 +1,8 @@
 -- Recorded Twingate exchanges under tests/lua/fixtures/<name>.json:
 -- { "exchanges": [ { "query": "<key of twingate.queries>", "variables": {...},
 --   "response": { "data": ..., "errors": [...] } } | { ..., "fail": {kind, message, status} } ] }
--- JSON null decodes to nil (a hole inside an array), as in the runtime.
+-- JSON null decodes as in the runtime: an absent key inside an object, the
+-- sentinel NULL (bt.graphql's graphql.null) inside an array.
 local cjson = require "cjson"
 
 local M = {}
@@ -9,10 +10,24 @@ local M = {}
 local here = debug.getinfo(1, "S").source:match("^@(.*)helpers/[^/]*$") or "tests/lua/"
 M.DIR = here .. "fixtures/"
 
+M.NULL = setmetatable({}, { __name = "graphql.null", __tostring = function() return "graphql.null" end })
+
+local function is_array(t)
+  local n = 0
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 then return false end
+    n = n + 1
+  end
+  return n > 0 and n == #t
+end
+
 local function strip_nulls(v)
   if v == cjson.null then return nil end
   if type(v) ~= "table" then return v end
-  for k, x in pairs(v) do v[k] = strip_nulls(x) end
+  local array = is_array(v)
+  for k, x in pairs(v) do
+    if array and x == cjson.null then v[k] = M.NULL else v[k] = strip_nulls(x) end
+  end
   return v
 end
 M.strip_nulls = strip_nulls

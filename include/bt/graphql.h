@@ -1,0 +1,124 @@
+/* GraphQL over the HTTP client: the driver's C API (options, write permission,
+ * counters, shutdown) and the pieces the Lua binding bt.graphql is built from
+ * (JSON <-> Lua, mutation detection, response classification, pagination).
+ * Nothing here knows a particular server's schema. */
+#ifndef BT_GRAPHQL_H
+#define BT_GRAPHQL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "bt/http.h"
+#include "bt/lua.h"
+
+/* ---- the driver's API ---- */
+
+typedef struct bt_graphql_options {
+    double connect_timeout;            /* seconds (default 10) */
+    double timeout;                    /* seconds per attempt (default 60) */
+    int max_attempts;                  /* default 8 */
+    double max_retry_wait;             /* seconds of retry waiting in all (default 900) */
+    size_t max_response_bytes;         /* default 64 MiB */
+    double reads_per_minute_override;  /* -1 = unset: the script's value holds */
+    double writes_per_minute_override; /* -1 = unset; 0 = unpaced */
+} bt_graphql_options;
+
+typedef struct bt_graphql_stats {
+    long requests; /* HTTP attempts, retries included */
+    long reads;    /* query documents executed */
+    long writes;   /* mutation documents executed */
+    long retries;  /* = the three below added up */
+    long retries_rate_limited;
+    long retries_server;
+    long retries_transport;
+  long retries_decode; /* queries asked again because the answer was mangled */
+    long long bytes_received;
+    double rate_limit_wait_seconds; /* slept on 429 */
+    double backoff_wait_seconds;    /* slept before retrying 5xx/transport failures */
+    double pacing_wait_seconds;     /* slept by reads/writes_per_minute pacing */
+    long pages;                     /* pages handed to paginate's on_page */
+} bt_graphql_stats;
+
+void bt_graphql_default_options(bt_graphql_options *o);
+/* NULL restores the defaults. Takes effect from the next request. */
+void bt_graphql_set_options(const bt_graphql_options *o);
+/* Mutations raise a Lua error unless allowed (the driver allows them only
+ * under --provisioning). Default: refused. */
+void bt_graphql_allow_writes(bool allow);
+void bt_graphql_get_stats(bt_graphql_stats *out);
+void bt_graphql_reset_stats(void);
+/* Frees the curl handle and forgets the endpoint and key (configure must be
+ * called again). Options, write permission and counters stay. Safe twice. */
+void bt_graphql_shutdown(void);
+
+/* ---- the endpoint (set by graphql.configure) ---- */
+
+typedef struct bt_graphql_endpoint {
+    const char *url;
+    const char *auth_header;       /* NULL: no auth header */
+    const char *auth_config;       /* config field holding the header's value */
+    const char *user_agent_suffix; /* NULL or appended to the User-Agent */
+    double reads_per_minute;       /* 0 = unpaced */
+    double writes_per_minute;
+} bt_graphql_endpoint;
+
+/* 0, or -1 with a message in err (never containing the key). */
+int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz);
+bool bt_graphql_is_configured(void);
+/* The User-Agent sent: "baton-twingate/<BT_VERSION> (+libcurl)[ suffix]". */
+const char *bt_graphql_user_agent(void);
+
+/* [-0, +1|+2, e] POST one document with the variables table at vars_idx (0 =
+ * none) and push data, or nil and an error table. Raises on misuse (not
+ * configured, mutation while writes are refused, variables not encodable).
+ * Returns the number of values pushed. */
+int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx);
+
+/* ---- pieces (exposed for the binding and the tests) ---- */
+
+/* True when the document holds a mutation operation: a top-level `mutation`
+ * keyword, after whitespace, commas, comments, strings and fragments. */
+bool bt_graphql_is_mutation(const char *doc, size_t len);
+
+/* The sentinel for JSON null inside arrays (a light userdata). */
+void bt_graphql_push_null(lua_State *L); /* [-0, +1, -] */
+bool bt_graphql_is_null(lua_State *L, int idx);
+/* [-0, +0, m] Mark the table at idx as a JSON array (so {} encodes as []). */
+void bt_graphql_mark_array(lua_State *L, int idx);
+
+#define BT_JSON_MAX_DEPTH 200
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid (overlong,
+ * surrogate, beyond U+10FFFF, truncated). avail >= 1. */
+size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail);
+
+/* [-0, +1|+0, m] Decode JSON text s[0..len) strictly and push the value:
+ * objects and arrays become tables, null in an object leaves the key absent,
+ * null in an array becomes the null sentinel, a top-level null becomes nil.
+ * Returns 0 (one value pushed) or -1 (nothing pushed, reason in err). */
+int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_depth, char *err,
+                           size_t errsz);
+/* [-0, +0, e] Append the JSON encoding of the value at idx to out. Raises a
+ * Lua error naming `what` and the path of a value that cannot be encoded. */
+void bt_graphql_json_encode(lua_State *L, int idx, bt_http_buf *out, const char *what);
+/* [-0, +0, e] Append a JSON string literal (escaped) for s[0..len). */
+void bt_graphql_json_string(lua_State *L, const char *s, size_t len, bt_http_buf *out);
+
+/* [-0, +1|+2, m] Turn an HTTP result into `data` or `nil, err` (kinds: auth,
+ * not_found, rate_limited, server, transport, decode, graphql, http). secret,
+ * when not NULL, is blanked out of err.message. Returns values pushed. */
+int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret);
+
+typedef struct bt_graphql_walk {
+    const char *query;
+    size_t qlen;
+    int vars_idx;     /* variables table, 0 = none (copied, never modified) */
+    const char *path; /* "users" or "group.users" */
+    const char *cursor_var;
+    int on_page_idx; /* function(conn, data) */
+} bt_graphql_walk;
+
+/* Count one page handed to on_page (for bt_graphql_get_stats). */
+void bt_graphql_note_page(void);
+/* [-0, +1|+2, e] Walk a Relay connection; push the page count, or nil, err. */
+int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w);
+
+#endif

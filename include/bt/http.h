@@ -1,0 +1,138 @@
+/* A small HTTP client for JSON POSTs over libcurl: one reused easy handle
+ * (keep-alive), TLS verification always on, gzip, redirects that keep POST,
+ * retries with backoff and Retry-After, pacing, a response size cap and a
+ * secret header that never reaches the logs. It knows nothing of Lua or GraphQL. */
+#ifndef BT_HTTP_H
+#define BT_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- growable byte buffer (NUL-terminated whenever data != NULL) ---- */
+
+typedef struct bt_http_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} bt_http_buf;
+
+/* Each returns 0, or -1 when memory ran out (the buffer is left unchanged). */
+int bt_http_buf_reserve(bt_http_buf *b, size_t extra);
+int bt_http_buf_append(bt_http_buf *b, const void *p, size_t n);
+int bt_http_buf_puts(bt_http_buf *b, const char *s);
+void bt_http_buf_clear(bt_http_buf *b); /* len = 0, memory kept */
+void bt_http_buf_free(bt_http_buf *b);
+
+/* ---- URL policy ---- */
+
+/* 0 when url is https://, or http:// on a loopback host (127.0.0.0/8, ::1,
+ * localhost); *loopback tells which. -1 with a message in err otherwise
+ * (also for credentials in the URL). */
+int bt_http_url_check(const char *url, bool *loopback, char *err, size_t errsz);
+
+/* ---- pacing: requests of one class spaced by 60/N seconds ---- */
+
+typedef struct bt_http_pacer {
+    double interval; /* seconds between requests; 0 = unpaced */
+    double next;     /* bt_clock_monotonic() time of the next free slot */
+} bt_http_pacer;
+
+/* per_minute <= 0 means unpaced. Keeps the current slot. */
+void bt_http_pacer_set(bt_http_pacer *p, double per_minute);
+/* Sleeps (bt_clock_sleep) until the next slot, takes it; returns seconds slept. */
+double bt_http_pacer_wait(bt_http_pacer *p);
+
+/* ---- retry policy (pure functions, unit-tested) ---- */
+
+typedef enum {
+    BT_HTTP_RETRY_NONE = 0,
+    BT_HTTP_RETRY_RATE_LIMITED, /* 429 */
+    BT_HTTP_RETRY_SERVER,       /* 5xx other than 501 */
+    BT_HTTP_RETRY_TRANSPORT     /* connect, timeout, reset, ... */
+} bt_http_retry_cause;
+
+/* Why an attempt may be retried. curl_code is a CURLcode (0 when a response
+ * arrived). A non-idempotent request (a mutation) is retried only when it
+ * certainly was not applied: 429, or the connection failed before sending. */
+bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent);
+/* Exponential backoff with jitter: d = min(cap, start * 2^retry) and the
+ * result is in [d/2, d]; unit_random in [0,1) picks the point. */
+double bt_http_backoff(int retry, double start, double cap, double unit_random);
+/* Retry-After as delta-seconds or an HTTP-date; seconds to wait from `now`
+ * (epoch seconds), clamped at 0. Returns -1 when the value is not valid. */
+double bt_http_parse_retry_after(const char *value, double now);
+
+/* ---- redaction of the secret header in debug output ---- */
+
+/* Copy one header line to out (NUL-terminated, truncated to outsz), replacing
+ * the value of header `name` (case-insensitive) with [REDACTED] and every
+ * occurrence of `secret` anywhere with [REDACTED]. name/secret may be NULL.
+ * Returns the length written. */
+size_t bt_http_redact_line(const char *line, size_t len, const char *name, const char *secret,
+                           char *out, size_t outsz);
+
+/* ---- the client ---- */
+
+typedef struct bt_http_limits {
+    double connect_timeout;    /* seconds */
+    double timeout;            /* seconds, whole attempt */
+    int max_attempts;          /* attempts in all, >= 1 */
+    double max_retry_wait;     /* seconds of backoff/Retry-After waiting in all */
+    size_t max_response_bytes; /* decoded body bytes */
+} bt_http_limits;
+
+typedef struct bt_http_stats {
+    long requests; /* attempts sent, retries included */
+    long retries_rate_limited;
+    long retries_server;
+    long retries_transport;
+    long long bytes_received; /* response body bytes (after gzip decoding) */
+    double rate_limit_wait;   /* seconds slept because of 429 */
+    double backoff_wait;      /* seconds slept before retrying 5xx/transport */
+    double pacing_wait;       /* seconds slept by the pacers */
+} bt_http_stats;
+
+typedef enum {
+    BT_HTTP_DONE = 0,  /* a final response arrived; see status */
+    BT_HTTP_TRANSPORT, /* connect/TLS/timeout/redirect failure; see message */
+    BT_HTTP_TOO_LARGE, /* body over max_response_bytes */
+    BT_HTTP_NO_MEMORY
+} bt_http_outcome;
+
+typedef struct bt_http_request {
+    const char *url;
+    const char *body;
+    size_t body_len;
+    bool idempotent;      /* false: retried only when certainly not applied */
+    bt_http_pacer *pacer; /* may be NULL */
+    const bt_http_limits *limits;
+} bt_http_request;
+
+typedef struct bt_http_response {
+    bt_http_outcome outcome;
+    long status;      /* last HTTP status (0 when none) */
+    const char *body; /* NUL-terminated, owned by the client, valid until the next post */
+    size_t body_len;
+    double retry_after; /* seconds from the last response's Retry-After; -1 when absent */
+    int attempts;
+    int curl_code;     /* CURLcode of the last attempt */
+    char message[256]; /* why, for TRANSPORT/TOO_LARGE */
+} bt_http_response;
+
+typedef struct bt_http_client bt_http_client;
+
+/* user_agent is required; secret_header/secret_value (both or neither) are
+ * sent on every request and redacted in debug output. NULL when libcurl
+ * cannot be initialised. */
+bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_header,
+                                   const char *secret_value);
+void bt_http_client_free(bt_http_client *c);
+/* POST with retries. Fills *resp; returns resp->outcome. */
+bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp);
+/* Counters add up across clients until bt_http_stats_reset(). */
+const bt_http_stats *bt_http_stats_get(void);
+void bt_http_stats_reset(void);
+/* Release the shrinkable memory a big response left behind. */
+void bt_http_client_trim(bt_http_client *c);
+
+#endif

@@ -1,0 +1,257 @@
+/* `baton-twingate show [FILE]`: read a .c1z sync file (format v1) and print
+ * it the way the baton CLI does (shared/c1z-format.md section 7).
+ *
+ * The first part is the public entry point. The rest are the pieces that
+ * files of src/show share with each other and with the show tests. */
+#ifndef BT_SHOW_H
+#define BT_SHOW_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "c1/connector/v2/entitlement.pb-c.h"
+#include "c1/connector/v2/grant.pb-c.h"
+#include "c1/connector/v2/resource.pb-c.h"
+
+/* argv[0] is "show". Prints to stdout/stderr. Returns 0 on success, 1 when
+ * the file cannot be read or shown, 2 on a command-line error. */
+int bt_show_main(int argc, char **argv);
+/* The same with explicit streams (tests capture them). */
+int bt_show_main_io(int argc, char **argv, FILE *out, FILE *err);
+
+/* ------------------------------------------------------------------------
+ * Options (show_args.c) */
+
+enum {
+    BT_SHOW_VIEW_STATS = 1 << 0,
+    BT_SHOW_VIEW_RESOURCE_TYPES = 1 << 1,
+    BT_SHOW_VIEW_RESOURCES = 1 << 2,
+    BT_SHOW_VIEW_ENTITLEMENTS = 1 << 3,
+    BT_SHOW_VIEW_GRANTS = 1 << 4,
+};
+#define BT_SHOW_VIEW_DEFAULT                                                                       \
+    (BT_SHOW_VIEW_STATS | BT_SHOW_VIEW_RESOURCES | BT_SHOW_VIEW_ENTITLEMENTS | BT_SHOW_VIEW_GRANTS)
+
+typedef struct {
+    uint64_t max_decoded; /* bytes the zstd payload may expand to */
+    uint64_t max_window;  /* largest zstd window accepted, bytes */
+} bt_show_limits;
+
+typedef struct {
+    const char *file;          /* default "sync.c1z" */
+    const char *resource_type; /* NULL: all */
+    const char *sync_id;       /* NULL: pick like the SDK */
+    unsigned views;            /* BT_SHOW_VIEW_* bits; 0: BT_SHOW_VIEW_DEFAULT */
+    bool json;
+    bool help;
+    bt_show_limits limits;
+} bt_show_opts;
+
+/* Parse argv (argv[0] = "show"). Returns 0, or -1 with err filled. */
+int bt_show_parse_args(int argc, char **argv, bt_show_opts *o, char *err, size_t errsz);
+void bt_show_usage(FILE *f);
+/* 2 GiB decoded, 128 MiB window, unless BATON_DECODER_MAX_DECODED_SIZE_MB /
+ * BATON_DECODER_MAX_MEMORY_MB say otherwise. */
+bt_show_limits bt_show_default_limits(void);
+
+/* Run a parsed command. Errors go to err as one line naming the file. */
+int bt_show_run(const bt_show_opts *o, FILE *out, FILE *err);
+
+/* ------------------------------------------------------------------------
+ * Errors: every failing function fills one of these and returns -1. */
+
+typedef struct {
+    char msg[512];
+} bt_show_err;
+
+void bt_show_fail(bt_show_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------------
+ * Opening a c1z (show_c1z.c): check the magic, decompress the zstd payload
+ * into a temporary file under $TMPDIR, open it with SQLite read-only
+ * (immutable) and unlink it at once: SQLite's descriptor keeps the data. */
+
+struct sqlite3;
+typedef struct bt_show_c1z bt_show_c1z;
+
+int bt_show_c1z_open(const char *path, const bt_show_limits *lim, bt_show_c1z **out,
+                     bt_show_err *e);
+struct sqlite3 *bt_show_c1z_db(const bt_show_c1z *c);
+/* Closes SQLite (and with it the unlinked copy). NULL is fine. */
+void bt_show_c1z_close(bt_show_c1z *c);
+/* SIGINT/SIGTERM/SIGHUP remove a temporary file still being written, then
+ * the signal's default action runs. bt_show_main installs it. */
+void bt_show_install_signal_cleanup(void);
+
+/* Stream-decompress the payload of `in` (positioned after the magic) into
+ * `out`, enforcing the limits. */
+int bt_show_inflate(FILE *in, FILE *out, const bt_show_limits *lim, bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * Choosing the sync (show_sync.c), section 3.4. */
+
+typedef struct {
+    char *id;
+    char *started_at;
+    char *ended_at; /* NULL: unfinished */
+    char *type;     /* "full" when the file predates sync_type */
+} bt_show_sync;
+
+/* wanted == NULL: latest finished full sync by ended_at DESC, sync_id DESC,
+ * else the latest unfinished one, else the latest finished one of any type.
+ * Otherwise exactly that sync id. */
+int bt_show_pick_sync(struct sqlite3 *db, const char *wanted, bt_show_sync *out, bt_show_err *e);
+void bt_show_sync_free(bt_show_sync *s);
+/* Fails unless `table` exists and is a table (not a view). */
+int bt_show_require_table(struct sqlite3 *db, const char *table, bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * Lookups by id within one sync (show_lookup.c): prepared statements in
+ * front of a small cache of raw blobs. Each call returns a freshly decoded
+ * message the caller frees with bt_show_msg_free(&m->base); NULL with e filled
+ * when the row is missing or its blob does not decode. */
+
+typedef struct bt_show_lookup bt_show_lookup;
+
+bt_show_lookup *bt_show_lookup_new(struct sqlite3 *db, const char *sync_id, bt_show_err *e);
+void bt_show_lookup_free(bt_show_lookup *l);
+C1__Connector__V2__ResourceType *bt_show_lookup_resource_type(bt_show_lookup *l,
+                                                              const char *type_id, bt_show_err *e);
+C1__Connector__V2__Resource *
+bt_show_lookup_resource(bt_show_lookup *l, const C1__Connector__V2__ResourceId *id, bt_show_err *e);
+C1__Connector__V2__Entitlement *
+bt_show_lookup_entitlement(bt_show_lookup *l, const char *entitlement_id, bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * Tables (show_table.c): pterm style. Header first, every cell left-aligned
+ * and padded with spaces to its column's width in code points, columns
+ * joined by " | ". Cells are made printable: control characters and bytes
+ * that are not UTF-8 are shown as U+FFFD. */
+
+#define BT_SHOW_MAX_COLS 8
+
+typedef struct {
+    FILE *out;
+    size_t ncols;
+    size_t width[BT_SHOW_MAX_COLS];
+} bt_show_table;
+
+void bt_show_table_init(bt_show_table *t, FILE *out, const char *const *header, size_t ncols);
+void bt_show_table_measure(bt_show_table *t, const char *const *cells);
+void bt_show_table_print(const bt_show_table *t, const char *const *cells);
+/* Code points `s` takes once made printable. */
+size_t bt_show_display_width(const char *s);
+/* Print `s` made printable (no padding). */
+void bt_show_print_display(FILE *out, const char *s);
+
+/* ------------------------------------------------------------------------
+ * Views (show_view.c runs them; show_rows.c and show_stats.c define them).
+ * Every view runs in passes: MEASURE resolves every row and sizes the table
+ * (so nothing is printed for a file that would fail half way), TABLE prints
+ * it, JSON prints the view's JSON value. Rows stream from SQLite page by page. */
+
+typedef struct {
+    struct sqlite3 *db;
+    const bt_show_sync *sync;
+    const bt_show_opts *opts;
+    bt_show_lookup *lookup;
+    FILE *out;
+} bt_show_ctx;
+
+typedef enum { BT_SHOW_PASS_MEASURE, BT_SHOW_PASS_TABLE, BT_SHOW_PASS_JSON } bt_show_pass;
+
+typedef struct {
+    char *cell[BT_SHOW_MAX_COLS];
+} bt_show_row;
+
+int bt_show_row_set(bt_show_row *r, size_t i, const char *s);
+int bt_show_row_setf(bt_show_row *r, size_t i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void bt_show_row_free(bt_show_row *r);
+
+/* One listed row with what it refers to: {"grant": ..., "entitlement": ...}.
+ * A NULL message is left out of the JSON (e.g. no parent). */
+#define BT_SHOW_RESOLVED_MAX 5
+typedef struct {
+    const char *key[BT_SHOW_RESOLVED_MAX];
+    ProtobufCMessage *msg[BT_SHOW_RESOLVED_MAX];
+} bt_show_resolved;
+
+void bt_show_resolved_free(bt_show_resolved *r);
+
+typedef struct bt_show_view bt_show_view;
+struct bt_show_view {
+    unsigned bit;         /* BT_SHOW_VIEW_* */
+    const char *title;    /* section title in the combined view */
+    const char *json_key; /* key of the JSON output */
+    const char *const *header;
+    size_t ncols;
+    /* Views over a table of blobs: */
+    const char *table;       /* "v1_grants" */
+    const char *type_column; /* the column --resource-type filters on */
+    int (*resolve)(bt_show_ctx *c, int64_t rowid, const void *blob, size_t len, bt_show_resolved *r,
+                   bt_show_err *e);
+    int (*cells)(const bt_show_resolved *r, bt_show_row *row);
+    /* The pass runner (bt_show_view_run_rows for the views above). */
+    int (*run)(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass, bt_show_table *t,
+               bt_show_err *e);
+};
+
+#define BT_SHOW_VIEW_MAX 8 /* capacity callers size arrays with; BT_SHOW_VIEW_COUNT <= it */
+extern const bt_show_view BT_SHOW_VIEWS[];
+extern const size_t BT_SHOW_VIEW_COUNT;
+
+int bt_show_view_run_rows(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                          bt_show_table *t, bt_show_err *e);
+int bt_show_view_run_stats(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                           bt_show_table *t, bt_show_err *e);
+
+/* Calls fn for each row (id order) of `table` in the sync, optionally only
+ * rows whose type_column equals type_filter; pages through by id. */
+typedef int (*bt_show_scan_fn)(void *ud, int64_t rowid, const void *blob, size_t len,
+                               bt_show_err *e);
+int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
+                 const char *sync_id, const char *type_filter, bt_show_scan_fn fn, void *ud,
+                 bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * Protobuf blobs (show_pb.c). Before protobuf-c unpacks a blob it is walked
+ * once, guided by the descriptor: malformed wire data, nesting deeper than
+ * BT_SHOW_MAX_DEPTH and invalid UTF-8 in string fields are refused (Go's
+ * runtime refuses the last too). Unknown fields are skipped. */
+
+#define BT_SHOW_MAX_DEPTH 200
+
+int bt_show_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
+                       bt_show_err *e);
+/* Returns the unpacked message (free with bt_show_msg_free) or NULL, e filled. */
+ProtobufCMessage *bt_show_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
+                                 bt_show_err *e);
+void bt_show_msg_free(ProtobufCMessage *m);
+/* Descriptor for an Any type URL ("type.googleapis.com/c1.connector.v2.UserTrait"),
+ * matched on the text after the last '/'; NULL when unknown. */
+const ProtobufCMessageDescriptor *bt_show_type_for_url(const char *type_url);
+
+/* ------------------------------------------------------------------------
+ * JSON (show_json.c) */
+
+/* A JSON string literal; bytes that are not UTF-8 become \ufffd. */
+void bt_show_json_string(FILE *out, const char *s, size_t n);
+/* protojson of m: lowerCamelCase keys, proto3 defaults omitted, enums by
+ * name, int64 quoted, bytes base64, Any/Struct/Value/ListValue/Timestamp in
+ * their JSON forms (an Any of unknown type: {"@type", "value": base64}). */
+int bt_show_json_message(FILE *out, const ProtobufCMessage *m, bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * UTF-8 (show_utf8.c) */
+
+/* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0
+ * when the bytes there are not valid UTF-8 (overlong, surrogate, > U+10FFFF,
+ * truncated). Sets *cp to the code point. */
+size_t bt_show_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+bool bt_show_utf8_valid(const unsigned char *s, size_t n);
+
+#endif

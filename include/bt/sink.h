@@ -1,0 +1,91 @@
+/* Sinks: where a sync's rows go. Two formats, one contract:
+ *
+ *   c1z    shared/c1z-format.md format v1: "C1ZF\0" + one zstd frame around a
+ *          SQLite database (v1_* tables, one finished full sync run).
+ *   jsonl  one JSON object per line and row (src/sink/jsonl.c documents the
+ *          shape): {"kind":"resource_type"|"resource"|"entitlement"|"grant", ...}.
+ *
+ * Rows stream to disk as they are added (memory does not grow with the
+ * tenant). Adding an id a second time is absorbed: the first row wins and
+ * `duplicates` counts the rest. bt_sink_commit checks that every reference
+ * resolves (a grant's entitlement and principal, an entitlement's resource, a
+ * resource's type and parent), then publishes atomically: the output is
+ * written to "<path>.tmp", fsynced and renamed over <path>, and the directory
+ * fsynced. A failed, aborted or interrupted run removes its temporary files
+ * and leaves any earlier <path> byte-identical.
+ *
+ * The row adders take the messages the way a connector describes them, with
+ * references by id, and the sink fills in what the format embeds:
+ *   - resource type, resource: complete messages.
+ *   - entitlement: `resource` holds only `id` (the resource must already have
+ *     been added); `grantable_to` entries hold only `id` (resource types
+ *     already added). The c1z sink embeds the stored resource and types.
+ *   - grant: `entitlement` holds `id` and `resource` {id} (the resource must
+ *     already have been added); `principal` holds only `id`. The c1z sink
+ *     embeds the stored resource (c1z-format.md 5.2).
+ * The adders never keep pointers into the message after they return. */
+#ifndef BT_SINK_H
+#define BT_SINK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt/model.h"
+
+typedef struct bt_sink bt_sink;
+
+typedef struct {
+    uint64_t resource_types;
+    uint64_t resources;
+    uint64_t entitlements;
+    uint64_t grants;
+    uint64_t duplicates; /* adds absorbed because the id was already there */
+} bt_sink_counts;
+
+/* Results of the row adders. */
+enum {
+    BT_SINK_ADDED = 0,
+    BT_SINK_DUPLICATE = 1, /* absorbed, counted in duplicates */
+    BT_SINK_ERROR = -1     /* err says why; the row was not added */
+};
+
+/* Open a sink writing to `path`. format: "c1z", "jsonl" ("ndjson" is an
+ * alias) or NULL = by extension (.jsonl/.ndjson -> jsonl, anything else c1z).
+ * Temporary files are created beside `path`, so a directory that cannot be
+ * written fails here, before any work. NULL with err filled on failure. */
+bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz);
+
+/* Check integrity, finish the file and rename it over `path`. Frees s (also
+ * on failure, after removing the temporary files). 0 on success; -1 with err
+ * naming the first dangling reference or the I/O failure. */
+int bt_sink_commit(bt_sink *s, char *err, size_t errsz);
+
+/* Remove the temporary files and free s. NULL is fine. */
+void bt_sink_abort(bt_sink *s);
+
+void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out);
+/* "c1z" or "jsonl". */
+const char *bt_sink_format(const bt_sink *s);
+/* The c1z sync run's KSUID (the jsonl sink makes one too, for logs). */
+const char *bt_sink_sync_id(const bt_sink *s);
+
+/* Row adders: BT_SINK_ADDED, BT_SINK_DUPLICATE, or BT_SINK_ERROR with err.
+ * An I/O or database failure also marks the sink failed: every later add and
+ * the commit fail with the same message. A reference error (for example an
+ * entitlement whose resource was never added) fails only that row. */
+int bt_sink_add_resource_type(bt_sink *s, const bt_pb_resource_type *rt, char *err, size_t errsz);
+int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t errsz);
+int bt_sink_add_entitlement(bt_sink *s, const bt_pb_entitlement *e, char *err, size_t errsz);
+int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz);
+
+/* Install SIGINT/SIGTERM/SIGHUP handlers that unlink every open sink's
+ * temporary files (paths kept in static buffers; only async-signal-safe
+ * calls), then restore the default action and re-raise, so the process still
+ * dies of the signal with a non-zero status. Idempotent. */
+void bt_sink_install_signal_cleanup(void);
+
+/* bt.emit (src/prim/emit.c): while bound to s, emit.* writes to s; bound to
+ * NULL, every emit.* call raises "bt.emit: not in the sync phase". */
+struct lua_State;
+void bt_emit_bind(struct lua_State *L, bt_sink *s);
+
+#endif

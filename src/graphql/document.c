@@ -1,0 +1,83 @@
+/* Is a GraphQL document a write? A tiny lexer: a `mutation` keyword outside
+ * every bracket makes it one. Looking past the first keyword matters: a
+ * document may start with a fragment and hold its mutation further down. */
+#include <string.h>
+
+#include "bt/graphql.h"
+
+typedef struct lex {
+    const char *p, *end;
+} lex;
+
+static bool name_start(char c)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+
+static void skip_comment(lex *x)
+{
+    while (x->p < x->end && *x->p != '\n' && *x->p != '\r')
+        x->p++;
+}
+
+static bool at(const lex *x, const char *s)
+{
+    size_t n = strlen(s);
+    return (size_t)(x->end - x->p) >= n && memcmp(x->p, s, n) == 0;
+}
+
+/* x->p is on the opening quote. */
+static void skip_string(lex *x)
+{
+    bool block = at(x, "\"\"\"");
+    x->p += block ? 3 : 1;
+    while (x->p < x->end) {
+        if (block && at(x, "\\\"\"\"")) {
+            x->p += 4;
+        } else if (block && at(x, "\"\"\"")) {
+            x->p += 3;
+            return;
+        } else if (!block && *x->p == '\\' && x->p + 1 < x->end) {
+            x->p += 2;
+        } else if (!block && (*x->p == '"' || *x->p == '\n')) {
+            x->p++;
+            return;
+        } else {
+            x->p++;
+        }
+    }
+}
+
+static bool is_word(const char *s, size_t n, const char *word)
+{
+    return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+bool bt_graphql_is_mutation(const char *doc, size_t len)
+{
+    lex x = {doc, doc + len};
+    int depth = 0;
+    while (x.p < x.end) {
+        char c = *x.p;
+        if (c == '#') {
+            skip_comment(&x);
+        } else if (c == '"') {
+            skip_string(&x);
+        } else if (name_start(c)) {
+            const char *s = x.p;
+            while (x.p < x.end && name_char(*x.p))
+                x.p++;
+            if (depth == 0 && is_word(s, (size_t)(x.p - s), "mutation"))
+                return true;
+        } else {
+            if (c == '{' || c == '(' || c == '[')
+                depth++;
+            else if ((c == '}' || c == ')' || c == ']') && depth > 0)
+                depth--;
+            x.p++; /* whitespace, commas, BOM bytes, punctuators, digits */
+        }
+    }
+    return false;
+}

@@ -1,0 +1,191 @@
+/* An HTTP result -> GraphQL `data`, or `nil, err` with an error kind. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bt/errobj.h"
+#include "bt/graphql.h"
+
+typedef struct msgbuf {
+    char text[512];
+} msgbuf;
+
+static const char *kind_of_status(long status)
+{
+    if (status == 401 || status == 403)
+        return "auth";
+    if (status == 404)
+        return "not_found";
+    if (status == 429)
+        return "rate_limited";
+    if (status >= 500 && status <= 599)
+        return "server";
+    return "http";
+}
+
+static const char *default_message(const char *kind)
+{
+    if (strcmp(kind, "auth") == 0)
+        return "not authorized (check the credentials and their permissions)";
+    if (strcmp(kind, "not_found") == 0)
+        return "not found (check the url)";
+    if (strcmp(kind, "rate_limited") == 0)
+        return "rate limited by the server";
+    if (strcmp(kind, "server") == 0)
+        return "server error";
+    return "unexpected HTTP status";
+}
+
+/* [-0, +2, m] nil, err; the secret is blanked out of the message and the
+ * attempt count added when there were retries. */
+static int push_err_status(lua_State *L, const char *kind, long status, const bt_http_response *r,
+                           const char *message, const char *secret)
+{
+    char full[600], clean[600];
+    if (r->attempts > 1)
+        snprintf(full, sizeof full, "%s (after %d attempts)", message, r->attempts);
+    else
+        snprintf(full, sizeof full, "%s", message);
+    bt_http_redact_line(full, strlen(full), NULL, secret, clean, sizeof clean);
+    bt_err_push(L, kind, status, clean);
+    if (r->retry_after >= 0) {
+        lua_pushnumber(L, r->retry_after);
+        lua_setfield(L, -2, "retry_after");
+    }
+    return 2;
+}
+
+static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message,
+                    const char *secret)
+{
+    return push_err_status(L, kind, r->status, r, message, secret);
+}
+
+/* [-0, +1|+0, m] Push the body when it is a JSON object; else fill why. */
+static bool decode_object(lua_State *L, const bt_http_response *r, char *why, size_t whysz)
+{
+    if (bt_graphql_json_decode(L, r->body, r->body_len, BT_JSON_MAX_DEPTH, why, whysz) != 0)
+        return false;
+    size_t i = strspn(r->body, " \t\r\n"); /* an array decodes to a table too */
+    if (lua_type(L, -1) == LUA_TTABLE && r->body[i] == '{')
+        return true;
+    lua_pop(L, 1);
+    snprintf(why, whysz, "the response is not a JSON object");
+    return false;
+}
+
+/* [-0, +0, -] A non-empty `errors` in the body at idx. */
+static bool has_errors(lua_State *L, int idx)
+{
+    bool yes = lua_getfield(L, idx, "errors") == LUA_TTABLE;
+    if (yes) {
+        lua_pushnil(L);
+        yes = lua_next(L, -2) != 0;
+        if (yes)
+            lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    return yes;
+}
+
+/* [-0, +0, m] errors[1].message of the body at idx, noting how many more. */
+static bool first_error_message(lua_State *L, int idx, msgbuf *m)
+{
+    int top = lua_gettop(L);
+    bool found = lua_getfield(L, idx, "errors") == LUA_TTABLE &&
+                 lua_rawgeti(L, -1, 1) == LUA_TTABLE &&
+                 lua_getfield(L, -1, "message") == LUA_TSTRING;
+    if (found) {
+        lua_Integer more = (lua_Integer)lua_rawlen(L, top + 1) - 1;
+        if (more > 0)
+            snprintf(m->text, sizeof m->text, "%s (and %lld more)", lua_tostring(L, -1),
+                     (long long)more);
+        else
+            snprintf(m->text, sizeof m->text, "%s", lua_tostring(L, -1));
+    }
+    lua_settop(L, top);
+    return found;
+}
+
+/* [-0, +0, m] The message a server put in the body at idx, if any:
+ * errors[1].message, then message, detail or error. */
+static bool server_message(lua_State *L, int idx, msgbuf *m)
+{
+    static const char *const fields[] = {"message", "detail", "error"};
+    bool found = first_error_message(L, idx, m);
+    for (size_t i = 0; !found && i < sizeof fields / sizeof *fields; i++) {
+        if (lua_getfield(L, idx, fields[i]) == LUA_TSTRING) {
+            snprintf(m->text, sizeof m->text, "%s", lua_tostring(L, -1));
+            found = true;
+        }
+        lua_pop(L, 1);
+    }
+    return found;
+}
+
+/* [-1, +2, m] Replace the body at the top with nil, err{kind="graphql",
+ * errors=, data=}. */
+static int push_graphql_error(lua_State *L, const bt_http_response *r, const char *secret)
+{
+    int body = lua_gettop(L);
+    msgbuf m;
+    if (!first_error_message(L, body, &m))
+        snprintf(m.text, sizeof m.text, "the server returned GraphQL errors");
+    push_err(L, "graphql", r, m.text, secret);
+    lua_getfield(L, body, "errors");
+    lua_setfield(L, -2, "errors");
+    if (lua_getfield(L, body, "data") == LUA_TTABLE)
+        lua_setfield(L, -2, "data");
+    else
+        lua_pop(L, 1);
+    lua_remove(L, body);
+    return 2;
+}
+
+/* [-0, +1|+2, m] A 2xx: data, or a decode/graphql error. */
+static int push_success(lua_State *L, const bt_http_response *r, const char *secret)
+{
+    char why[160], msg[200];
+    if (!decode_object(L, r, why, sizeof why)) {
+        snprintf(msg, sizeof msg, "invalid JSON in the response: %s", why);
+        return push_err(L, "decode", r, msg, secret);
+    }
+    if (has_errors(L, -1))
+        return push_graphql_error(L, r, secret);
+    if (lua_getfield(L, -1, "data") != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return push_err(L, "decode", r, "the response has neither data nor errors", secret);
+    }
+    lua_remove(L, -2);
+    return 1;
+}
+
+/* [-0, +2, m] Any other status: its kind, with the server's message when the
+ * body is JSON; a 400 carrying GraphQL errors is kind graphql. */
+static int push_status_error(lua_State *L, const bt_http_response *r, const char *secret)
+{
+    const char *kind = kind_of_status(r->status);
+    char why[160];
+    msgbuf m;
+    if (!decode_object(L, r, why, sizeof why)) {
+        return push_err(L, kind, r, default_message(kind), secret);
+    }
+    if (r->status == 400 && has_errors(L, -1))
+        return push_graphql_error(L, r, secret);
+    int body = lua_gettop(L);
+    push_err(L, kind, r, server_message(L, body, &m) ? m.text : default_message(kind), secret);
+    lua_remove(L, body);
+    return 2;
+}
+
+int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret)
+{
+    luaL_checkstack(L, 8, "graphql response");
+    switch (r->outcome) {
+    case BT_HTTP_DONE: break;
+    case BT_HTTP_TOO_LARGE: return push_err(L, "decode", r, r->message, secret);
+    default: return push_err_status(L, "transport", 0, r, r->message, secret);
+    }
+    if (r->status >= 200 && r->status <= 299)
+        return push_success(L, r, secret);
+    return push_status_error(L, r, secret);
+}

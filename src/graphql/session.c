@@ -1,0 +1,300 @@
+/* The process-wide GraphQL endpoint: options from the driver, the endpoint
+ * from graphql.configure, the HTTP client, pacers and counters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt/clock.h"
+#include "bt/config.h"
+#include "bt/graphql.h"
+#include "bt/log.h"
+
+typedef struct session {
+    bool configured;
+    char *url;
+    char *auth_header;
+    char *secret; /* the header's value; wiped when forgotten */
+    char user_agent[256];
+    double reads_per_minute, writes_per_minute; /* the script's */
+    bt_http_pacer reads, writes;
+    bt_http_client *client;
+    bt_http_buf body; /* request body, reused */
+} session;
+
+static session S;
+static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+static bool g_allow_writes;
+static long g_reads, g_writes, g_pages, g_decode_retries;
+
+void bt_graphql_default_options(bt_graphql_options *o)
+{
+    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+}
+
+static void apply_pacing(void)
+{
+    double r = g_opts.reads_per_minute_override >= 0 ? g_opts.reads_per_minute_override
+                                                     : S.reads_per_minute;
+    double w = g_opts.writes_per_minute_override >= 0 ? g_opts.writes_per_minute_override
+                                                      : S.writes_per_minute;
+    bt_http_pacer_set(&S.reads, r);
+    bt_http_pacer_set(&S.writes, w);
+}
+
+void bt_graphql_set_options(const bt_graphql_options *o)
+{
+    if (o)
+        g_opts = *o;
+    else
+        bt_graphql_default_options(&g_opts);
+    apply_pacing();
+}
+
+void bt_graphql_allow_writes(bool allow) { g_allow_writes = allow; }
+
+void bt_graphql_note_page(void) { g_pages++; }
+
+void bt_graphql_get_stats(bt_graphql_stats *out)
+{
+    const bt_http_stats *h = bt_http_stats_get();
+    memset(out, 0, sizeof *out);
+    out->requests = h->requests;
+    out->reads = g_reads;
+    out->writes = g_writes;
+    out->retries_rate_limited = h->retries_rate_limited;
+    out->retries_server = h->retries_server;
+    out->retries_transport = h->retries_transport;
+    out->retries_decode = g_decode_retries;
+    out->retries = h->retries_rate_limited + h->retries_server + h->retries_transport +
+                   g_decode_retries;
+    out->bytes_received = h->bytes_received;
+    out->rate_limit_wait_seconds = h->rate_limit_wait;
+    out->backoff_wait_seconds = h->backoff_wait;
+    out->pacing_wait_seconds = h->pacing_wait;
+    out->pages = g_pages;
+}
+
+void bt_graphql_reset_stats(void)
+{
+    bt_http_stats_reset();
+    g_reads = g_writes = g_pages = g_decode_retries = 0;
+}
+
+static void forget_secret(void)
+{
+    if (S.secret) {
+        explicit_bzero(S.secret, strlen(S.secret));
+        free(S.secret);
+    }
+    S.secret = NULL;
+}
+
+void bt_graphql_shutdown(void)
+{
+    bt_http_client_free(S.client);
+    forget_secret();
+    free(S.url);
+    free(S.auth_header);
+    bt_http_buf_free(&S.body);
+    memset(&S, 0, sizeof S);
+}
+
+bool bt_graphql_is_configured(void) { return S.configured; }
+
+const char *bt_graphql_user_agent(void) { return S.user_agent; }
+
+/* ---- configure ---- */
+
+static int fail(char *err, size_t errsz, const char *a, const char *b)
+{
+    snprintf(err, errsz, "%s%s", a, b ? b : "");
+    return -1;
+}
+
+/* RFC 9110 token characters. */
+static bool header_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!strchr("!#$%&'*+-.^_`|~", *s) &&
+            !((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return false;
+    return true;
+}
+
+static bool printable(const char *s, bool allow_space)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f || (!allow_space && *s == ' '))
+            return false;
+    return true;
+}
+
+/* The key from the config store, checked; NULL with err filled. Messages
+ * name the field, never the value. */
+static const char *auth_value(const bt_graphql_endpoint *ep, char *err, size_t errsz)
+{
+    if (!header_name_ok(ep->auth_header)) {
+        fail(err, errsz, "auth_header is not a valid header name", NULL);
+        return NULL;
+    }
+    if (!ep->auth_config) {
+        fail(err, errsz, "auth_header needs auth_config (the config field holding its value)",
+             NULL);
+        return NULL;
+    }
+    const char *v = bt_config_get(ep->auth_config);
+    if (!v || !*v)
+        fail(err, errsz, "configuration field is not set: ", ep->auth_config);
+    else if (!printable(v, true))
+        fail(err, errsz, "configuration field holds control characters: ", ep->auth_config);
+    else
+        return v;
+    return NULL;
+}
+
+static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char *err, size_t errsz)
+{
+    bool loopback;
+    char why[200];
+    *key = NULL;
+    if (!ep->url || bt_http_url_check(ep->url, &loopback, why, sizeof why) != 0)
+        return fail(err, errsz, "url: ", ep->url ? why : "missing");
+    if (ep->user_agent_suffix &&
+        (strlen(ep->user_agent_suffix) > 100 || !printable(ep->user_agent_suffix, true)))
+        return fail(err, errsz, "user_agent_suffix must be printable and at most 100 bytes", NULL);
+    if (ep->reads_per_minute < 0 || ep->writes_per_minute < 0)
+        return fail(err, errsz, "reads_per_minute and writes_per_minute must be >= 0", NULL);
+    if (ep->auth_header && !(*key = auth_value(ep, err, errsz)))
+        return -1;
+    return 0;
+}
+
+static void set_user_agent(const char *suffix)
+{
+    snprintf(S.user_agent, sizeof S.user_agent, "baton-twingate/%s (+libcurl)%s%s", BT_VERSION,
+             suffix ? " " : "", suffix ? suffix : "");
+}
+
+int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
+{
+    const char *key;
+    if (check_endpoint(ep, &key, err, errsz) != 0)
+        return -1;
+    bt_graphql_shutdown();
+    S.url = strdup(ep->url);
+    S.auth_header = key ? strdup(ep->auth_header) : NULL;
+    S.secret = key ? strdup(key) : NULL;
+    set_user_agent(ep->user_agent_suffix);
+    if (!S.url || (key && (!S.auth_header || !S.secret)))
+        S.client = NULL;
+    else
+        S.client = bt_http_client_new(S.user_agent, S.auth_header, S.secret);
+    if (!S.client) {
+        bt_graphql_shutdown();
+        return fail(err, errsz, "cannot initialise the HTTP client (libcurl)", NULL);
+    }
+    S.reads_per_minute = ep->reads_per_minute;
+    S.writes_per_minute = ep->writes_per_minute;
+    apply_pacing();
+    S.configured = true;
+    bt_debug("graphql: endpoint %s, reads/min %g, writes/min %g", S.url,
+             S.reads.interval > 0 ? 60 / S.reads.interval : 0,
+             S.writes.interval > 0 ? 60 / S.writes.interval : 0);
+    return 0;
+}
+
+/* ---- execute ---- */
+
+static void put(lua_State *L, const char *s)
+{
+    if (bt_http_buf_puts(&S.body, s) != 0)
+        luaL_error(L, "graphql: out of memory");
+}
+
+/* [-0, +0, e] {"query":...,"variables":{...}} into S.body. */
+static void build_body(lua_State *L, const char *query, size_t qlen, int vars_idx)
+{
+    bt_http_buf_clear(&S.body);
+    put(L, "{\"query\":");
+    bt_graphql_json_string(L, query, qlen, &S.body);
+    put(L, ",\"variables\":");
+    size_t at = S.body.len;
+    if (vars_idx == 0)
+        put(L, "{}");
+    else
+        bt_graphql_json_encode(L, vars_idx, &S.body, "graphql: variables");
+    if (S.body.data[at] != '{')
+        luaL_error(L, "graphql: variables must be a table of named values, not an array");
+    put(L, "}");
+}
+
+static bt_http_limits limits(void)
+{
+    return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
+                            g_opts.max_retry_wait, g_opts.max_response_bytes};
+}
+
+/* [-0, +0, -] True when the pushed result (n values) is a decode error of a
+ * complete 2xx answer: a body cut short or mangled on the way. */
+static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
+{
+    if (n != 2 || resp->outcome != BT_HTTP_DONE || resp->status < 200 || resp->status > 299)
+        return false;
+    lua_getfield(L, -1, "kind");
+    bool decode = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
+    lua_pop(L, 1);
+    if (!decode)
+        return false;
+    /* Valid JSON of the wrong shape is the server's answer, not damage. */
+    char why[128];
+    if (bt_graphql_json_decode(L, resp->body, resp->body_len, BT_JSON_MAX_DEPTH, why, sizeof why) != 0)
+        return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+/* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
+ * answer arrives mangled is asked again (it is safe to repeat), within the
+ * attempt cap; a mutation never is, since it may have been applied. */
+static int post_and_push(lua_State *L, bool write)
+{
+    bt_http_limits lim = limits();
+    bt_http_request req = {S.url, S.body.data, S.body.len, !write, write ? &S.writes : &S.reads,
+                           &lim};
+    bt_http_response resp;
+    for (int attempt = 1;; attempt++) {
+        bt_http_post(S.client, &req, &resp);
+        int n = bt_graphql_push_response(L, &resp, S.secret);
+        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
+            bt_http_client_trim(S.client);
+            return n;
+        }
+        lua_pop(L, n);
+        g_decode_retries++;
+        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+        bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
+                wait, attempt + 1, lim.max_attempts);
+        bt_clock_sleep(wait);
+    }
+}
+
+int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
+{
+    if (!S.configured)
+        return luaL_error(L, "graphql: call graphql.configure{} first");
+    bool write = bt_graphql_is_mutation(query, qlen);
+    if (write && !g_allow_writes)
+        return luaL_error(L, "graphql: mutation refused: writes are allowed only in the "
+                             "provisioning phase (--provisioning)");
+    if (vars_idx)
+        vars_idx = lua_absindex(L, vars_idx);
+    build_body(L, query, qlen, vars_idx);
+    if (write)
+        g_writes++;
+    else
+        g_reads++;
+    bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
+    return post_and_push(L, write);
+}

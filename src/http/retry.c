@@ -1,0 +1,112 @@
+/* Retry policy and pacing: which failures are retried, how long to wait. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <string.h>
+
+#include "bt/clock.h"
+#include "bt/http.h"
+
+/* The connection failed before any byte of the request left: even a
+ * mutation is certainly not applied. */
+static bool failed_before_send(int code)
+{
+    return code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_COULDNT_RESOLVE_HOST ||
+           code == CURLE_COULDNT_CONNECT;
+}
+
+static bool transient_transport(int code)
+{
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return true;
+    default: return failed_before_send(code);
+    }
+}
+
+bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent)
+{
+    if (curl_code != CURLE_OK) {
+        if (failed_before_send(curl_code))
+            return BT_HTTP_RETRY_TRANSPORT;
+        return idempotent && transient_transport(curl_code) ? BT_HTTP_RETRY_TRANSPORT
+                                                            : BT_HTTP_RETRY_NONE;
+    }
+    if (status == 429)
+        return BT_HTTP_RETRY_RATE_LIMITED;
+    /* 501 Not Implemented will not change by asking again. */
+    if (idempotent && status >= 500 && status <= 599 && status != 501)
+        return BT_HTTP_RETRY_SERVER;
+    return BT_HTTP_RETRY_NONE;
+}
+
+double bt_http_backoff(int retry, double start, double cap, double unit_random)
+{
+    double d = start;
+    for (int i = 0; i < retry && d < cap; i++)
+        d *= 2;
+    if (d > cap)
+        d = cap;
+    if (unit_random < 0 || unit_random >= 1)
+        unit_random = 0;
+    return d / 2 + d / 2 * unit_random;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return n > 0;
+}
+
+double bt_http_parse_retry_after(const char *value, double now)
+{
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n && isspace((unsigned char)value[n - 1]))
+        n--;
+    if (all_digits(value, n)) {
+        double secs = 0;
+        for (size_t i = 0; i < n && secs < 1e9; i++)
+            secs = secs * 10 + (value[i] - '0');
+        return secs;
+    }
+    char date[64];
+    if (n == 0 || n >= sizeof date)
+        return -1;
+    memcpy(date, value, n);
+    date[n] = '\0';
+    time_t t = curl_getdate(date, NULL);
+    if (t == (time_t)-1)
+        return -1;
+    double wait = (double)t - now;
+    return wait > 0 ? wait : 0;
+}
+
+void bt_http_pacer_set(bt_http_pacer *p, double per_minute)
+{
+    p->interval = per_minute > 0 ? 60.0 / per_minute : 0;
+}
+
+double bt_http_pacer_wait(bt_http_pacer *p)
+{
+    if (p->interval <= 0)
+        return 0;
+    double now = bt_clock_monotonic();
+    double slept = 0;
+    if (p->next > now) {
+        slept = p->next - now;
+        bt_clock_sleep(slept);
+        now = p->next;
+    }
+    p->next = now + p->interval;
+    return slept;
+}

@@ -1,0 +1,176 @@
+/* bt.graphql: GraphQL primitives for connector scripts (scripts/API.md).
+ * This file only checks arguments and pushes results; the work is in
+ * src/graphql/ (documents, JSON, responses, paging) and src/http/. */
+#include <string.h>
+
+#include "bt/graphql.h"
+#include "bt/prim.h"
+
+/* [-0, +0, e] Raise on a key of the options table at idx not in `allowed`. */
+static void check_fields(lua_State *L, int idx, const char *fn, const char *const *allowed)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        const char *const *a = allowed;
+        while (key && *a && strcmp(*a, key) != 0)
+            a++;
+        if (!key || !*a)
+            luaL_error(L, "%s: unknown field %s", fn, key ? key : luaL_typename(L, -1));
+    }
+}
+
+/* [-0, +1, e] Push field `name` of the table at idx, checked to be of type
+ * `type` (or nil when optional); returns whether it is set. */
+static bool get_field(lua_State *L, int idx, const char *fn, const char *name, int type,
+                      bool required)
+{
+    int t = lua_getfield(L, idx, name);
+    if (t == type || (t == LUA_TNIL && !required))
+        return t != LUA_TNIL;
+    return luaL_error(L, "%s: field %s must be a %s (got %s)", fn, name, lua_typename(L, type),
+                      lua_typename(L, t));
+}
+
+/* [-0, +0, e] An optional string field (valid while the table lives). */
+static const char *opt_string(lua_State *L, int idx, const char *fn, const char *name,
+                              bool required)
+{
+    const char *s = get_field(L, idx, fn, name, LUA_TSTRING, required) ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1);
+    return s;
+}
+
+static double opt_number(lua_State *L, int idx, const char *fn, const char *name, double dflt)
+{
+    double v = get_field(L, idx, fn, name, LUA_TNUMBER, false) ? (double)lua_tonumber(L, -1) : dflt;
+    lua_pop(L, 1);
+    return v;
+}
+
+/* graphql.configure{ url=, auth_header=, auth_config=, reads_per_minute=,
+ * writes_per_minute=, user_agent_suffix= } -> nothing. Raises on bad
+ * arguments (a non-https url, an unset auth_config field, ...). */
+static int l_configure(lua_State *L)
+{
+    static const char *const fields[] = {"url",
+                                         "auth_header",
+                                         "auth_config",
+                                         "reads_per_minute",
+                                         "writes_per_minute",
+                                         "user_agent_suffix",
+                                         NULL};
+    const char *fn = "graphql.configure";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_fields(L, 1, fn, fields);
+    bt_graphql_endpoint ep = {
+        .url = opt_string(L, 1, fn, "url", true),
+        .auth_header = opt_string(L, 1, fn, "auth_header", false),
+        .auth_config = opt_string(L, 1, fn, "auth_config", false),
+        .user_agent_suffix = opt_string(L, 1, fn, "user_agent_suffix", false),
+        .reads_per_minute = opt_number(L, 1, fn, "reads_per_minute", 0),
+        .writes_per_minute = opt_number(L, 1, fn, "writes_per_minute", 0),
+    };
+    char err[300];
+    if (bt_graphql_configure(&ep, err, sizeof err) != 0)
+        return luaL_error(L, "%s: %s", fn, err);
+    return 0;
+}
+
+/* graphql.query(query, variables?) -> data | nil, err */
+static int l_query(lua_State *L)
+{
+    size_t qlen;
+    const char *q = luaL_checklstring(L, 1, &qlen);
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    return bt_graphql_execute(L, q, qlen, lua_istable(L, 2) ? 2 : 0);
+}
+
+static void check_path(lua_State *L, const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0 || path[0] == '.' || path[n - 1] == '.' || strstr(path, ".."))
+        luaL_error(L, "graphql.paginate: path must be dot-separated names, like \"group.users\"");
+}
+
+/* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page= }
+ * -> pages | nil, err. The fields are pushed at 2..6 and stay there. */
+static int l_paginate(lua_State *L)
+{
+    static const char *const fields[] = {"query",      "variables", "path",
+                                         "cursor_var", "on_page",   NULL};
+    const char *fn = "graphql.paginate";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    check_fields(L, 1, fn, fields);
+    get_field(L, 1, fn, "query", LUA_TSTRING, true);                 /* 2 */
+    bool vars = get_field(L, 1, fn, "variables", LUA_TTABLE, false); /* 3 */
+    get_field(L, 1, fn, "path", LUA_TSTRING, true);                  /* 4 */
+    bool cv = get_field(L, 1, fn, "cursor_var", LUA_TSTRING, false); /* 5 */
+    get_field(L, 1, fn, "on_page", LUA_TFUNCTION, true);             /* 6 */
+    bt_graphql_walk w = {.vars_idx = vars ? 3 : 0,
+                         .path = lua_tostring(L, 4),
+                         .cursor_var = cv ? lua_tostring(L, 5) : "after",
+                         .on_page_idx = 6};
+    w.query = lua_tolstring(L, 2, &w.qlen);
+    check_path(L, w.path);
+    return bt_graphql_paginate(L, &w);
+}
+
+static void set_int(lua_State *L, const char *name, long long v)
+{
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, name);
+}
+
+static void set_num(lua_State *L, const char *name, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, name);
+}
+
+/* graphql.stats() -> a table of this run's counters. */
+static int l_stats(lua_State *L)
+{
+    bt_graphql_stats s;
+    bt_graphql_get_stats(&s);
+    lua_createtable(L, 0, 12);
+    set_int(L, "requests", s.requests);
+    set_int(L, "reads", s.reads);
+    set_int(L, "writes", s.writes);
+    set_int(L, "retries", s.retries);
+    set_int(L, "retries_rate_limited", s.retries_rate_limited);
+    set_int(L, "retries_server", s.retries_server);
+    set_int(L, "retries_transport", s.retries_transport);
+    set_int(L, "retries_decode", s.retries_decode);
+    set_int(L, "bytes_received", s.bytes_received);
+    set_num(L, "rate_limit_wait_seconds", s.rate_limit_wait_seconds);
+    set_num(L, "backoff_wait_seconds", s.backoff_wait_seconds);
+    set_num(L, "pacing_wait_seconds", s.pacing_wait_seconds);
+    set_int(L, "pages", s.pages);
+    return 1;
+}
+
+/* graphql.array(t) -> t, marked to encode as a JSON array even when empty. */
+static int l_array(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    bt_graphql_mark_array(L, 1);
+    return 1;
+}
+
+static const luaL_Reg graphql_funcs[] = {
+    {"configure", l_configure}, {"query", l_query}, {"paginate", l_paginate},
+    {"stats", l_stats},         {"array", l_array}, {NULL, NULL},
+};
+
+int luaopen_bt_graphql(lua_State *L)
+{
+    luaL_newlib(L, graphql_funcs);
+    bt_graphql_push_null(L);
+    lua_setfield(L, -2, "null");
+    return 1;
+}

@@ -1,0 +1,407 @@
+/* Opening a .c1z for reading (shared/c1z-format.md 1.1-1.3): the 5-byte
+ * magic, one (or more) zstd frames holding a SQLite database. The payload is
+ * stream-decompressed into a temporary file under $TMPDIR. Once SQLite has it
+ * open (immutable, read-only) the file is unlinked: the open descriptor keeps
+ * it readable and nothing is left behind however the process ends. Until
+ * then, failures remove it, and so do SIGINT/SIGTERM/SIGHUP when
+ * bt_show_install_signal_cleanup ran. */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "bt/show.h"
+
+#define MAGIC_LEN 5
+static const unsigned char MAGIC_V1[MAGIC_LEN] = {'C', '1', 'Z', 'F', 0};
+static const unsigned char MAGIC_V3[MAGIC_LEN] = {'C', '1', 'Z', '3', 0};
+
+struct bt_show_c1z {
+    sqlite3 *db;
+    char *temp_path;
+};
+
+void bt_show_fail(bt_show_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- magic ---------------------------------------------------------- */
+
+static int check_magic(FILE *in, bt_show_err *e)
+{
+    unsigned char magic[MAGIC_LEN];
+    size_t n = fread(magic, 1, MAGIC_LEN, in);
+    if (ferror(in)) {
+        bt_show_fail(e, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        bt_show_fail(e, "empty file: no sync data");
+        return -1;
+    }
+    if (n == MAGIC_LEN && memcmp(magic, MAGIC_V1, MAGIC_LEN) == 0)
+        return 0;
+    if (n == MAGIC_LEN && memcmp(magic, MAGIC_V3, MAGIC_LEN) == 0)
+        bt_show_fail(e, "c1z format v3 (C1Z3, Pebble store) is not supported; "
+                        "only format v1 (C1ZF, SQLite) can be shown");
+    else
+        bt_show_fail(e, "not a c1z file (the first bytes are not C1ZF\\0)");
+    return -1;
+}
+
+/* ---- zstd ------------------------------------------------------------- */
+
+typedef struct {
+    ZSTD_DCtx *dctx;
+    FILE *out;
+    const bt_show_limits *lim;
+    uint64_t written;
+    size_t last_ret; /* 0 once a frame is complete */
+    void *obuf;
+    size_t osize;
+} inflater;
+
+#define WINDOW_LOG_MIN 10 /* ZSTD_WINDOWLOG_ABSOLUTEMIN */
+#define WINDOW_LOG_MAX 31 /* ZSTD_WINDOWLOG_MAX_64 */
+
+/* Largest log2 window not above max_window. */
+static unsigned window_log_for(uint64_t max_window)
+{
+    unsigned log = WINDOW_LOG_MIN;
+    while (log < WINDOW_LOG_MAX && ((uint64_t)1 << (log + 1)) <= max_window)
+        log++;
+    return log;
+}
+
+static int check_declared_size(const void *buf, size_t n, const bt_show_limits *lim, bt_show_err *e)
+{
+    unsigned long long declared = ZSTD_getFrameContentSize(buf, n);
+    if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR)
+        return 0; /* no size in the header, or not parseable yet: decoding decides */
+    if (declared <= lim->max_decoded)
+        return 0;
+    bt_show_fail(e,
+                 "zstd frame declares %llu bytes, over the limit of %llu bytes "
+                 "(BATON_DECODER_MAX_DECODED_SIZE_MB)",
+                 declared, (unsigned long long)lim->max_decoded);
+    return -1;
+}
+
+static int zstd_error(size_t ret, bt_show_err *e)
+{
+    if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+        bt_show_fail(e, "corrupt zstd data: window size exceeds the decoder memory limit "
+                        "(BATON_DECODER_MAX_MEMORY_MB)");
+    else
+        bt_show_fail(e, "corrupt zstd data: %s", ZSTD_getErrorName(ret));
+    return -1;
+}
+
+static int emit(inflater *z, size_t n, bt_show_err *e)
+{
+    z->written += n;
+    if (z->written > z->lim->max_decoded) {
+        bt_show_fail(e,
+                     "decompressed data exceeds the limit of %llu bytes "
+                     "(BATON_DECODER_MAX_DECODED_SIZE_MB)",
+                     (unsigned long long)z->lim->max_decoded);
+        return -1;
+    }
+    if (n && fwrite(z->obuf, 1, n, z->out) != n) {
+        bt_show_fail(e, "cannot write the temporary database: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* One ZSTD_decompressStream call; *produced tells whether output came out. */
+static int step(inflater *z, ZSTD_inBuffer *in, bool *produced, bt_show_err *e)
+{
+    ZSTD_outBuffer out = {z->obuf, z->osize, 0};
+    size_t ret = ZSTD_decompressStream(z->dctx, &out, in);
+    if (ZSTD_isError(ret))
+        return zstd_error(ret, e);
+    z->last_ret = ret;
+    *produced = out.pos > 0;
+    return emit(z, out.pos, e);
+}
+
+static int feed(inflater *z, const void *buf, size_t n, bt_show_err *e)
+{
+    ZSTD_inBuffer in = {buf, n, 0};
+    bool produced;
+    while (in.pos < in.size)
+        if (step(z, &in, &produced, e) < 0)
+            return -1;
+    return 0;
+}
+
+/* Input is exhausted: flush what the decoder still holds. */
+static int drain(inflater *z, bt_show_err *e)
+{
+    ZSTD_inBuffer in = {NULL, 0, 0};
+    bool produced = true;
+    while (z->last_ret != 0 && produced)
+        if (step(z, &in, &produced, e) < 0)
+            return -1;
+    if (z->last_ret != 0) {
+        bt_show_fail(e, "truncated zstd data (the stream ends inside a frame)");
+        return -1;
+    }
+    return 0;
+}
+
+static int pump(inflater *z, FILE *in, void *ibuf, size_t isize, bt_show_err *e)
+{
+    size_t total = 0, n;
+    while ((n = fread(ibuf, 1, isize, in)) > 0) {
+        if (total == 0 && check_declared_size(ibuf, n, z->lim, e) < 0)
+            return -1;
+        if (feed(z, ibuf, n, e) < 0)
+            return -1;
+        total += n;
+    }
+    if (ferror(in)) {
+        bt_show_fail(e, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    if (total == 0) {
+        bt_show_fail(e, "no zstd data after the C1ZF header");
+        return -1;
+    }
+    return drain(z, e);
+}
+
+int bt_show_inflate(FILE *in, FILE *out, const bt_show_limits *lim, bt_show_err *e)
+{
+    inflater z = {.dctx = ZSTD_createDCtx(), .out = out, .lim = lim, .last_ret = 1};
+    size_t isize = ZSTD_DStreamInSize();
+    z.osize = ZSTD_DStreamOutSize();
+    void *ibuf = malloc(isize);
+    z.obuf = malloc(z.osize);
+    int rc = -1;
+    if (!z.dctx || !ibuf || !z.obuf)
+        bt_show_fail(e, "out of memory");
+    else if (ZSTD_isError(ZSTD_DCtx_setParameter(z.dctx, ZSTD_d_windowLogMax,
+                                                 (int)window_log_for(lim->max_window))))
+        bt_show_fail(e, "cannot configure the zstd decoder");
+    else
+        rc = pump(&z, in, ibuf, isize, e);
+    free(ibuf);
+    free(z.obuf);
+    ZSTD_freeDCtx(z.dctx);
+    return rc;
+}
+
+/* ---- temporary file ----------------------------------------------------- */
+
+/* The temporary file that exists right now, for the signal handler. */
+static char pending_temp[4096];
+static volatile sig_atomic_t pending_temp_set;
+
+static void on_fatal_signal(int sig)
+{
+    if (pending_temp_set)
+        unlink(pending_temp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void bt_show_install_signal_cleanup(void)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        sigaction(signals[i], &sa, NULL);
+}
+
+static void remember_temp(const char *path)
+{
+    pending_temp_set = 0;
+    if (strlen(path) >= sizeof pending_temp)
+        return;
+    strcpy(pending_temp, path);
+    pending_temp_set = 1;
+}
+
+static void remove_temp(bt_show_c1z *c)
+{
+    if (!c->temp_path)
+        return;
+    pending_temp_set = 0;
+    unlink(c->temp_path);
+    free(c->temp_path);
+    c->temp_path = NULL;
+}
+
+static char *temp_template(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    size_t n = strlen(dir) + sizeof "/bt-show-XXXXXX.db";
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s/bt-show-XXXXXX.db", dir);
+    return path;
+}
+
+static FILE *create_temp(char **path_out, bt_show_err *e)
+{
+    char *path = temp_template();
+    int fd = path ? mkstemps(path, 3) : -1;
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (f) {
+        remember_temp(path);
+        *path_out = path;
+        return f;
+    }
+    bt_show_fail(e, "cannot create a temporary file in $TMPDIR: %s", strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    free(path);
+    return NULL;
+}
+
+static int finish_temp(FILE *f, bt_show_err *e)
+{
+    int failed = fflush(f) != 0 || ferror(f);
+    if (fclose(f) != 0 || failed) {
+        bt_show_fail(e, "cannot write the temporary database: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int unpack_to_temp(FILE *in, const bt_show_limits *lim, bt_show_c1z *c, bt_show_err *e)
+{
+    if (check_magic(in, e) < 0)
+        return -1;
+    FILE *tmp = create_temp(&c->temp_path, e);
+    if (!tmp)
+        return -1;
+    int rc = bt_show_inflate(in, tmp, lim, e);
+    bt_show_err ignored;
+    if (finish_temp(tmp, rc < 0 ? &ignored : e) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* ---- SQLite ----------------------------------------------------------- */
+
+/* "file:" URI with every byte outside [A-Za-z0-9/._-] percent-encoded. */
+static char *file_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    static const char tail[] = "?mode=ro&immutable=1";
+    char *uri = malloc(5 + 3 * strlen(path) + sizeof tail);
+    if (!uri)
+        return NULL;
+    char *p = uri + sprintf(uri, "file:");
+    for (const unsigned char *s = (const unsigned char *)path; *s; s++) {
+        if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+            strchr("/._-", *s))
+            *p++ = (char)*s;
+        else
+            p += sprintf(p, "%%%c%c", hex[*s >> 4], hex[*s & 15]);
+    }
+    strcpy(p, tail);
+    return uri;
+}
+
+static int harden(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+    return sqlite3_exec(db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+}
+
+/* Touch the schema once so a payload that is not a database fails here. */
+static int probe(sqlite3 *db, bt_show_err *e)
+{
+    int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    bt_show_fail(e, "the payload is not a readable SQLite database (%s)", sqlite3_errmsg(db));
+    return -1;
+}
+
+static int open_database(bt_show_c1z *c, bt_show_err *e)
+{
+    char *uri = file_uri(c->temp_path);
+    int rc = uri ? sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL)
+                 : SQLITE_NOMEM;
+    free(uri);
+    if (rc != SQLITE_OK) {
+        bt_show_fail(e, "cannot open the database: %s",
+                     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        return -1;
+    }
+    if (harden(c->db) != SQLITE_OK) {
+        bt_show_fail(e, "cannot open the database: %s", sqlite3_errmsg(c->db));
+        return -1;
+    }
+    return probe(c->db, e);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+static int open_into(const char *path, const bt_show_limits *lim, bt_show_c1z *c, bt_show_err *e)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        bt_show_fail(e, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    int rc = unpack_to_temp(in, lim, c, e);
+    fclose(in);
+    if (rc == 0)
+        rc = open_database(c, e);
+    remove_temp(c);
+    return rc;
+}
+
+int bt_show_c1z_open(const char *path, const bt_show_limits *lim, bt_show_c1z **out, bt_show_err *e)
+{
+    bt_show_c1z *c = calloc(1, sizeof *c);
+    if (!c) {
+        bt_show_fail(e, "out of memory");
+        return -1;
+    }
+    if (open_into(path, lim, c, e) < 0) {
+        bt_show_c1z_close(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+sqlite3 *bt_show_c1z_db(const bt_show_c1z *c)
+{
+    return c->db;
+}
+
+void bt_show_c1z_close(bt_show_c1z *c)
+{
+    if (!c)
+        return;
+    sqlite3_close_v2(c->db);
+    remove_temp(c);
+    free(c);
+}

@@ -1,0 +1,76 @@
+/* Streaming the rows of one sync out of a v1_* table, a page at a time, the
+ * way the SDK lists them: WHERE id >= <next> ORDER BY id LIMIT <page>. */
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include "bt/show.h"
+
+#define PAGE_SIZE 500
+
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    bt_show_scan_fn fn;
+    void *ud;
+    int64_t next_id;
+    bool done;
+} scan;
+
+static int prepare(scan *s, const char *table, const char *type_column, bt_show_err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT id, data FROM %s WHERE sync_id = ?1 AND (?2 IS NULL OR %s = ?2) "
+             "AND id >= ?3 ORDER BY id LIMIT %d",
+             table, type_column, PAGE_SIZE);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL) == SQLITE_OK)
+        return 0;
+    bt_show_fail(e, "cannot read %s: %s", table, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+static int one_row(scan *s, bt_show_err *e)
+{
+    int64_t id = sqlite3_column_int64(s->st, 0);
+    const void *blob = sqlite3_column_blob(s->st, 1);
+    size_t len = (size_t)sqlite3_column_bytes(s->st, 1);
+    if (id == INT64_MAX)
+        s->done = true;
+    else
+        s->next_id = id + 1;
+    return s->fn(s->ud, id, blob, len, e);
+}
+
+/* Returns rows read in this page, or -1. */
+static int one_page(scan *s, bt_show_err *e)
+{
+    sqlite3_reset(s->st);
+    sqlite3_bind_int64(s->st, 3, s->next_id);
+    int rows = 0, rc;
+    while ((rc = sqlite3_step(s->st)) == SQLITE_ROW) {
+        rows++;
+        if (one_row(s, e) < 0)
+            return -1;
+    }
+    if (rc == SQLITE_DONE)
+        return rows;
+    bt_show_fail(e, "cannot read the database: %s", sqlite3_errmsg(s->db));
+    return -1;
+}
+
+int bt_show_scan(sqlite3 *db, const char *table, const char *type_column, const char *sync_id,
+                 const char *type_filter, bt_show_scan_fn fn, void *ud, bt_show_err *e)
+{
+    scan s = {.db = db, .fn = fn, .ud = ud, .next_id = INT64_MIN};
+    if (prepare(&s, table, type_column, e) < 0)
+        return -1;
+    sqlite3_bind_text(s.st, 1, sync_id, -1, SQLITE_STATIC);
+    if (type_filter)
+        sqlite3_bind_text(s.st, 2, type_filter, -1, SQLITE_STATIC);
+    int rows;
+    do
+        rows = one_page(&s, e);
+    while (rows == PAGE_SIZE && !s.done);
+    sqlite3_finalize(s.st);
+    return rows < 0 ? -1 : 0;
+}

@@ -1,0 +1,124 @@
+/* Private to src/sink: the backend interface behind bt_sink (sink.c), the
+ * resource-type registry shared by both backends, and the file helpers. */
+#ifndef BT_SINK_INTERNAL_H
+#define BT_SINK_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt/model.h"
+#include "bt/sink.h"
+
+/* printf into err (NULL/0 tolerated). */
+void bt_sink_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------------
+ * Resource types seen so far (sink.c). Few per sync, kept in memory: they are
+ * embedded in entitlements (grantable_to) and say which trait a resource
+ * needs. `msg` is decoded from the stored encoding, so it is byte-identical to
+ * the row. */
+
+typedef struct {
+    char *id;
+    bt_pb_resource_type *msg;
+} bt_sink_type;
+
+typedef struct {
+    bt_sink_type *v;
+    size_t n, cap;
+} bt_sink_types;
+
+const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char *id);
+
+/* ------------------------------------------------------------------------
+ * Backends. Each adder returns BT_SINK_ADDED, BT_SINK_DUPLICATE or
+ * BT_SINK_ERROR; on an error that leaves the backend unusable it also sets
+ * *fatal. commit and abort free the backend. */
+
+typedef struct {
+    const char *name;
+    int (*resource_type)(void *impl, const bt_pb_resource_type *rt, const bt_bytes *encoded,
+                         bool *fatal, char *err, size_t errsz);
+    int (*resource)(void *impl, const bt_pb_resource *r, bool *fatal, char *err, size_t errsz);
+    int (*entitlement)(void *impl, const bt_pb_entitlement *e, bool *fatal, char *err, size_t errsz);
+    int (*grant)(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz);
+    int (*commit)(void *impl, char *err, size_t errsz);
+    void (*abort)(void *impl);
+} bt_sink_backend;
+
+/* Open functions: NULL with err on failure. `types` outlives the backend. */
+void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,
+                         char *err, size_t errsz);
+void *bt_jsonl_writer_open(const char *path, const bt_sink_types *types, char *err, size_t errsz);
+extern const bt_sink_backend bt_c1z_backend;
+extern const bt_sink_backend bt_jsonl_backend;
+
+/* The messages an integrity failure prints, shared so both backends word
+ * them the same way. */
+#define BT_DANGLING_FMT "%s %s: %s %s was never emitted"
+
+/* ------------------------------------------------------------------------
+ * The v1 schema (c1z_schema.c): tables plus unique indexes, the remaining
+ * indexes (created at commit), and every index name, NULL-terminated. */
+
+extern const char bt_c1z_schema_sql[];
+extern const char bt_c1z_index_sql[];
+extern const char *const bt_c1z_index_names[];
+
+/* ------------------------------------------------------------------------
+ * Files (atomic.c) */
+
+/* out = path + suffix; -1 (err filled) when it does not fit. */
+int bt_path_with_suffix(const char *path, const char *suffix, char *out, size_t outsz,
+                        char *err, size_t errsz);
+/* Fail early when `path` is a directory or its directory does not exist. */
+int bt_sink_check_target(const char *path, char *err, size_t errsz);
+/* Create a unique empty file "<path><suffix>XXXXXX" (mode 0600); returns its
+ * fd and name. */
+int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t namesz,
+                        char *err, size_t errsz);
+/* Create (truncate) "<path>.tmp" for writing: returns the fd. */
+int bt_open_tmp_output(const char *tmp, char *err, size_t errsz);
+/* fsync and close fd, rename tmp over path, fsync the directory. fd is
+ * closed in every case. */
+int bt_atomic_publish(int fd, const char *tmp, const char *path, char *err, size_t errsz);
+
+/* Signal cleanup registry: each registered path is unlinked if SIGINT,
+ * SIGTERM or SIGHUP arrives. Returns a slot (>= 0), or -1 when every slot is
+ * taken (the path is then only removed by the normal abort path). */
+int bt_cleanup_register(const char *path);
+void bt_cleanup_unregister(int slot);
+/* unlink(path) if it exists and unregister its slot (slot may be -1). */
+void bt_cleanup_remove(const char *path, int *slot);
+
+/* ------------------------------------------------------------------------
+ * zstd (zstd_file.c) */
+
+#define BT_C1Z_MAGIC "C1ZF\0"
+#define BT_C1Z_MAGIC_LEN 5
+#define BT_C1Z_ZSTD_LEVEL 3
+
+/* Write magic then one zstd frame of the whole file src_path (content size in
+ * the frame header, checksum on, window of `level`) to out_fd. */
+int bt_zstd_compress_file(const char *src_path, int out_fd, const void *magic, size_t magic_len,
+                          int level, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------------
+ * 64-bit digests of ids (idset.c), for the jsonl sink's duplicate and
+ * reference checks. */
+
+uint64_t bt_xxh64(const void *p, size_t n, uint64_t seed);
+/* Digest of kind byte + the NUL-separated parts. */
+uint64_t bt_id_digest(char kind, const char *a, const char *b);
+
+typedef struct {
+    uint64_t *slots;
+    size_t cap, n;
+} bt_idset;
+
+/* 1 when inserted, 0 when already present, -1 out of memory. */
+int bt_idset_add(bt_idset *s, uint64_t digest);
+bool bt_idset_has(const bt_idset *s, uint64_t digest);
+void bt_idset_free(bt_idset *s);
+
+#endif

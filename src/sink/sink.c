@@ -1,0 +1,348 @@
+/* bt_sink: the public sink API. Picks the backend (c1z or jsonl), keeps the
+ * resource types, counts rows and duplicates, checks what every format needs
+ * (ids present, trait annotations the resource type demands, grantable_to
+ * types known) and remembers a fatal failure so the commit refuses. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct bt_sink {
+    const bt_sink_backend *be;
+    void *impl;
+    bt_sink_types types;
+    bt_sink_counts counts;
+    bt_bytes buf;
+    char sync_id[BT_KSUID_LEN + 1];
+    char failure[1024]; /* non-empty: the sink is unusable */
+};
+
+/* ------------------------------------------------------------------------
+ * Resource types */
+
+const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char *id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i].id, id) == 0)
+            return t->v[i].msg;
+    return NULL;
+}
+
+/* Keep a decoded copy of the stored encoding. -1 when out of memory. */
+static int types_add(bt_sink_types *t, const char *id, const bt_bytes *encoded)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        bt_sink_type *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    bt_sink_type *e = &t->v[t->n];
+    e->id = strdup(id);
+    e->msg = c1__connector__v2__resource_type__unpack(NULL, encoded->len, encoded->data);
+    if (!e->id || !e->msg) {
+        free(e->id);
+        if (e->msg)
+            c1__connector__v2__resource_type__free_unpacked(e->msg, NULL);
+        return -1;
+    }
+    t->n++;
+    return 0;
+}
+
+/* Undo the last types_add. */
+static void types_free_last(bt_sink_types *t)
+{
+    if (t->n == 0)
+        return;
+    t->n--;
+    free(t->v[t->n].id);
+    c1__connector__v2__resource_type__free_unpacked(t->v[t->n].msg, NULL);
+}
+
+static void types_free(bt_sink_types *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].id);
+        c1__connector__v2__resource_type__free_unpacked(t->v[i].msg, NULL);
+    }
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+/* ------------------------------------------------------------------------
+ * Open, commit, abort */
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static const bt_sink_backend *pick_backend(const char *path, const char *format, char *err,
+                                           size_t errsz)
+{
+    if (!format || !*format)
+        return has_suffix(path, ".jsonl") || has_suffix(path, ".ndjson") ? &bt_jsonl_backend
+                                                                          : &bt_c1z_backend;
+    if (strcasecmp(format, "c1z") == 0)
+        return &bt_c1z_backend;
+    if (strcasecmp(format, "jsonl") == 0 || strcasecmp(format, "ndjson") == 0)
+        return &bt_jsonl_backend;
+    bt_sink_errf(err, errsz, "unknown output format '%s' (want c1z or jsonl)", format);
+    return NULL;
+}
+
+bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz)
+{
+    const bt_sink_backend *be = path ? pick_backend(path, format, err, errsz) : NULL;
+    if (!path)
+        bt_sink_errf(err, errsz, "no output path");
+    if (!be || bt_sink_check_target(path, err, errsz) != 0)
+        return NULL;
+    bt_sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        bt_sink_errf(err, errsz, "out of memory");
+        return NULL;
+    }
+    s->be = be;
+    char now[BT_SYNC_TIME_LEN + 1];
+    if (bt_ksuid_new(bt_sync_time_now(now), s->sync_id) != 0) {
+        bt_sink_errf(err, errsz, "no randomness for the sync id");
+        free(s);
+        return NULL;
+    }
+    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(path, s->sync_id, &s->types, err, errsz)
+                                    : bt_jsonl_writer_open(path, &s->types, err, errsz);
+    if (!s->impl) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void sink_free(bt_sink *s)
+{
+    types_free(&s->types);
+    bt_bytes_free(&s->buf);
+    free(s);
+}
+
+int bt_sink_commit(bt_sink *s, char *err, size_t errsz)
+{
+    if (!s) {
+        bt_sink_errf(err, errsz, "no sink");
+        return -1;
+    }
+    if (s->failure[0]) {
+        bt_sink_errf(err, errsz, "%s", s->failure);
+        s->be->abort(s->impl);
+        sink_free(s);
+        return -1;
+    }
+    int rc = s->be->commit(s->impl, err, errsz);
+    sink_free(s);
+    return rc;
+}
+
+void bt_sink_abort(bt_sink *s)
+{
+    if (!s)
+        return;
+    s->be->abort(s->impl);
+    sink_free(s);
+}
+
+void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out)
+{
+    if (s)
+        *out = s->counts;
+    else
+        memset(out, 0, sizeof *out);
+}
+
+const char *bt_sink_format(const bt_sink *s)
+{
+    return s ? s->be->name : NULL;
+}
+
+const char *bt_sink_sync_id(const bt_sink *s)
+{
+    return s ? s->sync_id : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Rows */
+
+static bool blank(const char *s)
+{
+    return !s || !*s;
+}
+
+static bool id_ok(const bt_pb_resource_id *id)
+{
+    return id && !blank(id->resource_type) && !blank(id->resource);
+}
+
+/* Refuse when failed; fill err. */
+static bool usable(const bt_sink *s, char *err, size_t errsz)
+{
+    if (!s) {
+        bt_sink_errf(err, errsz, "no sink");
+        return false;
+    }
+    if (s->failure[0]) {
+        bt_sink_errf(err, errsz, "%s", s->failure);
+        return false;
+    }
+    return true;
+}
+
+/* Count a backend result; remember a fatal error. */
+static int account(bt_sink *s, int rc, bool fatal, uint64_t *counter, const char *err)
+{
+    if (rc == BT_SINK_ADDED)
+        (*counter)++;
+    else if (rc == BT_SINK_DUPLICATE)
+        s->counts.duplicates++;
+    else if (fatal)
+        snprintf(s->failure, sizeof s->failure, "%s", err ? err : "sink failed");
+    return rc;
+}
+
+int bt_sink_add_resource_type(bt_sink *s, const bt_pb_resource_type *rt, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return BT_SINK_ERROR;
+    if (!rt || blank(rt->id)) {
+        bt_sink_errf(err, errsz, "resource type without an id");
+        return BT_SINK_ERROR;
+    }
+    if (bt_sink_types_find(&s->types, rt->id)) {
+        s->counts.duplicates++;
+        return BT_SINK_DUPLICATE;
+    }
+    bool fatal = false;
+    int rc = BT_SINK_ERROR;
+    if (bt_pb_pack(&rt->base, &s->buf) != 0 || types_add(&s->types, rt->id, &s->buf) != 0) {
+        fatal = true;
+        bt_sink_errf(err, errsz, "out of memory");
+    } else {
+        rc = s->be->resource_type(s->impl, rt, &s->buf, &fatal, err, errsz);
+        if (rc != BT_SINK_ADDED) /* keep the registry equal to what was written */
+            types_free_last(&s->types);
+    }
+    return account(s, rc, fatal, &s->counts.resource_types, err);
+}
+
+/* The trait annotation each trait of a resource type demands. */
+static const ProtobufCMessageDescriptor *trait_descriptor(int trait)
+{
+    switch (trait) {
+    case C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_USER:
+        return &c1__connector__v2__user_trait__descriptor;
+    case C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_GROUP:
+        return &c1__connector__v2__group_trait__descriptor;
+    case C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_ROLE:
+        return &c1__connector__v2__role_trait__descriptor;
+    case C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_APP:
+        return &c1__connector__v2__app_trait__descriptor;
+    default: return NULL;
+    }
+}
+
+static bool has_annotation(const bt_pb_resource *r, const ProtobufCMessageDescriptor *d)
+{
+    for (size_t i = 0; i < r->n_annotations; i++)
+        if (bt_pb_any_is(r->annotations[i], d))
+            return true;
+    return false;
+}
+
+/* The SDK syncer refuses a resource whose type lists TRAIT_USER/GROUP/ROLE/
+ * APP without the matching trait annotation (c1z-format.md 4.2). */
+static int check_traits(const bt_sink *s, const bt_pb_resource *r, char *err, size_t errsz)
+{
+    const bt_pb_resource_type *rt = bt_sink_types_find(&s->types, r->id->resource_type);
+    for (size_t i = 0; rt && i < rt->n_traits; i++) {
+        const ProtobufCMessageDescriptor *d = trait_descriptor((int)rt->traits[i]);
+        if (d && !has_annotation(r, d)) {
+            bt_sink_errf(err, errsz, "resource %s:%s: its type '%s' has trait %s but the resource has no %s",
+                         r->id->resource_type, r->id->resource, rt->id,
+                         protobuf_c_enum_descriptor_get_value(
+                             &c1__connector__v2__resource_type__trait__descriptor,
+                             (int)rt->traits[i])->name,
+                         d->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return BT_SINK_ERROR;
+    if (!r || !id_ok(r->id)) {
+        bt_sink_errf(err, errsz, "resource without a complete id (resource_type and resource)");
+        return BT_SINK_ERROR;
+    }
+    if (r->parent_resource_id && !id_ok(r->parent_resource_id)) {
+        bt_sink_errf(err, errsz, "resource %s:%s: incomplete parent id", r->id->resource_type,
+                     r->id->resource);
+        return BT_SINK_ERROR;
+    }
+    if (check_traits(s, r, err, errsz) != 0)
+        return BT_SINK_ERROR;
+    bool fatal = false;
+    int rc = s->be->resource(s->impl, r, &fatal, err, errsz);
+    return account(s, rc, fatal, &s->counts.resources, err);
+}
+
+static int check_grantable_to(const bt_sink *s, const bt_pb_entitlement *e, char *err,
+                              size_t errsz)
+{
+    for (size_t i = 0; i < e->n_grantable_to; i++) {
+        const bt_pb_resource_type *t = e->grantable_to[i];
+        if (!t || blank(t->id) || !bt_sink_types_find(&s->types, t->id)) {
+            bt_sink_errf(err, errsz, BT_DANGLING_FMT, "entitlement", e->id, "grantable_to type",
+                         t && t->id ? t->id : "(none)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int bt_sink_add_entitlement(bt_sink *s, const bt_pb_entitlement *e, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return BT_SINK_ERROR;
+    if (!e || blank(e->id) || !e->resource || !id_ok(e->resource->id)) {
+        bt_sink_errf(err, errsz, "entitlement without an id or a resource id");
+        return BT_SINK_ERROR;
+    }
+    if (check_grantable_to(s, e, err, errsz) != 0)
+        return BT_SINK_ERROR;
+    bool fatal = false;
+    int rc = s->be->entitlement(s->impl, e, &fatal, err, errsz);
+    return account(s, rc, fatal, &s->counts.entitlements, err);
+}
+
+int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return BT_SINK_ERROR;
+    if (!g || blank(g->id) || !g->entitlement || blank(g->entitlement->id) ||
+        !g->entitlement->resource || !id_ok(g->entitlement->resource->id) || !g->principal ||
+        !id_ok(g->principal->id)) {
+        bt_sink_errf(err, errsz, "grant without an id, entitlement id, resource id or principal id");
+        return BT_SINK_ERROR;
+    }
+    bool fatal = false;
+    int rc = s->be->grant(s->impl, g, &fatal, err, errsz);
+    return account(s, rc, fatal, &s->counts.grants, err);
+}

@@ -1,0 +1,446 @@
+/* graphql.paginate from Lua against a loopback server that pages like a Relay
+ * backend: root and nested connections, empty ones, repeated cursors, null
+ * objects, early stop, errors mid-walk, and walks started from on_page. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt/config.h"
+#include "bt/graphql.h"
+#include "httpd.h"
+#include "lua_fixture.h"
+
+typedef struct fx {
+    httpd *srv;
+    lua_State *L;
+    fake_clock fc;
+} fx;
+
+/* ---- the fake backend ---- */
+
+/* Integer variable `name` from the request body, or dflt. */
+static int int_var(const char *body, const char *name, int dflt)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    const char *p = strstr(body, pat);
+    return p ? atoi(p + strlen(pat)) : dflt;
+}
+
+/* String variable `name` into out ("" when absent). */
+static void str_var(const char *body, const char *name, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", name);
+    const char *p = strstr(body, pat);
+    out[0] = '\0';
+    if (p) {
+        p += strlen(pat);
+        const char *q = strchr(p, '"');
+        snprintf(out, n, "%.*s", (int)(q - p), p);
+    }
+}
+
+/* One page of `total` items named <prefix><i>, starting after cursor "c<k>". */
+static size_t page_json(char *o, size_t n, const char *body, const char *prefix, int total)
+{
+    char after[64];
+    str_var(body, "after", after, sizeof after);
+    if (!after[0])
+        str_var(body, "cursor", after, sizeof after);
+    int start = after[0] == 'c' ? atoi(after + 1) : 0;
+    int first = int_var(body, "first", 2);
+    int end = start + first < total ? start + first : total;
+    size_t len = (size_t)snprintf(o, n, "{\"edges\":[");
+    for (int i = start; i < end; i++)
+        len += (size_t)snprintf(o + len, n - len, "%s{\"node\":{\"id\":\"%s%d\"}}",
+                                i > start ? "," : "", prefix, i + 1);
+    if (end > start)
+        len += (size_t)snprintf(o + len, n - len,
+                                "],\"pageInfo\":{\"hasNextPage\":%s,\"endCursor\":\"c%d\"}}",
+                                end < total ? "true" : "false", end);
+    else
+        len += (size_t)snprintf(o + len, n - len,
+                                "],\"pageInfo\":{\"hasNextPage\":false,\"endCursor\":null}}");
+    return len;
+}
+
+static void route(const httpd_request *req, char *o, size_t n)
+{
+    const char *q = req->body;
+    char page[32768], id[64];
+    str_var(q, "id", id, sizeof id);
+    if (strstr(q, "loopy")) {
+        snprintf(o, n,
+                 "{\"data\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"U\"}}],"
+                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"same\"}}}}");
+    } else if (strstr(q, "missing")) {
+        snprintf(o, n, "{\"data\":{\"group\":null}}");
+    } else if (strstr(q, "noPageInfo")) {
+        snprintf(o, n, "{\"data\":{\"users\":{\"edges\":[]}}}");
+    } else if (strstr(q, "noCursor")) {
+        snprintf(o, n,
+                 "{\"data\":{\"users\":{\"edges\":[],"
+                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":null}}}}");
+    } else if (strstr(q, "groups")) {
+        page_json(page, sizeof page, q, "G", 2);
+        snprintf(o, n, "{\"data\":{\"groups\":%s}}", page);
+    } else if (strstr(q, "group(")) {
+        page_json(page, sizeof page, q, id, strcmp(id, "G1") == 0 ? 5 : 3);
+        snprintf(o, n, "{\"data\":{\"group\":{\"id\":\"%s\",\"users\":%s}}}", id, page);
+    } else {
+        page_json(page, sizeof page, q, "U", int_var(q, "total", 4));
+        snprintf(o, n, "{\"data\":{\"users\":%s}}", page);
+    }
+}
+
+static void backend(const httpd_request *req, httpd_response *out, void *ud)
+{
+    (void)ud;
+    char *body = malloc(65536);
+    route(req, body, 65536);
+    out->status = 200;
+    out->body = body;
+    out->free_body = true;
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->srv = httpd_start(0);
+    httpd_set_handler(f->srv, backend, NULL);
+    bt_graphql_shutdown();
+    bt_graphql_reset_stats();
+    bt_graphql_set_options(NULL);
+    fake_clock_install(&f->fc);
+    f->L = lua_fixture_new();
+    lua_fixture_set_string(f->L, "URL", httpd_url(f->srv, "/graphql"));
+    const char *err = lua_fixture_run(f->L, "graphql.configure{ url = URL }");
+    *state = f;
+    return f->srv && !err ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    lua_close(f->L);
+    bt_graphql_shutdown();
+    httpd_stop(f->srv);
+    fake_clock_remove();
+    free(f);
+    return 0;
+}
+
+static void run(fx *f, const char *chunk)
+{
+    const char *err = lua_fixture_run(f->L, chunk);
+    if (err)
+        fail_msg("%s", err);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!hay || !strstr(hay, needle))
+        fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
+}
+
+/* The body of request i. */
+static void request_body(fx *f, int i, char *out, size_t n)
+{
+    httpd_request q;
+    assert_true(httpd_request_get(f->srv, i, &q));
+    snprintf(out, n, "%s", q.body);
+    httpd_request_free(&q);
+}
+
+/* ---- walks ---- */
+
+static const char *USERS_Q =
+    "USERS = 'query U($first: Int, $after: String) { users(first: $first, after: $after)"
+    " { edges { node { id } } pageInfo { hasNextPage endCursor } } }'\n";
+
+static void walks_a_two_page_root_connection(void **state)
+{
+    fx *f = *state;
+    char chunk[2000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local vars = { first = 2, total = 4 }\n"
+             "local seen, calls = {}, 0\n"
+             "local pages, err = graphql.paginate{ query = USERS, variables = vars, path = 'users',"
+             "  on_page = function(conn, data)\n"
+             "    calls = calls + 1\n"
+             "    assert(conn == data.users)\n"
+             "    for _, e in ipairs(conn.edges) do seen[#seen + 1] = e.node.id end\n"
+             "  end }\n"
+             "assert(pages == 2, tostring(err))\n"
+             "assert(calls == 2 and table.concat(seen, ',') == 'U1,U2,U3,U4')\n"
+             "assert(vars.after == nil, 'the caller\\'s variables are left alone')\n"
+             "assert(graphql.stats().pages == 2)",
+             USERS_Q);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 2);
+    char body[2000];
+    request_body(f, 0, body, sizeof body);
+    assert_non_null(strstr(body, "\"variables\":{\"first\":2,\"total\":4}"));
+    request_body(f, 1, body, sizeof body);
+    assert_non_null(strstr(body, "\"variables\":{\"after\":\"c2\",\"first\":2,\"total\":4}"));
+    bt_graphql_stats s;
+    bt_graphql_get_stats(&s);
+    assert_int_equal(s.pages, 2);
+    assert_int_equal(s.reads, 2);
+}
+
+static void walks_an_empty_connection(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local calls = 0\n"
+             "local pages = graphql.paginate{ query = USERS, variables = { total = 0 },"
+             "  path = 'users', on_page = function(conn)\n"
+             "    calls = calls + 1\n"
+             "    assert(#conn.edges == 0 and conn.pageInfo.endCursor == nil)\n"
+             "  end }\n"
+             "assert(pages == 1 and calls == 1)",
+             USERS_Q);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 1);
+}
+
+static void walks_a_nested_connection(void **state)
+{
+    fx *f = *state;
+    run(f, "local ids = {}\n"
+           "local pages, err = graphql.paginate{\n"
+           "  query = 'query G($id: ID!, $after: String) { group(id: $id) { id users(after: $after)"
+           " { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',\n"
+           "  variables = { id = 'G1' }, path = 'group.users',\n"
+           "  on_page = function(conn, data)\n"
+           "    assert(data.group.id == 'G1' and data.group.users == conn)\n"
+           "    for _, e in ipairs(conn.edges) do ids[#ids + 1] = e.node.id end\n"
+           "  end }\n"
+           "assert(pages == 3, tostring(err))\n"
+           "assert(table.concat(ids, ',') == 'G11,G12,G13,G14,G15', table.concat(ids, ','))");
+    assert_int_equal(httpd_request_count(f->srv), 3);
+}
+
+static void custom_cursor_variable(void **state)
+{
+    fx *f = *state;
+    run(f,
+        "local n = 0\n"
+        "assert(graphql.paginate{ query = 'query($cursor: String) { users(after: $cursor) { x } }',"
+        "  variables = { total = 3 }, path = 'users', cursor_var = 'cursor',"
+        "  on_page = function(c) n = n + #c.edges end } == 2)\n"
+        "assert(n == 3)");
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_non_null(strstr(body, "\"cursor\":\"c2\""));
+}
+
+static void stops_on_a_repeated_cursor(void **state)
+{
+    fx *f = *state;
+    run(f, "local calls = 0\n"
+           "local pages, err = graphql.paginate{ query = '{ loopy }', path = 'users',"
+           "  on_page = function() calls = calls + 1 end }\n"
+           "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+           "assert(err.message:find('repeated cursor same', 1, true), err.message)\n"
+           "assert(calls == 2)");
+    assert_int_equal(httpd_request_count(f->srv), 2);
+    /* the caller's starting cursor counts as seen */
+    run(f, "local pages, err = graphql.paginate{ query = '{ loopy }', path = 'users',"
+           "  variables = { after = 'same' }, on_page = function() end }\n"
+           "assert(err.kind == 'pagination')");
+    assert_int_equal(httpd_request_count(f->srv), 3);
+}
+
+static void null_object_on_the_path_is_not_found(void **state)
+{
+    fx *f = *state;
+    run(f, "local called = false\n"
+           "local pages, err = graphql.paginate{ query = '{ missing }', path = 'group.users',"
+           "  on_page = function() called = true end }\n"
+           "assert(pages == nil and err.kind == 'not_found', tostring(err))\n"
+           "assert(err.message:find('nothing at group', 1, true), err.message)\n"
+           "assert(not called)");
+}
+
+static void malformed_connections_are_pagination_errors(void **state)
+{
+    fx *f = *state;
+    run(f, "local _, err = graphql.paginate{ query = '{ noPageInfo }', path = 'users',"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'pagination' and err.message:find('pageInfo'), tostring(err))\n"
+           "_, err = graphql.paginate{ query = '{ noCursor }', path = 'users',"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'pagination' and err.message:find('endCursor is null'), "
+           "tostring(err))\n"
+           "_, err = graphql.paginate{ query = '{ missing }', path = 'group',"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'not_found')\n"
+           "_, err = graphql.paginate{ query = '{ u }', path = 'users.edges.x',"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'not_found', tostring(err))");
+}
+
+static void on_page_returning_false_stops(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "assert(graphql.paginate{ query = USERS, variables = { total = 9 }, path = 'users',"
+             "  on_page = function() return false end } == 1)",
+             USERS_Q);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 1);
+}
+
+static void a_failing_page_ends_the_walk_with_its_error(void **state)
+{
+    fx *f = *state;
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    o.max_attempts = 1;
+    bt_graphql_set_options(&o);
+    httpd_push_json(f->srv, 200,
+                    "{\"data\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"U1\"}}],"
+                    "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"c1\"}}}}");
+    httpd_push_json(f->srv, 500, "{\"errors\":[{\"message\":\"db down\"}]}");
+    run(f, "local calls = 0\n"
+           "local pages, err = graphql.paginate{ query = '{ users }', path = 'users',"
+           "  on_page = function() calls = calls + 1 end }\n"
+           "assert(pages == nil and err.kind == 'server' and err.status == 500)\n"
+           "assert(err.message == 'db down', err.message)\n"
+           "assert(calls == 1)");
+}
+
+static void graphql_errors_on_a_page_are_returned(void **state)
+{
+    fx *f = *state;
+    httpd_push_json(f->srv, 200,
+                    "{\"errors\":[{\"message\":\"Requesting 500 records exceeds the limit\"}],"
+                    "\"data\":{\"users\":null}}");
+    run(f, "local pages, err = graphql.paginate{ query = '{ users }', path = 'users',"
+           "  on_page = function() error('not reached') end }\n"
+           "assert(err.kind == 'graphql' and err.message:find('exceeds'))");
+}
+
+/* The lead's scripts page a group's remaining members from inside the
+ * groups walk, and look things up with query from inside on_page. */
+static void walks_nest_inside_on_page(void **state)
+{
+    fx *f = *state;
+    run(f,
+        "local GROUPS = 'query($first: Int, $after: String) { groups(first: $first,"
+        " after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }'\n"
+        "local MEMBERS = 'query($id: ID!, $after: String) { group(id: $id) { users(after:"
+        " $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }'\n"
+        "local out = {}\n"
+        "local pages, err = graphql.paginate{ query = GROUPS, variables = { first = 1 },"
+        "  path = 'groups', on_page = function(conn)\n"
+        "    local gid = conn.edges[1].node.id\n"
+        "    local n, e = graphql.paginate{ query = MEMBERS, variables = { id = gid },"
+        "      path = 'group.users', on_page = function(m)\n"
+        "        for _, edge in ipairs(m.edges) do out[#out + 1] = gid .. ':' .. edge.node.id end\n"
+        "        local one = assert(graphql.query('{ users }', { total = 1 }))\n"
+        "        assert(one.users.edges[1].node.id == 'U1')\n"
+        "      end }\n"
+        "    assert(n, tostring(e))\n"
+        "  end }\n"
+        "assert(pages == 2, tostring(err))\n"
+        "local got = table.concat(out, ',')\n"
+        "assert(got == 'G1:G11,G1:G12,G1:G13,G1:G14,G1:G15,G2:G21,G2:G22,G2:G23', got)");
+    /* 2 group pages + 3 + 2 member pages + one query per member page */
+    assert_int_equal(httpd_request_count(f->srv), 2 + 5 + 5);
+    bt_graphql_stats s;
+    bt_graphql_get_stats(&s);
+    assert_int_equal(s.pages, 7);
+}
+
+static void errors_raised_in_on_page_propagate(void **state)
+{
+    fx *f = *state;
+    run(f, "local ok, msg = pcall(graphql.paginate, { query = '{ users }', path = 'users',"
+           "  on_page = function() error('mapping bug here') end })\n"
+           "assert(not ok and msg:find('mapping bug here'), msg)\n"
+           "-- the module still works afterwards\n"
+           "assert(graphql.paginate{ query = '{ users }', path = 'users',"
+           "  on_page = function() end } == 2)");
+}
+
+static void misuse_raises(void **state)
+{
+    fx *f = *state;
+    static const char *const cases[][2] = {
+        {"graphql.paginate()", "table expected"},
+        {"graphql.paginate{ path = 'users', on_page = print }", "query must be a string"},
+        {"graphql.paginate{ query = 'q', on_page = print }", "path must be a string"},
+        {"graphql.paginate{ query = 'q', path = 'users' }", "on_page must be a function"},
+        {"graphql.paginate{ query = 'q', path = 'a..b', on_page = print }", "dot-separated"},
+        {"graphql.paginate{ query = 'q', path = '.a', on_page = print }", "dot-separated"},
+        {"graphql.paginate{ query = 'q', path = '', on_page = print }", "dot-separated"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, cursor_var = 1 }",
+         "cursor_var must be a string"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, variables = 'x' }",
+         "variables must be a table"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, page = 1 }",
+         "unknown field page"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_contains(lua_fixture_run(f->L, cases[i][0]), cases[i][1]);
+    assert_int_equal(httpd_request_count(f->srv), 0);
+}
+
+static void long_walks_report_progress(void **state)
+{
+    fx *f = *state;
+    log_capture lc;
+    log_capture_start(&lc, BT_LOG_INFO);
+    const char *err = lua_fixture_run(
+        f->L,
+        "assert(graphql.paginate{ query = '{ users }', variables = { total = 50 }, path = 'users',"
+        "  on_page = function() end } == 25)");
+    int lines = log_capture_count(&lc, "paging users:");
+    int at10 = log_capture_count(&lc, "paging users: 10 pages, 20 items so far");
+    int at20 = log_capture_count(&lc, "paging users: 20 pages, 40 items so far");
+    log_capture_stop(&lc);
+    if (err)
+        fail_msg("%s", err);
+    assert_int_equal(lines, 2);
+    assert_int_equal(at10, 1);
+    assert_int_equal(at20, 1);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(walks_a_two_page_root_connection),
+        T(walks_an_empty_connection),
+        T(walks_a_nested_connection),
+        T(custom_cursor_variable),
+        T(stops_on_a_repeated_cursor),
+        T(null_object_on_the_path_is_not_found),
+        T(malformed_connections_are_pagination_errors),
+        T(on_page_returning_false_stops),
+        T(a_failing_page_ends_the_walk_with_its_error),
+        T(graphql_errors_on_a_page_are_returned),
+        T(walks_nest_inside_on_page),
+        T(errors_raised_in_on_page_propagate),
+        T(misuse_raises),
+        T(long_walks_report_progress),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,196 @@
+/* The HTTP client's pure parts: retry policy, backoff, Retry-After, URL
+ * policy, redaction, pacing, the buffer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <string.h>
+#include <time.h>
+
+#include "bt/http.h"
+#include "lua_fixture.h"
+
+static void retry_cause_for_queries(void **state)
+{
+    (void)state;
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 200, true), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 404, true), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 400, true), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 429, true), BT_HTTP_RETRY_RATE_LIMITED);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 500, true), BT_HTTP_RETRY_SERVER);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 503, true), BT_HTTP_RETRY_SERVER);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 501, true), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OPERATION_TIMEDOUT, 0, true),
+                     BT_HTTP_RETRY_TRANSPORT);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_GOT_NOTHING, 0, true), BT_HTTP_RETRY_TRANSPORT);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_COULDNT_CONNECT, 0, true),
+                     BT_HTTP_RETRY_TRANSPORT);
+    /* deterministic failures are not retried */
+    assert_int_equal(bt_http_retry_cause_of(CURLE_PEER_FAILED_VERIFICATION, 0, true),
+                     BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_TOO_MANY_REDIRECTS, 0, true), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_UNSUPPORTED_PROTOCOL, 0, true),
+                     BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_WRITE_ERROR, 0, true), BT_HTTP_RETRY_NONE);
+}
+
+static void retry_cause_for_mutations(void **state)
+{
+    (void)state;
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 429, false), BT_HTTP_RETRY_RATE_LIMITED);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_COULDNT_CONNECT, 0, false),
+                     BT_HTTP_RETRY_TRANSPORT);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_COULDNT_RESOLVE_HOST, 0, false),
+                     BT_HTTP_RETRY_TRANSPORT);
+    /* may have been applied: never again */
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 500, false), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OK, 503, false), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_OPERATION_TIMEDOUT, 0, false),
+                     BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_GOT_NOTHING, 0, false), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_RECV_ERROR, 0, false), BT_HTTP_RETRY_NONE);
+    assert_int_equal(bt_http_retry_cause_of(CURLE_PARTIAL_FILE, 0, false), BT_HTTP_RETRY_NONE);
+}
+
+static void backoff_doubles_with_jitter_and_caps(void **state)
+{
+    (void)state;
+    double expect[] = {1, 2, 4, 8, 16, 32, 60, 60, 60};
+    for (int i = 0; i < 9; i++) {
+        assert_true(bt_http_backoff(i, 1, 60, 0.0) == expect[i] / 2);
+        double hi = bt_http_backoff(i, 1, 60, 0.999999);
+        assert_true(hi <= expect[i] && hi > expect[i] * 0.99);
+        double mid = bt_http_backoff(i, 1, 60, 0.5);
+        assert_true(mid >= expect[i] / 2 && mid <= expect[i]);
+    }
+    assert_true(bt_http_backoff(1000, 1, 60, 0.999) <= 60);
+    assert_true(bt_http_backoff(0, 1, 60, 7.0) == 0.5); /* out-of-range random clamps */
+}
+
+static void retry_after_seconds(void **state)
+{
+    (void)state;
+    assert_true(bt_http_parse_retry_after("7", 0) == 7);
+    assert_true(bt_http_parse_retry_after(" 120 \r\n", 0) == 120);
+    assert_true(bt_http_parse_retry_after("0", 0) == 0);
+    assert_true(bt_http_parse_retry_after("", 0) < 0);
+    assert_true(bt_http_parse_retry_after("-5", 0) < 0);
+    assert_true(bt_http_parse_retry_after("1.5", 0) < 0);
+    assert_true(bt_http_parse_retry_after("soon", 0) < 0);
+}
+
+static void retry_after_http_date(void **state)
+{
+    (void)state;
+    /* Sun, 06 Nov 1994 08:49:37 GMT = 784111777 */
+    double now = 784111777.0 - 30;
+    assert_true(bt_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == 30);
+    /* a date in the past means now */
+    assert_true(bt_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 100) == 0);
+}
+
+static void url_policy(void **state)
+{
+    (void)state;
+    char err[200];
+    bool lb;
+    assert_int_equal(
+        bt_http_url_check("https://acme.example.com/api/graphql/", &lb, err, sizeof err), 0);
+    assert_false(lb);
+    assert_int_equal(bt_http_url_check("http://127.0.0.1:8080/x", &lb, err, sizeof err), 0);
+    assert_true(lb);
+    assert_int_equal(bt_http_url_check("http://127.3.2.1/x", &lb, err, sizeof err), 0);
+    assert_int_equal(bt_http_url_check("http://localhost:1/x", &lb, err, sizeof err), 0);
+    assert_int_equal(bt_http_url_check("http://LOCALHOST/", &lb, err, sizeof err), 0);
+    assert_int_equal(bt_http_url_check("http://[::1]:99/graphql", &lb, err, sizeof err), 0);
+    assert_true(lb);
+    assert_int_equal(bt_http_url_check("http://example.com/", &lb, err, sizeof err), -1);
+    assert_non_null(strstr(err, "loopback"));
+    assert_int_equal(bt_http_url_check("http://128.0.0.1/", &lb, err, sizeof err), -1);
+    assert_int_equal(bt_http_url_check("http://[::2]/", &lb, err, sizeof err), -1);
+    assert_int_equal(bt_http_url_check("http://localhost.evil.com/", &lb, err, sizeof err), -1);
+    assert_int_equal(bt_http_url_check("ftp://127.0.0.1/", &lb, err, sizeof err), -1);
+    assert_int_equal(bt_http_url_check("not a url", &lb, err, sizeof err), -1);
+    assert_int_equal(bt_http_url_check("https://user:pw@example.com/", &lb, err, sizeof err), -1);
+    assert_null(strstr(err, "pw"));
+}
+
+static void redact_header_line(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *line = "X-API-KEY: s3cr3t-key-value";
+    bt_http_redact_line(line, strlen(line), "x-api-key", "s3cr3t-key-value", out, sizeof out);
+    assert_string_equal(out, "X-API-KEY: [REDACTED]");
+    /* a different header name keeps its value, but the secret is blanked anywhere */
+    line = "Via: proxy s3cr3t-key-value echo s3cr3t-key-value!";
+    bt_http_redact_line(line, strlen(line), "x-api-key", "s3cr3t-key-value", out, sizeof out);
+    assert_string_equal(out, "Via: proxy [REDACTED] echo [REDACTED]!");
+    line = "X-API-KEYS: other";
+    bt_http_redact_line(line, strlen(line), "x-api-key", NULL, out, sizeof out);
+    assert_string_equal(out, "X-API-KEYS: other");
+    /* truncation never leaks part of the key */
+    char tiny[12];
+    line = "A: s3cr3t-key-value";
+    bt_http_redact_line(line, strlen(line), NULL, "s3cr3t-key-value", tiny, sizeof tiny);
+    assert_string_equal(tiny, "A: [REDACTE");
+}
+
+static void pacer_spaces_requests(void **state)
+{
+    (void)state;
+    fake_clock fc = {0};
+    fake_clock_install(&fc);
+    bt_http_pacer p = {0};
+    bt_http_pacer_set(&p, 60); /* one per second */
+    assert_true(bt_http_pacer_wait(&p) == 0);
+    assert_true(bt_http_pacer_wait(&p) == 1.0);
+    fc.now += 0.25; /* some work between requests */
+    assert_true(bt_http_pacer_wait(&p) == 0.75);
+    fc.now += 5; /* idle long enough: no wait */
+    assert_true(bt_http_pacer_wait(&p) == 0);
+    assert_int_equal(fc.nsleeps, 2);
+    assert_true(fc.sleeps[0] == 1.0 && fc.sleeps[1] == 0.75);
+    bt_http_pacer_set(&p, 20);                  /* one per 3 s */
+    assert_true(bt_http_pacer_wait(&p) == 1.0); /* the slot taken under the old rate */
+    assert_true(bt_http_pacer_wait(&p) == 3.0);
+    bt_http_pacer_set(&p, 0); /* unpaced */
+    assert_true(bt_http_pacer_wait(&p) == 0);
+    assert_true(bt_http_pacer_wait(&p) == 0);
+    fake_clock_remove();
+}
+
+static void buffer_grows_and_terminates(void **state)
+{
+    (void)state;
+    bt_http_buf b = {0};
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(bt_http_buf_puts(&b, "abc"), 0);
+    assert_int_equal(b.len, 3000);
+    assert_int_equal(b.data[3000], '\0');
+    bt_http_buf_clear(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    assert_int_equal(bt_http_buf_reserve(&b, SIZE_MAX), -1);
+    bt_http_buf_free(&b);
+    assert_null(b.data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(retry_cause_for_queries),
+        cmocka_unit_test(retry_cause_for_mutations),
+        cmocka_unit_test(backoff_doubles_with_jitter_and_caps),
+        cmocka_unit_test(retry_after_seconds),
+        cmocka_unit_test(retry_after_http_date),
+        cmocka_unit_test(url_policy),
+        cmocka_unit_test(redact_header_line),
+        cmocka_unit_test(pacer_spaces_requests),
+        cmocka_unit_test(buffer_grows_and_terminates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
