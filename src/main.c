@@ -1,4 +1,4 @@
-/* baton-twingate: resolve the command line, load the connector script, run one action. */
+/* The connector binary: resolve the command line, load the connector script, run one action. */
 #include "bt/cli.h"
 #include "bt/config.h"
 #include "bt/contract.h"
@@ -154,7 +154,7 @@ static int run(app *a, int argc, char **argv)
         return fprintf(stderr, "error: %s\n", err), 1;
     }
     if (a->cli.version)
-        return printf("baton-twingate version %s\n", BT_VERSION), 0;
+        return printf("%s version %s\n", BT_PROGRAM, BT_VERSION), 0;
     if (a->cli.help) {
         bt_cli_print_usage(&a->cli, a->contract_loaded ? &a->contract : NULL, stdout);
         if (!a->contract_loaded)

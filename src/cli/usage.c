@@ -23,7 +23,7 @@ static void print_flag(const bt_flag *f, FILE *out)
 
 void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
 {
-    const char *name = c && c->name ? c->name : "baton-twingate";
+    const char *name = c && c->name ? c->name : BT_PROGRAM;
     if (c && c->description)
         fprintf(out, "%s\n\n", c->description);
     fprintf(out, "Usage:\n  %s [flags]\n  %s [command]\n\n", name, name);

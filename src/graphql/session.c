@@ -173,7 +173,7 @@ static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char 
 
 static void set_user_agent(const char *suffix)
 {
-    snprintf(S.user_agent, sizeof S.user_agent, "baton-twingate/%s (+libcurl)%s%s", BT_VERSION,
+    snprintf(S.user_agent, sizeof S.user_agent, BT_PROGRAM "/%s (+libcurl)%s%s", BT_VERSION,
              suffix ? " " : "", suffix ? suffix : "");
 }
 

@@ -71,6 +71,9 @@ bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_
         return NULL;
     }
     lua_atpanic(h->L, at_panic);
+    /* Pages of API results die young: generational collection keeps the heap
+     * near the live page instead of letting garbage pile up to twice that. */
+    lua_gc(h->L, LUA_GCGEN, 0, 0);
     open_stdlibs(h->L);
     preload_primitives(h->L);
     bt_err_open(h->L);

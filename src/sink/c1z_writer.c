@@ -478,7 +478,7 @@ static int open_db(c1z_writer *w, char *err, size_t errsz)
     /* The working copy needs no durability (the published file is fsynced);
      * a rollback journal keeps the file format free of WAL. */
     if (exec(w, "pragma journal_mode = delete; pragma synchronous = off;"
-                " pragma cache_size = -8192;",
+                " pragma cache_size = -2048;",
              err, errsz) != 0 ||
         exec(w, bt_c1z_schema_sql, err, errsz) != 0 || insert_sync_run(w, err, errsz) != 0)
         return -1;
