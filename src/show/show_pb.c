@@ -2,6 +2,7 @@
  * descriptor-guided check of the wire data (depth, bounds, UTF-8). */
 #include <string.h>
 
+#include "bt/model.h"
 #include "bt/show.h"
 #include "c1/connector/v2/annotation_entitlement.pb-c.h"
 #include "c1/connector/v2/annotation_external_link.pb-c.h"
@@ -136,42 +137,8 @@ void bt_show_msg_free(ProtobufCMessage *m)
         protobuf_c_message_free_unpacked(m, NULL);
 }
 
-/* Every message an Any in a c1z may carry that this build knows. */
-static const ProtobufCMessageDescriptor *const KNOWN_TYPES[] = {
-    &c1__connector__v2__user_trait__descriptor,
-    &c1__connector__v2__group_trait__descriptor,
-    &c1__connector__v2__role_trait__descriptor,
-    &c1__connector__v2__app_trait__descriptor,
-    &c1__connector__v2__skip_entitlements_and_grants__descriptor,
-    &c1__connector__v2__child_resource_type__descriptor,
-    &c1__connector__v2__external_link__descriptor,
-    &c1__connector__v2__v1_identifier__descriptor,
-    &c1__connector__v2__grant_expandable__descriptor,
-    &c1__connector__v2__grant_immutable__descriptor,
-    &c1__connector__v2__grant_metadata__descriptor,
-    &c1__connector__v2__entitlement_immutable__descriptor,
-    &c1__connector__v2__capability_permissions__descriptor,
-    &c1__connector__v2__resource_type__descriptor,
-    &c1__connector__v2__resource__descriptor,
-    &c1__connector__v2__resource_id__descriptor,
-    &c1__connector__v2__entitlement__descriptor,
-    &c1__connector__v2__grant__descriptor,
-    &c1__connector__v2__asset_ref__descriptor,
-    &google__protobuf__struct__descriptor,
-    &google__protobuf__value__descriptor,
-    &google__protobuf__list_value__descriptor,
-    &google__protobuf__timestamp__descriptor,
-    &google__protobuf__any__descriptor,
-};
-
+/* The sink's registry of known Any payloads serves the reader too. */
 const ProtobufCMessageDescriptor *bt_show_type_for_url(const char *type_url)
 {
-    const char *slash = type_url ? strrchr(type_url, '/') : NULL;
-    const char *name = slash ? slash + 1 : type_url;
-    if (!name)
-        return NULL;
-    for (size_t i = 0; i < sizeof KNOWN_TYPES / sizeof KNOWN_TYPES[0]; i++)
-        if (strcmp(KNOWN_TYPES[i]->name, name) == 0)
-            return KNOWN_TYPES[i];
-    return NULL;
+    return bt_pb_find_type(type_url);
 }

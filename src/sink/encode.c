@@ -122,7 +122,8 @@ bt_pb_any *bt_pb_any_new(bt_arena *a, const ProtobufCMessage *m)
     return any;
 }
 
-/* Every message an Any may carry in this project's files. */
+/* Every message an Any may carry in a c1z this build knows (ours or the SDK's);
+ * the writer packs them and `show` unpacks them. */
 static const ProtobufCMessageDescriptor *const known_types[] = {
     &c1__connector__v2__user_trait__descriptor,
     &c1__connector__v2__group_trait__descriptor,
@@ -136,8 +137,11 @@ static const ProtobufCMessageDescriptor *const known_types[] = {
     &c1__connector__v2__grant_immutable__descriptor,
     &c1__connector__v2__grant_metadata__descriptor,
     &c1__connector__v2__entitlement_immutable__descriptor,
+    &c1__connector__v2__capability_permissions__descriptor,
     &c1__connector__v2__resource_type__descriptor,
     &c1__connector__v2__resource__descriptor,
+    &c1__connector__v2__resource_id__descriptor,
+    &c1__connector__v2__asset_ref__descriptor,
     &c1__connector__v2__entitlement__descriptor,
     &c1__connector__v2__grant__descriptor,
     &c1__connector__v2__connector_metadata__descriptor,
@@ -146,6 +150,7 @@ static const ProtobufCMessageDescriptor *const known_types[] = {
     &google__protobuf__value__descriptor,
     &google__protobuf__list_value__descriptor,
     &google__protobuf__timestamp__descriptor,
+    &google__protobuf__any__descriptor,
 };
 
 static const char *type_url_name(const char *type_url)

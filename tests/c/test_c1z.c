@@ -2,6 +2,7 @@
  * (magic, frame header, tables, declared types, index names, the sync run,
  * blobs against hand-derived bytes), plus duplicates, reference checks,
  * atomic replacement and signal cleanup. */
+#define TU_OUT_NAME "out.c1z"
 #include "test_sink_util.h"
 
 #include <setjmp.h>
@@ -14,56 +15,9 @@
 
 #include "../fixtures/golden/goldens.h"
 
-typedef struct {
-    char *dir;
-    char *out;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_mkdtemp();
-    f->out = tu_path(f->dir, "out.c1z");
-    bt_arena_init(&tb_arena, 0);
-    *state = f;
-    return f->dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    tu_rmtree(f->dir);
-    free(f->out);
-    free(f);
-    bt_arena_free(&tb_arena);
-    return 0;
-}
-
 static bt_sink *open_c1z(const char *path)
 {
-    char err[512] = "";
-    bt_sink *s = bt_sink_open(path, NULL, err, sizeof err);
-    if (!s)
-        print_error("open: %s\n", err);
-    assert_non_null(s);
-    assert_string_equal(bt_sink_format(s), "c1z");
-    return s;
-}
-
-static void commit_ok(bt_sink *s)
-{
-    char err[1024] = "";
-    int rc = bt_sink_commit(s, err, sizeof err);
-    if (rc != 0)
-        print_error("commit: %s\n", err);
-    assert_int_equal(rc, 0);
-}
-
-static void assert_listing(const char *dir, const char *want)
-{
-    char *got = tu_listdir(dir);
-    assert_string_equal(got, want);
-    free(got);
+    return tu_open_sink(path, "c1z");
 }
 
 static void assert_sql(sqlite3 *db, const char *sql, const char *want)

@@ -1,58 +1,12 @@
 /* The JSON-lines sink: exact lines, duplicates, forward references, the
  * same integrity messages as the c1z sink, and atomic replacement. */
+#define TU_OUT_NAME "out.jsonl"
 #include "test_sink_util.h"
 
 
-typedef struct {
-    char *dir;
-    char *out;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_mkdtemp();
-    f->out = tu_path(f->dir, "out.jsonl");
-    bt_arena_init(&tb_arena, 0);
-    *state = f;
-    return f->dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    tu_rmtree(f->dir);
-    free(f->out);
-    free(f);
-    bt_arena_free(&tb_arena);
-    return 0;
-}
-
 static bt_sink *open_jsonl(const char *path)
 {
-    char err[512] = "";
-    bt_sink *s = bt_sink_open(path, NULL, err, sizeof err);
-    if (!s)
-        print_error("open: %s\n", err);
-    assert_non_null(s);
-    assert_string_equal(bt_sink_format(s), "jsonl");
-    return s;
-}
-
-static void commit_ok(bt_sink *s)
-{
-    char err[1024] = "";
-    int rc = bt_sink_commit(s, err, sizeof err);
-    if (rc != 0)
-        print_error("commit: %s\n", err);
-    assert_int_equal(rc, 0);
-}
-
-static void assert_listing(const char *dir, const char *want)
-{
-    char *got = tu_listdir(dir);
-    assert_string_equal(got, want);
-    free(got);
+    return tu_open_sink(path, "jsonl");
 }
 
 #define USER_PROFILE                                                                               \

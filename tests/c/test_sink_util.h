@@ -503,4 +503,62 @@ static inline void tb_add_tenant(bt_sink *s)
     TB_ADD(bt_sink_add_grant, s, tb_grant("group", "G1", "member", "user", "U1"), BT_SINK_ADDED);
 }
 
+
+/* A scratch directory and an output path in it, per test. The test file
+ * defines TU_OUT_NAME ("out.c1z", "out.jsonl") before including this header. */
+#ifdef TU_OUT_NAME
+typedef struct {
+    char *dir;
+    char *out;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_mkdtemp();
+    f->out = tu_path(f->dir, TU_OUT_NAME);
+    bt_arena_init(&tb_arena, 0);
+    *state = f;
+    return f->dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_rmtree(f->dir);
+    free(f->out);
+    free(f);
+    bt_arena_free(&tb_arena);
+    return 0;
+}
+
+/* Open a sink at path and check it picked the format `want` from the name. */
+static bt_sink *tu_open_sink(const char *path, const char *want)
+{
+    char err[512] = "";
+    bt_sink *s = bt_sink_open(path, NULL, err, sizeof err);
+    if (!s)
+        print_error("open: %s\n", err);
+    assert_non_null(s);
+    assert_string_equal(bt_sink_format(s), want);
+    return s;
+}
+
+static void commit_ok(bt_sink *s)
+{
+    char err[1024] = "";
+    int rc = bt_sink_commit(s, err, sizeof err);
+    if (rc != 0)
+        print_error("commit: %s\n", err);
+    assert_int_equal(rc, 0);
+}
+
+static void assert_listing(const char *dir, const char *want)
+{
+    char *got = tu_listdir(dir);
+    assert_string_equal(got, want);
+    free(got);
+}
+#endif
+
 #endif
