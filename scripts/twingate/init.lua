@@ -10,6 +10,12 @@ local resource_types = {
     account_provisioning = true, resource_delete = true },
   { id = "group", display_name = "Group", traits = { "group" }, provision = true },
   { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+  -- Opt-in types (twingate.sync emits them only when their setting is on).
+  { id = "service_account", display_name = "Service Account", traits = { "user" },
+    description = "A Twingate service account: a non-human identity with API keys",
+    skip_entitlements_and_grants = true },
+  { id = "resource", display_name = "Resource", traits = {},
+    description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it" },
 }
 
 return {
@@ -22,6 +28,10 @@ return {
     { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
       required = true, required_unless = "api-url" },
     { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+    { name = "include-service-accounts", type = "bool", default = "false",
+      help = "Also sync service accounts (resource type service_account)" },
+    { name = "include-network-resources", type = "bool", default = "false",
+      help = "Also sync network resources (resource type resource) and who can access them" },
   },
   resource_types = resource_types,
   sync = function() return sync.run(resource_types) end,

@@ -51,6 +51,85 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
 }
 ]]
 
+-- Opt-in: service accounts (--include-service-accounts) -------------------
+
+-- Service accounts with the first page of their keys (counted into the
+-- profile); longer key lists continue with SERVICE_ACCOUNT_KEYS.
+Q.SERVICE_ACCOUNTS = [[
+query ServiceAccounts($first: Int!, $after: String) {
+  serviceAccounts(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id name createdAt
+        keys(first: $first) {
+          pageInfo { hasNextPage endCursor }
+          edges { node { id status } }
+        }
+      }
+    }
+  }
+}
+]]
+
+Q.SERVICE_ACCOUNT_KEYS = [[
+query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
+  serviceAccount(id: $id) {
+    keys(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id status } }
+    }
+  }
+}
+]]
+
+-- Opt-in: network resources (--include-network-resources) -----------------
+
+-- Resources (the interface: Network, SSH and Kubernetes resources) with the
+-- first page of their access list, whose principals are a union of Group and
+-- ServiceAccount; longer lists continue with RESOURCE_ACCESS.
+Q.RESOURCES = [[
+query Resources($first: Int!, $after: String) {
+  resources(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        __typename id name alias isActive isVisible createdAt
+        address { type value }
+        remoteNetwork { id name }
+        access(first: $first) {
+          pageInfo { hasNextPage endCursor }
+          edges {
+            node {
+              __typename
+              ... on Group { id }
+              ... on ServiceAccount { id }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+]]
+
+Q.RESOURCE_ACCESS = [[
+query ResourceAccess($id: ID!, $first: Int!, $after: String) {
+  resource(id: $id) {
+    access(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          __typename
+          ... on Group { id }
+          ... on ServiceAccount { id }
+        }
+      }
+    }
+  }
+}
+]]
+
 -- Provisioning -------------------------------------------------------------
 
 -- The group, the user and the first page of the user's groups in one request.

@@ -1,15 +1,31 @@
--- The sync entry point: resource types, then roles, users (with their role
--- grants) and groups (with every member's grant). Copy into --scripts-dir to
--- reorder or drop a part of the sync.
+-- The sync entry point: resource types, roles, users (with role grants), groups
+-- (with every member's grant), then the opt-in service accounts and network
+-- resources (with access grants). Copy into --scripts-dir to reorder or drop a part.
+local config = require "bt.config"
 local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
 local groups = require "twingate.groups"
+local resources = require "twingate.resources"
 local roles = require "twingate.roles"
+local service_accounts = require "twingate.service_accounts"
 local users = require "twingate.users"
 
 local M = {}
+
+-- Opt-in resource types -> the bool setting that turns each on. Off by
+-- default: the default sync neither emits these types nor sends a request for them.
+M.OPT_IN = {
+  service_account = "include-service-accounts",
+  resource = "include-network-resources",
+}
+
+-- Whether a bool setting is on: "true" or "1" (flag, BATON_* or .baton.yaml).
+function M.enabled(name)
+  local value = config.get(name)
+  return value == "true" or value == "1"
+end
 
 -- The emit.resource_type fields of one entry of init.lua's resource_types.
 local function resource_type(rt)
@@ -24,13 +40,30 @@ end
 function M.run(resource_types)
   local ok, err = client.configure()
   if not ok then return nil, err end
-  for _, rt in ipairs(resource_types) do emit.resource_type(resource_type(rt)) end
+  local on = {}
+  for _, rt in ipairs(resource_types) do
+    local option = M.OPT_IN[rt.id]
+    on[rt.id] = option == nil or M.enabled(option)
+    if on[rt.id] then emit.resource_type(resource_type(rt)) end
+  end
   local registry = roles.registry()
   registry.emit_known()
   ok, err = users.sync(registry)
   if not ok then return nil, err end
   ok, err = groups.sync()
   if not ok then return nil, err end
+  if on.service_account then
+    ok, err = service_accounts.sync()
+    if not ok then return nil, err end
+  end
+  if on.resource then
+    -- Access may be granted only to principal types this file holds: without
+    -- service accounts, grantable_to names groups alone and their grants are skipped.
+    local principals = { "group" }
+    if on.service_account then principals[#principals + 1] = "service_account" end
+    ok, err = resources.sync{ principals = principals }
+    if not ok then return nil, err end
+  end
   local counts, stats = emit.counts(), graphql.stats()
   log.info(string.format("synced %d resources, %d entitlements, %d grants in %d requests",
     counts.resources, counts.entitlements, counts.grants, stats.requests))

@@ -38,23 +38,41 @@ static char *trim(char *s)
     return s;
 }
 
-/* Unquote a scalar in place; strips a trailing " # comment" from bare values. */
-static int unquote(char *v, char **out)
+/* Unquote a scalar in place: "..." (escapes \" and \\ only) or '...' ('' escape),
+ * then only white space or a # comment may follow; a bare value loses a
+ * trailing " # comment". Returns NULL on success, else what is wrong. */
+static const char *unquote(char *v, char **out)
 {
-    size_t n = strlen(v);
-    if (n && (v[0] == '"' || v[0] == '\'')) {
-        char *close = strrchr(v + 1, v[0]);
-        if (!close)
-            return -1;
-        *close = '\0';
+    char q = v[0];
+    if (q == '"' || q == '\'') {
+        char *r = v + 1, *w = v + 1;
+        for (;; r++) {
+            if (*r == '\0')
+                return "unterminated quote";
+            if (q == '"' && *r == '\\' && (r[1] == '"' || r[1] == '\\'))
+                r++;
+            else if (q == '\'' && *r == '\'' && r[1] == '\'')
+                r++;
+            else if (*r == q)
+                break;
+            *w++ = *r;
+        }
+        char *rest = trim(r + 1);
+        if (*rest && *rest != '#')
+            return "unexpected text after the quoted value";
+        *w = '\0';
         *out = v + 1;
-        return 0;
+        return NULL;
     }
+    /* Flow collections, block scalars, anchors, aliases, tags and reserved
+     * indicators would mean something else to a YAML parser. */
+    if (q && strchr("[]{}|>&*!%@`", q))
+        return "unsupported YAML value (quote it; lists, blocks, anchors and tags are not supported)";
     char *hash = strstr(v, " #");
     if (hash)
         *hash = '\0';
     *out = trim(v);
-    return 0;
+    return NULL;
 }
 
 static int parse_line(config_file *cf, char *line, int lineno, char *err, size_t errsz)
@@ -68,16 +86,30 @@ static int parse_line(config_file *cf, char *line, int lineno, char *err, size_t
         return -1;
     }
     *colon = '\0';
-    if (unquote(trim(colon + 1), &value) != 0) {
-        snprintf(err, errsz, "%s:%d: unterminated quote", cf->path, lineno);
+    const char *key = trim(s), *bad = unquote(trim(colon + 1), &value);
+    if (bad) {
+        snprintf(err, errsz, "%s:%d: %s", cf->path, lineno, bad);
         return -1;
     }
+    for (int i = 0; i < cf->count; i++)
+        if (strcmp(cf->keys[i], key) == 0) {
+            snprintf(err, errsz, "%s:%d: duplicate key '%s' (first on line %d)", cf->path, lineno,
+                     key, cf->lines[i]);
+            return -1;
+        }
     if (cf->count == MAX_FILE_KEYS) {
         snprintf(err, errsz, "%s: too many keys", cf->path);
         return -1;
     }
-    cf->keys[cf->count] = strdup(trim(s));
-    cf->values[cf->count] = strdup(value);
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        snprintf(err, errsz, "%s: out of memory", cf->path);
+        return -1;
+    }
+    cf->keys[cf->count] = k;
+    cf->values[cf->count] = v;
     cf->lines[cf->count++] = lineno;
     return 0;
 }
@@ -99,8 +131,16 @@ static int load_file(char *err, size_t errsz)
     }
     char line[4096];
     int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f))
-        rc = parse_line(cf, line, ++lineno, err, errsz);
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        ++lineno;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errsz, "%s:%d: line longer than %zu bytes", cf->path, lineno,
+                     sizeof line - 2);
+            rc = -1;
+        } else {
+            rc = parse_line(cf, line, lineno, err, errsz);
+        }
+    }
     fclose(f);
     return rc;
 }

@@ -150,8 +150,11 @@ static int parse_argv(bt_cli *cli, int argc, char **argv, char *err, size_t errs
         else if (cli->arg_count == BT_CLI_MAX_ARGS) {
             snprintf(err, errsz, "too many arguments");
             return -1;
+        } else if (!(cli->args[cli->arg_count] = strdup(a))) {
+            snprintf(err, errsz, "out of memory");
+            return -1;
         } else
-            cli->args[cli->arg_count++] = strdup(a);
+            cli->arg_count++;
         if (rc != 0)
             return -1;
     }
@@ -285,6 +288,7 @@ int bt_cli_get_long(const bt_cli *cli, const char *name, long *out, char *err, s
 const char *bt_cli_prescan(int argc, char **argv, const char *name)
 {
     size_t n = strlen(name);
+    const char *last = NULL; /* the parser lets the last occurrence win; so do we */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)
@@ -292,10 +296,12 @@ const char *bt_cli_prescan(int argc, char **argv, const char *name)
         if (strncmp(a, "--", 2) || strncmp(a + 2, name, n))
             continue;
         if (a[2 + n] == '=')
-            return a + 3 + n;
-        if (a[2 + n] == '\0' && i + 1 < argc)
-            return argv[i + 1];
+            last = a + 3 + n;
+        else if (a[2 + n] == '\0' && i + 1 < argc)
+            last = argv[++i];
     }
+    if (last)
+        return last;
     char env[128];
     bt_cli_env_name(name, env, sizeof env);
     const char *v = getenv(env);

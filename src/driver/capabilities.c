@@ -147,6 +147,23 @@ static void display_name(const char *name, char *out, size_t n)
     out[0] = (char)toupper((unsigned char)out[0]);
 }
 
+/* protojson: a bool field's default is a JSON bool, an int field's an integer
+ * (int64, so a string in protojson), a string field's a string. */
+static void write_default(bt_jw *w, const bt_config_field *f)
+{
+    if (!f->default_value)
+        return;
+    if (f->type == BT_FIELD_BOOL) {
+        bool on = strcmp(f->default_value, "true") == 0 || strcmp(f->default_value, "1") == 0;
+        if (on) { /* protojson leaves out false */
+            bt_jw_key(w, "defaultValue");
+            bt_jw_bool(w, true);
+        }
+        return;
+    }
+    bt_jw_kv_string(w, "defaultValue", f->default_value);
+}
+
 static void write_field(bt_jw *w, const bt_config_field *f)
 {
     char dn[128];
@@ -165,8 +182,7 @@ static void write_field(bt_jw *w, const bt_config_field *f)
     }
     bt_jw_key(w, f->type == BT_FIELD_BOOL ? "boolField" : f->type == BT_FIELD_INT ? "intField" : "stringField");
     bt_jw_begin_object(w);
-    if (f->default_value)
-        bt_jw_kv_string(w, "defaultValue", f->default_value);
+    write_default(w, f);
     bt_jw_end_object(w);
     bt_jw_end_object(w);
 }

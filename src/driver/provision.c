@@ -134,7 +134,8 @@ static int push_profile(bt_host *h, const char *json, char *err, size_t n)
         snprintf(err, n, "--create-account-profile is not valid JSON: %.900s", herr.message);
         return -1;
     }
-    if (!lua_istable(L, -1)) {
+    /* cjson decodes an array to a table too: one with element [1] is not an object. */
+    if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
         lua_pop(L, 1);
         snprintf(err, n, "--create-account-profile must be a JSON object");
         return -1;

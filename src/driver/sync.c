@@ -74,14 +74,14 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     if (rc != 0) {
         bt_sink_abort(sink);
         bt_driver_report("sync failed", &herr);
-        fprintf(stderr, "error: no file written; %s is unchanged\n", path);
+        bt_info("no file written; %s is unchanged", path); /* one error: line only */
         return 1;
     }
     bt_sink_counts counts;
     bt_sink_get_counts(sink, &counts);
     if (bt_sink_commit(sink, err, sizeof err) != 0) {
         fprintf(stderr, "error: sync failed: %s\n", err);
-        fprintf(stderr, "error: no file written; %s is unchanged\n", path);
+        bt_info("no file written; %s is unchanged", path);
         return 1;
     }
     print_summary(path, &counts, bt_clock_monotonic() - started);

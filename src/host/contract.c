@@ -46,7 +46,7 @@ static int get_string(checker *k, int idx, const char *key, const char *path, bo
     }
     *out = strdup(lua_tostring(k->L, -1));
     lua_pop(k->L, 1);
-    return 0;
+    return *out ? 0 : fail(k, "out of memory reading field '%s%s'", path, key);
 }
 
 static int get_bool(checker *k, int idx, const char *key, const char *path, bool *out)
@@ -146,8 +146,10 @@ static int read_traits(checker *k, bt_resource_type_decl *t, const char *path)
             known |= strcmp(name, known_traits[j]) == 0;
         if (!known)
             rc = fail(k, "field '%straits[%d]' must be one of user, group, role, app", path, i);
+        else if (!(t->traits[t->trait_count] = strdup(name)))
+            rc = fail(k, "out of memory reading field '%straits'", path);
         else
-            t->traits[t->trait_count++] = strdup(name);
+            t->trait_count++;
         lua_pop(k->L, 1);
     }
     lua_pop(k->L, 1);
@@ -259,7 +261,7 @@ int bt_contract_load(bt_host *h, const char *module, bt_contract *c, bt_host_err
         return -1;
     const char *file = bt_host_module_file(h, module);
     c->source_file = strdup(file ? file : module);
-    checker k = {bt_host_lua(h), c->source_file, err};
+    checker k = {bt_host_lua(h), c->source_file ? c->source_file : module, err};
     if (validate(&k, c) != 0) {
         lua_pop(k.L, 1);
         return -1;

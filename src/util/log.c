@@ -1,5 +1,6 @@
 /* Leveled logging to stderr: console lines or JSON lines, secrets redacted. */
 #include "bt/log.h"
+#include "bt/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +84,21 @@ void bt_log_redact(const char *s, char *out, size_t outsz)
     out[o] = '\0';
 }
 
+/* A JSON string body; bytes that are not UTF-8 (a script's bytes, a line cut
+ * inside a character) become U+FFFD so every line stays valid JSON. */
 static void json_escape_into(FILE *f, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        if (c >= 0x80) {
+            size_t n = bt_utf8_next_len(s, strnlen(s, 4));
+            if (n == 0) {
+                fputs("\\ufffd", f);
+            } else {
+                fwrite(s, 1, n, f);
+                s += n - 1;
+            }
+        } else if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')
             fputs("\\n", f);
@@ -127,9 +138,20 @@ void bt_logv(bt_log_level level, const char *fmt, va_list ap)
 {
     if (!bt_log_enabled(level))
         return;
-    char raw[BT_LOG_LINE], clean[BT_LOG_LINE];
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    /* Redact the whole message before cutting it to one line: a secret that
+     * straddled the cut would otherwise leave its first bytes in the log. */
+    char small[BT_LOG_LINE], clean[BT_LOG_LINE], *raw = small;
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    if (n >= (int)sizeof small && (raw = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(raw, (size_t)n + 1, fmt, ap);
+    else if (!raw)
+        raw = small;
     bt_log_redact(raw, clean, sizeof clean);
+    if (raw != small)
+        free(raw);
     if (sink_fn)
         sink_fn(level, clean, sink_ud);
     else

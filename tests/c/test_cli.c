@@ -110,6 +110,57 @@ static void test_config_file_errors_are_clear(void **state)
     assert_non_null(strstr(f->err, ".baton.yaml:2"));
 }
 
+/* Values a YAML parser would read as something else, and malformed files,
+ * are refused with the line number; the value itself is never echoed. */
+static void test_config_file_yaml_it_cannot_read_is_refused(void **state)
+{
+    fixture *f = *state;
+    static const struct { const char *text, *needle; } cases[] = {
+        {"api-key: [sekret-1234\n", ".baton.yaml:1: unsupported YAML value"},
+        {"domain: acme\napi-key: {a: b}\n", ".baton.yaml:2: unsupported YAML value"},
+        {"api-key: |\n", ".baton.yaml:1: unsupported YAML value"},
+        {"api-key: *anchor\n", ".baton.yaml:1: unsupported YAML value"},
+        {"api-key: \"sekret-1234\" junk\n", ".baton.yaml:1: unexpected text after the quoted value"},
+        {"domain: a\ndomain: b\n", ".baton.yaml:2: duplicate key 'domain' (first on line 1)"},
+    };
+    char *argv[] = {"bin", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bt_cli_config_file_reset();
+        bt_cli_free(&f->cli);
+        bt_cli_init(&f->cli);
+        assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
+        tmpdir_write(f->dir, ".baton.yaml", cases[i].text);
+        f->err[0] = '\0';
+        assert_int_equal(parse(f, 1, argv), -1);
+        if (!strstr(f->err, cases[i].needle))
+            fail_msg("case %zu: got \"%s\"", i, f->err);
+        assert_null(strstr(f->err, "sekret"));
+    }
+    /* a line too long for the reader is an error, not two lines */
+    char *big = malloc(6000);
+    memset(big, 'x', 5999);
+    memcpy(big, "domain: ", 8);
+    big[5998] = '\n';
+    big[5999] = '\0';
+    bt_cli_config_file_reset();
+    tmpdir_write(f->dir, ".baton.yaml", big);
+    free(big);
+    assert_int_equal(parse(f, 1, argv), -1);
+    assert_non_null(strstr(f->err, ".baton.yaml:1: line longer than"));
+}
+
+static void test_config_file_quoted_values(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->dir, ".baton.yaml",
+                 "domain: \"a \\\"b\\\" # c\"  # comment\napi-key: 'it''s'\nfile: x.c1z # note\n");
+    char *argv[] = {"bin", NULL};
+    assert_int_equal(parse(f, 1, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "a \"b\" # c");
+    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "it's");
+    assert_string_equal(bt_cli_get(&f->cli, "file"), "x.c1z");
+}
+
 static void test_long_forms(void **state)
 {
     fixture *f = *state;
@@ -208,6 +259,20 @@ static void test_env_names_and_prescan(void **state)
     unsetenv("BATON_SCRIPTS_DIR");
 }
 
+/* Logging is set up from a prescan before the full parse; a repeated flag
+ * must resolve to the value the parser keeps. */
+static void test_prescan_agrees_with_the_parser_on_repeats(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--log-format", "console", "--log-level=info", "--log-format=json",
+                    "--log-level", "debug", NULL};
+    assert_int_equal(parse(f, 7, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "log-format"), "json");
+    assert_string_equal(bt_cli_prescan(7, argv, "log-format"), "json");
+    assert_string_equal(bt_cli_get(&f->cli, "log-level"), "debug");
+    assert_string_equal(bt_cli_prescan(7, argv, "log-level"), "debug");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +280,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flag_beats_env_beats_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_path_variable_selects_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file_errors_are_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_file_yaml_it_cannot_read_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_file_quoted_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_flags_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_value_and_bad_types, setup, teardown),
@@ -223,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_export_marks_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_field_clash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_names_and_prescan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prescan_agrees_with_the_parser_on_repeats, setup, teardown),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

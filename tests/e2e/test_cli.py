@@ -60,6 +60,8 @@ class Cli(unittest.TestCase):
         self.assertTrue(fields["api-key"]["isRequired"])
         self.assertIn({"kind": "CONSTRAINT_KIND_AT_LEAST_ONE", "fieldNames": ["domain", "api-url"]},
                       schema["constraints"])
+        self.assertEqual(fields["include-service-accounts"]["boolField"], {})  # false is left out
+        self.assertEqual(fields["log-level"]["stringField"], {"defaultValue": "info"})
 
     def test_unknown_flag(self):
         r = run(["--domian", "acme"], cwd=self.dir)

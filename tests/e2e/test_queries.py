@@ -62,6 +62,16 @@ def selected(field, name):
     return None
 
 
+def selects_id(node):
+    """The node selects `id`: directly, or (a union such as AccessPrincipal)
+    in every inline fragment, of which there is at least one."""
+    if selected(node, "id") is not None:
+        return True
+    fragments = [sel for sel in node.selection_set.selections
+                 if isinstance(sel, ast.InlineFragment)]
+    return bool(fragments) and all(selected(f, "id") is not None for f in fragments)
+
+
 class QueriesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -131,7 +141,7 @@ class QueriesTest(unittest.TestCase):
                     self.assertIsNotNone(selected(info, "endCursor"))
                     edges = selected(field, "edges")
                     self.assertIsNotNone(edges)
-                    self.assertIsNotNone(selected(selected(edges, "node"), "id"))
+                    self.assertTrue(selects_id(selected(edges, "node")), field.name.value)
                     self.assertTrue(any(a.name.value == "first" for a in field.arguments))
 
     def test_nested_member_page_matches_the_follow_up(self):
@@ -140,6 +150,18 @@ class QueriesTest(unittest.TestCase):
         visit(groups, c)
         nested = [(f, a) for f, a, _ in c.arguments if f == "users"]
         self.assertEqual([("users", "first")], nested)
+
+    def test_opt_in_nested_pages_match_their_follow_ups(self):
+        for doc, follow_up, field in (("SERVICE_ACCOUNTS", "SERVICE_ACCOUNT_KEYS", "keys"),
+                                      ("RESOURCES", "RESOURCE_ACCESS", "access")):
+            with self.subTest(document=doc):
+                c = Collect()
+                visit(parse(self.docs[doc]), c)
+                self.assertEqual([(field, "first")],
+                                 [(f, a) for f, a, _ in c.arguments if f == field])
+                c = Collect()
+                visit(parse(self.docs[follow_up]), c)
+                self.assertEqual([field], [f.name.value for f in c.paginated])
 
     def test_mutations_return_ok_and_error(self):
         for name, doc in sorted(self.docs.items()):

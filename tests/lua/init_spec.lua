@@ -18,12 +18,16 @@ describe("twingate contract table", function()
     assert.equal("Connector syncing Twingate users, groups, and roles to Baton", connector.description)
   end)
 
-  it("declares the three flags", function()
+  it("declares the three connection flags and the two opt-in switches, off by default", function()
     assert.same({
       { name = "api-key", help = "The Twingate API key", required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
         required = true, required_unless = "api-url" },
       { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+      { name = "include-service-accounts", type = "bool", default = "false",
+        help = "Also sync service accounts (resource type service_account)" },
+      { name = "include-network-resources", type = "bool", default = "false",
+        help = "Also sync network resources (resource type resource) and who can access them" },
     }, connector.config)
   end)
 
@@ -33,7 +37,26 @@ describe("twingate contract table", function()
         account_provisioning = true, resource_delete = true },
       { id = "group", display_name = "Group", traits = { "group" }, provision = true },
       { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+      { id = "service_account", display_name = "Service Account", traits = { "user" },
+        description = "A Twingate service account: a non-human identity with API keys",
+        skip_entitlements_and_grants = true },
+      { id = "resource", display_name = "Resource", traits = {},
+        description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it" },
     }, connector.resource_types)
+  end)
+
+  it("names an opt-in setting for each declared type it does not always sync", function()
+    local names = {}
+    for _, field in ipairs(connector.config) do names[field.name] = field end
+    local optional = 0
+    for _, rt in ipairs(connector.resource_types) do
+      local option = require("twingate.sync").OPT_IN[rt.id]
+      if option then
+        optional = optional + 1
+        assert.same({ "bool", "false" }, { names[option].type, names[option].default }, option)
+      end
+    end
+    assert.equal(2, optional)
   end)
 
   it("has every handler", function()
@@ -50,6 +73,7 @@ describe("twingate contract table", function()
   it("opens every bundled script with a header saying what it maps and that it may be copied", function()
     for _, name in ipairs{ "twingate/init", "twingate/queries", "twingate/client", "twingate/sync",
         "twingate/users", "twingate/groups", "twingate/roles", "twingate/provisioning",
+        "twingate/service_accounts", "twingate/resources",
         "lib/text", "lib/ids", "lib/page" } do
       local f = assert(io.open(sandbox.SCRIPTS .. name .. ".lua", "rb"))
       local head = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")

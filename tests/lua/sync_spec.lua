@@ -1,5 +1,6 @@
 -- The whole sync: failures abort cleanly (nil, err, no further request), the
--- request budget on synthetic tenants, and every membership becoming a grant.
+-- request budget on synthetic tenants, every membership becoming a grant, and
+-- the opt-in types: no request when off, exact request counts when on.
 local fake = require "helpers.fake_runtime"
 local fixtures = require "helpers.fixtures"
 local tenant = require "helpers.tenant"
@@ -137,5 +138,101 @@ describe("sync", function()
         assert.equal(0, rt.duplicates)
       end)
     end
+  end)
+
+  describe("opt-in types", function()
+    local function list(n, item)
+      local out = {}
+      for i = 1, n do out[i] = item(i) end
+      return out
+    end
+    -- 150 groups (Everyone first); 3 accounts, one with 250 keys; 205
+    -- resources, the first with 130 groups and 3 accounts in its access list,
+    -- the 101st with exactly 100 entries, every tenth with none.
+    local function model()
+      return tenant.build{
+        users = 120, groups = list(150, function(i) return { members = i == 1 and 120 or 2 } end),
+        service_accounts = { { keys = 2, revoked = 1 }, { keys = 250, revoked = 10 }, { keys = 0 } },
+        resources = list(205, function(i)
+          if i == 1 then return { groups = 130, service_accounts = 3 } end
+          if i == 101 then return { groups = 98, service_accounts = 2 } end
+          if i % 10 == 0 then return {} end
+          return { groups = i % 7, service_accounts = i % 3 == 0 and 1 or 0 }
+        end),
+      }
+    end
+    local QUERIES = { "SERVICE_ACCOUNTS", "SERVICE_ACCOUNT_KEYS", "RESOURCES", "RESOURCE_ACCESS" }
+
+    for _, off in ipairs{ { name = "unset", config = {} },
+        { name = "false", config = { ["include-service-accounts"] = "false",
+          ["include-network-resources"] = "false" } },
+        { name = "0", config = { ["include-service-accounts"] = "0",
+          ["include-network-resources"] = "0" } } } do
+      it("send no extra request and emit no extra row when " .. off.name, function()
+        local t = model()
+        for k, v in pairs(off.config) do rt.config[k] = v end
+        rt.handler = tenant.handler(t)
+        assert.is_true(sync(rt))
+        assert.equal(tenant.ideal_requests(t, 100), #rt.requests)
+        for _, q in ipairs(QUERIES) do
+          assert.same({}, rt:requests_of(require("twingate.queries")[q]), q)
+        end
+        assert.equal(3, #rt.rows.resource_types)
+        assert.equal(0, count(rt, "service_account") + count(rt, "resource"))
+      end)
+    end
+
+    local CASES = {
+      { name = "both", accounts = true, resources = true },
+      { name = "service accounts only", accounts = true, resources = false },
+      { name = "resources only", accounts = false, resources = true },
+    }
+    for _, c in ipairs(CASES) do
+      it("cost exactly their pages and follow-ups with " .. c.name, function()
+        local t = model()
+        rt.config["include-service-accounts"] = tostring(c.accounts)
+        rt.config["include-network-resources"] = tostring(c.resources)
+        rt.handler = tenant.handler(t)
+        assert.is_true(sync(rt))
+        local want = tenant.ideal_requests(t, 100, { service_accounts = c.accounts,
+          resources = c.resources })
+        assert.equal(want, #rt.requests)
+        -- the base sync, plus 1 + 2 (the 250-key account's keys) and 3 + 1
+        -- (resource 1's access; resource 101's 100 entries fit one page)
+        local base = tenant.ideal_requests(t, 100)
+        assert.equal(base + (c.accounts and 3 or 0) + (c.resources and 4 or 0), want)
+        for _, r in ipairs(rt.requests) do assert.equal(100, r.variables.first) end
+        assert.equal(c.accounts and 3 or 0, count(rt, "service_account"))
+        assert.equal(c.resources and 205 or 0, count(rt, "resource"))
+        assert.equal(0, rt.duplicates)
+      end)
+    end
+
+    it("grant every access entry, and count every key", function()
+      local t = model()
+      rt.config["include-service-accounts"] = "1"
+      rt.config["include-network-resources"] = "true"
+      rt.handler = tenant.handler(t)
+      assert.is_true(sync(rt))
+      local want = 0
+      for _, r in ipairs(t.resources) do
+        for _, p in ipairs(t.access[r.id]) do
+          want = want + 1
+          local ptype = p.__typename == "Group" and "group" or "service_account"
+          local g = rt:grant("resource:" .. r.id .. ":access:" .. ptype .. ":" .. p.id)
+          assert.truthy(g, r.name .. " " .. p.id)
+          if ptype == "group" then
+            assert.same({ "group:" .. p.id .. ":member" }, g.expandable.entitlement_ids)
+          end
+        end
+      end
+      local n = 0
+      for _, row in ipairs(rt.rows.grants) do
+        if row.resource.type == "resource" then n = n + 1 end
+      end
+      assert.equal(want, n)
+      local big = rt:resource("service_account", t.service_accounts[2].id)
+      assert.same({ 250, 240 }, { big.user.profile.key_count, big.user.profile.active_key_count })
+    end)
   end)
 end)

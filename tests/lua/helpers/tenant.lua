@@ -1,7 +1,7 @@
 -- A synthetic Twingate tenant that answers the sync's read queries the way
 -- Twingate (graphene) pages: offset cursors base64("arrayconnection:<n>"),
 -- hasNextPage when items remain, `first` over 100 refused. Used to count
--- requests and to check that every membership becomes a grant.
+-- requests and to check that every membership and every access becomes a grant.
 local M = {}
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -62,10 +62,18 @@ local function connection(list, first, after, map)
   }
 end
 
--- spec: { users = U, groups = { { members = n, type = "SYSTEM", name = ... }, ... } }
--- Group k's members are users 1..n (n <= U).
+-- Resource kinds (the Resource interface's implementations), in turn.
+M.KINDS = { "NetworkResource", "SSHResource", "KubernetesResource" }
+
+-- spec: { users = U, groups = { { members = n, type = "SYSTEM", name = ... }, ... },
+--         service_accounts = { { keys = k, revoked = r, name = ... }, ... },
+--         resources = { { groups = n, service_accounts = m, name = ... }, ... } }
+-- Group k's members are users 1..n (n <= U). A service account's first r keys
+-- are REVOKED, the others ACTIVE. A resource's access lists groups 1..n, then
+-- service accounts 1..m.
 function M.build(spec)
-  local t = { users = {}, groups = {}, members = {} }
+  local t = { users = {}, groups = {}, members = {}, service_accounts = {}, keys = {},
+    resources = {}, access = {} }
   for i = 1, spec.users do
     t.users[i] = { id = M.base64("User:" .. i), firstName = "User", lastName = tostring(i),
       email = "user" .. i .. "@acme.test", role = (i == 1) and "ADMIN" or "MEMBER",
@@ -80,6 +88,35 @@ function M.build(spec)
     for i = 1, g.members do members[i] = t.users[i] end
     t.members[group.id] = members
   end
+  local n = 0
+  for j, a in ipairs(spec.service_accounts or {}) do
+    local account = { id = M.base64("ServiceAccount:" .. j), name = a.name or ("Robot " .. j),
+      createdAt = "2026-01-02T00:00:00.000000+00:00" }
+    t.service_accounts[j] = account
+    local keys = {}
+    for i = 1, a.keys do
+      n = n + 1
+      keys[i] = { id = M.base64("ServiceAccountKey:" .. n),
+        status = i <= (a.revoked or 0) and "REVOKED" or "ACTIVE" }
+    end
+    t.keys[account.id] = keys
+  end
+  for k, r in ipairs(spec.resources or {}) do
+    local resource = { __typename = M.KINDS[(k - 1) % #M.KINDS + 1], id = M.base64("Resource:" .. k),
+      name = r.name or ("Resource " .. k), isActive = true, isVisible = true,
+      createdAt = "2026-01-03T00:00:00.000000+00:00",
+      address = { type = "DNS", value = "r" .. k .. ".internal" },
+      remoteNetwork = { id = M.base64("RemoteNetwork:1"), name = "Office" } }
+    t.resources[k] = resource
+    local access = {}
+    for i = 1, r.groups or 0 do
+      access[#access + 1] = { __typename = "Group", id = t.groups[i].id }
+    end
+    for i = 1, r.service_accounts or 0 do
+      access[#access + 1] = { __typename = "ServiceAccount", id = t.service_accounts[i].id }
+    end
+    t.access[resource.id] = access
+  end
   return t
 end
 
@@ -92,12 +129,24 @@ end
 
 local function id_only(x) return { id = x.id } end
 local function user_node(u) return u end
+local function key_node(k) return { id = k.id, status = k.status } end
+local function principal_node(p) return { __typename = p.__typename, id = p.id } end
+
+-- node = a shallow copy of item with field set to a first page of list.
+local function with_page(item, field, list, first, map)
+  local node = {}
+  for k, v in pairs(item) do node[k] = v end
+  node[field] = connection(list, first, nil, map)
+  return node
+end
 
 -- A fake_runtime handler serving the sync's documents from tenant t.
 function M.handler(t)
   local Q = require "twingate.queries"
   local by_id = {}
   for _, g in ipairs(t.groups) do by_id[g.id] = g end
+  for _, a in ipairs(t.service_accounts) do by_id[a.id] = a end
+  for _, r in ipairs(t.resources) do by_id[r.id] = r end
   return function(query, vars)
     if query == Q.USERS then
       return too_many(vars.first) or
@@ -117,18 +166,50 @@ function M.handler(t)
       if not by_id[vars.id] then return { data = {} } end
       return { data = { group = {
         users = connection(t.members[vars.id], vars.first, vars.after, id_only) } } }
+    elseif query == Q.SERVICE_ACCOUNTS then
+      return too_many(vars.first) or { data = { serviceAccounts = connection(t.service_accounts,
+        vars.first, vars.after, function(a)
+          return with_page(a, "keys", t.keys[a.id], vars.first, key_node)
+        end) } }
+    elseif query == Q.SERVICE_ACCOUNT_KEYS then
+      local err = too_many(vars.first)
+      if err then return err end
+      if not t.keys[vars.id] then return { data = {} } end
+      return { data = { serviceAccount = {
+        keys = connection(t.keys[vars.id], vars.first, vars.after, key_node) } } }
+    elseif query == Q.RESOURCES then
+      return too_many(vars.first) or { data = { resources = connection(t.resources,
+        vars.first, vars.after, function(r)
+          return with_page(r, "access", t.access[r.id], vars.first, principal_node)
+        end) } }
+    elseif query == Q.RESOURCE_ACCESS then
+      local err = too_many(vars.first)
+      if err then return err end
+      if not t.access[vars.id] then return { data = {} } end
+      return { data = { resource = {
+        access = connection(t.access[vars.id], vars.first, vars.after, principal_node) } } }
     end
     return nil
   end
 end
 
 -- Requests an ideal client needs for t: one per page of users and groups
--- (at least one each) plus one per extra page of each member list.
-function M.ideal_requests(t, page)
+-- (at least one each) plus one per extra page of each member list; with
+-- opts.service_accounts / opts.resources also one per page of that list (at
+-- least one) plus one per extra page of each key / access list.
+function M.ideal_requests(t, page, opts)
+  opts = opts or {}
   local function pages(n) return math.max(1, (n + page - 1) // page) end
+  local function extra(n) return math.max(0, (n + page - 1) // page - 1) end
   local n = pages(#t.users) + pages(#t.groups)
-  for _, g in ipairs(t.groups) do
-    n = n + math.max(0, (#t.members[g.id] + page - 1) // page - 1)
+  for _, g in ipairs(t.groups) do n = n + extra(#t.members[g.id]) end
+  if opts.service_accounts then
+    n = n + pages(#t.service_accounts)
+    for _, a in ipairs(t.service_accounts) do n = n + extra(#t.keys[a.id]) end
+  end
+  if opts.resources then
+    n = n + pages(#t.resources)
+    for _, r in ipairs(t.resources) do n = n + extra(#t.access[r.id]) end
   end
   return n
 end

@@ -1,0 +1,154 @@
+-- Twingate network resources (opt-in: --include-network-resources) as baton
+-- `resource` resources with an `access` entitlement granted to groups (expandable
+-- to their members) and service accounts. Copy into --scripts-dir to edit.
+local emit = require "bt.emit"
+local log = require "bt.log"
+local Q = require "twingate.queries"
+local ids = require "lib.ids"
+local page = require "lib.page"
+local text = require "lib.text"
+
+local M = {}
+
+-- Resource __typename -> how the description names it.
+M.KIND = {
+  NetworkResource = "Network resource",
+  SSHResource = "SSH resource",
+  KubernetesResource = "Kubernetes resource",
+}
+
+-- Access principal __typename -> baton principal type, and the entitlement of
+-- that principal whose holders baton expands the grant to (a group's members
+-- can reach what the group can).
+M.PRINCIPAL = {
+  Group = { type = "group", label = "group", expand = "member" },
+  ServiceAccount = { type = "service_account", label = "service account" },
+}
+
+-- Resource isActive -> baton resource status.
+M.STATUS = { [true] = "enabled", [false] = "disabled" }
+
+-- The resource's name, or its id when the name is null or blank.
+function M.name(node)
+  if text.nonblank(node.name) then return node.name end
+  log.warn("resource " .. node.id .. " has no name; using its id")
+  return node.id
+end
+
+local function table_or_empty(v)
+  return type(v) == "table" and v or {}
+end
+
+-- "SSH resource 10.0.0.5 in remote network AWS Production", leaving out what is unknown.
+function M.describe(node)
+  local address, network = table_or_empty(node.address), table_or_empty(node.remoteNetwork)
+  local parts = { M.KIND[node.__typename] or "Resource" }
+  parts[#parts + 1] = text.nonblank(address.value)
+  if text.nonblank(network.name) then parts[#parts + 1] = "in remote network " .. network.name end
+  return table.concat(parts, " ")
+end
+
+-- One resource node and its name -> the emit.resource table. No trait: a
+-- network resource is something access is granted to, like a repository or a
+-- database in other connectors. The app trait would make C1 treat every
+-- address as an application of its own (catalog entry, owners, app-level
+-- reviews), which a Twingate resource is not; it stays inside the Twingate app.
+function M.map(node, name)
+  local address, network = table_or_empty(node.address), table_or_empty(node.remoteNetwork)
+  return {
+    type = "resource", id = node.id, display_name = name, description = M.describe(node),
+    created_at = node.createdAt, status = M.STATUS[node.isActive],
+    profile = {
+      resource_id = node.id, name = node.name, typename = node.__typename,
+      address = address.value, address_type = address.type, alias = node.alias,
+      remote_network_id = network.id, remote_network_name = network.name,
+      is_active = node.isActive, is_visible = node.isVisible,
+    },
+  }
+end
+
+-- grantable_to lists the principal types this sync emits (see twingate.sync).
+function M.entitlement(node, name, grantable_to)
+  return {
+    resource = { type = "resource", id = node.id }, slug = "access",
+    display_name = name .. " Access",
+    description = "Can access the " .. name .. " resource in Twingate",
+    purpose = "permission", grantable_to = grantable_to,
+  }
+end
+
+-- The emit.grant table of access to resource rid for a principal of kind
+-- (an entry of M.PRINCIPAL) with id pid.
+function M.grant(rid, kind, pid)
+  local grant = {
+    resource = { type = "resource", id = rid }, slug = "access",
+    principal = { type = kind.type, id = pid },
+  }
+  if kind.expand then
+    grant.expandable = { entitlement_ids = { ids.entitlement_id(kind.type, pid, kind.expand) } }
+  end
+  return grant
+end
+
+-- A grant emitter for one resource: grant(principal_node). Principals whose
+-- type this sync does not emit are skipped: their grants would dangle.
+local function granter(resource, emitted)
+  return function(principal)
+    local kind = M.PRINCIPAL[principal.__typename]
+    if kind == nil or principal.id == nil then
+      log.warn(string.format("skipping an access entry of resource %s: principal %s %s",
+        resource.name, tostring(principal.__typename), tostring(principal.id)))
+      return
+    end
+    if not emitted[kind.type] then
+      log.debug(string.format("resource %s: skipping the access of %s %s (%ss are not synced)",
+        resource.name, kind.label, principal.id, kind.label))
+      return
+    end
+    emit.grant(M.grant(resource.id, kind, principal.id))
+  end
+end
+
+-- Emits every resource, its entitlement and its access grants. opts.principals
+-- lists the principal types emitted in this sync ({"group"} or {"group",
+-- "service_account"}): the entitlement's grantable_to, and the grants kept.
+-- Access lists longer than the nested first page continue from their
+-- endCursor after the resource list is done, so only those cost extra requests.
+function M.sync(opts)
+  local emitted = {}
+  for _, t in ipairs(opts.principals) do emitted[t] = true end
+  local pending = {}
+  local ok, err = page.walk{
+    query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
+    label = "resources",
+    each = function(node)
+      if node.id == nil then
+        log.warn("skipping a resource without id")
+        return
+      end
+      local resource = { id = node.id, name = M.name(node) }
+      emit.resource(M.map(node, resource.name))
+      emit.entitlement(M.entitlement(node, resource.name, opts.principals))
+      local grant = granter(resource, emitted)
+      for principal in page.nodes(node.access, "access of resource " .. resource.name) do
+        grant(principal)
+      end
+      local info = page.info(node.access)
+      if info.hasNextPage then
+        pending[#pending + 1] = { resource = resource, cursor = info.endCursor }
+      end
+    end,
+  }
+  if not ok then return nil, err end
+  for _, p in ipairs(pending) do
+    ok, err = page.walk{
+      query = Q.RESOURCE_ACCESS, path = "resource.access",
+      variables = { id = p.resource.id, first = Q.PAGE_SIZE, after = p.cursor },
+      label = "access of resource " .. p.resource.name, each = granter(p.resource, emitted),
+    }
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+return M

@@ -1,0 +1,114 @@
+/* Logging: JSON lines stay valid JSON for any bytes, and a secret is redacted
+ * even when the message is longer than one log line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt/log.h"
+#include "bt/model.h"
+#include "tmpdir.h"
+
+/* Run fn with stderr sent to a file; returns what it wrote (malloc'd). */
+static char *capture_stderr(void (*fn)(void))
+{
+    char *dir = tmpdir_make("log");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    fn();
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    tmpdir_remove(dir);
+    return buf;
+}
+
+static void log_bad_bytes(void)
+{
+    bt_log_set_format(BT_LOG_JSON);
+    bt_log_set_level(BT_LOG_DEBUG);
+    bt_info("name \xff\xfe end, cut \xc3, fine \xc3\xab, overlong \xc0\xaf, %s", "x");
+    /* a two-byte character straddling the 8 KiB line cut */
+    char *big = malloc(9000);
+    memset(big, 'a', 9000);
+    for (int i = 8180; i < 8200; i += 2)
+        memcpy(big + i, "\xc3\xab", 2);
+    big[8999] = '\0';
+    bt_info("%s", big);
+    free(big);
+    bt_log_set_format(BT_LOG_CONSOLE);
+}
+
+static void test_json_lines_are_valid_utf8(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_bad_bytes);
+    assert_true(bt_utf8_is_valid(out, strlen(out)));
+    assert_non_null(strstr(out, "name \\ufffd\\ufffd end, cut \\ufffd, fine \xc3\xab, overlong "
+                                "\\ufffd\\ufffd, x\"}\n"));
+    /* two lines, each one JSON object */
+    char *second = strchr(out, '\n');
+    assert_non_null(second);
+    assert_string_equal(strchr(second + 1, '\n'), "\n");
+    assert_memory_equal(second - 2, "\"}", 2);
+    free(out);
+}
+
+static char *long_line_with_secret(size_t at)
+{
+    char *m = malloc(20000);
+    memset(m, 'x', 19999);
+    m[19999] = '\0';
+    memcpy(m + at, "TOPSECRET-123456", 16);
+    return m;
+}
+
+static void sink_collect(bt_log_level level, const char *line, void *ud)
+{
+    (void)level;
+    snprintf(ud, 16384, "%s", line);
+}
+
+static void test_secret_across_the_line_cut_is_redacted(void **state)
+{
+    (void)state;
+    static char got[16384];
+    bt_log_add_secret("TOPSECRET-123456");
+    bt_log_set_sink(sink_collect, got);
+    for (size_t at = 8180; at < 8195; at++) {
+        char *m = long_line_with_secret(at);
+        bt_error("%s", m);
+        free(m);
+        assert_null(strstr(got, "TOPSEC"));
+        assert_true(strlen(got) < 8192);
+    }
+    bt_log_set_sink(NULL, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_lines_are_valid_utf8),
+        cmocka_unit_test(test_secret_across_the_line_cut_is_redacted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
