@@ -498,17 +498,19 @@ def zstd_frame_header(c1z):
 
 
 class ReaderCompat(unittest.TestCase):
-    tenants = [dict(tenant="demo"),
-               dict(tenant="synthetic", seed=5, users=260, groups=40)]
+    # (mock options, extra flags): the opt-in types add expandable grants
+    tenants = [(dict(tenant="demo"), []),
+               (dict(tenant="demo"), ["--include-service-accounts", "--include-network-resources"]),
+               (dict(tenant="synthetic", seed=5, users=260, groups=40), [])]
 
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="bt-reader-")
         cls.files = []
-        for i, opts in enumerate(cls.tenants):
+        for i, (opts, flags) in enumerate(cls.tenants):
             out = os.path.join(cls.dir, "sync%d.c1z" % i)
             with MockServer(**opts) as m:
-                r = sync_against(m, out)
+                r = sync_against(m, out, flags)
                 if r.returncode != 0:
                     raise AssertionError(r.stderr)
             db = os.path.join(cls.dir, "sync%d.db" % i)
@@ -525,6 +527,14 @@ class ReaderCompat(unittest.TestCase):
         return path
 
     # ---- container and layout
+
+    def test_the_opt_in_file_has_expandable_grants(self):
+        con = sqlite3.connect(self.files[1][1])
+        n = sum(1 for (data,) in con.execute("SELECT data FROM v1_grants")
+                if any(a["type"] == "c1.connector.v2.GrantExpandable"
+                       for a in parse("Grant", data).get(4, [])))
+        con.close()
+        self.assertGreater(n, 0)
 
     def test_zstd_frame(self):
         for c1z, db in self.files:
@@ -576,6 +586,9 @@ class ReaderCompat(unittest.TestCase):
             (ours,) = con.execute("SELECT sync_id FROM v1_sync_runs").fetchall()
             counts = {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
                       for t in ("v1_resource_types", "v1_resources", "v1_entitlements", "v1_grants")}
+            expandable = sum(
+                1 for (data,) in con.execute("SELECT data FROM v1_grants")
+                if any(a["type"] == "c1.connector.v2.GrantExpandable" for a in parse("Grant", data).get(4, [])))
             con.close()
             for version in ("v0.1.7", "v0.7.27", "HEAD"):
                 with self.subTest(version=version):
@@ -589,6 +602,9 @@ class ReaderCompat(unittest.TestCase):
                     self.assertEqual(row[3], "")
                     if version == "HEAD":
                         self.assertEqual(row[4:], ("full", "", "", 0))
+                    if version != "v0.1.7":  # the backfill found every GrantExpandable
+                        self.assertEqual(rc.execute("SELECT count(*) FROM v1_grants WHERE needs_expansion = 1 "
+                                                    "AND expansion IS NOT NULL").fetchone()[0], expandable)
                     # the open added nothing but what it adds to an SDK file
                     for t, n in counts.items():
                         self.assertEqual(rc.execute("SELECT count(*) FROM %s WHERE sync_id = ?" % t,
@@ -678,6 +694,13 @@ class ReaderCompat(unittest.TestCase):
                 self.assertIn(eid, ents)
                 self.assertIn((ptype, pid), resources)
                 self.assertIn((rtype, res), resources)
+                # expansion sources are entitlements on this grant's principal (5.4)
+                for a in m.get(4, []):
+                    if a["type"] == "c1.connector.v2.GrantExpandable":
+                        self.assertTrue(a["message"].get(1))
+                        for src in a["message"][1]:
+                            self.assertIn(src, ents)
+                            self.assertEqual(rid(ents[src][1][1]), (ptype, pid))
             con.close()
 
     def test_listing_queries(self):
@@ -717,8 +740,10 @@ class ReaderCompat(unittest.TestCase):
             children = page_all(con, "SELECT id, data FROM v1_resources WHERE parent_resource_type_id = ? "
                                 "AND parent_resource_id = ? AND sync_id = ?", ("group", "x", sid))
             self.assertEqual(children, [])
-            in_types = con.execute("SELECT count(*) FROM v1_grants WHERE principal_resource_type_id IN (?, ?) "
-                                   "AND sync_id = ?", ("user", "group", sid)).fetchone()[0]
+            type_ids = [t for (t,) in con.execute("SELECT external_id FROM v1_resource_types")]
+            in_types = con.execute("SELECT count(*) FROM v1_grants WHERE principal_resource_type_id IN (%s) "
+                                   "AND sync_id = ?" % ", ".join("?" * len(type_ids)),
+                                   tuple(type_ids) + (sid,)).fetchone()[0]
             self.assertEqual(in_types, con.execute("SELECT count(*) FROM v1_grants").fetchone()[0])
             for t in ("v1_resource_types", "v1_resources", "v1_entitlements", "v1_grants"):
                 self.assertGreater(con.execute("SELECT count(*) FROM %s WHERE sync_id = ?" % t,
