@@ -30,16 +30,29 @@ void bt_http_buf_free(bt_http_buf *b);
  * (also for credentials in the URL). */
 int bt_http_url_check(const char *url, bool *loopback, char *err, size_t errsz);
 
-/* ---- pacing: requests of one class spaced by 60/N seconds ---- */
+/* ---- pacing: at most N requests of one class in any 60 s window ----
+ * A sliding window: a burst of up to N goes out at once, then each request
+ * waits for the oldest of the last N to leave the window. That stays within
+ * a server limit of N per minute, counted in fixed or sliding minutes, while
+ * a small job never waits. Rates above BT_PACER_MAX_BURST per minute keep the
+ * same average with a burst of BT_PACER_MAX_BURST in a shorter window. */
+
+#define BT_PACER_MAX_BURST 240
 
 typedef struct bt_http_pacer {
-    double interval; /* seconds between requests; 0 = unpaced */
-    double next;     /* bt_clock_monotonic() time of the next free slot */
+    int limit;      /* requests allowed per window; 0 = unpaced */
+    double window;  /* seconds */
+    int count;      /* sends remembered (<= limit) */
+    int oldest;     /* ring index of the oldest remembered send */
+    double sent[BT_PACER_MAX_BURST]; /* bt_clock_monotonic() times */
 } bt_http_pacer;
 
-/* per_minute <= 0 means unpaced. Keeps the current slot. */
+/* per_minute <= 0 means unpaced. A new rate forgets earlier sends. */
 void bt_http_pacer_set(bt_http_pacer *p, double per_minute);
-/* Sleeps (bt_clock_sleep) until the next slot, takes it; returns seconds slept. */
+/* The rate set, in requests per minute (0 = unpaced). */
+double bt_http_pacer_per_minute(const bt_http_pacer *p);
+/* Sleeps (bt_clock_sleep) until a send fits the window, records it; returns
+ * seconds slept. */
 double bt_http_pacer_wait(bt_http_pacer *p);
 
 /* ---- retry policy (pure functions, unit-tested) ---- */

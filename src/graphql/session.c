@@ -200,8 +200,7 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     apply_pacing();
     S.configured = true;
     bt_debug("graphql: endpoint %s, reads/min %g, writes/min %g", S.url,
-             S.reads.interval > 0 ? 60 / S.reads.interval : 0,
-             S.writes.interval > 0 ? 60 / S.writes.interval : 0);
+             bt_http_pacer_per_minute(&S.reads), bt_http_pacer_per_minute(&S.writes));
     return 0;
 }
 

@@ -93,20 +93,38 @@ double bt_http_parse_retry_after(const char *value, double now)
 
 void bt_http_pacer_set(bt_http_pacer *p, double per_minute)
 {
-    p->interval = per_minute > 0 ? 60.0 / per_minute : 0;
+    p->count = p->oldest = 0;
+    if (per_minute <= 0) {
+        p->limit = 0;
+        p->window = 0;
+        return;
+    }
+    double burst = per_minute < BT_PACER_MAX_BURST ? per_minute : BT_PACER_MAX_BURST;
+    p->limit = burst < 1 ? 1 : (int)burst;
+    p->window = 60.0 * p->limit / per_minute;
+}
+
+double bt_http_pacer_per_minute(const bt_http_pacer *p)
+{
+    return p->limit > 0 ? 60.0 * p->limit / p->window : 0;
 }
 
 double bt_http_pacer_wait(bt_http_pacer *p)
 {
-    if (p->interval <= 0)
+    if (p->limit <= 0)
         return 0;
-    double now = bt_clock_monotonic();
-    double slept = 0;
-    if (p->next > now) {
-        slept = p->next - now;
-        bt_clock_sleep(slept);
-        now = p->next;
+    double now = bt_clock_monotonic(), slept = 0;
+    if (p->count == p->limit) {
+        double free_at = p->sent[p->oldest] + p->window;
+        if (free_at > now) {
+            slept = free_at - now;
+            bt_clock_sleep(slept);
+            now = free_at;
+        }
+        p->oldest = (p->oldest + 1) % p->limit;
+        p->count--;
     }
-    p->next = now + p->interval;
+    p->sent[(p->oldest + p->count) % p->limit] = now;
+    p->count++;
     return slept;
 }

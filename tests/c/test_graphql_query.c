@@ -433,20 +433,21 @@ static void reads_and_writes_are_paced_separately(void **state)
 {
     fx *f = *state;
     bt_graphql_allow_writes(true);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 7; i++)
         push(f, 200, NULL, "{\"data\":{\"groupDelete\":{\"ok\":true}}}");
     char chunk[600];
     snprintf(chunk, sizeof chunk,
-             "graphql.configure{ url = URL, reads_per_minute = 60, writes_per_minute = 20 }\n"
+             "graphql.configure{ url = URL, reads_per_minute = 2, writes_per_minute = 1 }\n"
              "for i = 1, 3 do assert(graphql.query('{ a }')) end\n"
              "for i = 1, 2 do assert(graphql.query('%s', { id = 'x' })) end",
              MUTATION);
     run(f, chunk);
-    /* reads 1 s apart; the first write is free, the second waits 3 s */
-    assert_int_equal(f->fc.nsleeps, 3);
-    assert_true(f->fc.sleeps[0] == 1.0 && f->fc.sleeps[1] == 1.0 && f->fc.sleeps[2] == 3.0);
+    /* two reads fit the window, the third waits a minute; the first write
+     * does not wait on the reads, the second waits its own minute */
+    assert_int_equal(f->fc.nsleeps, 2);
+    assert_true(f->fc.sleeps[0] == 60.0 && f->fc.sleeps[1] == 60.0);
     run(f, "local s = graphql.stats()\n"
-           "assert(s.pacing_wait_seconds == 5 and s.reads == 3 and s.writes == 2)");
+           "assert(s.pacing_wait_seconds == 120 and s.reads == 3 and s.writes == 2)");
 }
 
 static void driver_override_beats_the_script(void **state)
@@ -454,14 +455,14 @@ static void driver_override_beats_the_script(void **state)
     fx *f = *state;
     bt_graphql_options o;
     bt_graphql_default_options(&o);
-    o.reads_per_minute_override = 30; /* 2 s apart */
+    o.reads_per_minute_override = 1; /* one per minute */
     bt_graphql_set_options(&o);
     for (int i = 0; i < 3; i++)
         push(f, 200, NULL, "{\"data\":{}}");
     run(f, "graphql.configure{ url = URL, reads_per_minute = 600 }\n"
            "for i = 1, 3 do assert(graphql.query('{ a }')) end");
     assert_int_equal(f->fc.nsleeps, 2);
-    assert_true(f->fc.sleeps[0] == 2.0 && f->fc.sleeps[1] == 2.0);
+    assert_true(f->fc.sleeps[0] == 60.0 && f->fc.sleeps[1] == 60.0);
     /* 0 = unpaced, whatever the script says */
     o.reads_per_minute_override = 0;
     bt_graphql_set_options(&o);

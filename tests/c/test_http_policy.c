@@ -139,28 +139,59 @@ static void redact_header_line(void **state)
     assert_string_equal(tiny, "A: [REDACTE");
 }
 
-static void pacer_spaces_requests(void **state)
+static void pacer_allows_a_burst_then_keeps_the_window(void **state)
 {
     (void)state;
     fake_clock fc = {0};
     fake_clock_install(&fc);
-    bt_http_pacer p = {0};
-    bt_http_pacer_set(&p, 60); /* one per second */
-    assert_true(bt_http_pacer_wait(&p) == 0);
-    assert_true(bt_http_pacer_wait(&p) == 1.0);
-    fc.now += 0.25; /* some work between requests */
-    assert_true(bt_http_pacer_wait(&p) == 0.75);
-    fc.now += 5; /* idle long enough: no wait */
-    assert_true(bt_http_pacer_wait(&p) == 0);
+    bt_http_pacer p;
+    bt_http_pacer_set(&p, 3); /* 3 per minute: a burst of 3, then the window rules */
+    for (int i = 0; i < 3; i++) {
+        assert_true(bt_http_pacer_wait(&p) == 0);
+        fc.now += 1;
+    }
+    /* sends at 0, 1, 2: the 4th waits until the first leaves the window at 60 */
+    assert_true(bt_http_pacer_wait(&p) == 57.0);
+    assert_true(bt_http_pacer_wait(&p) == 1.0); /* the send at 1 leaves at 61 */
+    fc.now += 200;                              /* idle: a fresh burst */
+    for (int i = 0; i < 3; i++)
+        assert_true(bt_http_pacer_wait(&p) == 0);
     assert_int_equal(fc.nsleeps, 2);
-    assert_true(fc.sleeps[0] == 1.0 && fc.sleeps[1] == 0.75);
-    bt_http_pacer_set(&p, 20);                  /* one per 3 s */
-    assert_true(bt_http_pacer_wait(&p) == 1.0); /* the slot taken under the old rate */
-    assert_true(bt_http_pacer_wait(&p) == 3.0);
+    assert_true(bt_http_pacer_per_minute(&p) == 3.0);
     bt_http_pacer_set(&p, 0); /* unpaced */
-    assert_true(bt_http_pacer_wait(&p) == 0);
-    assert_true(bt_http_pacer_wait(&p) == 0);
+    for (int i = 0; i < 5; i++)
+        assert_true(bt_http_pacer_wait(&p) == 0);
     fake_clock_remove();
+}
+
+/* Never more than N sends in any 60 s window, over a long run. */
+static void pacer_never_exceeds_the_rate_in_any_window(void **state)
+{
+    (void)state;
+    fake_clock fc = {0};
+    fake_clock_install(&fc);
+    bt_http_pacer p;
+    bt_http_pacer_set(&p, 20);
+    double times[200];
+    for (int i = 0; i < 200; i++) {
+        bt_http_pacer_wait(&p);
+        times[i] = fc.now;
+        fc.now += (i % 7) * 0.5; /* uneven work between sends */
+    }
+    for (int i = 20; i < 200; i++)
+        assert_true(times[i] - times[i - 20] >= 60.0);
+    fake_clock_remove();
+}
+
+/* Above the burst cap the average rate holds with a shorter window. */
+static void pacer_high_rates_keep_their_average(void **state)
+{
+    (void)state;
+    bt_http_pacer p;
+    bt_http_pacer_set(&p, 1200);
+    assert_int_equal(p.limit, BT_PACER_MAX_BURST);
+    assert_true(p.window == 12.0);
+    assert_true(bt_http_pacer_per_minute(&p) == 1200.0);
 }
 
 static void buffer_grows_and_terminates(void **state)
@@ -189,7 +220,9 @@ int main(void)
         cmocka_unit_test(retry_after_http_date),
         cmocka_unit_test(url_policy),
         cmocka_unit_test(redact_header_line),
-        cmocka_unit_test(pacer_spaces_requests),
+        cmocka_unit_test(pacer_allows_a_burst_then_keeps_the_window),
+        cmocka_unit_test(pacer_never_exceeds_the_rate_in_any_window),
+        cmocka_unit_test(pacer_high_rates_keep_their_average),
         cmocka_unit_test(buffer_grows_and_terminates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
