@@ -8,12 +8,15 @@
 #include "bt/graphql.h"
 #include "bt/log.h"
 
-#define PROGRESS_EVERY 10
+/* A progress line at info level at most this often, so a long walk shows
+ * life (and its waits) without a line per page on a fast one. */
+#define PROGRESS_SECONDS 10.0
 
 typedef struct walk_state {
     long pages;
     long long items;
     double waited_at_start;
+    double last_progress; /* bt_clock_monotonic() of the start or the last line */
 } walk_state;
 
 static double waited_so_far(void)
@@ -133,9 +136,12 @@ static bool call_on_page(lua_State *L, int fn, int conn, int data)
 
 static void progress(walk_state *st, const char *path)
 {
-    if (st->pages % PROGRESS_EVERY == 0)
-        bt_info("graphql: paging %s: %ld pages, %lld items so far, %.1f s waited", path, st->pages,
-                st->items, waited_so_far() - st->waited_at_start);
+    double now = bt_clock_monotonic();
+    if (now - st->last_progress < PROGRESS_SECONDS)
+        return;
+    st->last_progress = now;
+    bt_info("graphql: paging %s: %ld pages, %lld items so far, %.1f s waited", path, st->pages,
+            st->items, waited_so_far() - st->waited_at_start);
 }
 
 /* [-(top-base), +n, -] Keep only the n results at the top above base. */
@@ -185,7 +191,7 @@ int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w)
     } else {
         lua_pop(L, 1);
     }
-    walk_state st = {0, 0, waited_so_far()};
+    walk_state st = {0, 0, waited_so_far(), bt_clock_monotonic()};
     int rc;
     while ((rc = page(L, w, vars, seen, &st)) == 0)
         lua_settop(L, seen);

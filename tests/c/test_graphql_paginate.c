@@ -403,15 +403,27 @@ static void misuse_raises(void **state)
     assert_int_equal(httpd_request_count(f->srv), 0);
 }
 
+static fake_clock *progress_clock;
+
+/* advance(seconds): moves the fake clock, as time spent on a page would. */
+static int l_advance(lua_State *L)
+{
+    progress_clock->now += luaL_checknumber(L, 1);
+    return 0;
+}
+
 static void long_walks_report_progress(void **state)
 {
     fx *f = *state;
+    progress_clock = &f->fc;
+    lua_register(f->L, "advance", l_advance);
     log_capture lc;
     log_capture_start(&lc, BT_LOG_INFO);
+    /* a page a second: a line once 10 s have passed, and again at 20 s */
     const char *err = lua_fixture_run(
         f->L,
         "assert(graphql.paginate{ query = '{ users }', variables = { total = 50 }, path = 'users',"
-        "  on_page = function() end } == 25)");
+        "  on_page = function() advance(1) end } == 25)");
     int lines = log_capture_count(&lc, "paging users:");
     int at10 = log_capture_count(&lc, "paging users: 10 pages, 20 items so far");
     int at20 = log_capture_count(&lc, "paging users: 20 pages, 40 items so far");
