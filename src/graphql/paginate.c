@@ -162,7 +162,7 @@ static int page(lua_State *L, const bt_graphql_walk *w, int vars, int seen, walk
     if (find_connection(L, data, w->path) == 2)
         return 2;
     int conn = lua_gettop(L);
-    bool more;
+    bool more = false;
     if (page_info(L, conn, w->path, &more) == 2) /* pushes the end cursor */
         return 2;
     st->pages++;
