@@ -9,6 +9,7 @@
  * into the arena (checked for UTF-8, which Go's protobuf requires). */
 #include "bt/lua.h"
 #include "bt/model.h"
+#include "bt/log.h"
 #include "bt/prim.h"
 #include "bt/sink.h"
 
@@ -238,8 +239,6 @@ static void check_text(ctx *c, int idx, const char *path)
 {
     size_t n;
     const char *s = lua_tolstring(c->L, idx, &n);
-    if (memchr(s, '\0', n))
-        fail(c, "field '%s' contains a NUL byte", path);
     if (!bt_utf8_is_valid(s, n))
         fail(c, "field '%s' is not valid UTF-8", path);
 }
@@ -401,9 +400,20 @@ static char *to_text(ctx *c, int idx)
         snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
         return check_mem(c, bt_arena_strdup(c->a, num));
     }
-    size_t n;
+    size_t n, nuls = 0;
     const char *s = lua_tolstring(L, idx, &n);
-    return check_mem(c, bt_arena_strndup(c->a, s, n));
+    for (size_t i = 0; i < n; i++)
+        nuls += s[i] == '\0';
+    if (nuls == 0)
+        return check_mem(c, bt_arena_strndup(c->a, s, n));
+    /* Protobuf strings here are C strings: an API value holding U+0000 (a
+     * tenant's odd name) keeps its place as U+FFFD instead of failing the sync. */
+    char *out = check_mem(c, bt_arena_alloc(c->a, n + 2 * nuls + 1)), *o = out;
+    for (size_t i = 0; i < n; i++)
+        o = s[i] ? (*o = s[i], o + 1) : (memcpy(o, "\xEF\xBF\xBD", 3), o + 3);
+    *o = '\0';
+    bt_debug("bt.emit: U+0000 in a value written as U+FFFD");
+    return out;
 }
 
 /* [-0, +0, m] t[name] as text, or NULL when absent. */

@@ -167,8 +167,6 @@ static void validation_errors_name_the_field(void **state)
          "(string keys) or arrays"},
         {"E.resource{ type = 'user', id = 'U1', display_name = '\\xff' }",
          "bt.emit.resource: field 'display_name' is not valid UTF-8"},
-        {"E.resource{ type = 'user', id = 'a\\0b', display_name = 'A' }",
-         "bt.emit.resource: field 'id' contains a NUL byte"},
         {"E.resource{ type = 'user', id = '', display_name = 'A' }",
          "bt.emit.resource: field 'id' must not be empty"},
         {"E.resource{ type = 'user', id = 1.5, display_name = 'A' }",
@@ -471,6 +469,24 @@ static void jsonl_through_emit(void **state)
     free(text);
 }
 
+/* U+0000 from the API keeps its place as U+FFFD, in ids and names alike. */
+static void nul_bytes_become_replacement_characters(void **state)
+{
+    fixture *f = *state;
+    run_ok(f->L, TYPES);
+    run_ok(f->L, "local E = require 'bt.emit'\n"
+                 "E.resource{ type = 'group', id = 'G\\0', display_name = 'Eng\\0ineering',"
+                 " group = {} }\n"
+                 "E.entitlement{ resource = { type = 'group', id = 'G\\0' }, slug = 'member',"
+                 " display_name = 'x' }");
+    commit(f);
+    char *text = (char *)tu_read(f->out, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"resource\":\"G\xEF\xBF\xBD\"},\"displayName\":\"Eng\xEF\xBF\xBDineering\""));
+    assert_non_null(strstr(text, "\"id\":\"group:G\xEF\xBF\xBD:member\""));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows_match_golden_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(defaults_and_mirroring, setup, teardown),
         cmocka_unit_test_setup_teardown(sink_errors_raise, setup, teardown),
+        cmocka_unit_test_setup_teardown(nul_bytes_become_replacement_characters, setup_jsonl, teardown),
         cmocka_unit_test_setup_teardown(jsonl_through_emit, setup_jsonl, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

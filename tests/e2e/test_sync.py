@@ -72,6 +72,33 @@ class DemoTenant(SyncTestCase):
         self.assertFalse(os.path.exists(self.out))
 
 
+class OddNames(SyncTestCase):
+    """Names holding U+0000, control characters, emoji and quotes still sync;
+    U+0000 (which protobuf-c strings cannot hold) arrives as U+FFFD."""
+
+    def test_nul_and_control_characters(self):
+        import json
+        from harness import ROOT
+        with open(os.path.join(ROOT, "tests", "mock", "demo_tenant.json")) as f:
+            tenant = json.load(f)
+        tenant["users"][0]["firstName"] = "Al\u0000ice\u0007"
+        tenant["users"][1]["lastName"] = "O\"Brien \U0001F600"
+        tenant["groups"][1]["name"] = "Eng\u0000ineering:\n2"
+        odd = os.path.join(self.dir, "odd.json")
+        with open(odd, "w") as f:
+            json.dump(tenant, f)
+        with MockServer(tenant="demo", demo_file=odd) as m:
+            r = sync_against(m, self.out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            truth = m.truth()
+        fix = lambda s: s.replace("\u0000", "\ufffd")
+        for u in truth["users"]:
+            u["firstName"] = u["firstName"] and fix(u["firstName"])
+        for g in truth["groups"]:
+            g["name"] = fix(g["name"])
+        self.assert_matches_truth(truth)
+
+
 class SyntheticTenant(SyncTestCase):
     def test_large_groups_every_member_within_budget(self):
         with MockServer(tenant="synthetic", seed=7, users=1500, groups=130) as m:
