@@ -97,6 +97,7 @@ void bt_cleanup_remove(const char *path, int *slot);
 #define BT_C1Z_MAGIC "C1ZF\0"
 #define BT_C1Z_MAGIC_LEN 5
 #define BT_C1Z_ZSTD_LEVEL 3
+#define BT_C1Z_ZSTD_WINDOW_LOG 20 /* 1 MiB, well under the readers' 8 MiB */
 
 /* Write magic then one zstd frame of the whole file src_path (content size in
  * the frame header, checksum on, window of `level`) to out_fd. */

@@ -38,6 +38,10 @@ static ZSTD_CCtx *make_cctx(int level, unsigned long long size, char *err, size_
         return NULL;
     }
     size_t rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+    /* A 1 MiB window: the compressor's memory is a large part of a sync's peak,
+     * and SQLite pages gain little from matches further back. */
+    if (!ZSTD_isError(rc))
+        rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, BT_C1Z_ZSTD_WINDOW_LOG);
     if (!ZSTD_isError(rc))
         rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
     if (!ZSTD_isError(rc))
