@@ -63,6 +63,9 @@ int bt_sink_commit(bt_sink *s, char *err, size_t errsz);
 void bt_sink_abort(bt_sink *s);
 
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out);
+/* The i-th resource type added (in order) and how many resources of it were
+ * added; false past the end. */
+bool bt_sink_type_at(const bt_sink *s, size_t i, const char **id, uint64_t *resources);
 /* "c1z" or "jsonl". */
 const char *bt_sink_format(const bt_sink *s);
 /* The c1z sync run's KSUID (the jsonl sink makes one too, for logs). */

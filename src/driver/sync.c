@@ -34,13 +34,29 @@ static int run_sync(bt_host *h, const bt_contract *c, bt_host_error *err)
     return rc;
 }
 
-static void print_summary(const char *path, const bt_sink_counts *n, double seconds)
+/* " (role 7, user 12, group 7)": resources of each type, read before the
+ * commit frees the sink. */
+static void describe_types(const bt_sink *sink, char *out, size_t n)
+{
+    const char *id;
+    uint64_t count;
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; bt_sink_type_at(sink, i, &id, &count) && used < n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%s %llu", i == 0 ? " (" : ", ", id,
+                                 (unsigned long long)count);
+    if (used > 0 && used + 1 < n)
+        snprintf(out + used, n - used, ")");
+}
+
+static void print_summary(const char *path, const char *per_type, const bt_sink_counts *n,
+                          double seconds)
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
     printf("sync complete: %s\n", path);
     printf("  resource types  %ld\n", (long)n->resource_types);
-    printf("  resources       %ld\n", (long)n->resources);
+    printf("  resources       %ld%s\n", (long)n->resources, per_type);
     printf("  entitlements    %ld\n", (long)n->entitlements);
     printf("  grants          %ld\n", (long)n->grants);
     if (n->duplicates)
@@ -78,12 +94,14 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         return 1;
     }
     bt_sink_counts counts;
+    char per_type[512];
     bt_sink_get_counts(sink, &counts);
+    describe_types(sink, per_type, sizeof per_type);
     if (bt_sink_commit(sink, err, sizeof err) != 0) {
         fprintf(stderr, "error: sync failed: %s\n", err);
         bt_info("no file written; %s is unchanged", path);
         return 1;
     }
-    print_summary(path, &counts, bt_clock_monotonic() - started);
+    print_summary(path, per_type, &counts, bt_clock_monotonic() - started);
     return 0;
 }

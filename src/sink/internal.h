@@ -21,6 +21,7 @@ void bt_sink_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((
 typedef struct {
     char *id;
     bt_pb_resource_type *msg;
+    uint64_t resources; /* resources of this type added */
 } bt_sink_type;
 
 typedef struct {

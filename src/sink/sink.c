@@ -42,6 +42,7 @@ static int types_add(bt_sink_types *t, const char *id, const bt_bytes *encoded)
         t->cap = cap;
     }
     bt_sink_type *e = &t->v[t->n];
+    e->resources = 0;
     e->id = strdup(id);
     e->msg = c1__connector__v2__resource_type__unpack(NULL, encoded->len, encoded->data);
     if (!e->id || !e->msg) {
@@ -300,7 +301,20 @@ int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t 
         return BT_SINK_ERROR;
     bool fatal = false;
     int rc = s->be->resource(s->impl, r, &fatal, err, errsz);
+    if (rc == BT_SINK_ADDED)
+        for (size_t i = 0; i < s->types.n; i++)
+            if (strcmp(s->types.v[i].id, r->id->resource_type) == 0)
+                s->types.v[i].resources++;
     return account(s, rc, fatal, &s->counts.resources, err);
+}
+
+bool bt_sink_type_at(const bt_sink *s, size_t i, const char **id, uint64_t *resources)
+{
+    if (!s || i >= s->types.n)
+        return false;
+    *id = s->types.v[i].id;
+    *resources = s->types.v[i].resources;
+    return true;
 }
 
 static int check_grantable_to(const bt_sink *s, const bt_pb_entitlement *e, char *err,

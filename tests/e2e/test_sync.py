@@ -49,6 +49,8 @@ class DemoTenant(SyncTestCase):
             self.assert_matches_truth(truth)
             self.assertLessEqual(m.stats()["reads"], request_budget(truth))
         self.assertIn("sync complete", r.stdout)
+        per_type = "(user %d, group %d, role 7)" % (len(truth["users"]), len(truth["groups"]))
+        self.assertIn(per_type, r.stdout)
 
     def test_wrong_key_fails_and_keeps_the_old_file(self):
         with open(self.out, "wb") as f:
