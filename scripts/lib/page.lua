@@ -70,4 +70,48 @@ function M.walk(opts)
   return pages
 end
 
+-- Walks a root connection whose nodes each carry the first page of a nested
+-- connection (a group's members, an account's keys) and pages the nested
+-- lists that run longer only after the root walk, from their endCursor, so
+-- only those cost extra requests and at most a few cursors are held.
+-- opts: query, variables, path, label (the root walk); item (a node's kind,
+-- for "skipping a <item> without id"); nested (the nested field name);
+-- follow = { query =, path =, page_size = } pages one nested list with
+-- variables { id =, first =, after = }; parent(node) returns nil to skip the
+-- node, or { id =, label =, each = fn(child), done = fn() or nil }: each sees
+-- every nested node, done runs once the node's nested list is complete.
+function M.walk_nested(opts)
+  local pending = {}
+  local ok, err = M.walk{
+    query = opts.query, variables = opts.variables, path = opts.path, label = opts.label,
+    each = function(node)
+      if node.id == nil then
+        log.warn("skipping a " .. opts.item .. " without id")
+        return
+      end
+      local h = opts.parent(node)
+      if h == nil then return end
+      local nested = node[opts.nested]
+      for child in M.nodes(nested, h.label) do h.each(child) end
+      local info = M.info(nested)
+      if info.hasNextPage then
+        pending[#pending + 1] = { h = h, cursor = info.endCursor }
+      elseif h.done then
+        h.done()
+      end
+    end,
+  }
+  if not ok then return nil, err end
+  local follow = opts.follow
+  for _, p in ipairs(pending) do
+    ok, err = M.walk{
+      query = follow.query, path = follow.path, label = p.h.label, each = p.h.each,
+      variables = { id = p.h.id, first = follow.page_size, after = p.cursor },
+    }
+    if not ok then return nil, err end
+    if p.h.done then p.h.done() end
+  end
+  return true
+end
+
 return M

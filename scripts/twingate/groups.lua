@@ -63,35 +63,18 @@ end
 -- longer than the nested first page continue from their endCursor after the
 -- group list is done, so only those groups cost extra requests.
 function M.sync()
-  local pending = {}
-  local ok, err = page.walk{
+  return page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    each = function(node)
-      if node.id == nil then
-        log.warn("skipping a group without id")
-        return
-      end
+    item = "group", nested = "users",
+    follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
+    parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
       emit.resource(M.map(node, group.name))
       emit.entitlement(M.entitlement(node, group.name))
-      local grant = granter(group)
-      for member in page.nodes(node.users, "members of group " .. group.name) do grant(member) end
-      local info = page.info(node.users)
-      if info.hasNextPage then
-        pending[#pending + 1] = { group = group, cursor = info.endCursor }
-      end
+      return { id = group.id, label = "members of group " .. group.name, each = granter(group) }
     end,
   }
-  if not ok then return nil, err end
-  for _, p in ipairs(pending) do
-    ok, err = page.walk{
-      query = Q.GROUP_MEMBERS, path = "group.users",
-      variables = { id = p.group.id, first = Q.PAGE_SIZE, after = p.cursor },
-      label = "members of group " .. p.group.name, each = granter(p.group),
-    }
-    if not ok then return nil, err end
-  end
-  return true
 end
+
 
 return M

@@ -117,38 +117,19 @@ end
 function M.sync(opts)
   local emitted = {}
   for _, t in ipairs(opts.principals) do emitted[t] = true end
-  local pending = {}
-  local ok, err = page.walk{
+  return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
-    label = "resources",
-    each = function(node)
-      if node.id == nil then
-        log.warn("skipping a resource without id")
-        return
-      end
+    label = "resources", item = "resource", nested = "access",
+    follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE },
+    parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
       emit.resource(M.map(node, resource.name))
       emit.entitlement(M.entitlement(node, resource.name, opts.principals))
-      local grant = granter(resource, emitted)
-      for principal in page.nodes(node.access, "access of resource " .. resource.name) do
-        grant(principal)
-      end
-      local info = page.info(node.access)
-      if info.hasNextPage then
-        pending[#pending + 1] = { resource = resource, cursor = info.endCursor }
-      end
+      return { id = resource.id, label = "access of resource " .. resource.name,
+               each = granter(resource, emitted) }
     end,
   }
-  if not ok then return nil, err end
-  for _, p in ipairs(pending) do
-    ok, err = page.walk{
-      query = Q.RESOURCE_ACCESS, path = "resource.access",
-      variables = { id = p.resource.id, first = Q.PAGE_SIZE, after = p.cursor },
-      label = "access of resource " .. p.resource.name, each = granter(p.resource, emitted),
-    }
-    if not ok then return nil, err end
-  end
-  return true
 end
+
 
 return M

@@ -52,37 +52,21 @@ end
 -- first page is emitted after the account list is done, once the remaining
 -- key pages are counted; only those accounts cost extra requests.
 function M.sync()
-  local pending = {}
-  local ok, err = page.walk{
+  return page.walk_nested{
     query = Q.SERVICE_ACCOUNTS, variables = { first = Q.PAGE_SIZE }, path = "serviceAccounts",
-    label = "service accounts",
-    each = function(node)
-      if node.id == nil then
-        log.warn("skipping a service account without id")
-        return
-      end
+    label = "service accounts", item = "service account", nested = "keys",
+    follow = { query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys", page_size = Q.PAGE_SIZE },
+    parent = function(node)
       local name, keys = M.name(node), M.tally()
-      for key in page.nodes(node.keys, "keys of service account " .. name) do keys.add(key) end
-      local info = page.info(node.keys)
-      if info.hasNextPage then
-        local kept = { id = node.id, name = node.name, createdAt = node.createdAt }
-        pending[#pending + 1] = { node = kept, name = name, keys = keys, cursor = info.endCursor }
-      else
-        emit.resource(M.map(node, name, keys))
-      end
+      -- only what the mapping needs is kept while more key pages are pending
+      local kept = { id = node.id, name = node.name, createdAt = node.createdAt }
+      return {
+        id = node.id, label = "keys of service account " .. name, each = keys.add,
+        done = function() emit.resource(M.map(kept, name, keys)) end,
+      }
     end,
   }
-  if not ok then return nil, err end
-  for _, p in ipairs(pending) do
-    ok, err = page.walk{
-      query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys",
-      variables = { id = p.node.id, first = Q.PAGE_SIZE, after = p.cursor },
-      label = "keys of service account " .. p.name, each = p.keys.add,
-    }
-    if not ok then return nil, err end
-    emit.resource(M.map(p.node, p.name, p.keys))
-  end
-  return true
 end
+
 
 return M
