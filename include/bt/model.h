@@ -127,6 +127,10 @@ size_t bt_utf8_next_len(const char *s, size_t n);
 
 /* Append m as a JSON object. -1 when out of memory. */
 int bt_protojson_append(bt_bytes *b, const ProtobufCMessage *m);
+/* A double as protojson writes it: the shortest text that reads back equal,
+ * "NaN" / "Infinity" / "-Infinity" quoted. */
+#define BT_PROTOJSON_DOUBLE_LEN 40
+void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN]);
 /* Append m's members without the braces, each preceded by a comma when
  * *first is false (then *first becomes false). For {"kind":...,<fields>}. */
 int bt_protojson_append_members(bt_bytes *b, const ProtobufCMessage *m, bool *first);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bt/model.h"
 #include "bt/show.h"
 #include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
@@ -89,20 +90,8 @@ static void write_base64(FILE *out, const uint8_t *p, size_t n)
 /* Shortest %g form that reads back as the same double. */
 static void write_double(FILE *out, double v)
 {
-    if (isnan(v)) {
-        fputs("\"NaN\"", out);
-        return;
-    }
-    if (isinf(v)) {
-        fputs(v > 0 ? "\"Infinity\"" : "\"-Infinity\"", out);
-        return;
-    }
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    char buf[BT_PROTOJSON_DOUBLE_LEN];
+    bt_protojson_format_double(v, buf);
     fputs(buf, out);
 }
 

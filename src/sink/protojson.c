@@ -59,22 +59,28 @@ static void put_cstring(bt_bytes *b, const char *s)
 }
 
 /* Shortest text that reads back as the same double. */
-static void put_double(bt_bytes *b, double v)
+void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN])
 {
     if (isnan(v)) {
-        bt_bytes_puts(b, "\"NaN\"");
+        snprintf(out, BT_PROTOJSON_DOUBLE_LEN, "\"NaN\"");
         return;
     }
     if (isinf(v)) {
-        bt_bytes_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        snprintf(out, BT_PROTOJSON_DOUBLE_LEN, "%s", v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
-    char buf[40];
+    /* the shortest precision that reads back as the same double */
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+        snprintf(out, BT_PROTOJSON_DOUBLE_LEN, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
             break;
     }
+}
+
+static void put_double(bt_bytes *b, double v)
+{
+    char buf[BT_PROTOJSON_DOUBLE_LEN];
+    bt_protojson_format_double(v, buf);
     bt_bytes_puts(b, buf);
 }
 
