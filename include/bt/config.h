@@ -11,7 +11,5 @@ int bt_config_set(const char *name, const char *value, bool secret);
 /* NULL when unset. */
 const char *bt_config_get(const char *name);
 bool bt_config_is_secret(const char *name);
-/* Iterate: returns false past the end. */
-bool bt_config_at(int i, const char **name, const char **value, bool *secret);
 
 #endif

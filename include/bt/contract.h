@@ -49,6 +49,5 @@ void bt_contract_free(bt_contract *c);
 /* [-0, +1] Push contract function `name` (nil when the script has none). */
 void bt_contract_push_function(bt_host *h, const bt_contract *c, const char *name);
 bool bt_contract_has_function(bt_host *h, const bt_contract *c, const char *name);
-const bt_config_field *bt_contract_field(const bt_contract *c, const char *name);
 
 #endif

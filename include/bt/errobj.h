@@ -8,8 +8,6 @@
 void bt_err_new(lua_State *L, const char *kind, long status, const char *message);
 /* [-0, +2, m] Push nil and a new error table; returns 2 for `return bt_err_push(...)`. */
 int bt_err_push(lua_State *L, const char *kind, long status, const char *message);
-/* [-0, +0, -] True when the value at idx is an error table made by bt_err_new. */
-int bt_err_is(lua_State *L, int idx);
 void bt_err_open(lua_State *L);
 
 #endif

@@ -63,8 +63,6 @@ typedef struct bt_graphql_endpoint {
 /* 0, or -1 with a message in err (never containing the key). */
 int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz);
 bool bt_graphql_is_configured(void);
-/* The User-Agent sent: "baton-twingate/<BT_VERSION> (+libcurl)[ suffix]". */
-const char *bt_graphql_user_agent(void);
 
 /* [-0, +1|+2, e] POST one document with the variables table at vars_idx (0 =
  * none) and push data, or nil and an error table. Raises on misuse (not

@@ -22,9 +22,7 @@ void bt_jw_end_array(bt_jw *w);
 void bt_jw_key(bt_jw *w, const char *key);
 void bt_jw_string(bt_jw *w, const char *s);
 void bt_jw_int(bt_jw *w, long long v);
-void bt_jw_double(bt_jw *w, double v);
 void bt_jw_bool(bt_jw *w, bool v);
-void bt_jw_null(bt_jw *w);
 /* Convenience: "key": "value" */
 void bt_jw_kv_string(bt_jw *w, const char *key, const char *value);
 /* Write s as a JSON string literal (UTF-8 passes through, controls escaped). */

@@ -10,7 +10,6 @@ typedef enum { BT_LOG_CONSOLE = 0, BT_LOG_JSON } bt_log_format;
 /* Parse "debug|info|warn|error"; returns -1 when unknown. */
 int bt_log_level_parse(const char *s);
 void bt_log_set_level(bt_log_level level);
-bt_log_level bt_log_get_level(void);
 void bt_log_set_format(bt_log_format format);
 bt_log_format bt_log_get_format(void);
 

@@ -247,8 +247,10 @@ static void print_json_result(lua_State *L, const char *handler, int idx)
             bt_jw_bool(&w, lua_toboolean(L, -1));
         else if (lua_isinteger(L, -1))
             bt_jw_int(&w, lua_tointeger(L, -1));
-        else
-            bt_jw_string(&w, luaL_tolstring(L, -1, NULL)), lua_pop(L, 1);
+        else {
+            bt_jw_string(&w, luaL_tolstring(L, -1, NULL));
+            lua_pop(L, 1); /* the string luaL_tolstring pushed */
+        }
         lua_pop(L, 1);
     }
     bt_jw_end_object(&w);

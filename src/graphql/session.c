@@ -101,8 +101,6 @@ void bt_graphql_shutdown(void)
 
 bool bt_graphql_is_configured(void) { return S.configured; }
 
-const char *bt_graphql_user_agent(void) { return S.user_agent; }
-
 /* ---- configure ---- */
 
 static int fail(char *err, size_t errsz, const char *a, const char *b)

@@ -315,10 +315,3 @@ bool bt_contract_has_function(bt_host *h, const bt_contract *c, const char *name
     return yes;
 }
 
-const bt_config_field *bt_contract_field(const bt_contract *c, const char *name)
-{
-    for (int i = 0; i < c->field_count; i++)
-        if (strcmp(c->fields[i].name, name) == 0)
-            return &c->fields[i];
-    return NULL;
-}

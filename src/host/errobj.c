@@ -59,12 +59,3 @@ int bt_err_push(lua_State *L, const char *kind, long status, const char *message
     return 2;
 }
 
-int bt_err_is(lua_State *L, int idx)
-{
-    if (!lua_getmetatable(L, idx))
-        return 0;
-    luaL_getmetatable(L, ERR_MT);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
-}

@@ -66,12 +66,3 @@ bool bt_config_is_secret(const char *name)
     return e && e->secret;
 }
 
-bool bt_config_at(int i, const char **name, const char **value, bool *secret)
-{
-    if (i < 0 || i >= entry_count)
-        return false;
-    *name = entries[i].name;
-    *value = entries[i].value;
-    *secret = entries[i].secret;
-    return true;
-}

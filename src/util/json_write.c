@@ -95,22 +95,10 @@ void bt_jw_int(bt_jw *w, long long v)
     fprintf(w->f, "%lld", v);
 }
 
-void bt_jw_double(bt_jw *w, double v)
-{
-    before_value(w);
-    fprintf(w->f, "%.3f", v);
-}
-
 void bt_jw_bool(bt_jw *w, bool v)
 {
     before_value(w);
     fputs(v ? "true" : "false", w->f);
-}
-
-void bt_jw_null(bt_jw *w)
-{
-    before_value(w);
-    fputs("null", w->f);
 }
 
 void bt_jw_kv_string(bt_jw *w, const char *key, const char *value)

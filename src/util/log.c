@@ -31,7 +31,6 @@ int bt_log_level_parse(const char *s)
 }
 
 void bt_log_set_level(bt_log_level level) { current_level = level; }
-bt_log_level bt_log_get_level(void) { return current_level; }
 void bt_log_set_format(bt_log_format format) { current_format = format; }
 bt_log_format bt_log_get_format(void) { return current_format; }
 int bt_log_enabled(bt_log_level level) { return level >= current_level; }
