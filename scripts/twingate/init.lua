@@ -1,6 +1,7 @@
 -- The Twingate connector's entry script: metadata, flags, resource types (also
 -- the capability list) and the sync and provisioning handlers. Users may copy
 -- this directory, edit any file and run with --scripts-dir pointing at it.
+local client = require "twingate.client"
 local provisioning = require "twingate.provisioning"
 local sync = require "twingate.sync"
 
@@ -34,9 +35,17 @@ return {
       help = "Also sync network resources (resource type resource) and who can access them" },
   },
   resource_types = resource_types,
+  -- The account-creation form ConductorOne shows (service mode's Hello); the
+  -- keys are the profile keys create_account reads.
+  account_creation_schema = {
+    { key = "email", display_name = "Email", required = true, type = "string" },
+    { key = "first_name", display_name = "First name", type = "string" },
+    { key = "last_name", display_name = "Last name", type = "string" },
+  },
   sync = function() return sync.run(resource_types) end,
   grant = provisioning.grant,
   revoke = provisioning.revoke,
   create_account = provisioning.create_account,
   delete_resource = provisioning.delete_resource,
+  validate = client.validate,
 }

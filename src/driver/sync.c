@@ -105,3 +105,35 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     print_summary(path, per_type, &counts, bt_clock_monotonic() - started);
     return 0;
 }
+
+/* The same sync for service mode: a c1z at path, no summary on stdout, the
+ * failure (redacted) in err instead of on stderr. */
+int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path, char *err,
+                         size_t errsz)
+{
+    double started = bt_clock_monotonic();
+    bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
+    if (!sink)
+        return -1;
+    bt_sink_install_signal_cleanup();
+    bt_graphql_allow_writes(false);
+    bt_emit_bind(bt_host_lua(h), sink);
+    bt_host_error herr;
+    int rc = run_sync(h, c, &herr);
+    bt_emit_bind(bt_host_lua(h), NULL);
+    if (rc != 0) {
+        bt_sink_abort(sink);
+        bt_log_redact(herr.message, err, errsz);
+        if (herr.traceback[0])
+            bt_debug("%s", herr.traceback);
+        return -1;
+    }
+    bt_sink_counts n;
+    bt_sink_get_counts(sink, &n);
+    if (bt_sink_commit(sink, err, errsz) != 0)
+        return -1;
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants in %.2f s",
+            (long)n.resources, (long)n.entitlements, (long)n.grants,
+            bt_clock_monotonic() - started);
+    return 0;
+}

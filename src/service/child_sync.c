@@ -1,0 +1,34 @@
+/* Inside a task process: a fresh Lua state, and the sync of a sync_full task
+ * written to <task dir>/sync.c1z. */
+#include "service/svc.h"
+#include "bt/driver.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bt_host *bt_svc_child_host(bt_svc_daemon *d, bt_contract *c, bt_svc_outcome *out)
+{
+    bt_host_error err;
+    bt_host *h = bt_host_new(d->set.scripts_dir, bt_host_default_scripts_dir(), &err);
+    if (h && bt_contract_load(h, BT_CONNECTOR_MODULE, c, &err) == 0)
+        return h;
+    out->code = BT_GRPC_UNKNOWN;
+    snprintf(out->text, sizeof out->text, "cannot load the connector script: %.900s", err.message);
+    bt_host_free(h);
+    return NULL;
+}
+
+void bt_svc_child_sync(bt_svc_daemon *d, const SvcTask *task, const char *dir, bt_svc_outcome *out)
+{
+    bt_contract c;
+    char path[4200];
+    (void)task; /* the skip options are not offered by the scripts yet */
+    bt_host *h = bt_svc_child_host(d, &c, out);
+    if (!h)
+        return;
+    snprintf(path, sizeof path, "%s/sync.c1z", dir);
+    if (bt_driver_sync_quiet(h, &c, path, out->text, sizeof out->text) != 0)
+        out->code = BT_GRPC_UNKNOWN;
+    bt_contract_free(&c);
+    bt_host_free(h);
+}

@@ -1,0 +1,297 @@
+/* gRPC over libcurl: HTTP/2 over TLS (ALPN h2, checked), te: trailers,
+ * application/grpc, the status from the trailers or a trailers-only answer,
+ * and non-200 HTTP answers mapped to gRPC codes. One easy handle per
+ * connection object, so the HTTP/2 connection is reused between calls. */
+#include "service/svc.h"
+#include "bt/log.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_RESPONSE ((size_t)(4u << 20) + 5)
+
+struct bt_grpc_conn {
+    CURL *curl;
+    char *base_url; /* https://authority */
+    char *user_agent;
+    const char *auth; /* during a call, for redaction */
+    bt_http_buf resp;
+    bool over_cap, grpc_content_type, has_status;
+    int grpc_status;
+    char grpc_message[512];
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+bt_grpc_conn *bt_grpc_conn_new(const char *authority, const char *user_agent)
+{
+    bt_grpc_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    size_t n = strlen(authority) + 9;
+    c->base_url = malloc(n);
+    c->user_agent = strdup(user_agent);
+    c->curl = curl_easy_init();
+    if (!c->base_url || !c->user_agent || !c->curl) {
+        bt_grpc_conn_free(c);
+        return NULL;
+    }
+    snprintf(c->base_url, n, "https://%s", authority);
+    return c;
+}
+
+void bt_grpc_conn_free(bt_grpc_conn *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    free(c->base_url);
+    free(c->user_agent);
+    bt_http_buf_free(&c->resp);
+    free(c);
+}
+
+static size_t mem_read(void *ud, char *out, size_t n)
+{
+    bt_grpc_membody *m = ud;
+    size_t left = m->buf->len - m->at;
+    if (n > left)
+        n = left;
+    memcpy(out, m->buf->data + m->at, n);
+    m->at += n;
+    return n;
+}
+
+bt_grpc_body bt_grpc_body_mem(bt_grpc_membody *m)
+{
+    m->at = 0;
+    return (bt_grpc_body){mem_read, m, (long long)m->buf->len};
+}
+
+/* ---- callbacks ---- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    bt_grpc_conn *c = ud;
+    size_t n = size * nmemb;
+    if (n > MAX_RESPONSE - c->resp.len || bt_http_buf_append(&c->resp, p, n) != 0) {
+        c->over_cap = true;
+        return 0;
+    }
+    return n;
+}
+
+static bool header_is(const char *line, size_t n, const char *name, const char **value,
+                      size_t *vlen)
+{
+    size_t k = strlen(name);
+    if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+        return false;
+    const char *v = line + k + 1, *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    *value = v;
+    *vlen = (size_t)(end - v);
+    return true;
+}
+
+/* Headers and trailers alike: libcurl hands HTTP/2 trailers to this callback. */
+static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
+{
+    bt_grpc_conn *c = ud;
+    size_t n = size * nitems;
+    const char *v;
+    size_t vlen;
+    char num[16];
+    if (header_is(line, n, "content-type", &v, &vlen))
+        c->grpc_content_type = vlen >= 16 && strncasecmp(v, "application/grpc", 16) == 0 &&
+                               (vlen == 16 || v[16] == '+' || v[16] == ';');
+    else if (header_is(line, n, "grpc-status", &v, &vlen) && vlen > 0 && vlen < sizeof num &&
+             strspn(v, "0123456789") >= vlen) {
+        memcpy(num, v, vlen);
+        num[vlen] = '\0';
+        c->grpc_status = atoi(num);
+        c->has_status = true;
+    } else if (header_is(line, n, "grpc-message", &v, &vlen))
+        bt_grpc_message_decode(v, vlen, c->grpc_message, sizeof c->grpc_message);
+    return n;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    bt_grpc_conn *c = ud;
+    char line[512];
+    (void)h;
+    if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN && type != CURLINFO_TEXT)
+        return 0; /* bodies and TLS records are never printed */
+    while (size > 0) {
+        const char *nl = memchr(data, '\n', size);
+        size_t len = nl ? (size_t)(nl - data) : size, next = nl ? len + 1 : len;
+        if (len && data[len - 1] == '\r')
+            len--;
+        if (len) {
+            bt_http_redact_line(data, len, "authorization", c->auth, line, sizeof line);
+            bt_debug("grpc%s %s", type == CURLINFO_HEADER_OUT ? ">" : type == CURLINFO_HEADER_IN ? "<" : "*", line);
+        }
+        data += next;
+        size -= next;
+    }
+    return 0;
+}
+
+static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
+{
+    const bt_grpc_body *b = ud;
+    return b->read(b->ud, out, size * nitems);
+}
+
+/* ---- one call ---- */
+
+static struct curl_slist *request_headers(const char *auth, double deadline)
+{
+    struct curl_slist *h = NULL, *next;
+    char timeout[64], value[24];
+    const char *lines[] = {"content-type: application/grpc", "te: trailers", "Expect:",
+                           "Accept:", timeout};
+    size_t count = 4;
+    if (deadline > 0) {
+        bt_grpc_timeout_value(deadline, value, sizeof value);
+        snprintf(timeout, sizeof timeout, "grpc-timeout: %s", value);
+        count = 5;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!(next = curl_slist_append(h, lines[i])))
+            return curl_slist_free_all(h), NULL;
+        h = next;
+    }
+    size_t n = strlen(auth) + 16;
+    char *line = malloc(n);
+    if (!line)
+        return curl_slist_free_all(h), NULL;
+    snprintf(line, n, "authorization: %s", auth);
+    next = curl_slist_append(h, line);
+    explicit_bzero(line, n);
+    free(line);
+    if (!next)
+        curl_slist_free_all(h);
+    return next;
+}
+
+static bool set_options(bt_grpc_conn *c, const char *url, struct curl_slist *hdrs,
+                        const bt_grpc_body *body, double deadline)
+{
+    CURL *h = c->curl;
+    bool ok = true;
+    curl_easy_reset(h); /* keeps the connection cache */
+    ok &= curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+    ok &= bt_http_apply_ca_env(h);
+    ok &= curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_READDATA, body) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->total) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_HEADERDATA, c) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 30000L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(deadline * 1000)) == CURLE_OK;
+    /* No call may hang forever on a silent server, deadline or not. */
+    ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_DEBUGDATA, c) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_VERBOSE, bt_log_enabled(BT_LOG_DEBUG) ? 1L : 0L) == CURLE_OK;
+    return ok;
+}
+
+static int set_result(bt_grpc_result *r, int code, const char *msg)
+{
+    size_t n = strnlen(msg, sizeof r->message - 1);
+    r->code = code;
+    memcpy(r->message, msg, n);
+    r->message[n] = '\0';
+    return code;
+}
+
+/* The status of a finished exchange, from HTTP status, headers and body. */
+static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
+{
+    long status = 0, version = 0;
+    char why[600];
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c->curl, CURLINFO_HTTP_VERSION, &version);
+    if (rc != CURLE_OK && !c->has_status) {
+        snprintf(why, sizeof why, "%s", c->over_cap ? "response larger than 4 MiB"
+                                        : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        return set_result(r, c->over_cap ? BT_GRPC_INTERNAL : BT_GRPC_UNAVAILABLE, why);
+    }
+    if (version != CURL_HTTP_VERSION_2_0)
+        return set_result(r, BT_GRPC_UNAVAILABLE, "the server did not negotiate HTTP/2 (ALPN h2)");
+    if (status != 200) {
+        snprintf(why, sizeof why, "HTTP %ld%s%s", status, c->grpc_message[0] ? ": " : "",
+                 c->grpc_message);
+        return set_result(r, bt_grpc_code_from_http(status), why);
+    }
+    if (!c->grpc_content_type)
+        return set_result(r, BT_GRPC_UNKNOWN, "the answer is not application/grpc");
+    if (!c->has_status)
+        return set_result(r, BT_GRPC_UNAVAILABLE, "the answer ended without grpc-status");
+    if (c->grpc_status != BT_GRPC_OK)
+        return set_result(r, c->grpc_status, c->grpc_message[0] ? c->grpc_message : "(no message)");
+    int got = bt_grpc_frame_single((const unsigned char *)c->resp.data, c->resp.len, &r->msg,
+                                   &r->msg_len);
+    if (got < 0)
+        return set_result(r, BT_GRPC_INTERNAL, "malformed response message framing");
+    if (got == 0)
+        return set_result(r, BT_GRPC_INTERNAL, "grpc-status 0 without a response message");
+    return set_result(r, BT_GRPC_OK, "");
+}
+
+static void reset_state(bt_grpc_conn *c, const char *auth)
+{
+    bt_http_buf_clear(&c->resp);
+    c->over_cap = c->grpc_content_type = c->has_status = false;
+    c->grpc_status = -1;
+    c->grpc_message[0] = c->errbuf[0] = '\0';
+    c->auth = auth;
+}
+
+int bt_grpc_call(bt_grpc_conn *c, const char *path, const char *auth, const bt_grpc_body *body,
+                 double deadline, bt_grpc_result *r)
+{
+    memset(r, 0, sizeof *r);
+    reset_state(c, auth);
+    size_t n = strlen(c->base_url) + strlen(path) + 1;
+    char *url = malloc(n);
+    struct curl_slist *hdrs = request_headers(auth, deadline);
+    if (!url || !hdrs) {
+        free(url);
+        curl_slist_free_all(hdrs);
+        return set_result(r, BT_GRPC_INTERNAL, "out of memory");
+    }
+    snprintf(url, n, "%s%s", c->base_url, path);
+    CURLcode rc = CURLE_FAILED_INIT;
+    if (set_options(c, url, hdrs, body, deadline))
+        rc = curl_easy_perform(c->curl);
+    classify(c, rc, r);
+    for (struct curl_slist *h = hdrs; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data)); /* the token is in there */
+    curl_slist_free_all(hdrs);
+    free(url);
+    c->auth = NULL;
+    return r->code;
+}
