@@ -19,9 +19,8 @@ struct bt_grpc_conn {
     char *user_agent;
     const char *auth; /* during a call, for redaction */
     bt_http_buf resp;
-    bool over_cap, grpc_content_type, has_status;
-    int grpc_status;
-    char grpc_message[512];
+    bool over_cap;
+    bt_grpc_headers h;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -84,42 +83,12 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static bool header_is(const char *line, size_t n, const char *name, const char **value,
-                      size_t *vlen)
-{
-    size_t k = strlen(name);
-    if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-        return false;
-    const char *v = line + k + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    *value = v;
-    *vlen = (size_t)(end - v);
-    return true;
-}
-
 /* Headers and trailers alike: libcurl hands HTTP/2 trailers to this callback. */
 static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 {
     bt_grpc_conn *c = ud;
-    size_t n = size * nitems;
-    const char *v;
-    size_t vlen;
-    char num[16];
-    if (header_is(line, n, "content-type", &v, &vlen))
-        c->grpc_content_type = vlen >= 16 && strncasecmp(v, "application/grpc", 16) == 0 &&
-                               (vlen == 16 || v[16] == '+' || v[16] == ';');
-    else if (header_is(line, n, "grpc-status", &v, &vlen) && vlen > 0 && vlen < sizeof num &&
-             strspn(v, "0123456789") >= vlen) {
-        memcpy(num, v, vlen);
-        num[vlen] = '\0';
-        c->grpc_status = atoi(num);
-        c->has_status = true;
-    } else if (header_is(line, n, "grpc-message", &v, &vlen))
-        bt_grpc_message_decode(v, vlen, c->grpc_message, sizeof c->grpc_message);
-    return n;
+    bt_grpc_headers_line(&c->h, line, size * nitems);
+    return size * nitems;
 }
 
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
@@ -231,42 +200,23 @@ static int set_result(bt_grpc_result *r, int code, const char *msg)
 static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
 {
     long status = 0, version = 0;
-    char why[600];
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c->curl, CURLINFO_HTTP_VERSION, &version);
-    if (rc != CURLE_OK && !c->has_status) {
-        snprintf(why, sizeof why, "%s", c->over_cap ? "response larger than 4 MiB"
-                                        : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+    if (rc != CURLE_OK && !c->h.has_status) {
+        const char *why = c->over_cap ? "response larger than 4 MiB"
+                        : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
         return set_result(r, c->over_cap ? BT_GRPC_INTERNAL : BT_GRPC_UNAVAILABLE, why);
     }
-    if (version != CURL_HTTP_VERSION_2_0)
-        return set_result(r, BT_GRPC_UNAVAILABLE, "the server did not negotiate HTTP/2 (ALPN h2)");
-    if (status != 200) {
-        snprintf(why, sizeof why, "HTTP %ld%s%s", status, c->grpc_message[0] ? ": " : "",
-                 c->grpc_message);
-        return set_result(r, bt_grpc_code_from_http(status), why);
-    }
-    if (!c->grpc_content_type)
-        return set_result(r, BT_GRPC_UNKNOWN, "the answer is not application/grpc");
-    if (!c->has_status)
-        return set_result(r, BT_GRPC_UNAVAILABLE, "the answer ended without grpc-status");
-    if (c->grpc_status != BT_GRPC_OK)
-        return set_result(r, c->grpc_status, c->grpc_message[0] ? c->grpc_message : "(no message)");
-    int got = bt_grpc_frame_single((const unsigned char *)c->resp.data, c->resp.len, &r->msg,
-                                   &r->msg_len);
-    if (got < 0)
-        return set_result(r, BT_GRPC_INTERNAL, "malformed response message framing");
-    if (got == 0)
-        return set_result(r, BT_GRPC_INTERNAL, "grpc-status 0 without a response message");
-    return set_result(r, BT_GRPC_OK, "");
+    return bt_grpc_headers_result(&c->h, status, version == CURL_HTTP_VERSION_2_0,
+                                  (const unsigned char *)c->resp.data, c->resp.len, r);
 }
 
 static void reset_state(bt_grpc_conn *c, const char *auth)
 {
     bt_http_buf_clear(&c->resp);
-    c->over_cap = c->grpc_content_type = c->has_status = false;
-    c->grpc_status = -1;
-    c->grpc_message[0] = c->errbuf[0] = '\0';
+    c->over_cap = false;
+    memset(&c->h, 0, sizeof c->h);
+    c->errbuf[0] = '\0';
     c->auth = auth;
 }
 

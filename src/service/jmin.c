@@ -46,13 +46,14 @@ static size_t put_utf8(unsigned cp, char *o)
     return 4;
 }
 
-/* \uXXXX, with a surrogate pair when needed; advances c->p past it. */
+/* \uXXXX at c->p (the backslash), with a surrogate pair when needed;
+ * advances c->p past it. */
 static int unicode_escape(cursor *c, char *out, size_t *o)
 {
     unsigned cp, lo;
-    if (c->end - c->p < 5 || hex4(c->p + 1, &cp) != 0)
+    if (c->end - c->p < 6 || hex4(c->p + 2, &cp) != 0)
         return -1;
-    c->p += 5;
+    c->p += 6;
     if (cp >= 0xd800 && cp <= 0xdbff) {
         if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) != 0 ||
             lo < 0xdc00 || lo > 0xdfff)

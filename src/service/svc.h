@@ -111,6 +111,20 @@ typedef struct {
     long long total; /* exact body length */
 } bt_grpc_body;
 
+/* What the header callback gathered (grpc_headers.c). */
+typedef struct {
+    bool grpc_content_type, has_status;
+    int status;
+    char message[512]; /* decoded grpc-message */
+} bt_grpc_headers;
+
+/* Take one header or trailer line ("name: value\r\n"). */
+void bt_grpc_headers_line(bt_grpc_headers *h, const char *line, size_t n);
+/* The call's status: non-HTTP/2 and non-200 first, then content type,
+ * grpc-status, and the single response message. Returns r->code. */
+int bt_grpc_headers_result(const bt_grpc_headers *h, long http_status, bool http2,
+                           const unsigned char *body, size_t len, bt_grpc_result *r);
+
 /* authority: host[:port]; user_agent: the full header value. */
 bt_grpc_conn *bt_grpc_conn_new(const char *authority, const char *user_agent);
 void bt_grpc_conn_free(bt_grpc_conn *c);
