@@ -164,6 +164,7 @@ class State:
             return {"calls": [c for c in self.calls if c["seq"] > since],
                     "violations": list(self.violations), "finishes": dict(self.finishes),
                     "uploads": list(self.uploads), "tokens": len(self.token_order),
+                    "token_values": list(self.token_order),
                     "queue": [t["id"] for t in self.queue], "handed": dict(self.handed),
                     "heartbeats": dict(self.heartbeats), "connections": self.connections,
                     "config": dict(self.config)}

@@ -1,0 +1,144 @@
+"""Service mode end to end, faults: cancellation, heartbeat failures, GetTask
+outages, upload retries, checksum mismatches, a killed task child, SIGTERM
+during a sync, and a grant that does not wait behind a sync (document 4.2-4.6,
+checklist 11-14, 21, 22). A slow sync comes from the mock Twingate's latency
+(the demo sync makes 2 requests)."""
+
+import os
+import signal
+import time
+import unittest
+
+from service_harness import ServiceTest
+
+
+def gone(pid):
+    """The process has exited (a zombie left to a non-reaping init counts)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def heartbeats_of(st, tid):
+    return [c for c in st["calls"] if c["method"] == "Heartbeat" and c["request"]["task_id"] == tid]
+
+
+class Cancellation(ServiceTest):
+    def slow_sync(self, latency_ms, **task):
+        """Start the daemon, queue a sync made slow by Twingate latency; wait until it runs."""
+        self.twingate.config(latency_ms=latency_ms)
+        d = self.start_polling()
+        (tid,) = self.c1.enqueue(dict({"type": "sync_full"}, **task))
+        return d, tid
+
+    def test_11_cancel_at_a_later_heartbeat_stops_the_sync(self):
+        d, tid = self.slow_sync(3000, heartbeat={"cancel_at": 2})
+        fin = self.c1.wait_finished(tid, 60)
+        self.assert_failed(fin, 1, False)
+        self.assertEqual(self.c1.uploads(tid), [])
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp c1z removed")
+        self.assertTrue(d.alive())
+        self.assertNoViolations()
+
+    def test_12_cancel_at_the_first_heartbeat_drops_the_task(self):
+        self.twingate.config(latency_ms=0)
+        self.start_polling()
+        (tid,) = self.c1.enqueue({"type": "sync_full", "heartbeat": {"cancel_at": 1}})
+        beat = self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the first heartbeat")[0]
+        (marker,) = self.c1.enqueue({"type": "case", "case": 110})
+        self.c1.wait_finished(marker)
+        self.polls_after(beat["seq"], 5)
+        self.assertEqual(self.c1.finishes(tid), [], "no FinishTask (4.4)")
+        self.assertEqual(self.c1.uploads(tid), [])
+        self.assertEqual(self.twingate.stats()["requests"], 0, "no sync")
+
+    def test_13_nine_failed_heartbeats_cancel_the_sync(self):
+        d, tid = self.slow_sync(6000, heartbeat={"fail_from": 2, "fail_count": 9})
+        fin = self.c1.wait_finished(tid, 60)
+        self.assert_failed(fin, 1, False)
+        beats = heartbeats_of(self.c1.state(), tid)
+        self.assertEqual([b.get("fault") is not None for b in beats[:10]], [False] + [True] * 9)
+        self.assertEqual(self.c1.uploads(tid), [])
+        self.assertTrue(d.alive())
+
+    def test_sigterm_during_a_sync_finishes_it_canceled_and_exits_0(self):
+        d, tid = self.slow_sync(3000)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        kids = self.wait_children(d)
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(60), 0)
+        fin = self.c1.finish(tid)
+        self.assert_failed(fin, 1, False)
+        self.assertEqual(os.listdir(d.temp_dir), [], "temporary files removed")
+        self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
+
+    def test_a_killed_child_is_a_failed_task_and_the_daemon_keeps_polling(self):
+        d, tid = self.slow_sync(3000)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        kids = self.wait_children(d)
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+        fin = self.c1.wait_finished(tid, 60)
+        self.assertEqual(fin["final_state"], "error")
+        self.assertNotEqual(fin["status"]["code"], 0)
+        self.assertTrue(d.alive())
+        self.twingate.config(latency_ms=0)
+        tid2, fin2 = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin2["final_state"], "success")
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
+
+    def wait_children(self, d):
+        deadline = time.monotonic() + 30
+        while not d.children():
+            self.assertLess(time.monotonic(), deadline, "no task child found")
+            time.sleep(0.05)
+        return d.children()
+
+    def test_another_task_does_not_wait_behind_a_sync(self):
+        # Default --task-concurrency 3 (4.3): polling goes on while a sync holds a slot.
+        d, tid = self.slow_sync(2000)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        (quick,) = self.c1.enqueue({"type": "case", "case": 106})
+        self.c1.wait_finished(quick)
+        self.assertEqual(self.c1.finishes(tid), [], "the sync is still running")
+        self.c1.wait_finished(tid, 60)
+
+
+class Outages(ServiceTest):
+    def test_14_get_task_outage_backs_off_1_then_4_seconds(self):
+        self.c1.configure(get_task_fail=2)
+        self.start_daemon()
+        polls = self.polls_after(0, 4)
+        self.assertEqual([p["grpc_status"] for p in polls[:3]], [14, 14, 0])
+        gaps = [b["time"] - a["time"] for a, b in zip(polls, polls[1:])]
+        self.assertGreaterEqual(gaps[0], 0.95, "1 s after the first failure")
+        self.assertGreaterEqual(gaps[1], 3.9, "4 s after the second")
+        self.assertLess(gaps[2], 3.0, "normal polling after one success")
+
+    def test_21_failed_first_upload_is_redone_from_metadata(self):
+        self.c1.configure(upload_fail_first=1)
+        self.start_polling()
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin["final_state"], "success", fin)
+        ups = self.c1.uploads(tid)
+        self.assertEqual([u["grpc_status"] for u in ups], [14, 0])
+        self.assertEqual(ups[1]["eof_sha256"], ups[1]["sha256"])
+        self.assertTrue(ups[1]["chunks"])
+        self.assertNoViolations()
+
+    def test_22_checksum_mismatch_three_attempts_then_data_loss(self):
+        self.c1.configure(upload_force_mismatch=True)
+        d = self.start_polling()
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assert_failed(fin, 15, False)
+        calls = self.calls_of_task("UploadAsset", tid)
+        self.assertEqual([c["grpc_status"] for c in calls], [15, 15, 15])
+        self.assertGreaterEqual(calls[2]["time"] - calls[1]["time"], 0.9, "1 s before the third attempt")
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp c1z removed")
+        self.assertNoViolations()
+
+
+if __name__ == "__main__":
+    unittest.main()
