@@ -18,6 +18,7 @@ struct bt_grpc_conn {
     char *base_url; /* https://authority */
     char *user_agent;
     const char *auth; /* during a call, for redaction */
+    bool (*abort_check)(void); /* true: give up the call (the daemon is stopping) */
     bt_http_buf resp;
     bool over_cap;
     bt_grpc_headers h;
@@ -40,6 +41,8 @@ bt_grpc_conn *bt_grpc_conn_new(const char *authority, const char *user_agent)
     snprintf(c->base_url, n, "https://%s", authority);
     return c;
 }
+
+void bt_grpc_conn_set_abort(bt_grpc_conn *c, bool (*check)(void)) { c->abort_check = check; }
 
 void bt_grpc_conn_free(bt_grpc_conn *c)
 {
@@ -113,6 +116,14 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    bt_grpc_conn *c = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return c->abort_check && c->abort_check() ? 1 : 0;
+}
+
 static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
 {
     const bt_grpc_body *b = ud;
@@ -181,6 +192,9 @@ static bool set_options(bt_grpc_conn *c, const char *url, struct curl_slist *hdr
     /* No call may hang forever on a silent server, deadline or not. */
     ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_XFERINFODATA, c) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGDATA, c) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_VERBOSE, bt_log_enabled(BT_LOG_DEBUG) ? 1L : 0L) == CURLE_OK;

@@ -38,7 +38,10 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
     bt_grpc_membody mem = {&framed, 0};
     bt_grpc_body body = bt_grpc_body_mem(&mem);
     bt_grpc_result r;
+    /* Polls and heartbeats give way to a shutdown; FinishTask must go out. */
+    bt_grpc_conn_set_abort(cl->conn, strcmp(method, "FinishTask") ? bt_svc_stopping : NULL);
     code = bt_grpc_call(cl->conn, path, auth, &body, deadline, &r);
+    bt_grpc_conn_set_abort(cl->conn, NULL);
     bt_http_buf_free(&framed);
     if (code == BT_GRPC_UNAUTHENTICATED)
         bt_svc_token_drop(&cl->token); /* the next call asks for a new one */

@@ -128,6 +128,9 @@ int bt_grpc_headers_result(const bt_grpc_headers *h, long http_status, bool http
 /* authority: host[:port]; user_agent: the full header value. */
 bt_grpc_conn *bt_grpc_conn_new(const char *authority, const char *user_agent);
 void bt_grpc_conn_free(bt_grpc_conn *c);
+/* While check() returns true, calls in progress give up (UNAVAILABLE); NULL
+ * turns that off. Used so a hung poll cannot hold up a shutdown. */
+void bt_grpc_conn_set_abort(bt_grpc_conn *c, bool (*check)(void));
 /* One call of /<service>/<method>. auth: the authorization header value
  * (never logged). deadline: seconds for the whole call, 0 = none (a stall
  * of 60 s still ends it). Returns r->code. */
