@@ -78,6 +78,22 @@ class StartUp(ServiceTest):
         self.assertTrue(schema["email"]["required"])
         self.assertEqual(schema["email"]["kind"], 100)  # string_field
 
+    def test_02_host_id_defaults_to_the_hostname(self):
+        self.start_polling(env={"BATON_HOST_ID": None})
+        self.assertEqual(self.c1.calls("Hello")[0]["request"]["host_id"], socket.gethostname() or "baton-sdk")
+        self.assertEqual(self.c1.calls("GetTask")[0]["request"]["host_id"], socket.gethostname() or "baton-sdk")
+
+    def test_01_credentials_from_baton_yaml(self):
+        d = Daemon(self.c1, self.twingate, env={"BATON_CLIENT_ID": None, "BATON_CLIENT_SECRET": None})
+        with open(os.path.join(d.out_dir, ".baton.yaml"), "w") as f:
+            f.write("client-id: %s\nclient-secret: %s\n" % (self.c1.client_id, self.c1.client_secret))
+        self.daemon = d.start()
+        self.addCleanup(d.close)
+        self.addCleanup(self.check_no_secrets, d)
+        self.polls_after(0)
+        self.assertEqual(len(self.c1.calls("token")), 1)
+        self.assertNoViolations()
+
     def test_16_token_401_at_start_exits_non_zero(self):
         self.c1.configure(token_status=401)
         d = self.start_daemon()
@@ -268,6 +284,29 @@ class Tasks(ServiceTest):
                 self.assertGreaterEqual(nxt["time"] - failed["time"], 0.9, "an error: backoff 1 s (4.2)")
                 self.c1.configure(error_with_body=False)
 
+    def test_secrets_stay_out_of_debug_logs(self):
+        self.c1.configure(token_expires_in=11)  # a new token every second, each logged at debug
+        d = self.start_polling("--log-level", "debug")
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin["final_state"], "success")
+        self.c1.wait_for(lambda st: st["tokens"] >= 3, 30, "two more tokens")
+        self.assertEqual(d.terminate(), 0)
+        self.assertIn("debug", d.output())
+        self.check_no_secrets(d)
+
+    def test_task_concurrency_1_stops_polling_while_a_task_runs(self):
+        # 4.3: the slot is taken before GetTask, so one busy slot means no polling.
+        self.twingate.config(latency_ms=1500)
+        self.start_polling("--task-concurrency", "1")
+        (sync,) = self.c1.enqueue({"type": "sync_full"})
+        handed = self.c1.wait_for(lambda st: [c for c in st["calls"] if c["method"] == "GetTask"
+                                              and (c.get("task") or {}).get("id") == sync], what="the sync")[0]
+        fin = self.c1.wait_finished(sync)
+        finished = self.c1.calls("FinishTask")[-1]
+        self.assertEqual(fin["final_state"], "success")
+        between = [c for c in self.c1.calls("GetTask") if handed["seq"] < c["seq"] < finished["seq"]]
+        self.assertEqual(between, [], "no GetTask while the only slot is busy")
+
     def test_24_empty_answers_and_the_daemon_keeps_polling(self):
         # Hello, Heartbeat with defaults and FinishTask answers are 0-length frames.
         self.c1.configure(next_heartbeat=None)
@@ -280,6 +319,21 @@ class Tasks(ServiceTest):
 
 
 class HealthCheck(ServiceTest):
+    def test_not_ready_until_hello_and_unhealthy_with_a_bad_twingate_key(self):
+        port = free_port()
+        self.c1.configure(hello_fail=[{"code": "UNAVAILABLE"}] * 3)  # retried at 1, 2, 4 s
+        self.start_daemon("--health-check", "--health-check-port", str(port),
+                          env={"BATON_API_KEY": "not-the-key"})
+        self.assertEqual(http_get(port, "/live")[0], 200)
+        code, body = http_get(port, "/ready")
+        self.assertEqual(self.c1.calls("GetTask"), [], "still not logged in")
+        self.assertEqual((code, body["status"]), (503, "not_ready"))
+        self.polls_after(0)
+        self.assertEqual(http_get(port, "/ready")[0], 200)
+        code, body = http_get(port, "/health")
+        self.assertEqual((code, body["status"]), (503, "unhealthy"))
+        self.assertNotIn("not-the-key", json.dumps(body))
+
     def test_live_ready_health_and_the_health_cache(self):
         port = free_port()
         self.start_polling("--health-check", "--health-check-port", str(port))
