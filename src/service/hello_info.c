@@ -89,9 +89,9 @@ static SvcBuildInfo *build_info(bt_arena *a)
     SvcBuildInfo *b = bt_arena_alloc(a, sizeof *b);
     c1__connectorapi__baton__v1__baton_service_hello_request__build_info__init(b);
 #ifdef __VERSION__
-    b->lang_version = bt_arena_strndup(a, "C11 gcc-" __VERSION__, 256);
+    b->lang_version = dup_or(a, "C11 gcc-" __VERSION__, "0.0.0");
 #else
-    b->lang_version = bt_arena_strdup(a, "0.0.0");
+    b->lang_version = dup_or(a, "", "0.0.0");
 #endif
     b->package = bt_arena_strdup(a, BT_PACKAGE_PATH);
     b->package_version = bt_arena_strdup(a, BT_VERSION);
