@@ -63,7 +63,7 @@ def main(argv):
     if args.port_file:
         write_atomically(args.port_file, "%d\n" % port)
     print("LISTENING %d CONTROL %d CA %s" % (port, cport, paths["ca.pem"]), flush=True)
-    server.serve_tls(listener, server.tls_context(paths), state)
+    server.serve_tls(listener, paths, state)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ DEFAULTS = {
     "upload_fail_mode": "after_metadata",  # ... right after metadata, or "at_end"
     "upload_force_mismatch": False,  # every upload is answered DATA_LOSS
     "error_with_body": False,    # errors as headers + trailers instead of trailers-only
+    "alpn": ["h2", "http/1.1"],  # what new TLS connections offer; ["http/1.1"]: no HTTP/2
 }
 
 

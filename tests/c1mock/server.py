@@ -18,11 +18,11 @@ import grpcwire as g
 import routes
 
 
-def tls_context(paths):
+def tls_context(paths, alpn):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(paths["server.pem"], paths["server-key.pem"])
-    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    ctx.set_alpn_protocols(list(alpn))
     return ctx
 
 
@@ -239,13 +239,18 @@ def serve_connection(raw, addr, ctx, state):
             pass
 
 
-def serve_tls(listener, ctx, state):
+def serve_tls(listener, paths, state):
+    """Accept forever; each connection offers the ALPN protocols configured at that moment."""
+    contexts = {}
     while True:
         try:
             raw, addr = listener.accept()
         except OSError:
             return
-        threading.Thread(target=serve_connection, args=(raw, addr, ctx, state), daemon=True).start()
+        alpn = tuple(state.config["alpn"])
+        if alpn not in contexts:
+            contexts[alpn] = tls_context(paths, alpn)
+        threading.Thread(target=serve_connection, args=(raw, addr, contexts[alpn], state), daemon=True).start()
 
 
 def listen(port):

@@ -174,6 +174,12 @@ class GrpcHeaders(MockTest):
         self.addCleanup(http1.close)
         self.assertEqual(http1.sock.selected_alpn_protocol(), "http/1.1")
 
+    def test_alpn_without_h2(self):
+        self.c1.configure(alpn=["http/1.1"])
+        client = refclient.H2Client(self.c1.port, self.c1.ca_path, alpn=("h2", "http/1.1"))
+        self.addCleanup(client.close)
+        self.assertEqual(client.sock.selected_alpn_protocol(), "http/1.1")
+
     def test_a_message_split_over_data_frames_is_reassembled(self):
         tok = self.token()
         framed = refclient.g.frame(encode([(1, HOST)]))

@@ -194,12 +194,12 @@ class ServiceTest(unittest.TestCase):
                          "success.annotations is a copy of the response's (4.7)")
         return response["decoded"]
 
-    def polls_after(self, seq, count=1):
+    def polls_after(self, seq, count=1, timeout=60):
         """Wait for `count` GetTasks recorded after seq; returns them."""
         def later(st):
             got = [c for c in st["calls"] if c["method"] == "GetTask" and c["seq"] > seq]
             return got if len(got) >= count else None
-        return self.c1.wait_for(later, what="%d GetTask(s) after #%d" % (count, seq))
+        return self.c1.wait_for(later, timeout, "%d GetTask(s) after #%d" % (count, seq))
 
     def assertSameSync(self, got_path, want_path):
         """Same rows in every table; on a difference, name a few rows, not all."""

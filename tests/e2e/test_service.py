@@ -94,6 +94,31 @@ class StartUp(ServiceTest):
         self.assertEqual(len(self.c1.calls("token")), 1)
         self.assertNoViolations()
 
+    def test_01_token_type_is_normalised_to_bearer(self):
+        for token_type in ("BEARER", ""):
+            with self.subTest(token_type=token_type):
+                self.c1.configure(token_type=token_type)
+                d = Daemon(self.c1, self.twingate).start()
+                self.addCleanup(d.close)
+                before = len(self.c1.calls("GetTask"))
+                self.c1.wait_for(lambda st: len([c for c in st["calls"] if c["method"] == "GetTask"]) > before,
+                                 what="polling")
+                d.terminate()
+        self.assertNoViolations()  # the mock only accepts "Bearer <token>"
+
+    def test_01_no_grpc_without_http2(self):
+        # 2.2: ALPN must pick h2 for gRPC; a server offering only HTTP/1.1 is a failed call.
+        self.c1.configure(alpn=["http/1.1"])
+        d = self.start_daemon()
+        grpc_over_http1 = lambda st: [c for c in st["calls"] if c["kind"] == "http1"]  # noqa: E731
+        self.c1.wait_for(lambda st: st["connections"] >= 3 or len(grpc_over_http1(st)) >= 2,
+                         what="two Hello attempts")
+        self.assertEqual(self.c1.calls("GetTask"), [])
+        self.assertTrue(d.alive(), "not a permanent failure: Hello is retried")
+        self.c1.configure(alpn=["h2", "http/1.1"])
+        self.polls_after(0, timeout=20)  # the next attempts come 4 and 8 s later
+        self.assertEqual(grpc_over_http1(self.c1.state()), [], "no gRPC request sent over HTTP/1.1")
+
     def test_16_token_401_at_start_exits_non_zero(self):
         self.c1.configure(token_status=401)
         d = self.start_daemon()
