@@ -27,8 +27,8 @@ def code_of(value):
     return CODE_NAMES[str(value).upper()]
 
 
-def frame(message):
-    return struct.pack(">BI", 0, len(message)) + message
+def frame(message, compressed=False):
+    return struct.pack(">BI", 1 if compressed else 0, len(message)) + message
 
 
 class FrameError(ValueError):

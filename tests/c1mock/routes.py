@@ -26,6 +26,8 @@ class Reply:
     def __init__(self, code=0, message="", body=None, http=None, content_type="application/grpc"):
         self.code, self.message, self.body = code, message, body
         self.http, self.content_type = http, content_type
+        self.no_message = False   # grpc-status 0 with no message (a broken unary answer)
+        self.compressed = False   # the message frame carries the compressed flag
 
 
 def grpc_ok(body=b""):
@@ -221,15 +223,25 @@ def get_task(state, msg, call):
     _check_host_id(call, req["host_id"])
     if state.take("get_task_fail"):
         call["fault"] = "get_task_fail"
-        if state.config["get_task_fail_http"]:
-            return http_reply(state.config["get_task_fail_http"], b"<html>busy</html>", "text/html")
-        return grpc_error(state.config["get_task_fail_code"], "scripted GetTask failure")
+        return _get_task_fault(state.config)
     t = state.next_task()
     next_poll = None if state.take("omit_next_poll") else state.config["next_poll"]
     call["task"] = {"id": t["id"], "type": t["type"]} if t else None
     call["next_poll"] = next_poll
     task_bytes = c1proto.task(t) if t else None
     return grpc_ok(c1proto.get_task_response(task_bytes, next_poll, state.config["next_heartbeat"]))
+
+
+def _get_task_fault(config):
+    if config["get_task_fail_http"]:
+        return http_reply(config["get_task_fail_http"], b"<html>busy</html>", "text/html")
+    kind = config["get_task_fail_kind"]
+    if kind == "status":
+        return grpc_error(config["get_task_fail_code"], "scripted GetTask failure")
+    reply = grpc_ok(c1proto.get_task_response(None, config["next_poll"]))
+    reply.no_message = kind == "ok_without_message"
+    reply.compressed = kind == "compressed"
+    return reply
 
 
 def heartbeat(state, msg, call):

@@ -174,9 +174,15 @@ class H2Session:
             self.conn.send_headers(sid, head + status, end_stream=True)  # trailers-only
             return
         self.conn.send_headers(sid, head)
-        if reply.body is not None:
-            self.conn.send_data(sid, g.frame(reply.body))
+        if reply.body is not None and not reply.no_message:
+            self.send_chunked(sid, g.frame(reply.body, reply.compressed))
         self.conn.send_headers(sid, status, end_stream=True)
+
+    def send_chunked(self, sid, data):
+        """DATA frames of data_chunk bytes each (0: one frame), to test reassembly."""
+        size = self.state.config["data_chunk"] or len(data)
+        for i in range(0, len(data), size):
+            self.conn.send_data(sid, data[i:i + size])
 
     def abort_open_uploads(self):
         for stream in self.streams.values():

@@ -263,6 +263,18 @@ class TaskQueue(MockTest):
         r = self.call("GetTask", encode([(1, HOST)]))
         self.assertEqual((r.headers[":status"], r.grpc_status), ("503", None))
 
+    def test_broken_ok_answers_and_split_data(self):
+        self.c1.configure(get_task_fail=2, get_task_fail_kind="ok_without_message")
+        r = self.call("GetTask", encode([(1, HOST)]))
+        self.assertEqual((r.grpc_status, r.messages()), (0, []))
+        self.c1.configure(get_task_fail_kind="compressed")
+        r = self.call("GetTask", encode([(1, HOST)]))
+        self.assertEqual(bytes(r.data[:1]), b"\x01")
+        self.c1.configure(data_chunk=1)
+        r = self.call("GetTask", encode([(1, HOST)]))
+        self.assertEqual(r.grpc_status, 0)
+        self.assertEqual(len(r.messages()), 1)
+
     def test_error_with_body_sends_headers_then_trailers(self):
         self.c1.configure(get_task_fail=1, error_with_body=True)
         r = self.call("GetTask", encode([(1, HOST)]))

@@ -298,16 +298,26 @@ class Tasks(ServiceTest):
         self.assertTrue(after and all(c["token"] >= 2 for c in after))
         self.assertNoViolations()  # an expired token would be flagged
 
-    def test_23_http_503_and_errors_with_trailers_are_errors(self):
+    def test_23_non_200_trailers_and_broken_answers_are_errors(self):
         self.start_polling()
-        for change in ({"get_task_fail_http": 503}, {"get_task_fail_http": 0, "error_with_body": True}):
+        for change in ({"get_task_fail_http": 503}, {"get_task_fail_http": 0, "error_with_body": True},
+                       {"error_with_body": False, "get_task_fail_kind": "ok_without_message"},
+                       {"get_task_fail_kind": "compressed"}):
             with self.subTest(change=change):
                 self.c1.configure(get_task_fail=1, **change)
                 polls = self.polls_after(self.c1.calls("GetTask")[-1]["seq"], 2)
                 failed = next(p for p in polls if p.get("fault"))
                 nxt = self.polls_after(failed["seq"])[0]
                 self.assertGreaterEqual(nxt["time"] - failed["time"], 0.9, "an error: backoff 1 s (4.2)")
-                self.c1.configure(error_with_body=False)
+
+    def test_24_answers_split_into_one_byte_data_frames(self):
+        # 2.4: a message may span several DATA frames.
+        self.c1.configure(data_chunk=1)
+        self.start_polling()
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin["final_state"], "success", fin)
+        self.assertEqual([c["grpc_status"] for c in self.calls_of_task("Heartbeat", tid)][:1], [0])
+        self.assertNoViolations()
 
     def test_secrets_stay_out_of_debug_logs(self):
         self.c1.configure(token_expires_in=11)  # a new token every second, each logged at debug
