@@ -4,12 +4,16 @@ during a sync, and a grant that does not wait behind a sync (document 4.2-4.6,
 checklist 11-14, 21, 22). A slow sync comes from the mock Twingate's latency
 (the demo sync makes 2 requests)."""
 
+import base64
 import os
 import signal
 import time
 import unittest
 
 from service_harness import ServiceTest
+
+
+EMEKA = base64.b64encode(b"User:589707").decode()  # a MANUAL user of the demo tenant
 
 
 def gone(pid):
@@ -74,6 +78,24 @@ class Cancellation(ServiceTest):
         self.assertEqual(os.listdir(d.temp_dir), [], "temporary files removed")
         self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
 
+    def test_sigint_when_idle_exits_0(self):
+        d = self.start_polling()
+        d.proc.send_signal(signal.SIGINT)
+        self.assertEqual(d.wait(60), 0)
+        self.assertEqual(self.c1.state()["finishes"], {})
+
+    def test_sigterm_during_a_provisioning_task_lets_it_finish(self):
+        self.twingate.config(latency_ms=1000)
+        d = self.start_polling()
+        (tid,) = self.c1.enqueue({"type": "delete_resource", "resource_id": {"type": "user", "id": EMEKA}})
+        self.c1.wait_for(lambda st: tid in st["handed"], what="the task handed out")
+        self.wait_children(d)
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(60), 0)
+        fin = self.c1.finish(tid)
+        self.assert_success(fin, "DeleteResourceResponse")
+        self.assertNotIn(EMEKA, [u["id"] for u in self.twingate.truth()["users"]])
+
     def test_a_killed_child_is_a_failed_task_and_the_daemon_keeps_polling(self):
         d, tid = self.slow_sync(3000)
         self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
@@ -88,6 +110,19 @@ class Cancellation(ServiceTest):
         tid2, fin2 = self.run_task({"type": "sync_full"})
         self.assertEqual(fin2["final_state"], "success")
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
+
+    def test_a_killed_provisioning_child_is_a_non_retryable_error(self):
+        self.twingate.config(latency_ms=3000)
+        d = self.start_polling()
+        (tid,) = self.c1.enqueue({"type": "delete_resource", "resource_id": {"type": "user", "id": EMEKA}})
+        self.c1.wait_for(lambda st: tid in st["handed"], what="the task handed out")
+        for pid in self.wait_children(d):
+            os.kill(pid, signal.SIGKILL)
+        fin = self.c1.wait_finished(tid, 60)
+        self.assertEqual(fin["final_state"], "error")
+        self.assertTrue(fin["error"]["non_retryable"], "provisioning failures are non-retryable (4.7)")
+        self.assertTrue(d.alive())
+        self.assertNoViolations()
 
     def wait_children(self, d):
         deadline = time.monotonic() + 30
