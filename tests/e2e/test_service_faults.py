@@ -59,7 +59,7 @@ class Cancellation(ServiceTest):
         self.assertEqual(self.twingate.stats()["requests"], 0, "no sync")
 
     def test_13_nine_failed_heartbeats_cancel_the_sync(self):
-        d, tid = self.slow_sync(6000, heartbeat={"fail_from": 2, "fail_count": 9})
+        d, tid = self.slow_sync(8000, heartbeat={"fail_from": 2, "fail_count": 9})
         fin = self.c1.wait_finished(tid, 60)
         self.assert_failed(fin, 1, False)
         beats = heartbeats_of(self.c1.state(), tid)
