@@ -8,9 +8,10 @@
 #include "bt/host.h"
 
 int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli);
-/* Service mode's sync: a c1z at path; 0, or -1 with the reason in err. */
-int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path, char *err,
-                         size_t errsz);
+/* Service mode's sync: a c1z at path, entitlements and/or grants left out
+ * when asked; 0, or -1 with the reason in err. */
+int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
+                         bool skip_entitlements, bool skip_grants, char *err, size_t errsz);
 int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli);
 /* True when any provisioning action flag was given. */
 bool bt_driver_wants_provisioning(const bt_cli *cli);

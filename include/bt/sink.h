@@ -71,6 +71,9 @@ const char *bt_sink_format(const bt_sink *s);
 /* The c1z sync run's KSUID (the jsonl sink makes one too, for logs). */
 const char *bt_sink_sync_id(const bt_sink *s);
 
+/* Leave out entitlements (and with them grants), or grants only: the rows
+ * are still checked but not written (service mode's SyncFullTask options). */
+void bt_sink_skip(bt_sink *s, bool entitlements, bool grants);
 /* Row adders: BT_SINK_ADDED, BT_SINK_DUPLICATE, or BT_SINK_ERROR with err.
  * An I/O or database failure also marks the sink failed: every later add and
  * the commit fail with the same message. A reference error (for example an

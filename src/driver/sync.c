@@ -107,14 +107,15 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
 }
 
 /* The same sync for service mode: a c1z at path, no summary on stdout, the
- * failure (redacted) in err instead of on stderr. */
-int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path, char *err,
-                         size_t errsz)
+ * failure (redacted) in err instead of on stderr; rows left out on request. */
+int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
+                         bool skip_entitlements, bool skip_grants, char *err, size_t errsz)
 {
     double started = bt_clock_monotonic();
     bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
     if (!sink)
         return -1;
+    bt_sink_skip(sink, skip_entitlements, skip_grants);
     bt_sink_install_signal_cleanup();
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);

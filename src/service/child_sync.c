@@ -22,12 +22,15 @@ void bt_svc_child_sync(bt_svc_daemon *d, const SvcTask *task, const char *dir, b
 {
     bt_contract c;
     char path[4200];
-    (void)task; /* the skip options are not offered by the scripts yet */
+    /* SyncFullTask options: the two skips are honoured (fewer rows); expanded
+     * grants are never written, and no targeted sync is declared. */
+    const C1__Connectorapi__Baton__V1__Task__SyncFullTask *opt = task->sync_full;
     bt_host *h = bt_svc_child_host(d, &c, out);
     if (!h)
         return;
     snprintf(path, sizeof path, "%s/sync.c1z", dir);
-    if (bt_driver_sync_quiet(h, &c, path, out->text, sizeof out->text) != 0)
+    if (bt_driver_sync_quiet(h, &c, path, opt->skip_entitlements_and_grants, opt->skip_grants,
+                             out->text, sizeof out->text) != 0)
         out->code = BT_GRPC_UNKNOWN;
     bt_contract_free(&c);
     bt_host_free(h);

@@ -6,6 +6,7 @@
 #include "bt/log.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ struct bt_grpc_conn {
     const char *auth; /* during a call, for redaction */
     bool (*abort_check)(void); /* true: give up the call (the daemon is stopping) */
     bt_http_buf resp;
-    bool over_cap;
+    bool over_cap, not_h2;
     bt_grpc_headers h;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -124,6 +125,23 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return c->abort_check && c->abort_check() ? 1 : 0;
 }
 
+/* Before the request goes out: gRPC needs HTTP/2, so a TLS session whose ALPN
+ * did not pick h2 sends nothing. */
+static int on_prereq(void *ud, char *ip, char *local_ip, int port, int local_port)
+{
+    bt_grpc_conn *c = ud;
+    struct curl_tlssessioninfo *tls = NULL;
+    const unsigned char *alpn = NULL;
+    unsigned len = 0;
+    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &tls) != CURLE_OK || !tls ||
+        tls->backend != CURLSSLBACKEND_OPENSSL || !tls->internals)
+        return CURL_PREREQFUNC_OK; /* the version check after the call still applies */
+    SSL_get0_alpn_selected(tls->internals, &alpn, &len);
+    c->not_h2 = !(len == 2 && memcmp(alpn, "h2", 2) == 0);
+    return c->not_h2 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
 {
     const bt_grpc_body *b = ud;
@@ -192,6 +210,8 @@ static bool set_options(bt_grpc_conn *c, const char *url, struct curl_slist *hdr
     /* No call may hang forever on a silent server, deadline or not. */
     ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_PREREQDATA, c) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_XFERINFODATA, c) == CURLE_OK;
@@ -216,6 +236,8 @@ static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
     long status = 0, version = 0;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c->curl, CURLINFO_HTTP_VERSION, &version);
+    if (c->not_h2)
+        return set_result(r, BT_GRPC_UNAVAILABLE, "the server did not negotiate HTTP/2 (ALPN h2)");
     if (rc != CURLE_OK && !c->h.has_status) {
         const char *why = c->over_cap ? "response larger than 4 MiB"
                         : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
@@ -228,7 +250,7 @@ static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
 static void reset_state(bt_grpc_conn *c, const char *auth)
 {
     bt_http_buf_clear(&c->resp);
-    c->over_cap = false;
+    c->over_cap = c->not_h2 = false;
     memset(&c->h, 0, sizeof c->h);
     c->errbuf[0] = '\0';
     c->auth = auth;
