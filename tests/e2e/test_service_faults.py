@@ -6,10 +6,13 @@ checklist 11-14, 21, 22). A slow sync comes from the mock Twingate's latency
 
 import base64
 import os
+import shutil
 import signal
+import tempfile
 import time
 import unittest
 
+from harness import ROOT
 from service_harness import ServiceTest
 
 
@@ -123,6 +126,25 @@ class Cancellation(ServiceTest):
         self.assertTrue(fin["error"]["non_retryable"], "provisioning failures are non-retryable (4.7)")
         self.assertTrue(d.alive())
         self.assertNoViolations()
+
+    def test_a_script_error_is_a_failed_sync_and_the_daemon_keeps_polling(self):
+        scripts = tempfile.mkdtemp(prefix="bt-svc-scripts-")
+        self.addCleanup(shutil.rmtree, scripts, True)
+        os.makedirs(os.path.join(scripts, "twingate"))
+        with open(os.path.join(ROOT, "scripts", "twingate", "users.lua")) as f:
+            source = f.read()
+        broken = source.replace("function M.sync(roles)", "function M.sync(roles)\n  error('exploded on purpose')")
+        self.assertNotEqual(broken, source)
+        with open(os.path.join(scripts, "twingate", "users.lua"), "w") as f:
+            f.write(broken)
+        d = self.start_polling("--scripts-dir", scripts)
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assert_failed(fin, 2, False, "exploded on purpose")
+        self.assertEqual(self.c1.uploads(tid), [])
+        _, fin = self.run_task({"type": "case", "case": 106})
+        self.assert_failed(fin, 2, False, "unsupported task type")
+        self.assertTrue(d.alive())
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
 
     def wait_children(self, d):
         deadline = time.monotonic() + 30
