@@ -146,6 +146,20 @@ class Cancellation(ServiceTest):
         self.assertTrue(d.alive())
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
 
+    def test_concurrent_tasks_share_one_read_budget(self):
+        # Issue item 6: the children pace together. Two demo syncs need 4 reads; with a
+        # budget of 3 a minute, the fourth waits for the window, however many children.
+        d = self.start_polling("--reads-per-minute", "3", pacing=True)
+        first, second = self.c1.enqueue({"type": "sync_full"}, {"type": "sync_full"})
+        done = self.c1.wait_for(lambda st: [t for t in (first, second) if st["finishes"].get(t)],
+                                what="one sync to finish")
+        self.assertEqual(len(done), 1, "both syncs finished: 4 reads within a minute")
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            self.assertLessEqual(self.twingate.stats()["reads"], 3)
+            time.sleep(0.1)
+        self.assertEqual(d.terminate(), 0)
+
     def wait_children(self, d):
         deadline = time.monotonic() + 30
         while not d.children():
