@@ -4,7 +4,6 @@ tasks built from test JSON, requests decoded into JSON-able dicts.
 Only what the mock needs is declared; everything else is skipped as unknown."""
 
 import base64
-import hashlib
 import random
 import string
 
@@ -323,7 +322,3 @@ def decode_response(f):
     elif name == "c1.connector.v2.CreateAccountResponse":
         out["decoded"] = decode_create_account(inner)
     return out
-
-
-def sha256_hex(data):
-    return hashlib.sha256(data).hexdigest()

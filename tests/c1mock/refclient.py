@@ -84,7 +84,7 @@ class H2Client:
                 (":path", SERVICE + method), ("content-type", "application/grpc"), ("te", "trailers"),
                 ("authorization", "Bearer " + token), ("user-agent", agent)] + list(extra)
 
-    def call(self, method, token, messages, extra_headers=(), headers=None, stop_after=None):
+    def call(self, method, token, messages, extra_headers=(), headers=None):
         """One gRPC call: send each message framed, half-close, read the answer."""
         body = [g.frame(m) for m in messages]
         return self.request(headers or self.grpc_headers(method, token, extra=extra_headers), body)

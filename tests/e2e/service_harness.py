@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 from harness import BINARY, C1Z, MAGIC, ROOT, MockServer, sync_against
