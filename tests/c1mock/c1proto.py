@@ -214,6 +214,12 @@ def decode_metadata(f):
             "account_creation_schema": decode_schema(sub(f, 9))}
 
 
+def external_links(annotations):
+    """The urls of the ExternalLink annotations among decoded Anys."""
+    return [s(decode(base64.b64decode(a["value_b64"])), 1) for a in annotations
+            if a["type_url"] == TYPE_PREFIX + "c1.connector.v2.ExternalLink"]
+
+
 def decode_capabilities(f):
     creds = sub(f, 3)
     prov = sub(creds, 1) if creds else None

@@ -213,7 +213,14 @@ def _hello_invalid(req):
                 out.append("%s.%s has %d characters" % (group, name, len(value)))
     meta = req["connector_metadata"]
     if meta is None or not 1 <= len(meta["display_name"]) <= 1024:
-        out.append("connector_metadata.display_name missing")
+        return out + ["connector_metadata.display_name missing"]
+    if meta["help_url"] and not meta["help_url"].startswith("https://"):
+        out.append("help_url %r is not https" % meta["help_url"])
+    if len(meta["description"]) > 4096:
+        out.append("description longer than 4096")
+    for link in c1proto.external_links(meta["annotations"]):
+        if not link.startswith("https://"):
+            out.append("ExternalLink url %r is not https (5.3)" % link)
     return out
 
 

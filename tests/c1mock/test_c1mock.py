@@ -24,13 +24,14 @@ HOST = "bt-selftest"
 ANY = "type.googleapis.com/"
 
 
-def hello_request(task_id="", os_fields=None, display_name="Twingate"):
+def hello_request(task_id="", os_fields=None, display_name="Twingate", link="https://acme.twingate.com"):
     fields = os_fields or ["h", "linux", "debian", "12", "debian", "6.1.0", "x86_64", "none"]
     os_info = encode([(i + 1, v) for i, v in enumerate(fields)])
     build = encode([(1, "C11 gcc-12"), (2, "github.com/conductorone/baton-twingate"), (3, "0.1.0")])
     rt = encode([(1, "user"), (2, "User"), (3, b"\x01")])
     caps = encode([(1, encode([(1, rt), (2, b"\x02\x05\x08")])), (2, b"\x02\x05\x08")])
-    meta = encode([(1, display_name), (7, "desc"), (8, caps)])
+    ext = encode([(1, ANY + "c1.connector.v2.ExternalLink"), (2, encode([(1, link)]))])
+    meta = encode([(1, display_name), (6, ext), (7, "desc"), (8, caps)])
     return encode([(1, HOST), (2, task_id), (3, build), (4, os_info), (5, meta)])
 
 
@@ -207,6 +208,9 @@ class Hello(MockTest):
     def test_empty_os_field_is_invalid_argument(self):
         r = self.call("Hello", hello_request(os_fields=["h", "linux", "", "12", "d", "k", "a", "v"]))
         self.assertEqual(r.grpc_status, 3)
+
+    def test_http_external_link_is_invalid_argument(self):
+        self.assertEqual(self.call("Hello", hello_request(link="http://acme.twingate.com")).grpc_status, 3)
 
     def test_scripted_failures_come_first(self):
         self.c1.configure(hello_fail=[{"code": "UNAVAILABLE"}, {"http": 404}])
