@@ -119,6 +119,17 @@ class StartUp(ServiceTest):
         self.polls_after(0, timeout=20)  # the next attempts come 4 and 8 s later
         self.assertEqual(grpc_over_http1(self.c1.state()), [], "no gRPC request sent over HTTP/1.1")
 
+    def test_01_ssl_cert_file_also_applies_to_twingate(self):
+        # Issue item 3: SSL_CERT_FILE applies to every connection. Point the Twingate URL at
+        # the mock C1's TLS port: the sync's request must get through the TLS handshake
+        # (trusting the test CA) and reach the mock, which answers 404.
+        self.start_polling(api_url="https://localhost:%d/api/graphql/" % self.c1.port)
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin["final_state"], "error")
+        st = self.c1.state()
+        self.assertEqual([c for c in st["calls"] if c["kind"] == "tls"], [], "no failed handshake")
+        self.assertIn("/api/graphql/", [c["method"] for c in st["calls"] if c["kind"] in ("http", "http1")])
+
     def test_16_token_401_at_start_exits_non_zero(self):
         self.c1.configure(token_status=401)
         d = self.start_daemon()
