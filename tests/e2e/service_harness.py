@@ -39,11 +39,12 @@ class Daemon:
     """baton-twingate in service mode; stdout/stderr go to files."""
 
     def __init__(self, c1, twingate, args=(), env=None, temp_dir=None, provisioning=True, pacing=False,
-                 api_url=None):
+                 api_url=None, temp_flag=True):
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="bt-svc-tmp-")
         self.out_dir = tempfile.mkdtemp(prefix="bt-svc-out-")
-        argv = [BINARY, "--api-url", api_url or twingate.url, "--log-format", "json",
-                "--c1z-temp-dir", self.temp_dir]
+        argv = [BINARY, "--api-url", api_url or twingate.url, "--log-format", "json"]
+        if temp_flag:
+            argv += ["--c1z-temp-dir", self.temp_dir]
         if not pacing:  # the script's pacing (60 reads a minute) would slow every test down
             argv += ["--reads-per-minute", "0", "--writes-per-minute", "0"]
         argv += (["-p"] if provisioning else []) + list(args)

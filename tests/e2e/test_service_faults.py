@@ -81,6 +81,18 @@ class Cancellation(ServiceTest):
         self.assertEqual(os.listdir(d.temp_dir), [], "temporary files removed")
         self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
 
+    def test_without_c1z_temp_dir_the_sync_file_goes_to_tmpdir(self):
+        self.twingate.config(latency_ms=1500)
+        tmpdir = tempfile.mkdtemp(prefix="bt-svc-tmpdir-")
+        self.addCleanup(shutil.rmtree, tmpdir, True)
+        self.start_polling(temp_flag=False, env={"TMPDIR": tmpdir})
+        (tid,) = self.c1.enqueue({"type": "sync_full"})
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        self.assertNotEqual(os.listdir(tmpdir), [], "the sync writes under TMPDIR")
+        fin = self.c1.wait_finished(tid, 60)
+        self.assertEqual(fin["final_state"], "success")
+        self.c1.wait_for(lambda st: not os.listdir(tmpdir), 30, "TMPDIR emptied")
+
     def test_sigint_when_idle_exits_0(self):
         d = self.start_polling()
         d.proc.send_signal(signal.SIGINT)
