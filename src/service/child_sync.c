@@ -18,6 +18,23 @@ bt_host *bt_svc_child_host(bt_svc_daemon *d, bt_contract *c, bt_svc_outcome *out
     return NULL;
 }
 
+/* The upload runs here too, on a connection of this process's own, so the
+ * daemon keeps heartbeating (and polling) meanwhile. The cached token came
+ * along with fork; a new one is fetched only if it expired. */
+static void upload(bt_svc_daemon *d, const char *task_id, const char *path, bt_svc_outcome *out)
+{
+    bt_svc_client cl = d->client;
+    cl.conn = bt_grpc_conn_new(d->set.api_host, d->client.user_agent);
+    if (!cl.conn) {
+        out->code = BT_GRPC_INTERNAL;
+        snprintf(out->text, sizeof out->text, "UploadAsset: cannot set up a connection");
+        return;
+    }
+    out->code = bt_svc_upload(&cl, task_id, path, out->text, sizeof out->text);
+    out->non_retryable = false;
+    bt_grpc_conn_free(cl.conn);
+}
+
 void bt_svc_child_sync(bt_svc_daemon *d, const SvcTask *task, const char *dir, bt_svc_outcome *out)
 {
     bt_contract c;
@@ -32,6 +49,8 @@ void bt_svc_child_sync(bt_svc_daemon *d, const SvcTask *task, const char *dir, b
     if (bt_driver_sync_quiet(h, &c, path, opt->skip_entitlements_and_grants, opt->skip_grants,
                              out->text, sizeof out->text) != 0)
         out->code = BT_GRPC_UNKNOWN;
+    else
+        upload(d, task->id, path, out);
     bt_contract_free(&c);
     bt_host_free(h);
 }

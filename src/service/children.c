@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,8 +50,13 @@ static void write_all(int fd, const char *p, size_t n)
 
 /* The task process: never returns, never touches the daemon's connections. */
 static void child_main(bt_svc_daemon *d, const SvcTask *task, const char *dir,
-                       bt_svc_child_fn fn, int fd)
+                       bt_svc_child_fn fn, int fd, pid_t daemon_pid)
 {
+    /* A daemon killed outright takes its tasks along: no orphan keeps
+     * working (and spending the API budget) for nobody. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != daemon_pid)
+        _exit(1);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_IGN); /* the daemon decides how a task ends on Ctrl-C */
     signal(SIGCHLD, SIG_DFL);
@@ -74,10 +80,10 @@ int bt_svc_spawn(bt_svc_daemon *d, const SvcTask *task, bt_svc_task_kind kind, c
     if (d->n_tasks >= BT_SVC_MAX_TASKS || pipe(p) != 0)
         return -1;
     fflush(NULL); /* nothing buffered is written twice */
-    pid_t pid = fork();
+    pid_t daemon_pid = getpid(), pid = fork();
     if (pid == 0) {
         close(p[0]);
-        child_main(d, task, dir, fn, p[1]);
+        child_main(d, task, dir, fn, p[1], daemon_pid);
     }
     close(p[1]);
     if (pid < 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,6 +72,7 @@ static void check_child(bt_svc_daemon *d, int fd)
     bt_svc_outcome out;
     bt_contract c;
     memset(&out, 0, sizeof out);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGTERM, SIG_DFL);
     bt_host *h = bt_svc_child_host(d, &c, &out);
     if (h) {

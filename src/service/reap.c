@@ -1,5 +1,5 @@
-/* Ended task processes become FinishTask calls: a sync's file is uploaded
- * first; a crash or a kill is a failure; a cancelled task is CANCELED. */
+/* Ended task processes become FinishTask calls: the outcome they reported,
+ * a failure for a crash or a kill, CANCELED for a cancelled task. */
 #include "service/svc.h"
 #include "bt/log.h"
 
@@ -19,17 +19,6 @@ static void describe_death(int status, char *out, size_t n)
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-static void finish_sync(bt_svc_daemon *d, bt_svc_running *t)
-{
-    char path[4200], err[1024];
-    snprintf(path, sizeof path, "%s/sync.c1z", t->dir);
-    int code = bt_svc_upload(&d->client, t->task_id, path, err, sizeof err);
-    if (code == BT_GRPC_OK)
-        bt_svc_finish_success(d, t->task_id, NULL, NULL);
-    else
-        bt_svc_finish_error(d, t->task_id, code, err, false);
-}
-
 static void conclude(bt_svc_daemon *d, bt_svc_running *t, int status)
 {
     bt_svc_outcome o;
@@ -42,10 +31,8 @@ static void conclude(bt_svc_daemon *d, bt_svc_running *t, int status)
         bt_svc_finish_error(d, t->task_id, BT_GRPC_UNKNOWN, why, t->kind == BT_TASK_PROVISION);
     } else if (o.code != BT_GRPC_OK)
         bt_svc_finish_error(d, t->task_id, o.code, o.text, o.non_retryable);
-    else if (t->kind == BT_TASK_SYNC)
-        finish_sync(d, t);
-    else
-        bt_svc_finish_success(d, t->task_id, o.type_url, &o.value);
+    else /* a sync's file is uploaded by now; syncs answer success {} */
+        bt_svc_finish_success(d, t->task_id, t->kind == BT_TASK_SYNC ? NULL : o.type_url, &o.value);
     bt_http_buf_free(&o.value);
 }
 
@@ -65,7 +52,7 @@ static void end_task(bt_svc_daemon *d, int i, int status)
         if (t->fd >= 0)
             usleep(1000);
     }
-    t->pid = -1; /* no heartbeats while the upload and FinishTask run */
+    t->pid = -1; /* no heartbeat after the end */
     conclude(d, t, status);
     bt_svc_remove_dir(t->dir);
     bt_http_buf_free(&t->result);
