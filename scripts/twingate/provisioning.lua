@@ -234,6 +234,7 @@ function M.create_account(req)
     message = string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
       roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"),
     id = user.id, email = vars.email,
+    display_name = text.full_name(vars.firstName, vars.lastName) or vars.email,
   }
 end
 

@@ -1,12 +1,13 @@
 /* CreateAccountResponse.success for a created account: the new resource with
- * its id and a UserTrait naming the email, is_create_account_result true. */
+ * its id, the display name the handler gave (else the email) and a UserTrait
+ * with the email as primary, enabled; is_create_account_result true. */
 #include "service/svc.h"
 
 #include <stdio.h>
 #include <string.h>
 
 int bt_svc_account_response(const char *type, const char *id, const char *email,
-                            bt_svc_outcome *out)
+                            const char *display_name, bt_svc_outcome *out)
 {
     bt_arena a;
     bt_arena_init(&a, 0);
@@ -28,7 +29,7 @@ int bt_svc_account_response(const char *type, const char *id, const char *email,
     rid.resource_type = (char *)type;
     rid.resource = (char *)id;
     res.id = &rid;
-    res.display_name = (char *)(email ? email : id);
+    res.display_name = (char *)(display_name ? display_name : email ? email : id);
     res.annotations = annotations;
     res.n_annotations = annotations[0] ? 1 : 0;
     C1__Connector__V2__CreateAccountResponse__SuccessResult ok = C1__CONNECTOR__V2__CREATE_ACCOUNT_RESPONSE__SUCCESS_RESULT__INIT;

@@ -65,9 +65,10 @@ static int created_account(lua_State *L, int idx, const bt_contract *c, const Sv
             type = c->types[i].id;
     lua_getfield(L, idx, "id");
     lua_getfield(L, idx, "email");
-    const char *id = lua_tostring(L, -2), *email = lua_tostring(L, -1);
-    int rc = bt_svc_account_response(type ? type : "", id ? id : "", email, out);
-    lua_pop(L, 2);
+    lua_getfield(L, idx, "display_name");
+    const char *id = lua_tostring(L, -3), *email = lua_tostring(L, -2), *name = lua_tostring(L, -1);
+    int rc = bt_svc_account_response(type ? type : "", id ? id : "", email, name, out);
+    lua_pop(L, 3);
     return rc;
 }
 

@@ -339,4 +339,4 @@ void bt_svc_health_free(bt_svc_health *h);
 const char *bt_svc_push_request(lua_State *L, const SvcTask *t);
 /* account_response.c: a CreateAccountResponse into out (value, type_url). */
 int bt_svc_account_response(const char *type, const char *id, const char *email,
-                            bt_svc_outcome *out);
+                            const char *display_name, bt_svc_outcome *out);
