@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import BINARY, C1Z, MAGIC, ROOT, MockServer, sync_against
@@ -140,12 +141,22 @@ class ServiceTest(unittest.TestCase):
         cls.twingate.stop()
 
     def setUp(self):
+        self.drain_twingate()
         self.twingate.reset()
         self.twingate.reset_stats()
         self.twingate.config(latency_ms=0)
         self.c1 = C1Mock(config=dict({"next_poll": 0.1}, **self.c1_config)).start()
         self.addCleanup(self.c1.stop)
         self.daemon = None
+
+    def drain_twingate(self, timeout=60):
+        """Wait until the mock Twingate has no request in flight: a slow request of an
+        earlier test's killed task must not land in this test's state or stats."""
+        deadline = time.monotonic() + timeout
+        while self.twingate.stats()["in_flight"]:
+            if time.monotonic() > deadline:
+                raise AssertionError("the mock Twingate still has requests in flight")
+            time.sleep(0.05)
 
     def start_daemon(self, *args, **kw):
         self.daemon = Daemon(self.c1, self.twingate, args, **kw).start()
