@@ -1,8 +1,7 @@
 """Service mode end to end, faults: cancellation, heartbeat failures, GetTask
 outages, upload retries, checksum mismatches, a killed task child, SIGTERM
 during a sync, and a grant that does not wait behind a sync (document 4.2-4.6,
-checklist 11-14, 21, 22). A slow sync comes from the mock Twingate's latency
-(the demo sync makes 2 requests)."""
+checklist 11-14, 21, 22). A slow sync comes from the mock Twingate's latency."""
 
 import base64
 import os
@@ -32,22 +31,95 @@ def heartbeats_of(st, tid):
     return [c for c in st["calls"] if c["method"] == "Heartbeat" and c["request"]["task_id"] == tid]
 
 
-class Cancellation(ServiceTest):
+class TaskHelpers:
     def slow_sync(self, latency_ms, **task):
-        """Start the daemon, queue a sync made slow by Twingate latency; wait until it runs."""
+        """Start the daemon, queue a sync made slow by Twingate latency (per request)."""
         self.twingate.config(latency_ms=latency_ms)
         d = self.start_polling()
         (tid,) = self.c1.enqueue(dict({"type": "sync_full"}, **task))
         return d, tid
 
+    def wait_children(self, d):
+        deadline = time.monotonic() + 30
+        while not d.children():
+            self.assertLess(time.monotonic(), deadline, "no task child found")
+            time.sleep(0.05)
+        return d.children()
+
+
+class SlowSyncs(TaskHelpers, ServiceTest):
+    # About 23 requests per sync: latency per request sets the sync's length, and a
+    # cancelled sync leaves at most one short request in flight for the next test.
+    tenant = dict(tenant="synthetic", seed=1, users=1000, groups=10)
+
     def test_11_cancel_at_a_later_heartbeat_stops_the_sync(self):
-        d, tid = self.slow_sync(3000, heartbeat={"cancel_at": 2})
+        d, tid = self.slow_sync(150, heartbeat={"cancel_at": 2})
         fin = self.c1.wait_finished(tid, 60)
         self.assert_failed(fin, 1, False)
         self.assertEqual(self.c1.uploads(tid), [])
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp c1z removed")
         self.assertTrue(d.alive())
         self.assertNoViolations()
+
+    def test_13_nine_failed_heartbeats_cancel_the_sync(self):
+        d, tid = self.slow_sync(600, heartbeat={"fail_from": 2, "fail_count": 9})
+        fin = self.c1.wait_finished(tid, 60)
+        self.assert_failed(fin, 1, False)
+        beats = heartbeats_of(self.c1.state(), tid)
+        self.assertEqual([b.get("fault") is not None for b in beats[:10]], [False] + [True] * 9)
+        self.assertEqual(self.c1.uploads(tid), [])
+        self.assertTrue(d.alive())
+
+    def test_sigterm_during_a_sync_finishes_it_canceled_and_exits_0(self):
+        d, tid = self.slow_sync(150)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        kids = self.wait_children(d)
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(60), 0)
+        fin = self.c1.finish(tid)
+        self.assert_failed(fin, 1, False)
+        self.assertEqual(os.listdir(d.temp_dir), [], "temporary files removed")
+        self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
+
+    def test_without_c1z_temp_dir_the_sync_file_goes_to_tmpdir(self):
+        self.twingate.config(latency_ms=100)
+        tmpdir = tempfile.mkdtemp(prefix="bt-svc-tmpdir-")
+        self.addCleanup(shutil.rmtree, tmpdir, True)
+        self.start_polling(temp_flag=False, env={"TMPDIR": tmpdir})
+        (tid,) = self.c1.enqueue({"type": "sync_full"})
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        self.assertNotEqual(os.listdir(tmpdir), [], "the sync writes under TMPDIR")
+        fin = self.c1.wait_finished(tid, 60)
+        self.assertEqual(fin["final_state"], "success")
+        self.c1.wait_for(lambda st: not os.listdir(tmpdir), 30, "TMPDIR emptied")
+
+    def test_a_killed_child_is_a_failed_task_and_the_daemon_keeps_polling(self):
+        d, tid = self.slow_sync(150)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        kids = self.wait_children(d)
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+        fin = self.c1.wait_finished(tid, 60)
+        self.assertEqual(fin["final_state"], "error")
+        self.assertNotEqual(fin["status"]["code"], 0)
+        self.assertTrue(d.alive())
+        self.twingate.config(latency_ms=0)
+        tid2, fin2 = self.run_task({"type": "sync_full"})
+        self.assertEqual(fin2["final_state"], "success")
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
+
+    def test_another_task_does_not_wait_behind_a_sync(self):
+        # Default --task-concurrency 3 (4.3): polling goes on while a sync holds a slot.
+        d, tid = self.slow_sync(100)
+        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
+        (quick,) = self.c1.enqueue({"type": "case", "case": 106})
+        self.c1.wait_finished(quick)
+        self.assertEqual(self.c1.finishes(tid), [], "the sync is still running")
+        self.c1.wait_finished(tid, 60)
+
+
+class Lifecycle(TaskHelpers, ServiceTest):
+    # The demo tenant: a sync makes 2 requests (the read-budget test counts on it).
 
     def test_12_cancel_at_the_first_heartbeat_drops_the_task(self):
         self.twingate.config(latency_ms=0)
@@ -60,38 +132,6 @@ class Cancellation(ServiceTest):
         self.assertEqual(self.c1.finishes(tid), [], "no FinishTask (4.4)")
         self.assertEqual(self.c1.uploads(tid), [])
         self.assertEqual(self.twingate.stats()["requests"], 0, "no sync")
-
-    def test_13_nine_failed_heartbeats_cancel_the_sync(self):
-        d, tid = self.slow_sync(8000, heartbeat={"fail_from": 2, "fail_count": 9})
-        fin = self.c1.wait_finished(tid, 60)
-        self.assert_failed(fin, 1, False)
-        beats = heartbeats_of(self.c1.state(), tid)
-        self.assertEqual([b.get("fault") is not None for b in beats[:10]], [False] + [True] * 9)
-        self.assertEqual(self.c1.uploads(tid), [])
-        self.assertTrue(d.alive())
-
-    def test_sigterm_during_a_sync_finishes_it_canceled_and_exits_0(self):
-        d, tid = self.slow_sync(3000)
-        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
-        kids = self.wait_children(d)
-        d.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(d.wait(60), 0)
-        fin = self.c1.finish(tid)
-        self.assert_failed(fin, 1, False)
-        self.assertEqual(os.listdir(d.temp_dir), [], "temporary files removed")
-        self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
-
-    def test_without_c1z_temp_dir_the_sync_file_goes_to_tmpdir(self):
-        self.twingate.config(latency_ms=1500)
-        tmpdir = tempfile.mkdtemp(prefix="bt-svc-tmpdir-")
-        self.addCleanup(shutil.rmtree, tmpdir, True)
-        self.start_polling(temp_flag=False, env={"TMPDIR": tmpdir})
-        (tid,) = self.c1.enqueue({"type": "sync_full"})
-        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
-        self.assertNotEqual(os.listdir(tmpdir), [], "the sync writes under TMPDIR")
-        fin = self.c1.wait_finished(tid, 60)
-        self.assertEqual(fin["final_state"], "success")
-        self.c1.wait_for(lambda st: not os.listdir(tmpdir), 30, "TMPDIR emptied")
 
     def test_sigint_when_idle_exits_0(self):
         d = self.start_polling()
@@ -111,23 +151,8 @@ class Cancellation(ServiceTest):
         self.assert_success(fin, "DeleteResourceResponse")
         self.assertNotIn(EMEKA, [u["id"] for u in self.twingate.truth()["users"]])
 
-    def test_a_killed_child_is_a_failed_task_and_the_daemon_keeps_polling(self):
-        d, tid = self.slow_sync(3000)
-        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
-        kids = self.wait_children(d)
-        for pid in kids:
-            os.kill(pid, signal.SIGKILL)
-        fin = self.c1.wait_finished(tid, 60)
-        self.assertEqual(fin["final_state"], "error")
-        self.assertNotEqual(fin["status"]["code"], 0)
-        self.assertTrue(d.alive())
-        self.twingate.config(latency_ms=0)
-        tid2, fin2 = self.run_task({"type": "sync_full"})
-        self.assertEqual(fin2["final_state"], "success")
-        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
-
     def test_a_killed_provisioning_child_is_a_non_retryable_error(self):
-        self.twingate.config(latency_ms=3000)
+        self.twingate.config(latency_ms=1500)
         d = self.start_polling()
         (tid,) = self.c1.enqueue({"type": "delete_resource", "resource_id": {"type": "user", "id": EMEKA}})
         self.c1.wait_for(lambda st: tid in st["handed"], what="the task handed out")
@@ -171,22 +196,6 @@ class Cancellation(ServiceTest):
             self.assertLessEqual(self.twingate.stats()["reads"], 3)
             time.sleep(0.1)
         self.assertEqual(d.terminate(), 0)
-
-    def wait_children(self, d):
-        deadline = time.monotonic() + 30
-        while not d.children():
-            self.assertLess(time.monotonic(), deadline, "no task child found")
-            time.sleep(0.05)
-        return d.children()
-
-    def test_another_task_does_not_wait_behind_a_sync(self):
-        # Default --task-concurrency 3 (4.3): polling goes on while a sync holds a slot.
-        d, tid = self.slow_sync(2000)
-        self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
-        (quick,) = self.c1.enqueue({"type": "case", "case": 106})
-        self.c1.wait_finished(quick)
-        self.assertEqual(self.c1.finishes(tid), [], "the sync is still running")
-        self.c1.wait_finished(tid, 60)
 
 
 class Outages(ServiceTest):
