@@ -222,6 +222,10 @@ class MainPath(ServiceTest):
         self.addCleanup(shutil.rmtree, work, True)
         self.assertSameSync(up["path"], one_shot_sync(self.twingate, work))
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp c1z removed")
+        finished = self.calls_of_task("FinishTask", tid)[0]["seq"]
+        self.polls_after(finished, 15)
+        self.assertEqual([b for b in self.calls_of_task("Heartbeat", tid) if b["seq"] > finished], [],
+                         "heartbeats stop once FinishTask returned (4.4)")
         self.assertNoViolations()
 
     def test_04_skip_options_are_honoured(self):

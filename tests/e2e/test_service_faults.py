@@ -67,6 +67,8 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.assert_failed(fin, 1, False)
         beats = heartbeats_of(self.c1.state(), tid)
         self.assertEqual([b.get("fault") is not None for b in beats[:10]], [False] + [True] * 9)
+        gaps = [b["time"] - a["time"] for a, b in zip(beats[1:], beats[2:10])]
+        self.assertTrue(all(g >= 0.95 for g in gaps), "a failure keeps the 1 s interval: %s" % gaps)
         self.assertEqual(self.c1.uploads(tid), [])
         self.assertTrue(d.alive())
 
