@@ -23,7 +23,13 @@ def tls_context(paths, alpn):
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(paths["server.pem"], paths["server-key.pem"])
     ctx.set_alpn_protocols(list(alpn))
+    ctx.sni_callback = _remember_sni
     return ctx
+
+
+def _remember_sni(sock, server_name, _ctx):
+    """Keep the client's SNI on the socket (2.2: SNI = the host without port)."""
+    sock.sni = server_name
 
 
 class Stream:
@@ -228,9 +234,13 @@ def serve_connection(raw, addr, ctx, state):
         raw.settimeout(120)
         sock = ctx.wrap_socket(raw, server_side=True)
     except (ssl.SSLError, OSError) as e:
-        state.add_call({"kind": "tls", "method": "handshake", "error": str(e), "violations": []})
+        state.add_call({"kind": "tls_error", "method": "handshake", "error": str(e), "violations": []})
         raw.close()
         return
+    sni = getattr(sock, "sni", None)
+    if sni != "localhost":
+        state.add_call({"kind": "tls", "method": "handshake",
+                        "violations": ["SNI %r, expected 'localhost' (2.2)" % sni]})
     try:
         if sock.selected_alpn_protocol() == "h2":
             H2Session(sock, state).run()

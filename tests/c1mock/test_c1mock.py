@@ -5,6 +5,7 @@ it does not."""
 import hashlib
 import json
 import os
+import socket
 import ssl
 import time
 import unittest
@@ -174,6 +175,14 @@ class GrpcHeaders(MockTest):
         http1 = refclient.H2Client(self.c1.port, self.c1.ca_path, alpn=("http/1.1",))
         self.addCleanup(http1.close)
         self.assertEqual(http1.sock.selected_alpn_protocol(), "http/1.1")
+
+    def test_a_connection_by_ip_without_sni_is_flagged(self):
+        ctx = ssl.create_default_context(cafile=self.c1.ca_path)
+        ctx.check_hostname = False
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.c1.port)), server_hostname=None):
+            pass
+        self.c1.wait_for(lambda st: st["violations"], 10, "the SNI violation")
+        self.assertIn("SNI None", self.c1.violations()[0]["problem"])
 
     def test_alpn_without_h2(self):
         self.c1.configure(alpn=["http/1.1"])

@@ -127,7 +127,7 @@ class StartUp(ServiceTest):
         tid, fin = self.run_task({"type": "sync_full"})
         self.assertEqual(fin["final_state"], "error")
         st = self.c1.state()
-        self.assertEqual([c for c in st["calls"] if c["kind"] == "tls"], [], "no failed handshake")
+        self.assertEqual([c for c in st["calls"] if c["kind"] == "tls_error"], [], "no failed handshake")
         self.assertIn("/api/graphql/", [c["method"] for c in st["calls"] if c["kind"] in ("http", "http1")])
 
     def test_16_token_401_at_start_exits_non_zero(self):
