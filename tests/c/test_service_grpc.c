@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "service/svc.h"
 
@@ -233,6 +234,27 @@ static void failure_codes(void **state)
     assert_int_equal(bt_svc_code_for_failure(NULL, 0, "something odd"), 2);
 }
 
+static void host_id_rules(void **state)
+{
+    (void)state;
+    char id[300], host[256] = "";
+    setenv("BATON_HOST_ID", "rack-7", 1);
+    assert_int_equal(bt_svc_host_id(id, sizeof id), 0);
+    assert_string_equal(id, "rack-7");
+    setenv("BATON_HOST_ID", "", 1); /* set but empty: the SDK's fallback name */
+    assert_int_equal(bt_svc_host_id(id, sizeof id), 0);
+    assert_string_equal(id, "baton-sdk");
+    char longer[300];
+    memset(longer, 'h', 257);
+    longer[257] = '\0';
+    setenv("BATON_HOST_ID", longer, 1);
+    assert_int_equal(bt_svc_host_id(id, sizeof id), -1);
+    unsetenv("BATON_HOST_ID");
+    assert_int_equal(bt_svc_host_id(id, sizeof id), 0);
+    gethostname(host, sizeof host - 1);
+    assert_string_equal(id, host[0] ? host : "baton-sdk");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +268,7 @@ int main(void)
         cmocka_unit_test(outcome_round_trip),
         cmocka_unit_test(os_release_values),
         cmocka_unit_test(failure_codes),
+        cmocka_unit_test(host_id_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
