@@ -13,6 +13,8 @@ DEFAULTS = {
     "omit_next_poll": 0,         # the next N GetTask answers carry no next_poll
     "next_heartbeat": 1.0,       # seconds; in GetTask and Heartbeat answers (None: omitted)
     "token_expires_in": 3600,
+    "token_valid_for": None,     # seconds the mock accepts a token (None: expires_in); less
+                                 # than expires_in checks the client's 10 s margin (1.6)
     "token_type": "bearer",
     "token_status": 200,         # 401: the token endpoint refuses every request
     "get_task_fail": 0,          # the next N GetTasks fail ...
@@ -101,7 +103,9 @@ class State:
         with self.lock:
             token = "tok%d-%s" % (len(self.token_order) + 1, c1proto.new_task_id())
             expires = self.config["token_expires_in"]
-            self.tokens[token] = {"issued": time.time(), "expires_in": expires}
+            valid = self.config["token_valid_for"]
+            self.tokens[token] = {"issued": time.time(), "expires_in": expires,
+                                  "valid_for": expires if valid is None else valid}
             self.token_order.append(token)
             return token, expires, self.config["token_type"]
 
@@ -111,9 +115,9 @@ class State:
             info = self.tokens.get(token)
             if info is None:
                 return "unknown token"
-            if time.time() > info["issued"] + info["expires_in"]:
-                return "expired token (issued %.1f s ago, expires_in %d)" % (
-                    time.time() - info["issued"], info["expires_in"])
+            if time.time() > info["issued"] + info["valid_for"]:
+                return "expired token (issued %.1f s ago, expires_in %d, accepted for %.1f s)" % (
+                    time.time() - info["issued"], info["expires_in"], info["valid_for"])
             return None
 
     def token_index(self, token):

@@ -156,9 +156,9 @@ class GrpcHeaders(MockTest):
     def test_unknown_and_expired_tokens_are_unauthenticated(self):
         r = self.call("GetTask", encode([(1, HOST)]), token="not-a-token")
         self.assertEqual(r.grpc_status, 16)
-        self.c1.configure(token_expires_in=1)
+        self.c1.configure(token_expires_in=12, token_valid_for=0.5)
         tok = self.token()
-        time.sleep(1.2)
+        time.sleep(0.7)
         r = self.call("GetTask", encode([(1, HOST)]), token=tok)
         self.assertEqual(r.grpc_status, 16)
         self.assertIn("expired token", " ".join(self.last_call("GetTask")["violations"]))

@@ -304,7 +304,7 @@ class Tasks(ServiceTest):
                 self.assertGreaterEqual(gap, 0.95, "next_poll 1 s")
 
     def test_20_token_expiry_fetches_a_new_token(self):
-        self.c1.configure(token_expires_in=12, next_poll=0.2)
+        self.c1.configure(token_expires_in=12, token_valid_for=3.5, next_poll=0.2)
         self.start_polling()
         st = self.c1.wait_for(lambda st: st if st["tokens"] >= 3 else None, 60, "a third token")
         tokens = self.c1.calls("token", st)

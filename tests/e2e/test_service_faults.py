@@ -72,6 +72,18 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.assertEqual(self.c1.uploads(tid), [])
         self.assertTrue(d.alive())
 
+    def test_a_sync_longer_than_the_token_lifetime_still_uploads(self):
+        # 1.6: a token is reused until 10 s before it expires, then fetched again; a task
+        # process that outlives the token it started with must not upload with it. The
+        # mock accepts each token for 3.5 s of its 12: 1.5 s past the client's 2 s.
+        self.c1.configure(token_expires_in=12, token_valid_for=3.5)
+        d, tid = self.slow_sync(200)  # about 5 s
+        fin = self.c1.wait_finished(tid, 90)
+        self.assertEqual(fin["final_state"], "success", fin)
+        self.assertEqual([u["grpc_status"] for u in self.c1.uploads(tid)], [0])
+        self.assertGreaterEqual(self.c1.state()["tokens"], 3, "tokens were refreshed meanwhile")
+        self.assertNoViolations()
+
     def test_sigterm_during_a_sync_finishes_it_canceled_and_exits_0(self):
         d, tid = self.slow_sync(150)
         self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
