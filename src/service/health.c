@@ -1,9 +1,9 @@
 /* The health check server for orchestrators (--health-check): plain HTTP on
  * the bind address and port, GET /live, /ready and /health, JSON bodies.
- * /health runs the script's `validate` in a task process (30 s at most) and
- * caches the answer for 60 s, so probes do not spend the API's read budget. */
+ * /health answers from the cached check, or waits for a new one
+ * (health_check.c) without holding up the daemon. */
 #define _GNU_SOURCE /* accept4, memmem */
-#include "service/svc.h"
+#include "service/health.h"
 #include "bt/clock.h"
 #include "bt/log.h"
 
@@ -13,21 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define HEALTH_CACHE_SECONDS 60.0
-#define HEALTH_TIMEOUT_SECONDS 30.0
-
-struct bt_svc_health {
-    int fd;
-    double checked_at; /* monotonic; 0 = never */
-    bool healthy;
-    char error[512];
-};
 
 bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz)
 {
@@ -51,6 +40,7 @@ bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz)
         return NULL;
     }
     h->fd = fd;
+    h->check_fd = -1;
     bt_info("service: health checks on http://%s:%d/{live,ready,health}", d->set.health_bind,
             d->set.health_port);
     return h;
@@ -60,76 +50,24 @@ int bt_svc_health_fd(const bt_svc_health *h) { return h->fd; }
 
 void bt_svc_health_free(bt_svc_health *h)
 {
-    if (h) {
-        close(h->fd);
-        free(h);
+    if (!h)
+        return;
+    if (h->check_pid > 0) {
+        kill(h->check_pid, SIGKILL);
+        waitpid(h->check_pid, NULL, 0);
     }
+    if (h->check_fd >= 0)
+        close(h->check_fd);
+    for (int i = 0; i < h->n_waiting; i++)
+        close(h->waiting[i]);
+    close(h->fd);
+    free(h);
 }
 
-/* The check itself, in a task process: exit 0 when validate() succeeds. */
-static void check_child(bt_svc_daemon *d, int fd)
+void bt_svc_health_store(bt_svc_health *h, bool healthy, const char *why)
 {
-    bt_svc_outcome out;
-    bt_contract c;
-    memset(&out, 0, sizeof out);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    signal(SIGTERM, SIG_DFL);
-    bt_host *h = bt_svc_child_host(d, &c, &out);
-    if (h) {
-        lua_State *L = bt_host_lua(h);
-        bt_host_error herr;
-        bt_contract_push_function(h, &c, "validate");
-        if (!lua_isfunction(L, -1))
-            snprintf(out.text, sizeof out.text, "the connector script has no validate function");
-        else if (bt_host_call(h, 0, 2, &herr) != 0)
-            bt_log_redact(herr.message, out.text, sizeof out.text);
-        else if (!lua_toboolean(L, -2))
-            bt_log_redact(luaL_tolstring(L, -1, NULL), out.text, sizeof out.text);
-    }
-    (void)!write(fd, out.text, strlen(out.text));
-    _exit(out.text[0] ? 1 : 0);
-}
-
-static void wait_check(bt_svc_health *h, pid_t pid, int fd)
-{
-    double until = bt_clock_monotonic() + HEALTH_TIMEOUT_SECONDS;
-    int status = -1;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (bt_clock_monotonic() > until) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            snprintf(h->error, sizeof h->error, "the check took longer than 30 s");
-            break;
-        }
-        usleep(20000);
-    }
-    ssize_t n = read(fd, h->error, sizeof h->error - 1);
-    if (status != -1)
-        h->error[n > 0 ? n : 0] = '\0';
-    h->healthy = status == 0;
-    if (!h->healthy && !h->error[0])
-        snprintf(h->error, sizeof h->error, "the check process failed");
-}
-
-static void run_check(bt_svc_daemon *d, bt_svc_health *h)
-{
-    int p[2];
-    h->error[0] = '\0';
-    fflush(NULL);
-    pid_t pid = pipe(p) == 0 ? fork() : -1;
-    if (pid == 0) {
-        close(p[0]);
-        check_child(d, p[1]);
-    }
-    if (pid < 0) {
-        h->healthy = false;
-        snprintf(h->error, sizeof h->error, "cannot start the check process");
-    } else {
-        close(p[1]);
-        wait_check(h, pid, p[0]);
-        close(p[0]);
-    }
+    h->healthy = healthy;
+    snprintf(h->error, sizeof h->error, "%s", healthy ? "" : why);
     h->checked_at = bt_clock_monotonic();
 }
 
@@ -179,7 +117,23 @@ static void respond(int fd, int code, const char *status, const char *error, boo
     (void)!write(fd, body, strlen(body));
 }
 
-static void answer(bt_svc_daemon *d, int fd, const char *path)
+static void answer_health(int fd, const bt_svc_health *h)
+{
+    h->healthy ? respond(fd, 200, "healthy", NULL, false)
+               : respond(fd, 503, "unhealthy", h->error, true);
+}
+
+void bt_svc_health_answer_waiting(bt_svc_health *h)
+{
+    for (int i = 0; i < h->n_waiting; i++) {
+        answer_health(h->waiting[i], h);
+        close(h->waiting[i]);
+    }
+    h->n_waiting = 0;
+}
+
+/* Returns true when fd was answered (and may be closed). */
+static bool answer(bt_svc_daemon *d, int fd, const char *path)
 {
     bt_svc_health *h = d->health;
     if (strcmp(path, "/live") == 0)
@@ -187,13 +141,18 @@ static void answer(bt_svc_daemon *d, int fd, const char *path)
     else if (strcmp(path, "/ready") == 0)
         d->set.ready ? respond(fd, 200, "ready", NULL, false)
                      : respond(fd, 503, "not_ready", "not connected to ConductorOne yet", false);
-    else if (strcmp(path, "/health") == 0) {
-        if (h->checked_at == 0 || bt_clock_monotonic() - h->checked_at > HEALTH_CACHE_SECONDS)
-            run_check(d, h);
-        h->healthy ? respond(fd, 200, "healthy", NULL, false)
-                   : respond(fd, 503, "unhealthy", h->error, true);
-    } else
+    else if (strcmp(path, "/health") != 0)
         respond(fd, 404, "not_found", "unknown path (use /live, /ready or /health)", false);
+    else if (bt_svc_health_fresh(h))
+        answer_health(fd, h);
+    else if (h->n_waiting == HEALTH_MAX_WAITING)
+        respond(fd, 503, "unhealthy", "too many health probes waiting", false);
+    else {
+        h->waiting[h->n_waiting++] = fd; /* answered when the check ends */
+        bt_svc_health_want_check(d, h);
+        return false;
+    }
+    return true;
 }
 
 /* Read the request head (1 s at most); the path of a GET, else "". */
@@ -225,6 +184,6 @@ void bt_svc_health_serve(bt_svc_daemon *d)
         return;
     char path[64];
     read_path(fd, path, sizeof path);
-    answer(d, fd, path);
-    close(fd);
+    if (answer(d, fd, path))
+        close(fd);
 }

@@ -65,7 +65,9 @@ void bt_svc_reap(bt_svc_daemon *d)
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         int i = find_task(d, pid);
-        if (i >= 0) /* other pids (health checks) are waited for where they start */
+        if (i >= 0)
             end_task(d, i, status);
+        else
+            bt_svc_health_reaped(d->health, pid, status);
     }
 }

@@ -68,11 +68,14 @@ void bt_svc_wait(bt_svc_daemon *d, double seconds)
     if (g_stop && seconds > 0.2)
         seconds = 0.2;
     int ms = seconds <= 0 ? 0 : seconds > 3600 ? 3600000 : (int)(seconds * 1000 + 0.5);
-    if (poll(fds, n, ms) <= 0)
+    if (poll(fds, n, ms) <= 0) {
+        bt_svc_health_poll(d); /* a check past its deadline */
         return;
+    }
     if (fds[0].revents)
         bt_svc_wake_drain();
     if (hfd >= 0 && fds[1].revents)
         bt_svc_health_serve(d);
     bt_svc_read_results(d);
+    bt_svc_health_poll(d);
 }

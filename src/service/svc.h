@@ -333,6 +333,10 @@ int bt_svc_code_for_failure(const char *kind, long http_status, const char *mess
 bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz);
 int bt_svc_health_fd(const bt_svc_health *h);
 void bt_svc_health_serve(bt_svc_daemon *d); /* accept and answer one request */
+/* A running /health check: collect its result, answer the waiting probes. */
+void bt_svc_health_poll(bt_svc_daemon *d);
+/* reap.c hands over pids it does not know; true when it was the check's. */
+bool bt_svc_health_reaped(bt_svc_health *h, pid_t pid, int status);
 void bt_svc_health_free(bt_svc_health *h);
 /* [-0, +1] The request table of a (checked) provisioning task; returns the
  * name of the contract handler that takes it (task_request.c). */
