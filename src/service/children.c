@@ -62,7 +62,7 @@ static void child_main(bt_svc_daemon *d, const SvcTask *task, const char *dir,
     signal(SIGCHLD, SIG_DFL);
     close(bt_svc_wake_fd());
     if (d->health)
-        close(bt_svc_health_fd(d->health));
+        bt_svc_health_close_fds(d->health);
     bt_svc_outcome out;
     memset(&out, 0, sizeof out);
     fn(d, task, dir, &out);

@@ -64,6 +64,15 @@ void bt_svc_health_free(bt_svc_health *h)
     free(h);
 }
 
+void bt_svc_health_close_fds(bt_svc_health *h)
+{
+    if (h->check_fd >= 0)
+        close(h->check_fd);
+    for (int i = 0; i < h->n_waiting; i++)
+        close(h->waiting[i]);
+    close(h->fd);
+}
+
 void bt_svc_health_store(bt_svc_health *h, bool healthy, const char *why)
 {
     h->healthy = healthy;

@@ -338,6 +338,9 @@ void bt_svc_health_poll(bt_svc_daemon *d);
 /* reap.c hands over pids it does not know; true when it was the check's. */
 bool bt_svc_health_reaped(bt_svc_health *h, pid_t pid, int status);
 void bt_svc_health_free(bt_svc_health *h);
+/* In a task process: drop the daemon's sockets, so a probe's connection
+ * closes when the daemon answers it. */
+void bt_svc_health_close_fds(bt_svc_health *h);
 /* [-0, +1] The request table of a (checked) provisioning task; returns the
  * name of the contract handler that takes it (task_request.c). */
 const char *bt_svc_push_request(lua_State *L, const SvcTask *t);
