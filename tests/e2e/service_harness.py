@@ -161,7 +161,7 @@ class ServiceTest(unittest.TestCase):
     def start_daemon(self, *args, **kw):
         self.daemon = Daemon(self.c1, self.twingate, args, **kw).start()
         self.addCleanup(self.daemon.close)
-        self.addCleanup(self.check_no_secrets, self.daemon)
+        self.addCleanup(self.check_output, self.daemon)
         return self.daemon
 
     def start_polling(self, *args, **kw):
@@ -170,6 +170,12 @@ class ServiceTest(unittest.TestCase):
         self.c1.wait_for(lambda st: any(c["method"] == "GetTask" for c in st["calls"]),
                          what="the first GetTask")
         return d
+
+    def check_output(self, daemon):
+        self.check_no_secrets(daemon)
+        text = daemon.output()
+        for word in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            self.assertNotIn(word, text, "a sanitizer report (with a sanitizer build)")
 
     def check_no_secrets(self, daemon):
         text = daemon.output()

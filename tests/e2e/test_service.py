@@ -89,7 +89,7 @@ class StartUp(ServiceTest):
             f.write("client-id: %s\nclient-secret: %s\n" % (self.c1.client_id, self.c1.client_secret))
         self.daemon = d.start()
         self.addCleanup(d.close)
-        self.addCleanup(self.check_no_secrets, d)
+        self.addCleanup(self.check_output, d)
         self.polls_after(0)
         self.assertEqual(len(self.c1.calls("token")), 1)
         self.assertNoViolations()
