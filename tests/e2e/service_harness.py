@@ -144,7 +144,7 @@ class ServiceTest(unittest.TestCase):
         self.drain_twingate()
         self.twingate.reset()
         self.twingate.reset_stats()
-        self.twingate.config(latency_ms=0)
+        self.twingate.config(latency_ms=0, fail_first=0)  # faults an earlier test set
         self.c1 = C1Mock(config=dict({"next_poll": 0.1}, **self.c1_config)).start()
         self.addCleanup(self.c1.stop)
         self.daemon = None

@@ -43,6 +43,8 @@ class Rows:
 class ProvisioningBase(ServiceTest):
     """A one-shot sync's rows, and helpers; no tests of its own."""
 
+    tenant = dict(tenant="demo", read_only_key="read-only-key")
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -121,12 +123,29 @@ class Provisioning(ProvisioningBase):
         _, fin = self.run_task(self.grant_task("group:%s:member" % ENGINEERING_SYNCED, NEW_HIRE))
         self.assertEqual(fin["final_state"], "error")
         self.assertTrue(fin["error"]["non_retryable"])
-        self.assertNotIn(fin["status"]["code"], (0, 1))
+        self.assertEqual(fin["status"]["code"], 9, "4.8: FAILED_PRECONDITION is the closest code")
         self.assertIn("identity provider", fin["status"]["message"])
         self.assertNotIn(NEW_HIRE, self.members(ENGINEERING_SYNCED))
         _, fin = self.run_task({"type": "delete_resource", "resource_id": {"type": "user", "id": BOB}})
-        self.assertTrue(fin["error"]["non_retryable"])
+        self.assert_failed(fin, 9, True)
         self.assertIsNotNone(self.truth_user(BOB))
+
+    def test_08_unknown_ids_and_a_read_only_key_map_to_close_codes(self):
+        self.start_polling()
+        ghost = gid(999999, "User")
+        _, fin = self.run_task({"type": "delete_resource", "resource_id": {"type": "user", "id": ghost}})
+        self.assert_failed(fin, 5, True)  # 4.8: NOT_FOUND
+        self.daemon.terminate()
+        self.start_polling(env={"BATON_API_KEY": "read-only-key"})
+        _, fin = self.run_task(self.grant_task("group:%s:member" % RELEASE, NEW_HIRE))
+        self.assert_failed(fin, 7, True)  # 4.8: PERMISSION_DENIED
+        self.assertEqual(self.members(RELEASE), [])
+
+    def test_08_twingate_unavailable_maps_to_unavailable(self):
+        self.start_polling("--http-max-attempts", "1")
+        self.twingate.config(fail_first=5)
+        _, fin = self.run_task(self.grant_task("group:%s:member" % RELEASE, NEW_HIRE))
+        self.assert_failed(fin, 14, True)  # 4.8: UNAVAILABLE
 
     def test_08_without_provisioning_every_change_is_failed_precondition(self):
         self.start_polling(provisioning=False)
