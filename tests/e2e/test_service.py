@@ -12,10 +12,12 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY
+from harness import BINARY, C1Z
 from service_harness import (CAPABILITY, TRAIT, Daemon, ServiceTest, clean_env, is_c1z,
                              one_shot_sync, sync_rows)
-import credentials  # tests/c1mock, on the path once service_harness is imported
+import c1proto  # tests/c1mock, on the path once service_harness is imported
+import credentials
+import pb
 from test_reader_compat import SELECT_SYNC, decompress, open_as
 
 # 3000 users make a c1z of about 800 KB: two upload chunks.
@@ -254,6 +256,13 @@ class Tasks(ServiceTest):
         path = self.c1.uploads(tid)[0]["path"]
         self.assertSameSync(path, one_shot_sync(self.twingate, work))
         self.assert_readers_open(path, work)
+        # 5.3: the Hello's resource types equal the ones written into the c1z.
+        hello_types = {r["resource_type"]["id"]: r["resource_type"] for r in
+                       self.c1.calls("Hello")[0]["request"]["connector_metadata"]["capabilities"][
+                           "resource_type_capabilities"]}
+        with C1Z(path) as f:
+            for ext, data in f.rows("SELECT external_id, data FROM v1_resource_types"):
+                self.assertEqual(c1proto.decode_resource_type(pb.decode(data)), hello_types[ext], ext)
 
     def assert_readers_open(self, path, work):
         db = os.path.join(work, "uploaded.db")
