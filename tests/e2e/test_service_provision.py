@@ -9,6 +9,8 @@ import tempfile
 import unittest
 
 from service_harness import ServiceTest, blob, one_shot_sync
+import c1proto  # tests/c1mock, on the path once service_harness is imported
+import pb
 
 
 def gid(n, kind):
@@ -110,6 +112,12 @@ class Provisioning(ProvisioningBase):
         self.assertTrue(resp["is_create_account_result"])
         self.assertEqual(resp["resource"]["id"], {"type": "user", "id": created[0]["id"]})
         self.assertIn("type.googleapis.com/c1.connector.v2.UserTrait", resp["resource"]["annotations"])
+        # 3.6: the resource is shaped as the sync emits it.
+        work = tempfile.mkdtemp(prefix="bt-svc-created-")
+        self.addCleanup(shutil.rmtree, work, True)
+        row = blob(one_shot_sync(self.twingate, work), "SELECT data FROM v1_resources WHERE external_id = ?",
+                   "user:" + created[0]["id"])
+        self.assertEqual(c1proto.decode_resource(pb.decode(base64.b64decode(row))), resp["resource"])
         task = {"type": "delete_resource", "resource_id": {"type": "user", "id": created[0]["id"]}}
         _, fin = self.run_task(task)
         self.assert_success(fin, "DeleteResourceResponse")
