@@ -1,5 +1,6 @@
 /* Inside a task process: a provisioning task through the script's handler
  * (the one the one-shot flags call), answered with the response Any. */
+#define _GNU_SOURCE /* strcasestr */
 #include "service/svc.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
@@ -10,11 +11,12 @@
 
 #define TYPE_PREFIX "type.googleapis.com/c1.connector.v2."
 
-static bool contains(const char *s, const char *word) { return s && strstr(s, word) != NULL; }
+static bool contains(const char *s, const char *word) { return s && strcasestr(s, word) != NULL; }
 
 int bt_svc_code_for_failure(const char *kind, long http_status, const char *message)
 {
-    if (http_status == 401 || http_status == 403)
+    if (http_status == 401 || http_status == 403 || contains(message, "permission denied") ||
+        contains(message, "unauthorized") || contains(message, "forbidden"))
         return BT_GRPC_PERMISSION_DENIED;
     if ((kind && (strcmp(kind, "transport") == 0 || strcmp(kind, "rate_limited") == 0)) ||
         http_status == 429 || http_status >= 500)

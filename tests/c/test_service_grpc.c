@@ -232,6 +232,9 @@ static void failure_codes(void **state)
     assert_int_equal(bt_svc_code_for_failure(NULL, 0, "user VXNlcjox not found"), 5);
     assert_int_equal(bt_svc_code_for_failure(NULL, 0, "membership of group E is managed by the identity provider"), 9);
     assert_int_equal(bt_svc_code_for_failure(NULL, 0, "something odd"), 2);
+    /* A GraphQL error in a 200 answer: the text says it. */
+    assert_int_equal(bt_svc_code_for_failure("graphql", 200, "graphql: Permission denied (HTTP 200)"), 7);
+    assert_int_equal(bt_svc_code_for_failure(NULL, 0, "User NOT FOUND"), 5);
 }
 
 static void host_id_rules(void **state)
