@@ -380,7 +380,7 @@ class Tasks(ServiceTest):
 class HealthCheck(ServiceTest):
     def test_not_ready_until_hello_and_unhealthy_with_a_bad_twingate_key(self):
         port = free_port()
-        self.c1.configure(hello_fail=[{"code": "UNAVAILABLE"}] * 3)  # retried at 1, 2, 4 s
+        self.c1.configure(hello_fail=[{"code": "UNAVAILABLE"}] * 2)  # retried after 1 and 2 s
         self.start_daemon("--health-check", "--health-check-port", str(port),
                           env={"BATON_API_KEY": "not-the-key"})
         self.assertEqual(http_get(port, "/live")[0], 200)
