@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import ROOT
-from service_harness import ServiceTest
+from service_harness import ServiceTest, one_shot_sync
 
 
 EMEKA = base64.b64encode(b"User:589707").decode()  # a MANUAL user of the demo tenant
@@ -32,9 +32,11 @@ def heartbeats_of(st, tid):
 
 
 class TaskHelpers:
-    def slow_sync(self, latency_ms, **task):
-        """Start the daemon, queue a sync made slow by Twingate latency (per request)."""
-        self.twingate.config(latency_ms=latency_ms)
+    requests_per_sync = 2  # the demo tenant; SlowSyncs counts its own
+
+    def slow_sync(self, seconds, **task):
+        """Start the daemon, queue a sync made to last about `seconds` by Twingate latency."""
+        self.twingate.config(latency_ms=seconds * 1000.0 / self.requests_per_sync)
         d = self.start_polling()
         (tid,) = self.c1.enqueue(dict({"type": "sync_full"}, **task))
         return d, tid
@@ -48,12 +50,22 @@ class TaskHelpers:
 
 
 class SlowSyncs(TaskHelpers, ServiceTest):
-    # About 23 requests per sync: latency per request sets the sync's length, and a
-    # cancelled sync leaves at most one short request in flight for the next test.
+    # Many short requests per sync (about 23): latency per request sets the sync's
+    # length, and a cancelled sync leaves at most one short request in flight.
     tenant = dict(tenant="synthetic", seed=1, users=1000, groups=10)
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        work = tempfile.mkdtemp(prefix="bt-svc-count-")
+        try:
+            one_shot_sync(cls.twingate, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        cls.requests_per_sync = cls.twingate.stats()["requests"]
+
     def test_11_cancel_at_a_later_heartbeat_stops_the_sync(self):
-        d, tid = self.slow_sync(150, heartbeat={"cancel_at": 2})
+        d, tid = self.slow_sync(3.5, heartbeat={"cancel_at": 2})
         fin = self.c1.wait_finished(tid, 60)
         self.assert_failed(fin, 1, False)
         self.assertEqual(self.c1.uploads(tid), [])
@@ -62,7 +74,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.assertNoViolations()
 
     def test_13_nine_failed_heartbeats_cancel_the_sync(self):
-        d, tid = self.slow_sync(600, heartbeat={"fail_from": 2, "fail_count": 9})
+        d, tid = self.slow_sync(14, heartbeat={"fail_from": 2, "fail_count": 9})
         fin = self.c1.wait_finished(tid, 60)
         self.assert_failed(fin, 1, False)
         beats = heartbeats_of(self.c1.state(), tid)
@@ -77,7 +89,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         # process that outlives the token it started with must not upload with it. The
         # mock accepts each token for 3.5 s of its 12: 1.5 s past the client's 2 s.
         self.c1.configure(token_expires_in=12, token_valid_for=3.5)
-        d, tid = self.slow_sync(200)  # about 5 s
+        d, tid = self.slow_sync(5)
         fin = self.c1.wait_finished(tid, 90)
         self.assertEqual(fin["final_state"], "success", fin)
         self.assertEqual([u["grpc_status"] for u in self.c1.uploads(tid)], [0])
@@ -85,7 +97,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.assertNoViolations()
 
     def test_sigterm_during_a_sync_finishes_it_canceled_and_exits_0(self):
-        d, tid = self.slow_sync(150)
+        d, tid = self.slow_sync(3.5)
         self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
         kids = self.wait_children(d)
         d.proc.send_signal(signal.SIGTERM)
@@ -96,7 +108,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.assertTrue(all(gone(pid) for pid in kids), "no task child outlives the daemon")
 
     def test_without_c1z_temp_dir_the_sync_file_goes_to_tmpdir(self):
-        self.twingate.config(latency_ms=100)
+        self.twingate.config(latency_ms=2500.0 / self.requests_per_sync)
         tmpdir = tempfile.mkdtemp(prefix="bt-svc-tmpdir-")
         self.addCleanup(shutil.rmtree, tmpdir, True)
         self.start_polling(temp_flag=False, env={"TMPDIR": tmpdir})
@@ -108,7 +120,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.c1.wait_for(lambda st: not os.listdir(tmpdir), 30, "TMPDIR emptied")
 
     def test_a_killed_child_is_a_failed_task_and_the_daemon_keeps_polling(self):
-        d, tid = self.slow_sync(150)
+        d, tid = self.slow_sync(3.5)
         self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
         kids = self.wait_children(d)
         for pid in kids:
@@ -124,7 +136,7 @@ class SlowSyncs(TaskHelpers, ServiceTest):
 
     def test_another_task_does_not_wait_behind_a_sync(self):
         # Default --task-concurrency 3 (4.3): polling goes on while a sync holds a slot.
-        d, tid = self.slow_sync(100)
+        d, tid = self.slow_sync(2.5)
         self.c1.wait_for(lambda st: heartbeats_of(st, tid), what="the sync to start")
         (quick,) = self.c1.enqueue({"type": "case", "case": 106})
         self.c1.wait_finished(quick)
@@ -198,19 +210,24 @@ class Lifecycle(TaskHelpers, ServiceTest):
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
 
     def test_concurrent_tasks_share_one_read_budget(self):
-        # Issue item 6: the children pace together. Two demo syncs need 4 reads; with a
-        # budget of 3 a minute, the fourth waits for the window, however many children.
-        d = self.start_polling("--reads-per-minute", "3", pacing=True)
+        # Issue item 6: the children pace together. A demo sync needs k reads; with a
+        # budget of k + 1 a minute, one sync finishes and the other waits for the window,
+        # however many task processes there are.
+        work = tempfile.mkdtemp(prefix="bt-svc-budget-")
+        self.addCleanup(shutil.rmtree, work, True)
+        one_shot_sync(self.twingate, work)
+        k = self.twingate.stats()["reads"]
+        self.twingate.reset_stats()
+        d = self.start_polling("--reads-per-minute", str(k + 1), pacing=True)
         first, second = self.c1.enqueue({"type": "sync_full"}, {"type": "sync_full"})
         done = self.c1.wait_for(lambda st: [t for t in (first, second) if st["finishes"].get(t)],
                                 what="one sync to finish")
-        self.assertEqual(len(done), 1, "both syncs finished: 4 reads within a minute")
+        self.assertEqual(len(done), 1, "both syncs finished: %d reads within a minute" % (2 * k))
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
-            self.assertLessEqual(self.twingate.stats()["reads"], 3)
+            self.assertLessEqual(self.twingate.stats()["reads"], k + 1)
             time.sleep(0.1)
         self.assertEqual(d.terminate(), 0)
-
 
 class Outages(ServiceTest):
     def test_14_get_task_outage_backs_off_1_then_4_seconds(self):
