@@ -141,15 +141,21 @@ class StartUp(ServiceTest):
         self.assertEqual(len(self.c1.calls("token", st)), 1)
         self.assertEqual(self.c1.calls("GetTask", st), [])
 
-    def test_17_hello_unavailable_is_retried_after_a_second(self):
-        self.c1.configure(hello_fail=[{"code": "UNAVAILABLE"}])
+    def test_17_hello_failures_are_retried_after_1_then_2_seconds(self):
+        # 4.1: anything but the permanent codes is retried, waiting 1 s, doubling.
+        self.c1.configure(hello_fail=[{"code": "INTERNAL"}, {"http": 503}])
         self.start_polling()
         hellos = self.c1.calls("Hello")
-        self.assertEqual([h["grpc_status"] for h in hellos], [14, 0])
-        self.assertGreaterEqual(hellos[1]["time"] - hellos[0]["time"], 0.9)
+        self.assertEqual([(h["http_status"], h["grpc_status"]) for h in hellos],
+                         [(200, 13), (503, None), (200, 0)])
+        gaps = [b["time"] - a["time"] for a, b in zip(hellos, hellos[1:])]
+        for gap, floor in zip(gaps, (0.95, 1.95)):
+            self.assertGreaterEqual(gap, floor, gaps)
 
     def test_18_permanent_hello_codes_exit_non_zero(self):
-        for fault in ({"code": "PERMISSION_DENIED"}, {"code": "UNIMPLEMENTED"}, {"http": 404}):
+        for fault in ({"code": "PERMISSION_DENIED"}, {"code": "UNIMPLEMENTED"}, {"http": 404},
+                      {"code": "INVALID_ARGUMENT"}, {"code": "FAILED_PRECONDITION"}, {"code": "NOT_FOUND"},
+                      {"code": "UNAUTHENTICATED"}, {"http": 401}, {"http": 403}):
             with self.subTest(fault=fault):
                 self.c1.configure(hello_fail=[fault])
                 before = len(self.c1.calls("Hello"))
