@@ -10,12 +10,14 @@ local resource_types = {
     account_provisioning = true, resource_delete = true },
   { id = "group", display_name = "Group", traits = { "group" }, provision = true },
   { id = "role", display_name = "Role", traits = { "role" }, provision = true },
-  -- Opt-in types (twingate.sync emits them only when their setting is on).
+  -- Opt-in types: synced only when their bool setting is on (capabilities mark
+  -- them optInRequired).
   { id = "service_account", display_name = "Service Account", traits = { "user" },
     description = "A Twingate service account: a non-human identity with API keys",
-    skip_entitlements_and_grants = true },
+    skip_entitlements_and_grants = true, opt_in = "include-service-accounts" },
   { id = "resource", display_name = "Resource", traits = {},
-    description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it" },
+    description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it",
+    opt_in = "include-network-resources" },
 }
 
 return {
@@ -27,7 +29,8 @@ return {
     { name = "api-key", help = "The Twingate API key", required = true, secret = true },
     { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
       required = true, required_unless = "api-url" },
-    { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+    { name = "api-url", ops = true,
+      help = "GraphQL endpoint; default https://<domain>/api/graphql/ (tests, proxies)" },
     { name = "include-service-accounts", type = "bool", default = "false",
       help = "Also sync service accounts (resource type service_account)" },
     { name = "include-network-resources", type = "bool", default = "false",

@@ -14,13 +14,6 @@ local users = require "twingate.users"
 
 local M = {}
 
--- Opt-in resource types -> the bool setting that turns each on. Off by
--- default: the default sync neither emits these types nor sends a request for them.
-M.OPT_IN = {
-  service_account = "include-service-accounts",
-  resource = "include-network-resources",
-}
-
 -- Whether a bool setting is on: "true" or "1" (flag, BATON_* or .baton.yaml).
 function M.enabled(name)
   local value = config.get(name)
@@ -42,8 +35,9 @@ function M.run(resource_types)
   if not ok then return nil, err end
   local on = {}
   for _, rt in ipairs(resource_types) do
-    local option = M.OPT_IN[rt.id]
-    on[rt.id] = option == nil or M.enabled(option)
+    -- An opt-in type (init.lua's opt_in names its bool setting) is off by
+    -- default: the sync then neither emits it nor sends a request for it.
+    on[rt.id] = rt.opt_in == nil or M.enabled(rt.opt_in)
     if on[rt.id] then emit.resource_type(resource_type(rt)) end
   end
   local registry = roles.registry()

@@ -100,6 +100,10 @@ static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16
         bt_jw_key(w, "permissions");
         bt_jw_begin_object(w);
         bt_jw_end_object(w);
+        if (types[i]->opt_in) { /* synced only when its setting is on */
+            bt_jw_key(w, "optInRequired");
+            bt_jw_bool(w, true);
+        }
         bt_jw_end_object(w);
     }
     bt_jw_end_array(w);
@@ -172,8 +176,14 @@ static void write_field(bt_jw *w, const bt_config_field *f)
     bt_jw_kv_string(w, "name", f->name);
     bt_jw_kv_string(w, "displayName", dn);
     bt_jw_kv_string(w, "description", f->help);
-    if (f->required && !f->required_unless) {
+    /* A field required unless another is given is still required in C1's form:
+     * the alternative is an ops override, expressed by the constraint below. */
+    if (f->required) {
         bt_jw_key(w, "isRequired");
+        bt_jw_bool(w, true);
+    }
+    if (f->ops) {
+        bt_jw_key(w, "isOps");
         bt_jw_bool(w, true);
     }
     if (f->secret) {

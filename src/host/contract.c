@@ -106,6 +106,7 @@ static int read_field(checker *k, bt_config_field *f, int i)
     rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
     rc = rc ? rc : get_bool(k, -1, "required", path, &f->required);
     rc = rc ? rc : get_bool(k, -1, "secret", path, &f->secret);
+    rc = rc ? rc : get_bool(k, -1, "ops", path, &f->ops);
     rc = rc ? rc : parse_field_type(k, type, path, &f->type);
     free(type);
     return rc;
@@ -171,6 +172,7 @@ static int read_type(checker *k, bt_resource_type_decl *t, int i)
     rc = rc ? rc : get_bool(k, -1, "provision", path, &t->provision);
     rc = rc ? rc : get_bool(k, -1, "account_provisioning", path, &t->account_provisioning);
     rc = rc ? rc : get_bool(k, -1, "resource_delete", path, &t->resource_delete);
+    rc = rc ? rc : get_string(k, -1, "opt_in", path, false, &t->opt_in);
     return rc;
 }
 
@@ -224,6 +226,24 @@ static int check_functions(checker *k, const bt_contract *c)
     return 0;
 }
 
+/* An opt-in type names the bool setting that turns it on. */
+static int check_opt_ins(checker *k, const bt_contract *c)
+{
+    for (int i = 0; i < c->type_count; i++) {
+        const char *want = c->types[i].opt_in;
+        if (!want)
+            continue;
+        int found = -1;
+        for (int j = 0; j < c->field_count && found < 0; j++)
+            if (strcmp(c->fields[j].name, want) == 0)
+                found = j;
+        if (found < 0 || c->fields[found].type != BT_FIELD_BOOL)
+            return fail(k, "field 'resource_types[%d].opt_in' must name a bool config field (\"%s\" is %s)",
+                        i + 1, want, found < 0 ? "not a config field" : "not a bool");
+    }
+    return 0;
+}
+
 static int check_version(checker *k)
 {
     int type = lua_getfield(k->L, -1, "api_version");
@@ -249,6 +269,7 @@ static int validate(checker *k, bt_contract *c)
     rc = rc ? rc : get_string(k, -1, "description", "", false, &c->description);
     rc = rc ? rc : read_fields(k, c);
     rc = rc ? rc : read_types(k, c);
+    rc = rc ? rc : check_opt_ins(k, c);
     rc = rc ? rc : check_functions(k, c);
     return rc;
 }
@@ -275,6 +296,7 @@ static void free_type(bt_resource_type_decl *t)
     free(t->id);
     free(t->display_name);
     free(t->description);
+    free(t->opt_in);
     for (int j = 0; j < t->trait_count; j++)
         free(t->traits[j]);
 }

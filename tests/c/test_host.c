@@ -213,6 +213,14 @@ static void test_broken_contracts_name_file_and_field(void **state)
         {"return { api_version = 1, name = 'c', display_name = 'C', config = { { name = 'x' } },\n"
          " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
          "field 'config[1].help' must be a string"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = { { name = 'x', help = 'h' } },\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, opt_in = 'x' } },\n"
+         " sync = function() end }",
+         "field 'resource_types[1].opt_in' must name a bool config field (\"x\" is not a bool)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, opt_in = 'y' } },\n"
+         " sync = function() end }",
+         "(\"y\" is not a config field)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bt_contract c;

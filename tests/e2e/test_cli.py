@@ -50,6 +50,9 @@ class Cli(unittest.TestCase):
         self.assertEqual(by_id["user"]["resourceType"]["annotations"][0]["@type"],
                          "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants")
         self.assertEqual(by_id["group"]["resourceType"]["traits"], ["TRAIT_GROUP"])
+        # Types that only an opt-in setting syncs say so; the default ones do not.
+        self.assertEqual({t for t, c in by_id.items() if c.get("optInRequired")},
+                         {"service_account", "resource"})
 
     def test_config_schema(self):
         r = run(["config"])
@@ -58,6 +61,10 @@ class Cli(unittest.TestCase):
         fields = {f["name"]: f for f in schema["fields"]}
         self.assertTrue(fields["api-key"]["isSecret"])
         self.assertTrue(fields["api-key"]["isRequired"])
+        # C1's form asks for the two fields of the setup guide; api-url is an ops override.
+        self.assertTrue(fields["domain"]["isRequired"])
+        self.assertNotIn("isRequired", fields["api-url"])
+        self.assertTrue(fields["api-url"]["isOps"])
         self.assertIn({"kind": "CONSTRAINT_KIND_AT_LEAST_ONE", "fieldNames": ["domain", "api-url"]},
                       schema["constraints"])
         self.assertEqual(fields["include-service-accounts"]["boolField"], {})  # false is left out

@@ -23,7 +23,8 @@ describe("twingate contract table", function()
       { name = "api-key", help = "The Twingate API key", required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
         required = true, required_unless = "api-url" },
-      { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+      { name = "api-url", ops = true,
+        help = "GraphQL endpoint; default https://<domain>/api/graphql/ (tests, proxies)" },
       { name = "include-service-accounts", type = "bool", default = "false",
         help = "Also sync service accounts (resource type service_account)" },
       { name = "include-network-resources", type = "bool", default = "false",
@@ -39,9 +40,10 @@ describe("twingate contract table", function()
       { id = "role", display_name = "Role", traits = { "role" }, provision = true },
       { id = "service_account", display_name = "Service Account", traits = { "user" },
         description = "A Twingate service account: a non-human identity with API keys",
-        skip_entitlements_and_grants = true },
+        skip_entitlements_and_grants = true, opt_in = "include-service-accounts" },
       { id = "resource", display_name = "Resource", traits = {},
-        description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it" },
+        description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it",
+        opt_in = "include-network-resources" },
     }, connector.resource_types)
   end)
 
@@ -50,7 +52,7 @@ describe("twingate contract table", function()
     for _, field in ipairs(connector.config) do names[field.name] = field end
     local optional = 0
     for _, rt in ipairs(connector.resource_types) do
-      local option = require("twingate.sync").OPT_IN[rt.id]
+      local option = rt.opt_in
       if option then
         optional = optional + 1
         assert.same({ "bool", "false" }, { names[option].type, names[option].default }, option)
