@@ -1,5 +1,6 @@
 /* The connector binary: resolve the command line, load the connector script, run one action. */
 #include "bt/cli.h"
+#include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/driver.h"
@@ -10,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,11 +39,37 @@ static void setup_logging(const char *level, const char *format)
         bt_log_set_format(isatty(STDERR_FILENO) ? BT_LOG_CONSOLE : BT_LOG_JSON);
 }
 
+/* --log-level-debug-expires-at: C1 turns debug logging on for a while. */
+static int debug_expired(const char *at, bool *expired)
+{
+    time_t t;
+    *expired = false;
+    if (!at)
+        return 0;
+    if (bt_parse_rfc3339(at, &t) != 0) {
+        fprintf(stderr, "error: invalid --log-level-debug-expires-at \"%s\" (an RFC 3339 time)\n", at);
+        return -1;
+    }
+    *expired = time(NULL) >= t;
+    return 0;
+}
+
 static int check_log_flags(const bt_cli *cli)
 {
     const char *level = bt_cli_get(cli, "log-level"), *format = bt_cli_get(cli, "log-format");
+    const char *path = bt_cli_get(cli, "log-path");
+    bool expired;
+    char err[1200];
     if (level && bt_log_level_parse(level) < 0) {
         fprintf(stderr, "error: invalid --log-level \"%s\" (debug, info, warn, error)\n", level);
+        return -1;
+    }
+    if (debug_expired(bt_cli_get(cli, "log-level-debug-expires-at"), &expired) != 0)
+        return -1;
+    if (expired && level && strcmp(level, "debug") == 0)
+        level = "info";
+    if (path && *path && bt_log_set_file(path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
         return -1;
     }
     if (format && strcmp(format, "json") && strcmp(format, "console")) {
@@ -50,6 +78,22 @@ static int check_log_flags(const bt_cli *cli)
     }
     setup_logging(level, format);
     return 0;
+}
+
+/* Logging before the full parse (the script's load logs at debug level), from
+ * flags and BATON_* only; check_log_flags() reports bad values afterwards. */
+static void early_logging(int argc, char **argv)
+{
+    const char *level = bt_cli_prescan(argc, argv, "log-level");
+    const char *expires = bt_cli_prescan(argc, argv, "log-level-debug-expires-at");
+    const char *path = bt_cli_prescan(argc, argv, "log-path");
+    time_t t;
+    char err[1200];
+    if (level && expires && bt_parse_rfc3339(expires, &t) == 0 && time(NULL) >= t)
+        level = "info";
+    if (path && *path)
+        (void)bt_log_set_file(path, err, sizeof err);
+    setup_logging(level, bt_cli_prescan(argc, argv, "log-format"));
 }
 
 static int check_scripts_dir(const char *dir)
@@ -84,8 +128,11 @@ static int apply_http_options(const bt_cli *cli)
     bt_graphql_default_options(&o);
     long v;
     char err[256];
+    /* --http-timeout is the old name of the SDK's --http-timeout-seconds. */
+    const char *timeout_flag = !bt_cli_is_set(cli, "http-timeout-seconds") &&
+                               bt_cli_is_set(cli, "http-timeout") ? "http-timeout" : "http-timeout-seconds";
     const struct { const char *flag; double *dst; } doubles[] = {
-        {"http-timeout", &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
+        {timeout_flag, &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
         {"http-max-retry-wait", &o.max_retry_wait},
         {"reads-per-minute", &o.reads_per_minute_override},
         {"writes-per-minute", &o.writes_per_minute_override},
@@ -111,6 +158,15 @@ static int run_subcommand(app *a, const char *cmd)
         bt_driver_print_config_schema(&a->contract, stdout);
     else if (strcmp(cmd, "api-names") == 0)
         return bt_driver_print_api_names(a->host, stdout);
+    else if (strcmp(cmd, "help") == 0)
+        bt_cli_print_usage(&a->cli, &a->contract, stdout);
+    else if (strcmp(cmd, "completion") == 0) {
+        const char *shell = a->cli.arg_count > 1 ? a->cli.args[1] : NULL;
+        if (bt_cli_print_completion(&a->cli, shell, BT_PROGRAM, stdout) != 0) {
+            fprintf(stderr, "error: completion needs a shell: bash or zsh\n");
+            return 1;
+        }
+    }
     else {
         fprintf(stderr, "error: unknown command \"%s\" (see --help)\n", cmd);
         return 1;
@@ -141,7 +197,7 @@ static int run_action(app *a)
 static int run(app *a, int argc, char **argv)
 {
     char err[1024];
-    setup_logging(bt_cli_prescan(argc, argv, "log-level"), bt_cli_prescan(argc, argv, "log-format"));
+    early_logging(argc, argv);
     bt_cli_init(&a->cli);
     if (load_connector(a, argc, argv) != 0 && !a->host)
         return 1;
@@ -185,5 +241,6 @@ int main(int argc, char **argv)
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();
+    bt_log_close_file();
     return rc;
 }

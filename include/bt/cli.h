@@ -64,6 +64,27 @@ int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz);
 void bt_cli_config_file_reset(void);
 
 void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out);
+/* `completion bash|zsh` from the flag table; -1 for another shell. */
+int bt_cli_print_completion(const bt_cli *cli, const char *shell, const char *prog, FILE *out);
+/* A baton-sdk flag this connector does not implement (sdk_flags.c). */
+typedef struct {
+    const char *name;
+    bool is_bool;
+    const char *feature; /* what it would turn on, for the error */
+    const char *noop;    /* a value that asks for what we do anyway, or NULL */
+} bt_sdk_flag;
+
+bool bt_cli_has_flag(const bt_cli *cli, const char *name);
+/* The unsupported SDK flag called name[0..len), or NULL. */
+const bt_sdk_flag *bt_cli_sdk_flag(const char *name, size_t len);
+const bt_sdk_flag *bt_cli_sdk_flag_at(int i); /* NULL past the end */
+/* -1 with err ("<where>: ... not supported by this connector") unless value
+ * asks for nothing (false, empty). */
+int bt_cli_refuse_sdk_flag(const bt_sdk_flag *f, const char *value, const char *where, char *err,
+                           size_t errsz);
+/* Refuse BATON_* variables of unsupported SDK flags. */
+int bt_cli_check_sdk_env(const bt_cli *cli, char *err, size_t errsz);
+
 /* Pre-scan argv/env for one flag before the full parse (e.g. --scripts-dir). */
 const char *bt_cli_prescan(int argc, char **argv, const char *name);
 

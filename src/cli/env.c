@@ -166,9 +166,15 @@ int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz)
         bool known = false;
         for (int j = 0; j < cli->flag_count && !known; j++)
             known = strcmp(cli->flags[j].name, file_cache.keys[i]) == 0;
-        if (!known) {
-            snprintf(err, errsz, "%s:%d: unknown key '%s'", file_cache.path, file_cache.lines[i],
-                     file_cache.keys[i]);
+        const char *key = file_cache.keys[i];
+        const bt_sdk_flag *sdk = known ? NULL : bt_cli_sdk_flag(key, strlen(key));
+        char where[sizeof file_cache.path + 160];
+        snprintf(where, sizeof where, "%s:%d: %s '%.80s'", file_cache.path, file_cache.lines[i],
+                 sdk ? "key" : "unknown key", key);
+        if (sdk && bt_cli_refuse_sdk_flag(sdk, file_cache.values[i], where, err, errsz) != 0)
+            return -1;
+        if (!known && !sdk) {
+            snprintf(err, errsz, "%s", where);
             return -1;
         }
     }

@@ -12,6 +12,8 @@ static const bt_flag runtime_flags[] = {
     {"output-format", 0, "Output format: c1z or jsonl (default: from the file extension)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"log-level", 0, "The log level: debug, info, warn, error", "info", NULL, BT_FIELD_STRING, false, false, false, false},
     {"log-format", 0, "The output format for logs: json, console", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-path", 0, "Append log lines to this file instead of stderr", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-level-debug-expires-at", 0, "RFC 3339 time after which a debug --log-level falls back to info", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"provisioning", 'p', "This must be set in order for provisioning actions to be enabled", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"scripts-dir", 0, "Directory of override scripts, searched before the bundled scripts", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"grant-entitlement", 0, "The id of the entitlement to grant to the supplied principal", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
@@ -24,7 +26,8 @@ static const bt_flag runtime_flags[] = {
     {"create-account-resource-type", 0, "The resource type of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"delete-resource", 0, "The id of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"delete-resource-type", 0, "The resource type of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"http-timeout", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-timeout-seconds", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-timeout", 0, "Old name of --http-timeout-seconds", NULL, NULL, BT_FIELD_INT, true, false, false, false},
     {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-retry-wait", 0, "Total seconds a run may spend waiting to retry", "900", NULL, BT_FIELD_INT, false, false, false, false},
@@ -48,6 +51,25 @@ static int flag_index(const bt_cli *cli, const char *name, size_t len)
         if (strlen(cli->flags[i].name) == len && strncmp(cli->flags[i].name, name, len) == 0)
             return i;
     return -1;
+}
+
+bool bt_cli_has_flag(const bt_cli *cli, const char *name)
+{
+    return flag_index(cli, name, strlen(name)) >= 0;
+}
+
+/* An SDK flag we do not implement: refused unless its value asks for nothing. */
+static int parse_sdk_flag(const bt_sdk_flag *f, int argc, char **argv, int *pos, const char *eq,
+                          char *err, size_t errsz)
+{
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value && f->is_bool)
+        value = "true";
+    if (!value && *pos + 1 < argc)
+        value = argv[++*pos];
+    char where[128];
+    snprintf(where, sizeof where, "--%s", f->name);
+    return bt_cli_refuse_sdk_flag(f, value ? value : "", where, err, errsz);
 }
 
 static int short_index(const bt_cli *cli, char c)
@@ -91,6 +113,9 @@ static int parse_long(bt_cli *cli, int argc, char **argv, int *pos, char *err, s
     if (len == 7 && strncmp(arg, "version", 7) == 0)
         return cli->version = true, 0;
     int i = flag_index(cli, arg, len);
+    const bt_sdk_flag *sdk = i < 0 ? bt_cli_sdk_flag(arg, len) : NULL;
+    if (sdk)
+        return parse_sdk_flag(sdk, argc, argv, pos, eq, err, errsz);
     if (i < 0) {
         snprintf(err, errsz, "unknown flag: --%.*s (see --help)", (int)len, arg);
         return -1;
@@ -210,7 +235,7 @@ int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz)
 {
     if (parse_argv(cli, argc, argv, err, errsz) != 0)
         return -1;
-    if (bt_cli_config_file_check(cli, err, errsz) != 0)
+    if (bt_cli_config_file_check(cli, err, errsz) != 0 || bt_cli_check_sdk_env(cli, err, errsz) != 0)
         return -1;
     if (fill_fallbacks(cli, err, errsz) != 0)
         return -1;

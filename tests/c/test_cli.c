@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bt/cli.h"
+#include "bt/clock.h"
 #include "bt/config.h"
 #include "tmpdir.h"
 
@@ -273,6 +274,69 @@ static void test_prescan_agrees_with_the_parser_on_repeats(void **state)
     assert_string_equal(bt_cli_prescan(7, argv, "log-level"), "debug");
 }
 
+/* Unsupported SDK flags: refused when they ask for something, whatever the
+ * source; accepted when they ask for nothing. */
+static void test_unsupported_sdk_flags(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--otel-collector-endpoint", "http://otel:4318", NULL};
+    assert_int_equal(parse(f, 3, argv), -1);
+    assert_non_null(strstr(f->err, "--otel-collector-endpoint (OpenTelemetry export"));
+    assert_non_null(strstr(f->err, "not supported by this connector"));
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    char *quiet[] = {"bin", "--ticketing=false", "--workers", "0", "--storage-engine=sqlite", "-f", "x.c1z", NULL};
+    assert_int_equal(parse(f, 7, quiet), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "file"), "x.c1z"); /* the skipped values were consumed */
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    char *bare[] = {"bin", NULL};
+    setenv("BATON_SKIP_GRANTS", "true", 1);
+    assert_int_equal(parse(f, 1, bare), -1);
+    assert_non_null(strstr(f->err, "BATON_SKIP_GRANTS"));
+    unsetenv("BATON_SKIP_GRANTS");
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    tmpdir_write(f->dir, ".baton.yaml", "event-feed: all\n");
+    bt_cli_config_file_reset();
+    assert_int_equal(parse(f, 1, bare), -1);
+    assert_non_null(strstr(f->err, ".baton.yaml:1: key 'event-feed'"));
+}
+
+/* No SDK flag is both implemented and in the unsupported table. */
+static void test_sdk_table_lists_only_unimplemented_flags(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; bt_cli_sdk_flag_at(i); i++)
+        if (bt_cli_has_flag(&f->cli, bt_cli_sdk_flag_at(i)->name))
+            fail_msg("--%s is implemented and also listed as unsupported", bt_cli_sdk_flag_at(i)->name);
+    assert_true(bt_cli_has_flag(&f->cli, "http-timeout-seconds"));
+    assert_true(bt_cli_has_flag(&f->cli, "log-path"));
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    time_t t;
+    assert_int_equal(bt_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal((long)t, 0);
+    assert_int_equal(bt_parse_rfc3339("2026-12-01T14:00:00.123Z", &t), 0);
+    assert_int_equal((long)t, 1796133600L);
+    assert_int_equal(bt_parse_rfc3339("2026-12-01T16:00:00+02:00", &t), 0);
+    assert_int_equal((long)t, 1796133600L);
+    assert_int_equal(bt_parse_rfc3339("2024-02-29T00:00:00-00:30", &t), 0);
+    assert_int_equal((long)t, 1709166600L);
+    const char *bad[] = {"", "2026-12-01", "2026-13-01T00:00:00Z", "2026-12-01T00:00:00",
+                         "2026-12-01T00:00:00Zjunk", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00.Z",
+                         "tomorrow", "2026-12-01T00:00:00+2:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (bt_parse_rfc3339(bad[i], &t) == 0)
+            fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +355,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connector_field_clash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_names_and_prescan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prescan_agrees_with_the_parser_on_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_sdk_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sdk_table_lists_only_unimplemented_flags, setup, teardown),
+        cmocka_unit_test(test_rfc3339),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -93,12 +93,6 @@ class Provisioning(unittest.TestCase):
             self.assertIn(word, r.stderr)
         self.assertEqual(self.mutations(), 0)
 
-    def test_provisioning_flags_need_p(self):
-        r = self.provision("--grant-entitlement", "group:%s:member" % RELEASE, "--grant-principal", ALICE)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("requires -p/--provisioning", r.stderr)
-        self.assertEqual(self.mock.stats()["requests"], 0)
-
     def test_malformed_ids_are_refused_before_any_request(self):
         for args in (["--revoke-grant", "group:only-two"], ["--grant-entitlement", "nonsense",
                                                              "--grant-principal", ALICE]):
