@@ -62,6 +62,12 @@ int bt_sink_commit(bt_sink *s, char *err, size_t errsz);
 /* Remove the temporary files and free s. NULL is fine. */
 void bt_sink_abort(bt_sink *s);
 
+/* The sync's type in the file (c1z-format.md 3.1): "full" (the default),
+ * "partial" (a targeted sync, amending a full one: a grant's principal may
+ * live there, so the commit does not require it here) or "resources_only".
+ * Only before the first row; -1 with err otherwise or for another type. */
+int bt_sink_set_sync_type(bt_sink *s, const char *type, char *err, size_t errsz);
+
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out);
 /* The i-th resource type added (in order) and how many resources of it were
  * added; false past the end. */

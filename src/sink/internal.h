@@ -45,6 +45,9 @@ typedef struct {
     int (*grant)(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz);
     int (*commit)(void *impl, char *err, size_t errsz);
     void (*abort)(void *impl);
+    /* bt_sink_set_sync_type: type is "full", "partial" or "resources_only";
+     * a partial sync's grant principals may live outside the file. */
+    void (*sync_type)(void *impl, const char *type);
 } bt_sink_backend;
 
 /* Open functions: NULL with err on failure. `types` outlives the backend. */

@@ -45,6 +45,7 @@ typedef struct {
     size_t n_pending, cap_pending, compact_at;
     bt_bytes msgs;
     bt_bytes out_buf;
+    bool principals_outside; /* a partial sync: principals live in the full one */
 } jsonl_writer;
 
 static int write_all(int fd, const uint8_t *p, size_t n, char *err, size_t errsz)
@@ -221,8 +222,9 @@ static int jsonl_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err,
         return rc;
     if (require_ref(w, 'e', g->entitlement->id, NULL, "grant", g->id, "entitlement", fatal, err,
                     errsz) != 0 ||
-        require_ref(w, 'r', pid->resource_type, pid->resource, "grant", g->id, "principal", fatal,
-                    err, errsz) != 0)
+        (!w->principals_outside &&
+         require_ref(w, 'r', pid->resource_type, pid->resource, "grant", g->id, "principal",
+                     fatal, err, errsz) != 0))
         return BT_SINK_ERROR;
     return put_line(w, "grant", &g->base, fatal, err, errsz);
 }
@@ -304,6 +306,12 @@ static int jsonl_commit(void *impl, char *err, size_t errsz)
     return rc;
 }
 
+static void jsonl_sync_type(void *impl, const char *type)
+{
+    jsonl_writer *w = impl;
+    w->principals_outside = strcmp(type, "partial") == 0;
+}
+
 const bt_sink_backend bt_jsonl_backend = {
     .name = "jsonl",
     .resource_type = jsonl_resource_type,
@@ -312,4 +320,5 @@ const bt_sink_backend bt_jsonl_backend = {
     .grant = jsonl_grant,
     .commit = jsonl_commit,
     .abort = jsonl_abort,
+    .sync_type = jsonl_sync_type,
 };

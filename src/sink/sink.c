@@ -158,6 +158,23 @@ void bt_sink_abort(bt_sink *s)
     sink_free(s);
 }
 
+int bt_sink_set_sync_type(bt_sink *s, const char *type, char *err, size_t errsz)
+{
+    static const char *const known[] = {"full", "partial", "resources_only"};
+    if (s->counts.resource_types || s->counts.resources || s->counts.entitlements ||
+        s->counts.grants) {
+        bt_sink_errf(err, errsz, "the sync type is set before any row");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (type && strcmp(type, known[i]) == 0) {
+            s->be->sync_type(s->impl, known[i]);
+            return 0;
+        }
+    bt_sink_errf(err, errsz, "unknown sync type '%s'", type ? type : "(null)");
+    return -1;
+}
+
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out)
 {
     if (s)
