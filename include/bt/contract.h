@@ -30,6 +30,7 @@ typedef struct {
     bool provision;            /* grant + revoke on its entitlements */
     bool account_provisioning; /* create accounts of this type */
     bool resource_delete;      /* delete resources of this type */
+    bool targeted_sync;        /* sync options may name resources of this type */
     char *opt_in;              /* bool setting that must be on for this type to be synced */
 } bt_resource_type_decl;
 

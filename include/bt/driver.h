@@ -6,8 +6,15 @@
 #include "bt/cli.h"
 #include "bt/contract.h"
 #include "bt/host.h"
+#include "bt/sync_options.h"
 
+/* A sync with the options from the command line (--sync-resources & co). */
 int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli);
+/* A sync to path (format: NULL = by extension) with explicit options, e.g.
+ * from a SyncFullTask: checked against the contract, then passed to the
+ * script's sync(opts); the file records the sync type they make. */
+int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
+                        const bt_sync_options *opts);
 int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli);
 /* True when any provisioning action flag was given. */
 bool bt_driver_wants_provisioning(const bt_cli *cli);

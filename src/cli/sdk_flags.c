@@ -59,11 +59,6 @@ static const bt_sdk_flag sdk_flags[] = {
     {"auth-method", false, "alternative authentication methods", NULL},
     {"workers", false, "parallel sync workers", "0"},
     {"storage-engine", false, "storage engines other than SQLite", "sqlite"},
-    /* targeted and partial syncs (planned) */
-    {"sync-resources", false, "targeted syncs", NULL},
-    {"sync-resource-types", false, "syncs limited to some resource types", NULL},
-    {"skip-entitlements-and-grants", true, "resource-only syncs", NULL},
-    {"skip-grants", true, "grant-less syncs", NULL},
 };
 
 #define SDK_FLAG_COUNT (int)(sizeof sdk_flags / sizeof sdk_flags[0])

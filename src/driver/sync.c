@@ -5,6 +5,7 @@
 #include "bt/graphql.h"
 #include "bt/log.h"
 #include "bt/sink.h"
+#include "bt/sync_options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,13 +22,50 @@ static int check_sync_result(lua_State *L, bt_host_error *err)
     return 0;
 }
 
-/* [-0, +0] Run contract.sync() under the host's protected call. */
-static int run_sync(bt_host *h, const bt_contract *c, bt_host_error *err)
+/* [-0, +1] The options as the script's sync(opts) sees them (API.md "sync
+ * options"): nil for a plain full sync. */
+static void push_options(lua_State *L, const bt_sync_options *o)
+{
+    if (bt_sync_options_is_default(o)) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 4);
+    if (o->target_count > 0) {
+        lua_createtable(L, (int)o->target_count, 0);
+        for (size_t i = 0; i < o->target_count; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, o->targets[i].type);
+            lua_setfield(L, -2, "type");
+            lua_pushstring(L, o->targets[i].id);
+            lua_setfield(L, -2, "id");
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "targets");
+    }
+    if (o->type_count > 0) {
+        lua_createtable(L, (int)o->type_count, 0);
+        for (size_t i = 0; i < o->type_count; i++) {
+            lua_pushstring(L, o->resource_types[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "resource_types");
+    }
+    lua_pushboolean(L, o->skip_entitlements_and_grants);
+    lua_setfield(L, -2, "skip_entitlements_and_grants");
+    lua_pushboolean(L, o->skip_grants);
+    lua_setfield(L, -2, "skip_grants");
+}
+
+/* [-0, +0] Run contract.sync(opts) under the host's protected call. */
+static int run_sync(bt_host *h, const bt_contract *c, const bt_sync_options *o,
+                    bt_host_error *err)
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L);
     bt_contract_push_function(h, c, "sync");
-    int rc = bt_host_call(h, 0, 2, err);
+    push_options(L, o);
+    int rc = bt_host_call(h, 1, 2, err);
     if (rc == 0)
         rc = check_sync_result(L, err);
     lua_settop(L, top);
@@ -49,12 +87,14 @@ static void describe_types(const bt_sink *sink, char *out, size_t n)
         snprintf(out + used, n - used, ")");
 }
 
-static void print_summary(const char *path, const char *per_type, const bt_sink_counts *n,
-                          double seconds)
+static void print_summary(const char *path, const char *sync_type, const char *per_type,
+                          const bt_sink_counts *n, double seconds)
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
     printf("sync complete: %s\n", path);
+    if (strcmp(sync_type, "full") != 0)
+        printf("  sync type       %s\n", sync_type);
     printf("  resource types  %ld\n", (long)n->resource_types);
     printf("  resources       %ld%s\n", (long)n->resources, per_type);
     printf("  entitlements    %ld\n", (long)n->entitlements);
@@ -71,13 +111,19 @@ static void print_summary(const char *path, const char *per_type, const bt_sink_
             (long)n->resources, (long)n->entitlements, (long)n->grants, s.requests, seconds);
 }
 
-int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
+int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
+                        const bt_sync_options *opts)
 {
-    const char *path = bt_cli_get(cli, "file");
     char err[2048];
     double started = bt_clock_monotonic();
-    bt_sink *sink = bt_sink_open(path, bt_cli_get(cli, "output-format"), err, sizeof err);
-    if (!sink) {
+    if (bt_sync_options_check(opts, c, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    const char *sync_type = bt_sync_options_sync_type(opts);
+    bt_sink *sink = bt_sink_open(path, format, err, sizeof err);
+    if (!sink || bt_sink_set_sync_type(sink, sync_type, err, sizeof err) != 0) {
+        bt_sink_abort(sink);
         fprintf(stderr, "error: cannot write %s: %s\n", path, err);
         return 1;
     }
@@ -85,7 +131,7 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
     bt_host_error herr;
-    int rc = run_sync(h, c, &herr);
+    int rc = run_sync(h, c, opts, &herr);
     bt_emit_bind(bt_host_lua(h), NULL);
     if (rc != 0) {
         bt_sink_abort(sink);
@@ -102,6 +148,20 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         bt_info("no file written; %s is unchanged", path);
         return 1;
     }
-    print_summary(path, per_type, &counts, bt_clock_monotonic() - started);
+    print_summary(path, sync_type, per_type, &counts, bt_clock_monotonic() - started);
     return 0;
+}
+
+int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
+{
+    bt_sync_options opts;
+    char err[1024];
+    if (bt_sync_options_from_cli(cli, &opts, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    int rc = bt_driver_sync_with(h, c, bt_cli_get(cli, "file"), bt_cli_get(cli, "output-format"),
+                                 &opts);
+    bt_sync_options_free(&opts);
+    return rc;
 }

@@ -172,6 +172,7 @@ static int read_type(checker *k, bt_resource_type_decl *t, int i)
     rc = rc ? rc : get_bool(k, -1, "provision", path, &t->provision);
     rc = rc ? rc : get_bool(k, -1, "account_provisioning", path, &t->account_provisioning);
     rc = rc ? rc : get_bool(k, -1, "resource_delete", path, &t->resource_delete);
+    rc = rc ? rc : get_bool(k, -1, "targeted_sync", path, &t->targeted_sync);
     rc = rc ? rc : get_string(k, -1, "opt_in", path, false, &t->opt_in);
     return rc;
 }

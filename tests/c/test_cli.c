@@ -293,10 +293,10 @@ static void test_unsupported_sdk_flags(void **state)
     bt_cli_free(&f->cli);
     bt_cli_init(&f->cli);
     char *bare[] = {"bin", NULL};
-    setenv("BATON_SKIP_GRANTS", "true", 1);
+    setenv("BATON_DIFF_SYNCS", "true", 1);
     assert_int_equal(parse(f, 1, bare), -1);
-    assert_non_null(strstr(f->err, "BATON_SKIP_GRANTS"));
-    unsetenv("BATON_SKIP_GRANTS");
+    assert_non_null(strstr(f->err, "BATON_DIFF_SYNCS"));
+    unsetenv("BATON_DIFF_SYNCS");
 
     bt_cli_free(&f->cli);
     bt_cli_init(&f->cli);

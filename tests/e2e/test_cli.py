@@ -43,10 +43,19 @@ class Cli(unittest.TestCase):
         self.assertEqual(caps["@type"], "type.googleapis.com/c1.connector.v2.ConnectorCapabilities")
         by_id = {c["resourceType"]["id"]: c for c in caps["resourceTypeCapabilities"]}
         self.assertEqual(list(by_id), sorted(by_id))
-        self.assertEqual(by_id["group"]["capabilities"], ["CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
-        self.assertEqual(by_id["role"]["capabilities"], ["CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
+        # Targeted sync (--sync-resources) covers users, groups and roles.
+        self.assertEqual(by_id["group"]["capabilities"],
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
+        self.assertEqual(by_id["role"]["capabilities"],
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
         self.assertEqual(by_id["user"]["capabilities"],
-                         ["CAPABILITY_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"])
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC",
+                          "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"])
+        self.assertEqual(by_id["resource"]["capabilities"], ["CAPABILITY_SYNC"])
+        self.assertEqual(caps["connectorCapabilities"],
+                         ["CAPABILITY_PROVISION", "CAPABILITY_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING",
+                          "CAPABILITY_RESOURCE_DELETE", "CAPABILITY_TARGETED_SYNC",
+                          "CAPABILITY_SERVICE_MODE_TARGETED_SYNC"])
         self.assertEqual(by_id["user"]["resourceType"]["annotations"][0]["@type"],
                          "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants")
         self.assertEqual(by_id["group"]["resourceType"]["traits"], ["TRAIT_GROUP"])
