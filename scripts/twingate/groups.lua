@@ -45,36 +45,83 @@ function M.entitlement(node, name)
   }
 end
 
+-- The membership grant of user uid in a group (a row of M.list's table).
+function M.grant(gid, uid, immutable)
+  emit.grant{
+    resource = { type = "group", id = gid }, slug = "member",
+    principal = { type = "user", id = uid }, immutable = immutable,
+  }
+end
+
 -- A grant emitter for one group: grant(member_node).
-local function granter(group)
+function M.granter(group)
   return function(member)
     if member.id == nil then
       log.warn("skipping a member without id in group " .. group.name)
       return
     end
-    emit.grant{
-      resource = { type = "group", id = group.id }, slug = "member",
-      principal = { type = "user", id = member.id }, immutable = group.immutable,
-    }
+    M.grant(group.id, member.id, group.immutable)
   end
 end
 
--- Emits every group, its entitlement and its members' grants. Member lists
--- longer than the nested first page continue from their endCursor after the
--- group list is done, so only those groups cost extra requests.
-function M.sync()
-  return page.walk_nested{
+-- Requests paging the rest of a list of n items costs, beyond its first page.
+local function follow_ups(n)
+  if math.type(n) ~= "integer" or n <= Q.PAGE_SIZE then return 0 end
+  return (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1
+end
+
+-- Emits every group and (opts.entitlements) its entitlement, without members:
+-- the user side reads memberships. Returns { immutable = { [group id] = bool },
+-- follow_ups = n } (O(groups): what a membership grant needs, and what the
+-- group side would have cost beyond its list pages), or nil, err.
+function M.list(opts)
+  local seen = { immutable = {}, follow_ups = 0 }
+  local ok, err = page.walk{
+    query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
+    each = function(node)
+      if node.id == nil then
+        log.warn("skipping a group without id")
+        return
+      end
+      local name = M.name(node)
+      emit.resource(M.map(node, name))
+      if opts.entitlements then emit.entitlement(M.entitlement(node, name)) end
+      seen.immutable[node.id] = M.IMMUTABLE[node.type] == true
+      local members = type(node.users) == "table" and node.users.totalCount or nil
+      seen.follow_ups = seen.follow_ups + follow_ups(members)
+    end,
+  }
+  if not ok then return nil, err end
+  return seen
+end
+
+-- The group side: emits every group, its entitlement and (opts.grants) its
+-- members' grants. Member lists longer than the nested first page continue
+-- from their endCursor after the group list is done, so only those groups
+-- cost extra requests. Returns the number of those extra requests.
+function M.sync(opts)
+  opts = opts or { entitlements = true, grants = true }
+  local extra = 0
+  local ok, err = page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
     item = "group", nested = "users",
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
       emit.resource(M.map(node, group.name))
+      if not opts.entitlements then return nil end
       emit.entitlement(M.entitlement(node, group.name))
-      return { id = group.id, label = "members of group " .. group.name, each = granter(group) }
+      if not opts.grants then return nil end
+      local grant, n = M.granter(group), 0
+      return {
+        id = group.id, label = "members of group " .. group.name,
+        each = function(member) n = n + 1; grant(member) end,
+        done = function() extra = extra + follow_ups(n) end,
+      }
     end,
   }
+  if not ok then return nil, err end
+  return extra
 end
-
 
 return M

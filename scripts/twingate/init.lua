@@ -5,11 +5,14 @@ local provisioning = require "twingate.provisioning"
 local sync = require "twingate.sync"
 
 local resource_types = {
+  -- targeted_sync: --sync-resources can name resources of the type (twingate.targets).
   { id = "user", display_name = "User", traits = { "user" },
     skip_entitlements_and_grants = true,
-    account_provisioning = true, resource_delete = true },
-  { id = "group", display_name = "Group", traits = { "group" }, provision = true },
-  { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+    account_provisioning = true, resource_delete = true, targeted_sync = true },
+  { id = "group", display_name = "Group", traits = { "group" }, provision = true,
+    targeted_sync = true },
+  { id = "role", display_name = "Role", traits = { "role" }, provision = true,
+    targeted_sync = true },
   -- Opt-in types: synced only when their bool setting is on (capabilities mark
   -- them optInRequired).
   { id = "service_account", display_name = "Service Account", traits = { "user" },
@@ -35,9 +38,13 @@ return {
       help = "Also sync service accounts (resource type service_account)" },
     { name = "include-network-resources", type = "bool", default = "false",
       help = "Also sync network resources (resource type resource) and who can access them" },
+    { name = "membership-side", default = "users",
+      help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
+        .. "users costs fewer requests unless users sit in more groups than groups hold members" },
   },
   resource_types = resource_types,
-  sync = function() return sync.run(resource_types) end,
+  -- opts: the driver's sync options (API.md "sync options"), nil for a full sync.
+  sync = function(opts) return sync.run(resource_types, opts) end,
   grant = provisioning.grant,
   revoke = provisioning.revoke,
   create_account = provisioning.create_account,

@@ -21,6 +21,42 @@ query Users($first: Int!, $after: String) {
 }
 ]]
 
+-- Users with the first page of their groups: memberships read from the user
+-- side (twingate-api.md: User.groups is a connection like Group.users). Longer
+-- group lists continue with USER_GROUPS from the nested endCursor.
+Q.USERS_WITH_GROUPS = [[
+query UsersWithGroups($first: Int!, $after: String) {
+  users(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id firstName lastName email role state type isAdmin createdAt
+        groups(first: $first) {
+          pageInfo { hasNextPage endCursor }
+          edges { node { id } }
+        }
+      }
+    }
+  }
+}
+]]
+
+-- Groups without their members (the user side reads memberships), with the
+-- member count that prices the group side (twingate.sync logs both).
+Q.GROUP_LIST = [[
+query GroupList($first: Int!, $after: String) {
+  groups(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id name type isActive originId createdAt
+        users { totalCount }
+      }
+    }
+  }
+}
+]]
+
 -- Groups with the first page of their members; longer member lists continue
 -- with GROUP_MEMBERS from the nested endCursor.
 Q.GROUPS = [[
@@ -47,6 +83,37 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
       pageInfo { hasNextPage endCursor }
       edges { node { id } }
     }
+  }
+}
+]]
+
+-- Targeted sync (--sync-resources) ---------------------------------------
+
+-- One group with the first page of its members (GROUP_MEMBERS continues).
+Q.GROUP = [[
+query Group($id: ID!, $first: Int!) {
+  group(id: $id) {
+    id name type isActive originId createdAt
+    users(first: $first) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+Q.USER_DETAILS = [[
+query UserDetails($id: ID!) {
+  user(id: $id) { id firstName lastName email role state type isAdmin createdAt }
+}
+]]
+
+-- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
+Q.ROLE_HOLDERS = [[
+query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
+  users(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id } }
   }
 }
 ]]

@@ -114,9 +114,28 @@ end
 -- "service_account"}): the entitlement's grantable_to, and the grants kept.
 -- Access lists longer than the nested first page continue from their
 -- endCursor after the resource list is done, so only those cost extra requests.
+-- opts.entitlements = false or opts.grants = false (--skip-entitlements-and-grants,
+-- --skip-grants) leave those rows out and page no access list.
 function M.sync(opts)
   local emitted = {}
   for _, t in ipairs(opts.principals) do emitted[t] = true end
+  if opts.entitlements == false or opts.grants == false then
+    return page.walk{
+      query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
+      label = "resources",
+      each = function(node)
+        if node.id == nil then
+          log.warn("skipping a resource without id")
+          return
+        end
+        local name = M.name(node)
+        emit.resource(M.map(node, name))
+        if opts.entitlements ~= false then
+          emit.entitlement(M.entitlement(node, name, opts.principals))
+        end
+      end,
+    }
+  end
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
     label = "resources", item = "resource", nested = "access",

@@ -48,15 +48,17 @@ end
 
 -- Per-sync state: which roles were emitted. emit_known() emits the known
 -- roles; grant() emits a role never seen before (a value newer than this
--- script) on first sight, then the user's grant.
-function M.registry()
+-- script) on first sight, then the user's grant. opts (default: all true):
+-- resources (emit roles at all), entitlements, grants.
+function M.registry(opts)
+  opts = opts or { resources = true, entitlements = true, grants = true }
   local seen, reg = {}, {}
 
   function reg.ensure(value)
-    if seen[value] then return end
+    if seen[value] or not opts.resources then return end
     seen[value] = true
     emit.resource(M.resource(value))
-    emit.entitlement(M.entitlement(value))
+    if opts.entitlements then emit.entitlement(M.entitlement(value)) end
   end
 
   function reg.emit_known()
@@ -64,6 +66,7 @@ function M.registry()
   end
 
   function reg.grant(user_id, value)
+    if not opts.grants then return end
     if type(value) ~= "string" or value == "" then
       log.warn("user " .. user_id .. " has no role; no role grant")
       return
@@ -79,6 +82,15 @@ function M.registry()
   end
 
   return reg
+end
+
+-- The role value of a role resource id ("devops" -> "DEVOPS"), or nil when
+-- no known role has that id.
+function M.value_of(id)
+  for _, r in ipairs(M.KNOWN) do
+    if M.id(r.value) == id then return r.value end
+  end
+  return nil
 end
 
 return M

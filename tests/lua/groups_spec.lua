@@ -10,7 +10,7 @@ local U = { "VXNlcjoxMDE=", "VXNlcjoxMDI=", "VXNlcjoxMDM=", "VXNlcjoxMDQ=", "VXN
 describe("groups", function()
   local rt, ok, err
   before_each(function()
-    rt = fake.install{ config = { domain = "acme" } }
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } }
     fixtures.replay(rt, "users_two_pages")
     fixtures.replay(rt, "groups_mixed")
     rt.phase = "sync"

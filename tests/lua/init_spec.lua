@@ -18,7 +18,7 @@ describe("twingate contract table", function()
     assert.equal("Connector syncing Twingate users, groups, and roles to Baton", connector.description)
   end)
 
-  it("declares the three connection flags and the two opt-in switches, off by default", function()
+  it("declares the three connection flags, the two opt-in switches (off by default) and the membership side", function()
     assert.same({
       { name = "api-key", help = "The Twingate API key", required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
@@ -29,15 +29,20 @@ describe("twingate contract table", function()
         help = "Also sync service accounts (resource type service_account)" },
       { name = "include-network-resources", type = "bool", default = "false",
         help = "Also sync network resources (resource type resource) and who can access them" },
+      { name = "membership-side", default = "users",
+        help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
+          .. "users costs fewer requests unless users sit in more groups than groups hold members" },
     }, connector.config)
   end)
 
   it("declares the resource types and their capabilities", function()
     assert.same({
       { id = "user", display_name = "User", traits = { "user" }, skip_entitlements_and_grants = true,
-        account_provisioning = true, resource_delete = true },
-      { id = "group", display_name = "Group", traits = { "group" }, provision = true },
-      { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+        account_provisioning = true, resource_delete = true, targeted_sync = true },
+      { id = "group", display_name = "Group", traits = { "group" }, provision = true,
+        targeted_sync = true },
+      { id = "role", display_name = "Role", traits = { "role" }, provision = true,
+        targeted_sync = true },
       { id = "service_account", display_name = "Service Account", traits = { "user" },
         description = "A Twingate service account: a non-human identity with API keys",
         skip_entitlements_and_grants = true, opt_in = "include-service-accounts" },
@@ -75,8 +80,8 @@ describe("twingate contract table", function()
   it("opens every bundled script with a header saying what it maps and that it may be copied", function()
     for _, name in ipairs{ "twingate/init", "twingate/queries", "twingate/client", "twingate/sync",
         "twingate/users", "twingate/groups", "twingate/roles", "twingate/provisioning",
-        "twingate/service_accounts", "twingate/resources",
-        "lib/text", "lib/ids", "lib/page" } do
+        "twingate/service_accounts", "twingate/resources", "twingate/targets",
+        "lib/text", "lib/ids", "lib/page", "lib/scope" } do
       local f = assert(io.open(sandbox.SCRIPTS .. name .. ".lua", "rb"))
       local head = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")
       f:close()

@@ -74,7 +74,7 @@ end
 describe("resources with service accounts", function()
   local rt, ok, err
   before_each(function()
-    rt = fake.install{ config = { domain = "acme", ["include-service-accounts"] = "true",
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups", ["include-service-accounts"] = "true",
       ["include-network-resources"] = "true" } }
     fixtures.replay(rt, "service_accounts_mixed")
     ok, err = run(rt)
@@ -167,7 +167,7 @@ end)
 describe("resources without service accounts", function()
   local rt, ok, err
   before_each(function()
-    rt = fake.install{ config = { domain = "acme", ["include-network-resources"] = "true",
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups", ["include-network-resources"] = "true",
       ["include-service-accounts"] = "false" } }
     ok, err = run(rt)
   end)
@@ -206,7 +206,7 @@ end)
 
 describe("resources failing", function()
   before_each(function()
-    fake.install{ config = { domain = "acme", ["include-network-resources"] = "1" } }
+    fake.install{ config = { domain = "acme", ["membership-side"] = "groups", ["include-network-resources"] = "1" } }
   end)
   after_each(fake.uninstall)
 

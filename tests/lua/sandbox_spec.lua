@@ -8,7 +8,7 @@ local sandbox = require "helpers.sandbox"
 describe("sandboxed scripts", function()
   local rt, require_
   before_each(function()
-    rt = fake.install{ config = { domain = "acme" } }
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } }
     require_ = sandbox.new()
   end)
   after_each(fake.uninstall)

@@ -16,7 +16,7 @@ end
 describe("service accounts", function()
   local rt, ok, err
   before_each(function()
-    rt = fake.install{ config = { domain = "acme", ["include-service-accounts"] = "true" } }
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups", ["include-service-accounts"] = "true" } }
     fixtures.replay(rt, "users_empty")
     fixtures.replay(rt, "groups_empty")
     fixtures.replay(rt, "service_accounts_mixed")
@@ -106,7 +106,7 @@ end)
 
 describe("service accounts failing", function()
   before_each(function()
-    fake.install{ config = { domain = "acme", ["include-service-accounts"] = "true" } }
+    fake.install{ config = { domain = "acme", ["membership-side"] = "groups", ["include-service-accounts"] = "true" } }
   end)
   after_each(fake.uninstall)
 

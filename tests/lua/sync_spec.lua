@@ -18,7 +18,7 @@ end
 
 describe("sync", function()
   local rt
-  before_each(function() rt = fake.install{ config = { domain = "acme" } } end)
+  before_each(function() rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } } end)
   after_each(fake.uninstall)
 
   it("syncs an empty tenant in two requests", function()

@@ -12,7 +12,7 @@ end
 describe("users and roles", function()
   local rt, ok, err
   before_each(function()
-    rt = fake.install{ config = { domain = "acme" } }
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } }
     fixtures.replay(rt, "users_two_pages")
     fixtures.replay(rt, "groups_empty")
     ok, err = sync(rt)
