@@ -66,7 +66,8 @@ end
 
 -- Requests paging the rest of a list of n items costs, beyond its first page.
 local function follow_ups(n)
-  if math.type(n) ~= "integer" or n <= Q.PAGE_SIZE then return 0 end
+  n = math.tointeger(n)
+  if n == nil or n <= Q.PAGE_SIZE then return 0 end
   return (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1
 end
 
