@@ -82,13 +82,14 @@ static int parse_short(const char *text, bt_sync_target *out, char *err, size_t 
 int bt_sync_target_parse(const char *text, bt_sync_target *out, char *err, size_t errsz)
 {
     out->type = out->id = NULL;
-    if (strncmp(text, BID_RESOURCE, strlen(BID_RESOURCE)) != 0)
+    if (strncmp(text, "bid:", 4) != 0) /* an entitlement or grant bid is no resource */
         return parse_short(text, out, err, errsz);
-    const char *rest = text + strlen(BID_RESOURCE);
+    bool resource = strncmp(text, BID_RESOURCE, strlen(BID_RESOURCE)) == 0;
+    const char *rest = resource ? text + strlen(BID_RESOURCE) : "";
     char *buf = malloc(strlen(rest) + 1), *parts[MAX_PARTS];
     if (!buf)
         return fail(err, errsz, "%s", "out of memory");
-    int n = split_bid(rest, buf, parts);
+    int n = resource ? split_bid(rest, buf, parts) : -1;
     int rc = n == 2 || n == 4 ? set_target(out, parts[n - 2], parts[n - 1], err, errsz)
                               : fail(err, errsz,
                                      "--sync-resources: \"%.300s\" is not a resource baton id "
