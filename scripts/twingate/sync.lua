@@ -127,8 +127,11 @@ function M.run(resource_types, opts)
   if scope.targeted then
     ok, err = targets.run(scope, resource_types, emit_type)
   else
+    -- Group and role entitlements are grantable to users: their type is
+    -- written even when --sync-resource-types leaves users out.
+    local grantable = scope.entitlements("group") or scope.entitlements("role")
     for _, rt in ipairs(resource_types) do
-      if scope.has(rt.id) then emit_type(rt) end
+      if scope.has(rt.id) or (rt.id == "user" and grantable) then emit_type(rt) end
     end
     ok, err = people(scope)
     if ok then ok, err = opt_in(scope) end

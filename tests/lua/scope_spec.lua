@@ -49,7 +49,7 @@ describe("sync options", function()
 
   it("--sync-resource-types group: groups and entitlements, no grant, no user request", function()
     assert.is_true(sync(rt, { resource_types = { "group" } }))
-    assert.same({ "group" }, type_ids(rt))
+    assert.same({ "user", "group" }, type_ids(rt))   -- user: the entitlements' grantable_to
     assert.same({ "GroupList", "GroupList" }, names(rt))
     assert.equal(150, count(rt.rows.resources, "group"))
     assert.equal(150, #rt.rows.entitlements)

@@ -470,6 +470,12 @@ local function build_emit(rt)
     opt_string(w, e.description, "description")
     opt_enum(w, e.purpose, "purpose", PURPOSE)
     check_list(w, e.grantable_to, "grantable_to")
+    for _, t in ipairs(e.grantable_to or {}) do
+      -- as the runtime: the sink embeds the stored resource type
+      if not index.resource_types[t] then
+        fail("%s: grantable_to type %s was never emitted", w, t)
+      end
+    end
     opt_bool(w, e.immutable, "immutable")
     local row = copy(e)
     row.id = e.resource.type .. ":" .. e.resource.id .. ":" .. e.slug
