@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import C1Z, MockServer, request_floors, sync_against, user_display_name
+from harness import C1Z, MockServer, request_floors, run, sync_against, user_display_name
 
 
 def groups_per_user(truth):
@@ -124,6 +124,11 @@ class Targeted(Case):
             self.assertEqual(sorted(f.rows("SELECT external_id FROM v1_resource_types")),
                              [("group",), ("user",)])
         self.assertIn("sync type       partial", r.stdout)
+        # show reads the partial sync: its grants' principals live in the full one
+        shown = run(["show", self.out])
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("(partial, started", shown.stdout)
+        self.assertIn("user:" + group["members"][0], shown.stdout)
 
     def test_user_alone(self):
         with MockServer(tenant="synthetic", seed=3, users=120, groups=20) as m:
