@@ -29,7 +29,7 @@ describe("twingate contract table", function()
         help = "Also sync service accounts (resource type service_account)" },
       { name = "include-network-resources", type = "bool", default = "false",
         help = "Also sync network resources (resource type resource) and who can access them" },
-      { name = "membership-side", default = "users",
+      { name = "membership-side", default = "users", ops = true,
         help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
           .. "users costs fewer requests unless users sit in more groups than groups hold members" },
     }, connector.config)
