@@ -74,6 +74,22 @@ static int refuse(const char *given, const char *final, mode_t mode, char *err, 
     return -1;
 }
 
+/* In a sticky directory (/tmp) only the owner of a file, the owner of the
+ * directory or root may rename over it: find that out now, not at the commit
+ * after every request. */
+static int check_sticky(const char *final, const char *dir, const struct stat *dst, char *err,
+                        size_t errsz)
+{
+    struct stat st;
+    uid_t me = geteuid();
+    if (!(dst->st_mode & S_ISVTX) || me == 0 || dst->st_uid == me || lstat(final, &st) != 0 ||
+        st.st_uid == me)
+        return 0;
+    bt_sink_errf(err, errsz, "it belongs to another user and %s is a sticky directory, so it "
+                 "cannot be replaced", dir);
+    return -1;
+}
+
 static int check_dir(const char *final, char *err, size_t errsz)
 {
     char dir[PATH_MAX];
@@ -86,7 +102,7 @@ static int check_dir(const char *final, char *err, size_t errsz)
         bt_sink_errf(err, errsz, "directory %s does not exist", dir);
         return -1;
     }
-    return 0;
+    return check_sticky(final, dir, &st, err, errsz);
 }
 
 int bt_sink_resolve_target(const char *path, char *out, size_t outsz, char *err, size_t errsz)

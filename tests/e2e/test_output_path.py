@@ -179,6 +179,35 @@ class UnwritableDirectory(OutputCase):
         self.assert_valid_c1z(self.out)
 
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs a file of another user")
+    def test_other_users_file_in_a_sticky_directory_fails_before_any_request(self):
+        # As in /tmp: the directory is writable, but only the file's owner may
+        # replace it; the rename would fail only at the commit.
+        os.chmod(self.dir, 0o1777)
+        with open(self.out, "wb") as f:
+            f.write(EARLIER)
+
+        def as_nobody():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        with MockServer() as m:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+            env["BATON_API_KEY"] = m.api_key
+            r = subprocess.run([BINARY, "--api-url", m.url, "-f", self.out, "--reads-per-minute",
+                                "0"], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, preexec_fn=as_nobody, timeout=120)
+            self.assertEqual(m.stats()["requests"], 0, r.stderr)
+        self.assertNotEqual(r.returncode, 0)
+        lines = self.error_lines(r)
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("sticky directory", lines[0])
+        self.assertEqual(os.listdir(self.dir), ["sync.c1z"])
+        with open(self.out, "rb") as f:
+            self.assertEqual(f.read(), EARLIER)
+
+
 class Concurrent(OutputCase):
     def start(self, m, path, fmt):
         env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
