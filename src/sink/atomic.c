@@ -116,17 +116,19 @@ static volatile sig_atomic_t published;
  * close and the rename. */
 int bt_atomic_publish(int fd, const char *tmp, const char *path, char *err, size_t errsz)
 {
-    int rc = -1;
-    if (fsync(fd) != 0)
+    int rc = 0;
+    if (fsync(fd) != 0) {
         bt_sink_errf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+        rc = -1;
+    }
     /* Checked at open too; this narrows the window in which something else
      * put there would be replaced. */
-    else if (bt_sink_check_replaceable(path, err, errsz) != 0)
-        ;
-    else if (rename(tmp, path) != 0)
+    if (rc == 0)
+        rc = bt_sink_check_replaceable(path, err, errsz);
+    if (rc == 0 && rename(tmp, path) != 0) {
         bt_sink_errf(err, errsz, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    else
-        rc = 0;
+        rc = -1;
+    }
     close(fd); /* after fsync, a close error loses nothing */
     if (rc == 0) {
         published = 1;
