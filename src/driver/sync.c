@@ -86,8 +86,8 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         return 1;
     }
     if (bt_sink_stale_removed(sink) > 0)
-        bt_info("removed %d temporary files that an earlier, interrupted run left beside %s",
-                bt_sink_stale_removed(sink), path);
+        bt_info("removed %d temporary files that an earlier, interrupted run left",
+                bt_sink_stale_removed(sink));
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
     bt_host_error herr;
