@@ -122,6 +122,8 @@ static int load_connector(app *a, int argc, char **argv)
     return 0;
 }
 
+#define MAX_ATTEMPTS_LIMIT 100 /* with backoff, far past any outage worth waiting out */
+
 static int apply_http_options(const bt_cli *cli)
 {
     bt_graphql_options o;
@@ -144,8 +146,13 @@ static int apply_http_options(const bt_cli *cli)
         if (rc == 0)
             *doubles[i].dst = (double)v;
     }
-    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0)
-        o.max_attempts = v < 1 ? 1 : (int)v;
+    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0) {
+        if (v < 1 || v > MAX_ATTEMPTS_LIMIT)
+            return fprintf(stderr, "error: --http-max-attempts must be from 1 to %d (attempts "
+                                   "per request, the first included), not %ld\n",
+                           MAX_ATTEMPTS_LIMIT, v), -1;
+        o.max_attempts = (int)v;
+    }
     bt_graphql_set_options(&o);
     return 0;
 }

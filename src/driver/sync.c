@@ -76,12 +76,18 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     const char *path = bt_cli_get(cli, "file");
     char err[2048];
     double started = bt_clock_monotonic();
+    /* Before the sink creates its temporary files, so that a signal at any
+     * point removes them and says what happened to the file. */
+    bt_sink_note_output(path);
+    bt_sink_install_signal_cleanup();
     bt_sink *sink = bt_sink_open(path, bt_cli_get(cli, "output-format"), err, sizeof err);
     if (!sink) {
         fprintf(stderr, "error: cannot write %s: %s\n", path, err);
         return 1;
     }
-    bt_sink_install_signal_cleanup();
+    if (bt_sink_stale_removed(sink) > 0)
+        bt_info("removed %d temporary files that an earlier, interrupted run left",
+                bt_sink_stale_removed(sink));
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
     bt_host_error herr;

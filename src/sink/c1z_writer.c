@@ -1,8 +1,10 @@
 /* The c1z backend: rows stream into a working SQLite database beside the
  * target ("<out>.tmp-db-XXXXXX"), committed every BATCH_ROWS rows. Commit
  * checks references with SQL, adds the remaining indexes, finishes the sync
- * run, closes the database and compresses it into "<out>.tmp", which is then
- * renamed over <out> (atomic.c). Entitlements and grants embed their
+ * run, closes the database and compresses it into "<out>.tmp-out-XXXXXX"
+ * (created at open), which is then renamed over <out> (atomic.c). Both
+ * temporary files stay flock-ed through descriptors of our own while they
+ * exist, which tells other runs they are in use (stale.c). Entitlements and grants embed their
  * resource: it is read back from v1_resources through a small LRU cache
  * (grants arrive grouped by entitlement, so the hit rate is high). */
 #include "internal.h"
@@ -46,6 +48,7 @@ typedef struct {
     const bt_sink_types *types;
     char out[PATH_MAX], dbpath[PATH_MAX], journal[PATH_MAX], tmp[PATH_MAX];
     int db_slot, journal_slot, tmp_slot;
+    int db_lock_fd, tmp_fd; /* hold the flocks; db_lock_fd closes after SQLite does */
     char sync_id[BT_KSUID_LEN + 1];
     char batch_time[BT_SYNC_TIME_LEN + 1];
     unsigned batch_rows;
@@ -441,15 +444,26 @@ static void free_writer(c1z_writer *w)
     free(w);
 }
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 static void c1z_abort(void *impl)
 {
     c1z_writer *w = impl;
     if (!w)
         return;
+    /* SQLite first: closing any descriptor of the database would drop
+     * SQLite's POSIX locks on it. */
     close_db(w);
     bt_cleanup_remove(w->tmp, &w->tmp_slot);
     bt_cleanup_remove(w->journal, &w->journal_slot);
     bt_cleanup_remove(w->dbpath, &w->db_slot);
+    close_fd(&w->tmp_fd);
+    close_fd(&w->db_lock_fd);
     free_writer(w);
 }
 
@@ -489,6 +503,29 @@ static int open_db(c1z_writer *w, char *err, size_t errsz)
     return 0;
 }
 
+/* The working database and the file to publish, both created (and locked)
+ * now, each registered for the signal cleanup. A failed name stays empty so
+ * the abort removes nothing that is not ours. */
+static int make_temps(c1z_writer *w, const char *path, char *err, size_t errsz)
+{
+    w->db_lock_fd = bt_make_temp_beside(path, BT_TEMP_DB, w->dbpath, sizeof w->dbpath, err, errsz);
+    if (w->db_lock_fd < 0) {
+        w->dbpath[0] = '\0';
+        return -1;
+    }
+    w->db_slot = bt_cleanup_register(w->dbpath);
+    w->tmp_fd = bt_make_output_temp(path, w->tmp, sizeof w->tmp, err, errsz);
+    if (w->tmp_fd < 0) {
+        w->tmp[0] = '\0';
+        return -1;
+    }
+    w->tmp_slot = bt_cleanup_register(w->tmp);
+    if (bt_path_with_suffix(w->dbpath, "-journal", w->journal, sizeof w->journal, err, errsz) != 0)
+        return -1;
+    w->journal_slot = bt_cleanup_register(w->journal);
+    return 0;
+}
+
 void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,
                          char *err, size_t errsz)
 {
@@ -499,24 +536,14 @@ void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_ty
     }
     w->types = types;
     w->db_slot = w->journal_slot = w->tmp_slot = -1;
+    w->db_lock_fd = w->tmp_fd = -1;
     bt_arena_init(&w->scratch, 4096);
     snprintf(w->sync_id, sizeof w->sync_id, "%s", sync_id);
-    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0 ||
-        bt_path_with_suffix(path, ".tmp", w->tmp, sizeof w->tmp, err, errsz) != 0) {
+    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0) {
         free_writer(w);
         return NULL;
     }
-    int fd = bt_make_temp_beside(path, ".tmp-db-", w->dbpath, sizeof w->dbpath, err, errsz);
-    if (fd < 0) {
-        free_writer(w);
-        return NULL;
-    }
-    close(fd);
-    w->db_slot = bt_cleanup_register(w->dbpath);
-    if (bt_path_with_suffix(w->dbpath, "-journal", w->journal, sizeof w->journal, err, errsz) ==
-        0)
-        w->journal_slot = bt_cleanup_register(w->journal);
-    if (!w->journal[0] || open_db(w, err, errsz) != 0) {
+    if (make_temps(w, path, err, errsz) != 0 || open_db(w, err, errsz) != 0) {
         c1z_abort(w);
         return NULL;
     }
@@ -558,22 +585,17 @@ static int c1z_commit(void *impl, char *err, size_t errsz)
 {
     c1z_writer *w = impl;
     int rc = finish_db(w, err, errsz);
+    if (rc == 0)
+        rc = bt_zstd_compress_file(w->dbpath, w->tmp_fd, BT_C1Z_MAGIC, BT_C1Z_MAGIC_LEN,
+                                   BT_C1Z_ZSTD_LEVEL, err, errsz);
     if (rc == 0) {
-        w->tmp_slot = bt_cleanup_register(w->tmp);
-        int fd = bt_open_tmp_output(w->tmp, err, errsz);
-        rc = fd < 0 ? -1 : 0;
-        if (rc == 0)
-            rc = bt_zstd_compress_file(w->dbpath, fd, BT_C1Z_MAGIC, BT_C1Z_MAGIC_LEN,
-                                       BT_C1Z_ZSTD_LEVEL, err, errsz);
-        if (rc == 0)
-            rc = bt_atomic_publish(fd, w->tmp, w->out, err, errsz);
-        else if (fd >= 0)
-            close(fd);
-        if (rc == 0) {
-            bt_cleanup_unregister(w->tmp_slot); /* renamed: it is the output now */
-            w->tmp_slot = -1;
-            w->tmp[0] = '\0';
-        }
+        rc = bt_atomic_publish(w->tmp_fd, w->tmp, w->out, err, errsz);
+        w->tmp_fd = -1; /* closed by the publish */
+    }
+    if (rc == 0) {
+        bt_cleanup_unregister(w->tmp_slot); /* renamed: it is the output now */
+        w->tmp_slot = -1;
+        w->tmp[0] = '\0';
     }
     c1z_abort(w); /* removes the working database and any leftover temp file */
     return rc;

@@ -1,5 +1,6 @@
-/* The JSON-lines backend: one compact JSON object per row, written to
- * "<out>.tmp" and renamed over <out> at commit.
+/* The JSON-lines backend: one compact JSON object per row, written to a
+ * unique "<out>.tmp-out-XXXXXX" (flock-ed while it exists, atomic.c) and
+ * renamed over <out> at commit.
  *
  * Line shape: {"kind":K, ...} where K is "resource_type", "resource",
  * "entitlement" or "grant" and the other members are the protojson form of
@@ -235,9 +236,9 @@ static void jsonl_abort(void *impl)
     jsonl_writer *w = impl;
     if (!w)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
     bt_cleanup_remove(w->tmp, &w->tmp_slot);
+    if (w->fd >= 0) /* after the unlink: the lock guards the file while it exists */
+        close(w->fd);
     bt_idset_free(&w->ids);
     free(w->pending);
     bt_bytes_free(&w->msgs);
@@ -256,21 +257,17 @@ void *bt_jsonl_writer_open(const char *path, const bt_sink_types *types, char *e
     w->tmp_slot = -1;
     w->types = types;
     w->compact_at = PENDING_COMPACT_MIN;
-    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0 ||
-        bt_path_with_suffix(path, ".tmp", w->tmp, sizeof w->tmp, err, errsz) != 0) {
-        w->tmp[0] = '\0';
+    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0) {
         jsonl_abort(w);
         return NULL;
     }
-    w->tmp_slot = bt_cleanup_register(w->tmp);
-    w->fd = bt_open_tmp_output(w->tmp, err, errsz);
+    w->fd = bt_make_output_temp(path, w->tmp, sizeof w->tmp, err, errsz);
     if (w->fd < 0) {
-        bt_cleanup_unregister(w->tmp_slot);
-        w->tmp_slot = -1;
         w->tmp[0] = '\0'; /* not ours: never created */
         jsonl_abort(w);
         return NULL;
     }
+    w->tmp_slot = bt_cleanup_register(w->tmp);
     return w;
 }
 

@@ -4,6 +4,7 @@
  * types known) and remembers a fatal failure so the commit refuses. */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct bt_sink {
     bt_bytes buf;
     char sync_id[BT_KSUID_LEN + 1];
     char failure[1024]; /* non-empty: the sink is unusable */
+    int stale_removed;  /* temporary files of crashed runs removed at open */
 };
 
 /* ------------------------------------------------------------------------
@@ -100,10 +102,11 @@ static const bt_sink_backend *pick_backend(const char *path, const char *format,
 
 bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz)
 {
+    char final[PATH_MAX];
     const bt_sink_backend *be = path ? pick_backend(path, format, err, errsz) : NULL;
     if (!path)
         bt_sink_errf(err, errsz, "no output path");
-    if (!be || bt_sink_check_target(path, err, errsz) != 0)
+    if (!be || bt_sink_resolve_target(path, final, sizeof final, err, errsz) != 0)
         return NULL;
     bt_sink *s = calloc(1, sizeof *s);
     if (!s) {
@@ -117,13 +120,21 @@ bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t er
         free(s);
         return NULL;
     }
-    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(path, s->sync_id, &s->types, err, errsz)
-                                    : bt_jsonl_writer_open(path, &s->types, err, errsz);
+    s->stale_removed = bt_sink_remove_stale_temps(final);
+    /* The backends create their temporary files now, beside the final
+     * target: an unwritable directory fails here, before any request. */
+    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(final, s->sync_id, &s->types, err, errsz)
+                                    : bt_jsonl_writer_open(final, &s->types, err, errsz);
     if (!s->impl) {
         free(s);
         return NULL;
     }
     return s;
+}
+
+int bt_sink_stale_removed(const bt_sink *s)
+{
+    return s ? s->stale_removed : 0;
 }
 
 static void sink_free(bt_sink *s)

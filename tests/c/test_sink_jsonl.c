@@ -43,8 +43,11 @@ static void exact_lines(void **state)
     fixture *f = *state;
     bt_sink *s = open_jsonl(f->out);
     tb_add_tenant(s);
-    /* While running, only the temporary file exists. */
-    assert_listing(f->dir, "out.jsonl.tmp\n");
+    /* While running, only the (uniquely named) temporary file exists. */
+    char *during = tu_listdir(f->dir);
+    assert_int_equal(strncmp(during, "out.jsonl.tmp-out-", 18), 0);
+    assert_int_equal(strlen(during), strlen("out.jsonl.tmp-out-XXXXXX\n"));
+    free(during);
     commit_ok(s);
     assert_listing(f->dir, "out.jsonl\n");
     char *got = (char *)tu_read(f->out, NULL);
