@@ -21,6 +21,16 @@ query Users($first: Int!, $after: String) {
 }
 ]]
 
+-- One user with the fields USERS reads: a principal that appeared during the
+-- sync (twingate.principals).
+Q.SYNC_USER = [[
+query SyncUser($id: ID!) {
+  user(id: $id) {
+    id firstName lastName email role state type isAdmin createdAt
+  }
+}
+]]
+
 -- Groups with the first page of their members; longer member lists continue
 -- with GROUP_MEMBERS from the nested endCursor.
 Q.GROUPS = [[
