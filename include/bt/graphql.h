@@ -119,6 +119,11 @@ typedef struct bt_graphql_walk {
     int on_page_idx;      /* function(conn, data) */
     const char *id_field; /* every node must carry it ("id"); NULL: not checked */
     long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
+    /* The caller read the page before the first one (a nested first page):
+     * its totalCount (-1: none) and the stack index of the cursor it was
+     * asked with (0: the list's start). */
+    long long prior_total;
+    int prior_after_idx;
 } bt_graphql_walk;
 
 /* [-0, +0, m] Check that the connection at conn has the shape of a Relay

@@ -46,8 +46,8 @@ end
 
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
--- after the nodes of a page; optional id_field (graphql.paginate's: "id" by
--- default, false when nodes carry no id). each returning false stops early (success);
+-- after the nodes of a page; optional id_field and previous_page are
+-- graphql.paginate's ("id" by default, false when nodes carry no id). each returning false stops early (success);
 -- each or on_page returning nil, err stops and the walk returns nil, err.
 -- Returns the page count.
 function M.walk(opts)
@@ -67,6 +67,7 @@ function M.walk(opts)
   local pages, err = graphql.paginate{
     query = opts.query, variables = opts.variables, path = opts.path,
     cursor_var = "after", on_page = visit, id_field = opts.id_field,
+    previous_page = opts.previous_page,
   }
   if failure ~= nil then return nil, failure end
   if pages == nil then return nil, err end
@@ -108,7 +109,7 @@ function M.walk_nested(opts)
       end
       local info = M.info(nested)
       if info.hasNextPage then
-        pending[#pending + 1] = { h = h, cursor = info.endCursor }
+        pending[#pending + 1] = { h = h, cursor = info.endCursor, total = nested.totalCount }
       elseif h.done then
         h.done()
       end
@@ -120,6 +121,8 @@ function M.walk_nested(opts)
       query = follow.query, path = follow.path, label = p.h.label, each = p.h.each,
       variables = { id = p.h.id, first = follow.page_size, after = p.cursor },
       id_field = follow.id_field,
+      -- the count the first page showed, so a list that shrank since is read back
+      previous_page = math.type(p.total) == "integer" and { total = p.total } or nil,
     }
     if not ok and err.kind ~= "not_found" then return nil, err end
     if ok then

@@ -19,15 +19,30 @@
  * not have: a server walking in place. */
 #define STALE_PAGES 3
 
+/* Cursors of the last forward pages kept for reading back (read_back). */
+#define RING 8
+
 typedef struct walk_state {
     long pages;
     long long items;
     long long max_nodes;
     long max_pages; /* ceil(max_nodes / page size) */
     int stale;      /* pages in a row without a new node */
+    long long size; /* page size asked for (variables.first, else 1) */
+    long forward;   /* forward pages requested; the ring holds their cursors */
+    bool has_total; /* last_total holds the previous page's totalCount */
+    long long last_total;
     double waited_at_start;
     double last_progress; /* bt_clock_monotonic() of the start or the last line */
 } walk_state;
+
+/* Stack slots of a walk's tables. */
+typedef struct walk_slots {
+    int vars; /* the walk's copy of the variables */
+    int seen; /* cursors seen */
+    int prev; /* ids on the previous page */
+    int ring; /* cursors of the last forward pages */
+} walk_slots;
 
 static double waited_so_far(void)
 {
@@ -219,26 +234,113 @@ static int results(lua_State *L, int base, int n)
     return n;
 }
 
-/* One page: request and check it, hand it to on_page, check the bounds and
- * move the cursor variable on. 0 = go on, 1 = done, 2 = nil, err on top. */
-static int page(lua_State *L, const bt_graphql_walk *w, int vars, int seen, int prev,
-                walk_state *st)
+/* ---- reading back ----
+ * Offset cursors (Relay's arrayconnection) shift when an earlier node is
+ * deleted between two requests: the nodes at the next page boundary move
+ * before the cursor and are never served. A connection that reports
+ * totalCount shows it: when the count drops by d between two pages, the walk
+ * reads the ceil(d / page size) pages before the current one again, from the
+ * cursors it used for them. The repeats are absorbed downstream (a sink keeps
+ * one row per id); with cursors that are keys, the read is only a repeat. */
+
+/* [-0, +0, m] Remember the cursor variable the next forward page is asked
+ * with (false for none) in the ring at slot forward % RING. */
+static void remember_cursor(lua_State *L, const bt_graphql_walk *w, int vars, int ring,
+                            walk_state *st)
+{
+    if (lua_getfield(L, vars, w->cursor_var) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+    }
+    lua_rawseti(L, ring, st->forward % RING);
+    st->forward++;
+}
+
+/* [-0, +0, -] How many nodes the connection lost since the previous page
+ * (0 when it did not, or does not report totalCount). */
+static long long shrinkage(lua_State *L, int conn, walk_state *st)
+{
+    long long lost = 0;
+    if (lua_getfield(L, conn, "totalCount") == LUA_TNUMBER && lua_isinteger(L, -1)) {
+        long long total = (long long)lua_tointeger(L, -1);
+        if (st->has_total && total < st->last_total)
+            lost = st->last_total - total;
+        st->has_total = true;
+        st->last_total = total;
+    }
+    lua_pop(L, 1);
+    return lost;
+}
+
+/* Read the pages before the current forward page again after the list lost
+ * `lost` nodes. 0 = go on, 1 = on_page said stop, 2 = nil, err on top. The
+ * stack above its entry top is cleared on 0 and 1. */
+static int read_back(lua_State *L, const bt_graphql_walk *w, int vars, int ring, walk_state *st,
+                     long long lost)
+{
+    long want = (long)((lost + st->size - 1) / st->size);
+    long have = st->forward - 1 < RING - 1 ? st->forward - 1 : RING - 1;
+    long back = want < have ? want : have;
+    if (back < want)
+        bt_warn("graphql: %s lost %lld nodes between two pages; reading back %ld pages "
+                "cannot cover all the nodes that moved", w->path, lost, back);
+    else
+        bt_info("graphql: %s lost %lld nodes during the walk; reading %ld earlier pages again "
+                "so that no node moves out of reach", w->path, lost, back);
+    int top = lua_gettop(L), from = top + 1; /* the cursor to ask with; false: none */
+    lua_rawgeti(L, ring, (st->forward - 1 - back) % RING);
+    for (long i = 0; i < back; i++) {
+        if (i > 0 && lua_isnil(L, from))
+            break; /* an empty page: nothing after it */
+        if (lua_toboolean(L, from))
+            lua_pushvalue(L, from);
+        else
+            lua_pushnil(L);
+        lua_setfield(L, vars, w->cursor_var);
+        lua_Integer items;
+        if (fetch_page(L, w, vars, &items) == 2)
+            return 2;
+        st->pages++;
+        st->items += items;
+        bt_graphql_note_page();
+        if (!call_on_page(L, w->on_page_idx, from + 2, from + 1)) {
+            lua_settop(L, top);
+            return 1;
+        }
+        lua_getfield(L, from + 2, "pageInfo");
+        lua_getfield(L, -1, "endCursor");
+        lua_replace(L, from);
+        lua_settop(L, from);
+    }
+    lua_settop(L, top);
+    return 0;
+}
+
+/* One page: request and check it, hand it to on_page, read back when the
+ * list shrank, check the bounds and move the cursor variable on. 0 = go on,
+ * 1 = done, 2 = nil, err on top. */
+static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, walk_state *st)
 {
     lua_Integer items;
-    if (fetch_page(L, w, vars, &items) == 2)
+    remember_cursor(L, w, at->vars, at->ring, st);
+    if (fetch_page(L, w, at->vars, &items) == 2)
         return 2;
     int data = lua_gettop(L) - 1, conn = data + 1;
+    long long lost = shrinkage(L, conn, st);
     bool more = page_info(L, conn); /* pushes the end cursor */
     st->pages++;
     st->items += items;
     bt_graphql_note_page();
     progress(st, w->path);
-    bool fresh = note_ids(L, conn, prev, w->id_field, items);
-    if (!call_on_page(L, w->on_page_idx, conn, data) || !more)
+    bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
+    if (!call_on_page(L, w->on_page_idx, conn, data))
         return 1;
-    if (check_bounds(L, w, st, fresh) == 2 || check_cursor(L, seen, w->path) == 2)
+    int rc = lost > 0 ? read_back(L, w, at->vars, at->ring, st, lost) : 0;
+    if (rc != 0 || !more)
+        return rc == 0 ? 1 : rc;
+    if (check_bounds(L, w, st, fresh) == 2 || check_cursor(L, at->seen, w->path) == 2)
         return 2;
-    lua_setfield(L, vars, w->cursor_var);
+    lua_setfield(L, at->vars, w->cursor_var);
     return 0;
 }
 
@@ -258,34 +360,51 @@ static void init_state(lua_State *L, const bt_graphql_walk *w, int vars, walk_st
 {
     memset(st, 0, sizeof *st);
     st->max_nodes = w->max_nodes > 0 ? w->max_nodes : BT_GRAPHQL_MAX_NODES;
-    long long size = page_size(L, vars);
-    long long pages = (st->max_nodes + size - 1) / size;
+    st->size = page_size(L, vars);
+    long long pages = (st->max_nodes + st->size - 1) / st->size;
     st->max_pages = pages > LONG_MAX ? LONG_MAX : (long)pages;
     st->waited_at_start = waited_so_far();
     st->last_progress = bt_clock_monotonic();
 }
 
+/* [-0, +0, m] A walk that continues a list whose previous page the caller
+ * read (w->prior_total >= 0): that page's cursor goes first in the ring and
+ * its totalCount is the one the first page is compared with. */
+static void seed_prior(lua_State *L, const bt_graphql_walk *w, int ring, walk_state *st)
+{
+    if (w->prior_total < 0)
+        return;
+    if (w->prior_after_idx)
+        lua_pushvalue(L, w->prior_after_idx);
+    else
+        lua_pushboolean(L, 0);
+    lua_rawseti(L, ring, 0);
+    st->forward = 1;
+    st->has_total = true;
+    st->last_total = w->prior_total;
+}
+
 int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w)
 {
     int base = lua_gettop(L);
-    luaL_checkstack(L, 16, "graphql.paginate");
+    luaL_checkstack(L, 24, "graphql.paginate");
     push_copy(L, w->vars_idx ? lua_absindex(L, w->vars_idx) : 0);
-    int vars = base + 1;
     lua_newtable(L); /* cursors seen, the caller's first one included */
-    int seen = base + 2;
     lua_newtable(L); /* ids on the previous page */
-    int prev = base + 3;
-    if (lua_getfield(L, vars, w->cursor_var) != LUA_TNIL) {
+    lua_createtable(L, RING, 0); /* cursors of the last forward pages */
+    walk_slots at = {base + 1, base + 2, base + 3, base + 4};
+    if (lua_getfield(L, at.vars, w->cursor_var) != LUA_TNIL) {
         lua_pushboolean(L, 1);
-        lua_rawset(L, seen);
+        lua_rawset(L, at.seen);
     } else {
         lua_pop(L, 1);
     }
     walk_state st;
-    init_state(L, w, vars, &st);
+    init_state(L, w, at.vars, &st);
+    seed_prior(L, w, at.ring, &st);
     int rc;
-    while ((rc = page(L, w, vars, seen, prev, &st)) == 0)
-        lua_settop(L, prev);
+    while ((rc = page(L, w, &at, &st)) == 0)
+        lua_settop(L, at.ring);
     if (rc == 2)
         return results(L, base, 2);
     bt_debug("graphql: paged %s: %ld pages, %lld items", w->path, st.pages, st.items);

@@ -119,6 +119,30 @@ static bool endless(const char *q, char *o, size_t n)
     return true;
 }
 
+/* A list S1..S10 served by offset, first=3: S1 is deleted once
+ * `deleteAfter` requests were answered (0: already gone), so later offsets
+ * shift by one. totalCount tells. */
+static int shrink_calls;
+
+static bool shrinking(const char *q, char *o, size_t n)
+{
+    if (!strstr(q, "shrinking"))
+        return false;
+    char after[32];
+    str_var(q, "after", after, sizeof after);
+    int gone = shrink_calls++ >= int_var(q, "deleteAfter", 0) ? 1 : 0;
+    int total = 10 - gone, start = after[0] == 'o' ? atoi(after + 1) : 0;
+    int end = start + 3 < total ? start + 3 : total;
+    size_t len = (size_t)snprintf(o, n, "{\"data\":{\"users\":{\"totalCount\":%d,\"edges\":[",
+                                  total);
+    for (int i = start; i < end; i++)
+        len += (size_t)snprintf(o + len, n - len, "%s{\"node\":{\"id\":\"S%d\"}}",
+                                i > start ? "," : "", i + 1 + gone);
+    snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":%s,\"endCursor\":\"o%d\"}}}}",
+             end < total ? "true" : "false", end);
+    return true;
+}
+
 static void route(const httpd_request *req, char *o, size_t n)
 {
     const char *q = req->body;
@@ -130,7 +154,7 @@ static void route(const httpd_request *req, char *o, size_t n)
             return;
         }
     }
-    if (endless(q, o, n))
+    if (endless(q, o, n) || shrinking(q, o, n))
         return;
     if (strstr(q, "loopy")) {
         snprintf(o, n,
@@ -172,6 +196,7 @@ static int setup(void **state)
     bt_graphql_set_options(NULL);
     fake_clock_install(&f->fc);
     hostile_calls = 0;
+    shrink_calls = 0;
     f->L = lua_fixture_new();
     lua_fixture_set_string(f->L, "URL", httpd_url(f->srv, "/graphql"));
     const char *err = lua_fixture_run(f->L, "graphql.configure{ url = URL }");
@@ -450,6 +475,42 @@ static void fresh_nodes_forever_stop_at_the_page_bound(void **state)
     run(f, chunk);
 }
 
+/* Before the fix a node deleted between two requests shifted the next one
+ * past the page boundary, and the walk never saw it. */
+static void a_list_that_shrinks_is_read_back(void **state)
+{
+    fx *f = *state;
+    run(f, "local seen = {}\n"
+           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+           "  variables = { first = 3, deleteAfter = 2 }, path = 'users',"
+           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
+           "assert(pages == 4, tostring(err))\n"
+           "for i = 1, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
+    assert_int_equal(httpd_request_count(f->srv), 4);
+    char body[2000];
+    request_body(f, 3, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o3\"")); /* page 2 read again */
+}
+
+static void a_walk_continuing_a_nested_page_compares_with_its_total(void **state)
+{
+    fx *f = *state;
+    /* the caller read S1..S3 (10 in all) before; S1 is gone by now */
+    run(f, "local seen = {}\n"
+           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+           "  variables = { first = 3, after = 'o3' }, path = 'users',"
+           "  previous_page = { total = 10 },"
+           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
+           "assert(pages, tostring(err))\n"
+           "for i = 4, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_null(strstr(body, "\"after\"")); /* read back from the list's start */
+    run(f, "local ok, err = pcall(graphql.paginate, { query = 'q', path = 'a', on_page = print,"
+           "  previous_page = { after = 'x' } })\n"
+           "assert(not ok and err:find('previous_page.total must be'), err)");
+}
+
 static void check_page_applies_the_same_rule_to_a_nested_page(void **state)
 {
     fx *f = *state;
@@ -636,6 +697,8 @@ int main(void)
         T(a_walk_in_place_stops_after_three_stale_pages),
         T(fresh_nodes_forever_stop_at_the_page_bound),
         T(check_page_applies_the_same_rule_to_a_nested_page),
+        T(a_list_that_shrinks_is_read_back),
+        T(a_walk_continuing_a_nested_page_compares_with_its_total),
         T(on_page_returning_false_stops),
         T(a_failing_page_ends_the_walk_with_its_error),
         T(graphql_errors_on_a_page_are_returned),

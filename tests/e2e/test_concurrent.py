@@ -102,8 +102,9 @@ class TenantChanges(ConcurrentCase):
         self.assertEqual(self.skipped(r), {})
 
     def test_a_user_deleted_during_the_users_walk_loses_no_other_user(self):
-        # Offset cursors: deleting user 10 after the first page shifts user 100
-        # past page 2; the Everyone walk names it and it is fetched.
+        # Offset cursors: deleting a user after the first page shifts user 100
+        # past page 2. totalCount drops, so page 1 is read again (and had it
+        # not, the Everyone walk would name the user and it would be fetched).
         with self.mock() as m:
             before = m.truth()
             victim = [u for u in before["users"][:100] if u["type"] == "MANUAL"
@@ -114,7 +115,22 @@ class TenantChanges(ConcurrentCase):
         self.assertNotIn(victim, {u["id"] for u in after["users"]})
         users, _ = self.assert_holds_what_lasted(before, after)
         self.assertEqual(len(users), USERS)  # the victim was read on page 1
-        self.assertIn("fetched it", r.stderr)
+        self.assertIn("users lost 1 nodes during the walk; reading 1 earlier pages again",
+                      r.stderr)
+
+    def test_a_user_deleted_during_a_member_walk_loses_no_other_membership(self):
+        # Deleting a member at offset 50 while Everyone's follow-up pages are
+        # read shifts the member at the next page boundary out of reach.
+        for after in range(6, 10):
+            with self.subTest(after_requests=after):
+                with self.mock() as m:
+                    before = m.truth()
+                    victim = [u for u in before["users"][:100] if u["type"] == "MANUAL"
+                              and u["role"] != "ADMIN"][20]["id"]
+                    m.schedule(after, DELETE, {"id": victim})
+                    self.sync_ok(m)
+                    after_truth = m.truth()
+                self.assert_holds_what_lasted(before, after_truth)
 
     def test_groups_and_members_added_during_the_sync(self):
         with self.mock() as m:
