@@ -18,7 +18,7 @@
 #define CACHE_SLOTS 8
 
 enum { ST_RT, ST_RES, ST_ENT, ST_GRANT, ST_GET_RES, ST_DATA_RES, ST_DATA_ENT, ST_DATA_GRANT,
-       ST_COUNT };
+       ST_HAS_RES, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_RT] = "insert or ignore into v1_resource_types"
@@ -37,6 +37,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DATA_RES] = "select data from v1_resources where external_id = ? and sync_id = ?",
     [ST_DATA_ENT] = "select data from v1_entitlements where external_id = ? and sync_id = ?",
     [ST_DATA_GRANT] = "select data from v1_grants where external_id = ? and sync_id = ?",
+    [ST_HAS_RES] = "select 1 from v1_resources where external_id = ? and sync_id = ?",
 };
 
 typedef struct {
@@ -395,10 +396,22 @@ static int c1z_has_resource(void *impl, const char *type, const char *id, char *
                             size_t errsz)
 {
     c1z_writer *w = impl;
-    bool fatal = false;
     bt_arena_reset(&w->scratch);
-    bt_pb_resource *r = lookup_resource(w, type, id, &fatal, err, errsz);
-    return r ? 1 : fatal ? -1 : 0;
+    char *ext = bt_id_resource(&w->scratch, type, id);
+    if (!ext) {
+        bt_sink_errf(err, errsz, "out of memory");
+        return -1;
+    }
+    sqlite3_stmt *st = w->st[ST_HAS_RES];
+    bind_text(st, 1, ext);
+    bind_text(st, 2, w->sync_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc == SQLITE_ROW;
+    bt_sink_errf(err, errsz, "sqlite: lookup: %s", sqlite3_errstr(rc));
+    return -1;
 }
 
 /* ------------------------------------------------------------------------
