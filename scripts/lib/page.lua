@@ -46,8 +46,9 @@ end
 
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
--- after the nodes of a page; optional id_field and previous_page are
--- graphql.paginate's ("id" by default, false when nodes carry no id). each returning false stops early (success);
+-- after the nodes of a page; optional id_field, max_nodes and previous_page
+-- are graphql.paginate's (id_field "id" by default, false when nodes carry no
+-- id). each returning false stops early (success);
 -- each or on_page returning nil, err stops and the walk returns nil, err.
 -- Returns the page count.
 function M.walk(opts)
@@ -67,7 +68,7 @@ function M.walk(opts)
   local pages, err = graphql.paginate{
     query = opts.query, variables = opts.variables, path = opts.path,
     cursor_var = "after", on_page = visit, id_field = opts.id_field,
-    previous_page = opts.previous_page,
+    previous_page = opts.previous_page, max_nodes = opts.max_nodes,
   }
   if failure ~= nil then return nil, failure end
   if pages == nil then return nil, err end
