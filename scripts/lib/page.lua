@@ -90,7 +90,13 @@ end
 -- A node deleted before its list is complete (the follow query finds no
 -- object) gets no done; that is counted as skip owner_deleted_during_sync.
 function M.walk_nested(opts)
-  local pending, follow = {}, opts.follow
+  local pending, queued, follow = {}, {}, opts.follow
+  -- a root page read again (graphql.paginate's read back) queues nothing twice
+  local function queue(entry)
+    if queued[entry.h.id] then return end
+    queued[entry.h.id] = true
+    pending[#pending + 1] = entry
+  end
   local ok, err = M.walk{
     query = opts.query, variables = opts.variables, path = opts.path, label = opts.label,
     each = function(node)
@@ -101,7 +107,7 @@ function M.walk_nested(opts)
       if not fine then
         log.warn(string.format("%s: the first page in the answer is not usable (%s); "
           .. "asking for the list again", h.label, bad.message))
-        pending[#pending + 1] = { h = h }
+        queue{ h = h }
         return
       end
       for child in M.nodes(nested, h.label) do
@@ -110,7 +116,7 @@ function M.walk_nested(opts)
       end
       local info = M.info(nested)
       if info.hasNextPage then
-        pending[#pending + 1] = { h = h, cursor = info.endCursor, total = nested.totalCount }
+        queue{ h = h, cursor = info.endCursor, total = nested.totalCount }
       elseif h.done then
         h.done()
       end
