@@ -7,7 +7,8 @@
  *
  * Rows stream to disk as they are added (memory does not grow with the
  * tenant). Adding an id a second time is absorbed: the first row wins and
- * `duplicates` counts the rest. bt_sink_commit checks that every reference
+ * `duplicates` counts the rest; a second row whose content differs from the
+ * first is also a warning and a skip of cause "duplicate_id_different_content". bt_sink_commit checks that every reference
  * resolves (a grant's entitlement and principal, an entitlement's resource, a
  * resource's type and parent), then publishes atomically: the output is
  * written to a unique "<path>.tmp-out-XXXXXX", fsynced and renamed over
@@ -39,20 +40,41 @@
 
 typedef struct bt_sink bt_sink;
 
+/* Rows a sync left out on purpose, by cause (bt_sink_skip). Causes beyond
+ * the first BT_SINK_SKIP_CAUSES are counted under "other". */
+#define BT_SINK_SKIP_CAUSES 16
+#define BT_SINK_CAUSE_LEN 48
+
+typedef struct {
+    char cause[BT_SINK_CAUSE_LEN];
+    uint64_t n;
+} bt_sink_skip_count;
+
 typedef struct {
     uint64_t resource_types;
     uint64_t resources;
     uint64_t entitlements;
     uint64_t grants;
     uint64_t duplicates; /* adds absorbed because the id was already there */
+    bt_sink_skip_count skipped[BT_SINK_SKIP_CAUSES];
+    size_t n_skipped; /* causes used in skipped[] */
 } bt_sink_counts;
 
 /* Results of the row adders. */
 enum {
     BT_SINK_ADDED = 0,
     BT_SINK_DUPLICATE = 1, /* absorbed, counted in duplicates */
+    BT_SINK_CONFLICT = 2,  /* backend only: a duplicate whose content differs */
     BT_SINK_ERROR = -1     /* err says why; the row was not added */
 };
+
+/* Count one row left out for `cause` (a short snake_case word) and return
+ * the new count for that cause. The caller logs why. */
+uint64_t bt_sink_skip(bt_sink *s, const char *cause);
+
+/* Whether resource type:id was added: 1 yes, 0 no, -1 error (err filled;
+ * an I/O failure also marks the sink failed). */
+int bt_sink_has_resource(bt_sink *s, const char *type, const char *id, char *err, size_t errsz);
 
 /* Open a sink writing to `path`. format: "c1z", "jsonl" ("ndjson" is an
  * alias) or NULL = by extension (.jsonl/.ndjson -> jsonl, anything else c1z).

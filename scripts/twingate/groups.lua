@@ -45,33 +45,37 @@ function M.entitlement(node, name)
   }
 end
 
--- A grant emitter for one group: grant(member_node).
-local function granter(group)
+-- A grant emitter for one group: grant(member_node) -> true | nil, err.
+-- principals (a twingate.principals tracker) fetches a member that joined
+-- after the users were read, or drops the grant with a counted warning.
+local function granter(group, principals)
   return function(member)
-    if member.id == nil then
-      log.warn("skipping a member without id in group " .. group.name)
-      return
-    end
+    local ok, err = principals.user(member.id, string.format(
+      "grant of group %s to user %s", group.name, member.id))
+    if ok == nil then return nil, err end
+    if not ok then return true end
     emit.grant{
       resource = { type = "group", id = group.id }, slug = "member",
       principal = { type = "user", id = member.id }, immutable = group.immutable,
     }
+    return true
   end
 end
 
 -- Emits every group, its entitlement and its members' grants. Member lists
 -- longer than the nested first page continue from their endCursor after the
 -- group list is done, so only those groups cost extra requests.
-function M.sync()
+function M.sync(principals)
   return page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    item = "group", nested = "users",
+    nested = "users",
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
       emit.resource(M.map(node, group.name))
       emit.entitlement(M.entitlement(node, group.name))
-      return { id = group.id, label = "members of group " .. group.name, each = granter(group) }
+      return { id = group.id, label = "members of group " .. group.name,
+               each = granter(group, principals) }
     end,
   }
 end

@@ -6,12 +6,16 @@ local Q = {}
 -- Largest page Twingate is known to serve (twingate-api.md section 3).
 Q.PAGE_SIZE = 100
 
+-- The lists read in a sync ask for totalCount: Twingate's cursors are offsets,
+-- and a count that drops between two pages makes the runtime read the pages
+-- before again, so that a deletion cannot shift a node out of reach.
+
 -- Sync ---------------------------------------------------------------------
 
 Q.USERS = [[
 query Users($first: Int!, $after: String) {
   users(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
         id firstName lastName email role state type isAdmin createdAt
@@ -21,17 +25,27 @@ query Users($first: Int!, $after: String) {
 }
 ]]
 
+-- One user with the fields USERS reads: a principal that appeared during the
+-- sync (twingate.principals).
+Q.SYNC_USER = [[
+query SyncUser($id: ID!) {
+  user(id: $id) {
+    id firstName lastName email role state type isAdmin createdAt
+  }
+}
+]]
+
 -- Groups with the first page of their members; longer member lists continue
 -- with GROUP_MEMBERS from the nested endCursor.
 Q.GROUPS = [[
 query Groups($first: Int!, $after: String) {
   groups(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
         id name type isActive originId createdAt
         users(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges { node { id } }
         }
       }
@@ -44,7 +58,7 @@ Q.GROUP_MEMBERS = [[
 query GroupMembers($id: ID!, $first: Int!, $after: String) {
   group(id: $id) {
     users(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges { node { id } }
     }
   }
@@ -58,12 +72,12 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
 Q.SERVICE_ACCOUNTS = [[
 query ServiceAccounts($first: Int!, $after: String) {
   serviceAccounts(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
         id name createdAt
         keys(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges { node { id status } }
         }
       }
@@ -76,7 +90,7 @@ Q.SERVICE_ACCOUNT_KEYS = [[
 query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
   serviceAccount(id: $id) {
     keys(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges { node { id status } }
     }
   }
@@ -91,14 +105,14 @@ query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
 Q.RESOURCES = [[
 query Resources($first: Int!, $after: String) {
   resources(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
         __typename id name alias isActive isVisible createdAt
         address { type value }
         remoteNetwork { id name }
         access(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges {
             node {
               __typename
@@ -117,7 +131,7 @@ Q.RESOURCE_ACCESS = [[
 query ResourceAccess($id: ID!, $first: Int!, $after: String) {
   resource(id: $id) {
     access(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges {
         node {
           __typename

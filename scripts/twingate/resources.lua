@@ -91,27 +91,36 @@ function M.grant(rid, kind, pid)
 end
 
 -- A grant emitter for one resource: grant(principal_node). Principals whose
--- type this sync does not emit are skipped: their grants would dangle.
-local function granter(resource, emitted)
+-- type this sync does not emit are skipped: their grants would dangle. A
+-- principal of an emitted type that this sync has not emitted (created during
+-- the sync) loses its grant, counted (twingate.principals). Access nodes carry
+-- no id when Twingate adds a principal type newer than this script.
+local function granter(resource, emitted, principals)
   return function(principal)
     local kind = M.PRINCIPAL[principal.__typename]
     if kind == nil or principal.id == nil then
-      log.warn(string.format("skipping an access entry of resource %s: principal %s %s",
+      emit.skip("access_principal_unknown", string.format(
+        "an access entry of resource %s (principal %s %s) left out: unknown principal type",
         resource.name, tostring(principal.__typename), tostring(principal.id)))
-      return
+      return true
     end
     if not emitted[kind.type] then
       log.debug(string.format("resource %s: skipping the access of %s %s (%ss are not synced)",
         resource.name, kind.label, principal.id, kind.label))
-      return
+      return true
     end
-    emit.grant(M.grant(resource.id, kind, principal.id))
+    if principals.other(kind.type, principal.id, string.format(
+        "access of %s %s to resource %s", kind.label, principal.id, resource.name)) then
+      emit.grant(M.grant(resource.id, kind, principal.id))
+    end
+    return true
   end
 end
 
 -- Emits every resource, its entitlement and its access grants. opts.principals
 -- lists the principal types emitted in this sync ({"group"} or {"group",
--- "service_account"}): the entitlement's grantable_to, and the grants kept.
+-- "service_account"}): the entitlement's grantable_to, and the grants kept;
+-- opts.tracker is the sync's twingate.principals tracker.
 -- Access lists longer than the nested first page continue from their
 -- endCursor after the resource list is done, so only those cost extra requests.
 function M.sync(opts)
@@ -119,14 +128,16 @@ function M.sync(opts)
   for _, t in ipairs(opts.principals) do emitted[t] = true end
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
-    label = "resources", item = "resource", nested = "access",
-    follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE },
+    label = "resources", nested = "access",
+    -- access nodes of an unknown principal type carry no id (granter above)
+    follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE,
+               id_field = false },
     parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
       emit.resource(M.map(node, resource.name))
       emit.entitlement(M.entitlement(node, resource.name, opts.principals))
       return { id = resource.id, label = "access of resource " .. resource.name,
-               each = granter(resource, emitted) }
+               each = granter(resource, emitted, opts.tracker) }
     end,
   }
 end

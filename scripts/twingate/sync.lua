@@ -7,6 +7,7 @@ local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
 local groups = require "twingate.groups"
+local principals = require "twingate.principals"
 local resources = require "twingate.resources"
 local roles = require "twingate.roles"
 local service_accounts = require "twingate.service_accounts"
@@ -44,7 +45,9 @@ function M.run(resource_types)
   registry.emit_known()
   ok, err = users.sync(registry)
   if not ok then return nil, err end
-  ok, err = groups.sync()
+  -- grants naming a principal the lists above missed (twingate.principals)
+  local tracker = principals.tracker(registry)
+  ok, err = groups.sync(tracker)
   if not ok then return nil, err end
   if on.service_account then
     ok, err = service_accounts.sync()
@@ -53,9 +56,9 @@ function M.run(resource_types)
   if on.resource then
     -- Access may be granted only to principal types this file holds: without
     -- service accounts, grantable_to names groups alone and their grants are skipped.
-    local principals = { "group" }
-    if on.service_account then principals[#principals + 1] = "service_account" end
-    ok, err = resources.sync{ principals = principals }
+    local types = { "group" }
+    if on.service_account then types[#types + 1] = "service_account" end
+    ok, err = resources.sync{ principals = types, tracker = tracker }
     if not ok then return nil, err end
   end
   local counts, stats = emit.counts(), graphql.stats()

@@ -2,7 +2,6 @@
 -- (the email when both are blank), a user trait with email, login, status from
 -- state and a profile; plus each user's role grant. Copy into --scripts-dir to edit.
 local emit = require "bt.emit"
-local log = require "bt.log"
 local Q = require "twingate.queries"
 local page = require "lib.page"
 local text = require "lib.text"
@@ -40,18 +39,18 @@ function M.map(node)
   }
 end
 
--- Emits every user and, through roles (a twingate.roles registry), its role grant.
+-- Emits one user node and, through roles (a twingate.roles registry), its
+-- role grant.
+function M.emit(node, roles)
+  emit.resource(M.map(node))
+  roles.grant(node.id, node.role)
+end
+
+-- Emits every user and its role grant.
 function M.sync(roles)
   return page.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
-    each = function(node)
-      if node.id == nil then
-        log.warn("skipping a user without id")
-        return
-      end
-      emit.resource(M.map(node))
-      roles.grant(node.id, node.role)
-    end,
+    each = function(node) M.emit(node, roles) end,
   }
 end
 

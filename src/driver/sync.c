@@ -54,6 +54,8 @@ static void print_summary(const char *path, const char *per_type, const bt_sink_
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
+    char causes[1024];
+    uint64_t skipped = bt_driver_report_skips(n, causes, sizeof causes);
     printf("sync complete: %s\n", path);
     printf("  resource types  %ld\n", (long)n->resource_types);
     printf("  resources       %ld%s\n", (long)n->resources, per_type);
@@ -61,14 +63,19 @@ static void print_summary(const char *path, const char *per_type, const bt_sink_
     printf("  grants          %ld\n", (long)n->grants);
     if (n->duplicates)
         printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
+    printf("  skipped         %llu%s%s%s\n", (unsigned long long)skipped, skipped ? " (" : "",
+           causes, skipped ? ")" : "");
     printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
     printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
            (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
-    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %ld requests in %.2f s",
-            (long)n->resources, (long)n->entitlements, (long)n->grants, s.requests, seconds);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
+            "%ld requests in %.2f s",
+            (long)n->resources, (long)n->entitlements, (long)n->grants,
+            (unsigned long long)skipped, skipped ? " (" : "", causes, skipped ? ")" : "",
+            s.requests, seconds);
 }
 
 int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)

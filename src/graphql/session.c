@@ -252,6 +252,20 @@ static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
     return false;
 }
 
+int bt_graphql_query_attempts(void)
+{
+    return g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
+}
+
+void bt_graphql_decode_backoff(int attempt, int max, const char *what)
+{
+    g_decode_retries++;
+    double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+    bt_warn("graphql: %s; asking again in %.1f s (attempt %d of %d)", what, wait, attempt + 1,
+            max);
+    bt_clock_sleep(wait);
+}
+
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
@@ -269,11 +283,7 @@ static int post_and_push(lua_State *L, bool write)
             return n;
         }
         lua_pop(L, n);
-        g_decode_retries++;
-        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
-        bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
-                wait, attempt + 1, lim.max_attempts);
-        bt_clock_sleep(wait);
+        bt_graphql_decode_backoff(attempt, lim.max_attempts, "the answer was not valid JSON");
     }
 }
 

@@ -19,7 +19,8 @@
 #define BATCH_ROWS 10000
 #define CACHE_SLOTS 8
 
-enum { ST_RT, ST_RES, ST_ENT, ST_GRANT, ST_GET_RES, ST_COUNT };
+enum { ST_RT, ST_RES, ST_ENT, ST_GRANT, ST_GET_RES, ST_DATA_RES, ST_DATA_ENT, ST_DATA_GRANT,
+       ST_HAS_RES, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_RT] = "insert or ignore into v1_resource_types"
@@ -34,6 +35,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                  " sync_id, discovered_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_GET_RES] = "select data from v1_resources"
                    " where resource_type_id = ? and external_id = ? and sync_id = ?",
+    /* the stored row under an id, to tell a repeat from a conflict */
+    [ST_DATA_RES] = "select data from v1_resources where external_id = ? and sync_id = ?",
+    [ST_DATA_ENT] = "select data from v1_entitlements where external_id = ? and sync_id = ?",
+    [ST_DATA_GRANT] = "select data from v1_grants where external_id = ? and sync_id = ?",
+    [ST_HAS_RES] = "select 1 from v1_resources where external_id = ? and sync_id = ?",
 };
 
 typedef struct {
@@ -142,6 +148,32 @@ static int encode(c1z_writer *w, const ProtobufCMessage *m, bool *fatal, char *e
     *fatal = true;
     bt_sink_errf(err, errsz, "out of memory encoding %s", m->descriptor->name);
     return -1;
+}
+
+/* After run_insert: a DUPLICATE whose stored row (table `which`, id ext)
+ * holds other bytes than w->buf is a CONFLICT. */
+static int compare_stored(c1z_writer *w, int rc, int which, const char *ext, bool *fatal,
+                          char *err, size_t errsz)
+{
+    if (rc != BT_SINK_DUPLICATE)
+        return rc;
+    sqlite3_stmt *st = w->st[which];
+    bind_text(st, 1, ext);
+    bind_text(st, 2, w->sync_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const void *data = sqlite3_column_blob(st, 0);
+        if (n != w->buf.len || (n > 0 && memcmp(data, w->buf.data, n) != 0))
+            rc = BT_SINK_CONFLICT;
+    } else if (step != SQLITE_DONE) {
+        *fatal = true;
+        bt_sink_errf(err, errsz, "sqlite: duplicate check: %s", sqlite3_errstr(step));
+        rc = BT_SINK_ERROR;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -265,7 +297,8 @@ static int c1z_resource(void *impl, const bt_pb_resource *r, bool *fatal, char *
     sqlite3_bind_blob(st, 5, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 6, w->sync_id);
     bind_text(st, 7, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_RES, ext, fatal, err, errsz);
 }
 
 /* The stored resource an entitlement or grant embeds; ERROR when missing. */
@@ -326,7 +359,8 @@ static int c1z_entitlement(void *impl, const bt_pb_entitlement *e, bool *fatal, 
     sqlite3_bind_blob(st, 4, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 5, w->sync_id);
     bind_text(st, 6, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_ENT, e->id, fatal, err, errsz);
 }
 
 static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz)
@@ -357,7 +391,30 @@ static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, s
     sqlite3_bind_blob(st, 7, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 8, w->sync_id);
     bind_text(st, 9, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_GRANT, g->id, fatal, err, errsz);
+}
+
+static int c1z_has_resource(void *impl, const char *type, const char *id, char *err,
+                            size_t errsz)
+{
+    c1z_writer *w = impl;
+    bt_arena_reset(&w->scratch);
+    char *ext = bt_id_resource(&w->scratch, type, id);
+    if (!ext) {
+        bt_sink_errf(err, errsz, "out of memory");
+        return -1;
+    }
+    sqlite3_stmt *st = w->st[ST_HAS_RES];
+    bind_text(st, 1, ext);
+    bind_text(st, 2, w->sync_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc == SQLITE_ROW;
+    bt_sink_errf(err, errsz, "sqlite: lookup: %s", sqlite3_errstr(rc));
+    return -1;
 }
 
 /* ------------------------------------------------------------------------
@@ -607,6 +664,7 @@ const bt_sink_backend bt_c1z_backend = {
     .resource = c1z_resource,
     .entitlement = c1z_entitlement,
     .grant = c1z_grant,
+    .has_resource = c1z_has_resource,
     .commit = c1z_commit,
     .abort = c1z_abort,
 };

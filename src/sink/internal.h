@@ -32,7 +32,8 @@ typedef struct {
 const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char *id);
 
 /* ------------------------------------------------------------------------
- * Backends. Each adder returns BT_SINK_ADDED, BT_SINK_DUPLICATE or
+ * Backends. Each adder returns BT_SINK_ADDED, BT_SINK_DUPLICATE,
+ * BT_SINK_CONFLICT (a duplicate whose content differs from the first row) or
  * BT_SINK_ERROR; on an error that leaves the backend unusable it also sets
  * *fatal. commit and abort free the backend. */
 
@@ -43,6 +44,8 @@ typedef struct {
     int (*resource)(void *impl, const bt_pb_resource *r, bool *fatal, char *err, size_t errsz);
     int (*entitlement)(void *impl, const bt_pb_entitlement *e, bool *fatal, char *err, size_t errsz);
     int (*grant)(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz);
+    /* 1 / 0 whether resource type:id was added; -1 (fatal) on error. */
+    int (*has_resource)(void *impl, const char *type, const char *id, char *err, size_t errsz);
     int (*commit)(void *impl, char *err, size_t errsz);
     void (*abort)(void *impl);
 } bt_sink_backend;

@@ -65,6 +65,12 @@ static size_t count_lines(const char *path)
     return n;
 }
 
+static void conflicts_skips_and_lookups(void **state)
+{
+    fixture *f = *state;
+    tu_conflicts_skips_and_lookups(open_jsonl(f->out));
+}
+
 static void duplicates_and_forward_references(void **state)
 {
     fixture *f = *state;
@@ -198,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(exact_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_and_forward_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflicts_skips_and_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(integrity_failures_name_the_id, setup, teardown),
         cmocka_unit_test_setup_teardown(atomic_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(many_pending_references, setup, teardown),

@@ -53,8 +53,8 @@ describe("fake runtime", function()
       principal = { type = "user", id = "u1" } }
     assert.equal("first", rt:entitlement("group:g1:member").display_name)
     assert.truthy(rt:grant("group:g1:member:user:u1"))
-    assert.same({ resource_types = 1, resources = 1, entitlements = 1, grants = 1, duplicates = 1 },
-      emit.counts())
+    assert.same({ resource_types = 1, resources = 1, entitlements = 1, grants = 1, duplicates = 1,
+      skipped = {} }, emit.counts())
   end)
 
   it("raises on misuse: unknown fields, bad enums, order, phase", function()

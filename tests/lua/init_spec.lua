@@ -75,7 +75,7 @@ describe("twingate contract table", function()
   it("opens every bundled script with a header saying what it maps and that it may be copied", function()
     for _, name in ipairs{ "twingate/init", "twingate/queries", "twingate/client", "twingate/sync",
         "twingate/users", "twingate/groups", "twingate/roles", "twingate/provisioning",
-        "twingate/service_accounts", "twingate/resources",
+        "twingate/service_accounts", "twingate/resources", "twingate/principals",
         "lib/text", "lib/ids", "lib/page" } do
       local f = assert(io.open(sandbox.SCRIPTS .. name .. ".lua", "rb"))
       local head = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")

@@ -659,6 +659,51 @@ class SyntheticTests(unittest.TestCase):
             self.assertNotEqual(other.truth()["users"], self.t["users"])
 
 
+class ChangeAndPageFaultTests(unittest.TestCase):
+    """mock_changes.py: a mutation scheduled after N executed requests, and
+    connections broken in the next N answers that hold them."""
+    USERS = "{ users(first: 2) { pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+
+    def test_a_scheduled_change_runs_before_the_next_request(self):
+        with MockServer(tenant="demo") as m:
+            n = len(m.truth()["users"])
+            m.schedule(1, "mutation($e: String!) { userCreate(email: $e) { ok } }",
+                       {"e": "new@example.com"})
+            m.graphql(self.USERS)
+            self.assertEqual(len(m.truth()["users"]), n)
+            self.assertEqual(m.schedule_state()["pending"], 1)
+            m.graphql(self.USERS)
+            self.assertEqual(len(m.truth()["users"]), n + 1)
+            state = m.schedule_state()
+            self.assertEqual((state["executed"], state["pending"]), (2, 0))
+            self.assertTrue(state["done"][0]["ok"])
+            self.assertEqual(m.stats()["mutations"], {}, "not counted as a client mutation")
+            with self.assertRaises(ValueError):
+                m.schedule(-1, "mutation { x }")
+
+    def test_page_faults_break_the_next_answers_only(self):
+        with MockServer(tenant="demo") as m:
+            m.page_fault("users", "edges_null", times=2)
+            for _ in range(2):
+                self.assertIsNone(m.graphql(self.USERS).data["users"]["edges"])
+            self.assertEqual(len(m.graphql(self.USERS).data["users"]["edges"]), 2)
+            m.page_fault("groups.edges.node.users", "no_id")
+            data = m.graphql("{ groups(first: 2) { edges { node { id users(first: 1) {"
+                             " edges { node { id } } } } } } }").data
+            for edge in data["groups"]["edges"]:
+                self.assertEqual(edge["node"]["users"]["edges"], [{"node": {}}])
+            m.page_fault("users", "endless")
+            info = m.graphql(self.USERS).data["users"]["pageInfo"]
+            self.assertEqual((info["hasNextPage"], info["endCursor"]), (True, "endless-1"))
+            m.page_fault("users", "duplicate_conflict")
+            edges = m.graphql("{ users(first: 3) { edges { node { id firstName } } } }").data[
+                "users"]["edges"]
+            self.assertEqual(edges[0]["node"]["id"], edges[2]["node"]["id"])
+            self.assertNotEqual(edges[0]["node"]["firstName"], edges[2]["node"]["firstName"])
+            with self.assertRaises(ValueError):
+                m.page_fault("users", "sideways")
+
+
 class LifecycleTests(unittest.TestCase):
     def test_sigterm_clean_exit(self):
         m = MockServer(tenant="demo").start()

@@ -37,6 +37,8 @@ from graphql import build_ast_schema, execute, parse, validate
 from graphql.error import GraphQLError, format_error
 from graphql.language import ast as gast
 
+import mock_changes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SCHEMA = os.path.normpath(
     os.path.join(HERE, "..", "..", "vendor", "twingate", "schema.graphql"))
@@ -1369,6 +1371,7 @@ class MockApp:
         self.truncate_counter = 0
         self.windows = {"read": RateWindow(), "write": RateWindow()}
         self.cache = {}
+        self.changes = mock_changes.Changes(self, Ctx)  # scheduled changes, page faults
         self.reset_stats()
 
     def build_tenant(self):
@@ -1578,6 +1581,7 @@ class MockApp:
             return self._cut(truncate, bad(prep.errors))
 
         with self.exec_lock:
+            self.changes.before_request()
             ctx = Ctx(self.tenant, read_only)
             try:
                 result = execute(self.schema, prep.document, context_value=ctx,
@@ -1598,6 +1602,7 @@ class MockApp:
         if result.errors:
             resp["errors"] = [format_error(e) for e in result.errors]
         resp["data"] = result.data
+        self.changes.mangle(resp["data"])
         out = json.dumps(resp).encode("ascii")
         with self.lock:
             if truncate:
@@ -1730,6 +1735,12 @@ class Handler(BaseHTTPRequestHandler):
             elif rest == "reset":
                 app.reset_tenant()
                 self._json(200, {"ok": True})
+            elif rest in ("schedule", "page-fault"):
+                try:
+                    fn = app.changes.schedule if rest == "schedule" else app.changes.page_fault
+                    self._json(200, fn(payload if isinstance(payload, dict) else {}))
+                except ValueError as e:
+                    self._json(400, {"error": str(e)})
             else:
                 self._send(404, "text/html", HTML_404)
         else:
@@ -1752,6 +1763,8 @@ class Handler(BaseHTTPRequestHandler):
                     self._json(200, dict(app.cfg))
             elif rest == "health":
                 self._json(200, {"ok": True})
+            elif rest == "schedule":
+                self._json(200, app.changes.state())
             else:
                 self._send(404, "text/html", HTML_404)
         else:

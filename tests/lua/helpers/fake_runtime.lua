@@ -12,8 +12,9 @@ local M = {}
 M.API_NAMES = {
   ["bt.clock"] = { "monotonic", "now" },
   ["bt.config"] = { "get", "is_set" },
-  ["bt.emit"] = { "counts", "entitlement", "grant", "resource", "resource_type" },
-  ["bt.graphql"] = { "array", "configure", "null", "paginate", "query", "stats" },
+  ["bt.emit"] = { "counts", "entitlement", "grant", "has_resource", "resource", "resource_type",
+    "skip" },
+  ["bt.graphql"] = { "array", "check_page", "configure", "null", "paginate", "query", "stats" },
   ["bt.log"] = { "debug", "error", "info", "warn" },
 }
 
@@ -159,7 +160,8 @@ local GRANT_KEYS = set{ "resource", "slug", "principal", "immutable", "expandabl
 local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
   "writes_per_minute", "user_agent_suffix" }
-local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page" }
+local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
+  "max_nodes", "previous_page" }
 
 local function check_ref(where, ref, name)
   check_keys(where .. " " .. name, ref, REF_KEYS)
@@ -352,6 +354,81 @@ local function build_graphql(rt)
     return resp.data
   end
 
+  local NULL = graphql.null
+
+  -- The runtime's page check (src/graphql/page_check.c): nil, why or items.
+  local function shape(conn, id_field)
+    if type(conn) ~= "table" then return nil, "the connection is not an object" end
+    local info = conn.pageInfo
+    if type(info) ~= "table" then return nil, "pageInfo is missing or not an object" end
+    if type(info.hasNextPage) ~= "boolean" then
+      return nil, "pageInfo.hasNextPage is missing or not a boolean"
+    end
+    local cursor = info.endCursor
+    if cursor ~= nil and type(cursor) ~= "string" then return nil, "pageInfo.endCursor is not a string" end
+    if info.hasNextPage and (cursor == nil or cursor == "") then
+      return nil, "hasNextPage is true but endCursor is null or empty"
+    end
+    local name = conn.edges ~= nil and "edges" or "nodes"
+    local list = conn[name]
+    if list == nil then return nil, "edges is null or missing" end
+    if type(list) ~= "table" then return nil, name .. " is not a list" end
+    local n = 0
+    for k in pairs(list) do
+      if math.type(k) ~= "integer" or k < 1 or k > #list then return nil, name .. " is not a list" end
+      n = n + 1
+    end
+    for i = 1, n do
+      local entry = list[i]
+      if type(entry) ~= "table" or entry == NULL then
+        return nil, string.format("%s[%d] is null or not an object", name, i)
+      end
+      local node = entry
+      if name == "edges" then
+        node = entry.node
+        if type(node) ~= "table" or node == NULL then
+          return nil, string.format("edges[%d].node is null or not an object", i)
+        end
+      end
+      local id = id_field and node[id_field]
+      if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer") then
+        return nil, string.format("%s[%d]%s has no %s", name, i, name == "edges" and ".node" or "",
+          id_field)
+      end
+    end
+    return n
+  end
+
+  local function id_field_of(where, opts)
+    local f = opts and opts.id_field
+    if f == nil then return "id" end
+    if f == false then return nil end
+    if type(f) ~= "string" or f == "" then
+      fail("%s: field id_field must be a non-empty string or false", where)
+    end
+    return f
+  end
+
+  function graphql.check_page(conn, opts)
+    if opts ~= nil then check_keys("graphql.check_page", opts, set{ "id_field" }) end
+    local n, why = shape(conn, id_field_of("graphql.check_page", opts))
+    if n == nil then return nil, M.error("decode", why) end
+    return n
+  end
+
+  -- Whether a page brought an id the previous page did not have.
+  local function fresh_ids(conn, id_field, prev)
+    local list, now, fresh = conn.edges or conn.nodes, {}, false
+    for _, entry in ipairs(list) do
+      local node = conn.edges and entry.node or entry
+      local id = id_field and node[id_field] or true
+      if not prev[id] then fresh = true end
+      now[id] = true
+    end
+    if not id_field then fresh = #list > 0 end
+    return fresh, now
+  end
+
   function graphql.paginate(opts)
     check_keys("graphql.paginate", opts, PAGINATE_KEYS)
     need_string("graphql.paginate", opts.query, "query")
@@ -363,28 +440,42 @@ local function build_graphql(rt)
       fail("graphql.paginate: on_page must be a function")
     end
     opt_string("graphql.paginate", opts.cursor_var, "cursor_var")
-    local vars = opts.variables or {}
+    local id_field = id_field_of("graphql.paginate", opts)
+    local max_nodes = opts.max_nodes or 10000000
+    if math.type(max_nodes) ~= "integer" or max_nodes < 1 then
+      fail("graphql.paginate: field max_nodes must be a positive integer")
+    end
+    local vars = copy(opts.variables or {})
     local cursor_var = opts.cursor_var or "after"
-    local seen, pages = {}, 0
+    local size = math.type(vars.first) == "integer" and vars.first > 0 and vars.first or 1
+    local max_pages = (max_nodes + size - 1) // size
+    local seen, pages, items, stale, prev = {}, 0, 0, 0, {}
     if vars[cursor_var] ~= nil then seen[vars[cursor_var]] = true end
     while true do
       local data, err = graphql.query(opts.query, vars)
       if not data then return nil, err end
-      pages = pages + 1
-      stats.pages = stats.pages + 1
       local conn = data
       for part in opts.path:gmatch("[^.]+") do
         conn = type(conn) == "table" and conn[part] or nil
       end
       if conn == nil then return nil, M.error("not_found", "no object at " .. opts.path) end
-      if type(conn) ~= "table" or type(conn.pageInfo) ~= "table" then
-        return nil, M.error("pagination", "no connection at " .. opts.path)
+      local n, why = shape(conn, id_field)
+      if n == nil then
+        return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: " .. why)
       end
+      pages, items = pages + 1, items + n
+      stats.pages = stats.pages + 1
+      local fresh
+      fresh, prev = fresh_ids(conn, id_field, prev)
       if opts.on_page and opts.on_page(conn, data) == false then return pages end
       if not conn.pageInfo.hasNextPage then return pages end
+      stale = fresh and 0 or stale + 1
+      if stale >= 3 or pages >= max_pages or items > max_nodes then
+        return nil, M.error("pagination", opts.path .. ": the walk does not end; stopping")
+      end
       local cursor = conn.pageInfo.endCursor
-      if cursor == nil or seen[cursor] then
-        return nil, M.error("pagination", "repeated or missing cursor at " .. opts.path)
+      if seen[cursor] then
+        return nil, M.error("pagination", "repeated cursor at " .. opts.path)
       end
       seen[cursor] = true
       vars[cursor_var] = cursor
@@ -497,7 +588,28 @@ local function build_emit(rt)
 
   function emit.counts()
     return { resource_types = #rows.resource_types, resources = #rows.resources,
-      entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates }
+      entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates,
+      skipped = copy(rt.skipped) }
+  end
+
+  function emit.has_resource(rtype, id)
+    phase("has_resource")
+    if type(rtype) ~= "string" or type(id) ~= "string" then
+      fail("emit.has_resource: type and id must be strings")
+    end
+    return index.resources[rtype .. "\0" .. id] ~= nil
+  end
+
+  function emit.skip(cause, message)
+    phase("skip")
+    if type(cause) ~= "string" or not cause:match("^[a-z0-9_]+$") or #cause > 47 then
+      fail("emit.skip: cause must be 1-47 characters of a-z, 0-9 and _")
+    end
+    rt.skipped[cause] = (rt.skipped[cause] or 0) + 1
+    if message ~= nil then
+      rt.logs[#rt.logs + 1] = { level = "warn", msg = tostring(message) .. " (skipped: " .. cause .. ")" }
+    end
+    return rt.skipped[cause]
   end
 
   return emit
@@ -548,7 +660,7 @@ function M.install(opts)
   local rt = setmetatable({
     config = copy(opts.config or {}), secrets = set(opts.secrets or { "api-key" }),
     phase = opts.phase or "sync", exchanges = {}, handler = nil, requests = {}, logs = {},
-    configured = nil, duplicates = 0, now = 1767225600.0, ticks = 0, sequence = {},
+    configured = nil, duplicates = 0, skipped = {}, now = 1767225600.0, ticks = 0, sequence = {},
     rows = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
     index = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
   }, RT)
