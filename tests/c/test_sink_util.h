@@ -573,7 +573,7 @@ static uint64_t tu_skipped(const bt_sink *s, const char *cause)
 /* Either backend: a repeated row is silent, a row repeated with other
  * content is counted as a skip (before the fix both were silent); skips
  * count per cause; has_resource answers from what was added. */
-static void tu_conflicts_skips_and_lookups(bt_sink *s)
+static inline void tu_conflicts_skips_and_lookups(bt_sink *s)
 {
     char err[512];
     tb_add_tenant(s);
