@@ -68,6 +68,10 @@ typedef enum {
  * arrived). A non-idempotent request (a mutation) is retried only when it
  * certainly was not applied: 429, or the connection failed before sending. */
 bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent);
+/* The host could not be reached at all: its name did not resolve, the
+ * connection was refused or unreachable, or connecting timed out (connected
+ * false). Not retried while the host has never answered in this run. */
+bool bt_http_unreachable(int curl_code, bool connected);
 /* Exponential backoff with jitter: d = min(cap, start * 2^retry) and the
  * result is in [d/2, d]; unit_random in [0,1) picks the point. */
 double bt_http_backoff(int retry, double start, double cap, double unit_random);
@@ -92,6 +96,8 @@ typedef struct bt_http_limits {
     int max_attempts;          /* attempts in all, >= 1 */
     double max_retry_wait;     /* seconds of backoff/Retry-After waiting in all */
     size_t max_response_bytes; /* decoded body bytes */
+    double max_total_time;     /* seconds for one request, attempts and waits
+                                * together; 0 = no cap beyond the above */
 } bt_http_limits;
 
 typedef struct bt_http_stats {

@@ -22,13 +22,13 @@ typedef struct session {
 } session;
 
 static session S;
-static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 static bool g_allow_writes;
 static long g_reads, g_writes, g_pages, g_decode_retries;
 
 void bt_graphql_default_options(bt_graphql_options *o)
 {
-    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 }
 
 static void apply_pacing(void)
@@ -230,7 +230,8 @@ static void build_body(lua_State *L, const char *query, size_t qlen, int vars_id
 static bt_http_limits limits(void)
 {
     return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
-                            g_opts.max_retry_wait, g_opts.max_response_bytes};
+                            g_opts.max_retry_wait, g_opts.max_response_bytes,
+                            g_opts.max_total_time};
 }
 
 /* [-0, +0, -] True when the pushed result (n values) is a decode error of a

@@ -46,6 +46,11 @@ bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idem
     return BT_HTTP_RETRY_NONE;
 }
 
+bool bt_http_unreachable(int curl_code, bool connected)
+{
+    return failed_before_send(curl_code) || (curl_code == CURLE_OPERATION_TIMEDOUT && !connected);
+}
+
 double bt_http_backoff(int retry, double start, double cap, double unit_random)
 {
     double d = start;
