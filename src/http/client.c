@@ -362,7 +362,7 @@ static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
         return false;
     }
     if (bt_clock_monotonic() + wait >= deadline) {
-        bt_warn("http: %s; not retrying: waiting %.1f s more would pass the %.0f s cap on one "
+        bt_warn("http: %s; not retrying: waiting %.1f s more would pass the %g s cap on one "
                 "request's total time",
                 what, wait, req->limits->max_total_time);
         return false;
@@ -419,7 +419,7 @@ static bt_http_outcome out_of_time(bt_http_response *r, const bt_http_limits *l)
 {
     r->outcome = BT_HTTP_TRANSPORT;
     r->body = r->body ? r->body : "";
-    snprintf(r->message, sizeof r->message, "gave up: the %.0f s cap on one request's total "
+    snprintf(r->message, sizeof r->message, "gave up: the %g s cap on one request's total "
              "time (--http-max-total-time) ran out", l->max_total_time);
     return r->outcome;
 }
