@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/budget.h"
 #include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/graphql.h"
@@ -264,6 +265,7 @@ static int post_and_push(lua_State *L, bool write)
     bt_http_response resp;
     for (int attempt = 1;; attempt++) {
         bt_http_post(S.client, &req, &resp);
+        bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
         if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
             bt_http_client_trim(S.client);
