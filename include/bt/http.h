@@ -146,6 +146,14 @@ typedef struct bt_http_client bt_http_client;
 bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_header,
                                    const char *secret_value);
 void bt_http_client_free(bt_http_client *c);
+/* Whether the server may have carried out a request that ended with *r,
+ * judged from the transport alone: true when it was sent and no complete
+ * answer came back (cut off, timed out after sending, unreadable, or a 5xx
+ * that a gateway may have sent after the server acted). False when it never
+ * left (refused connection, unknown name, TLS handshake failure) or a
+ * complete 1xx-4xx answer arrived. A 2xx whose body cannot be decoded is the
+ * caller's to judge. */
+bool bt_http_maybe_applied(const bt_http_response *r);
 /* POST with retries. Fills *resp; returns resp->outcome. */
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp);
 /* Counters add up across clients until bt_http_stats_reset(). */

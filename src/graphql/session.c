@@ -254,6 +254,21 @@ static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
     return false;
 }
 
+/* [-0, +0, -] The error on top (a mutation's) gets maybe_applied: true when
+ * the mutation was sent and its answer lost or unreadable, so the script can
+ * read the state back; false when it certainly was not applied. */
+static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
+{
+    bool maybe = bt_http_maybe_applied(resp);
+    if (!maybe && resp->outcome == BT_HTTP_DONE && resp->status >= 200 && resp->status <= 299) {
+        lua_getfield(L, -1, "kind");
+        maybe = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, maybe);
+    lua_setfield(L, -2, "maybe_applied");
+}
+
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
@@ -267,6 +282,8 @@ static int post_and_push(lua_State *L, bool write)
         bt_http_post(S.client, &req, &resp);
         bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
+        if (write && n == 2)
+            mark_maybe_applied(L, &resp);
         if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
             bt_http_client_trim(S.client);
             return n;

@@ -427,6 +427,65 @@ static void mutation_retried_on_429(void **state)
     assert_true(f->fc.sleeps[0] == 2.0);
 }
 
+/* A mutation's error tells "maybe applied" (sent, answer lost or unreadable)
+ * from "certainly not applied"; a query's error carries neither. */
+static void check_maybe_applied(fx *f, const char *expect)
+{
+    char chunk[500];
+    snprintf(chunk, sizeof chunk,
+             "local d, err = graphql.query('%s', { id = 'x' })\n"
+             "assert(d == nil, 'expected an error')\n"
+             "assert(err.maybe_applied == %s, tostring(err) .. ' maybe_applied='"
+             " .. tostring(err.maybe_applied))",
+             MUTATION, expect);
+    run_configured(f, chunk);
+}
+
+static void mutation_errors_say_whether_it_may_have_been_applied(void **state)
+{
+    fx *f = *state;
+    bt_graphql_allow_writes(true);
+    httpd_response cut = {.status = 200,
+                          .body = "{\"data\":{\"groupDelete\":{\"ok\":true}}}",
+                          .body_len = -1,
+                          .mode = HTTPD_TRUNCATE,
+                          .truncate_at = 12};
+    httpd_push(f->srv, &cut); /* applied, then the connection closed mid-body */
+    check_maybe_applied(f, "true");
+    push(f, 200, NULL, "{\"data\":{\"gro");
+    check_maybe_applied(f, "true"); /* a 200 whose body is unreadable */
+    push(f, 502, NULL, "");
+    check_maybe_applied(f, "true"); /* a gateway may answer after the server acted */
+    httpd_response dropped = {.status = 200, .body = "", .body_len = 0, .mode = HTTPD_DROP};
+    httpd_push(f->srv, &dropped);
+    check_maybe_applied(f, "true"); /* sent, then no answer at all */
+    push(f, 400, NULL, "{\"errors\":[{\"message\":\"bad\"}]}");
+    check_maybe_applied(f, "false");
+    push(f, 200, NULL, "{\"errors\":[{\"message\":\"denied\"}],\"data\":null}");
+    check_maybe_applied(f, "false");
+    push(f, 403, NULL, "{\"message\":\"no\"}");
+    check_maybe_applied(f, "false");
+    assert_int_equal(httpd_request_count(f->srv), 7); /* never sent twice */
+    push(f, 400, NULL, "{\"errors\":[{\"message\":\"bad\"}]}");
+    run(f, "local d, err = graphql.query('{ a }')\n"
+           "assert(d == nil and err.kind == 'graphql' and err.maybe_applied == nil)");
+}
+
+static void refused_mutation_was_certainly_not_applied(void **state)
+{
+    fx *f = *state;
+    bt_graphql_allow_writes(true);
+    char url[100], chunk[600];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/graphql", httpd_free_port());
+    lua_fixture_set_string(f->L, "DEAD", url);
+    snprintf(chunk, sizeof chunk,
+             "graphql.configure{ url = DEAD }\n"
+             "local d, err = graphql.query('%s', { id = 'x' })\n"
+             "assert(err.kind == 'transport' and err.maybe_applied == false, tostring(err))",
+             MUTATION);
+    run(f, chunk);
+}
+
 /* ---- pacing ---- */
 
 static void reads_and_writes_are_paced_separately(void **state)
@@ -562,6 +621,8 @@ int main(void)
         T(mutation_refused_unless_writes_are_allowed),
         T(mutation_not_retried_on_5xx_but_query_is),
         T(mutation_retried_on_429),
+        T(mutation_errors_say_whether_it_may_have_been_applied),
+        T(refused_mutation_was_certainly_not_applied),
         T(reads_and_writes_are_paced_separately),
         T(driver_override_beats_the_script),
         T(unpaced_by_default),
