@@ -278,22 +278,26 @@ static int post_and_push(lua_State *L, bool write)
     bt_http_request req = {S.url, S.body.data, S.body.len, !write, write ? &S.writes : &S.reads,
                            &lim};
     bt_http_response resp;
+    /* Asking again after a mangled answer stays inside the same total cap. */
+    double deadline = bt_clock_monotonic() + lim.max_total_time;
     for (int attempt = 1;; attempt++) {
         bt_http_post(S.client, &req, &resp);
         bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
         if (write && n == 2)
             mark_maybe_applied(L, &resp);
-        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
+        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp) ||
+            bt_clock_monotonic() + wait >= deadline) {
             bt_http_client_trim(S.client);
             return n;
         }
         lua_pop(L, n);
         g_decode_retries++;
-        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
         bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
                 wait, attempt + 1, lim.max_attempts);
         bt_clock_sleep(wait);
+        lim.max_total_time = deadline - bt_clock_monotonic();
     }
 }
 

@@ -413,6 +413,23 @@ static void mangled_answer_asked_again_only_for_queries(void **state)
     assert_int_equal(httpd_request_count(f->srv), 3);
 }
 
+/* Mangled answers asked again stay inside the request's total time cap. */
+static void mangled_answers_stop_at_the_total_time_cap(void **state)
+{
+    fx *f = *state;
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    o.max_attempts = 40;
+    o.max_total_time = 10;
+    bt_graphql_set_options(&o);
+    for (int i = 0; i < 40; i++)
+        push(f, 200, NULL, "{\"data\":{\"a\"");
+    run_configured(f, "local d, err = graphql.query('{ a }')\n"
+                      "assert(d == nil and err.kind == 'decode', tostring(err))");
+    assert_true(httpd_request_count(f->srv) < 40);
+    assert_true(f->fc.slept < 10);
+}
+
 static void mutation_retried_on_429(void **state)
 {
     fx *f = *state;
@@ -621,6 +638,7 @@ int main(void)
         T(mutation_refused_unless_writes_are_allowed),
         T(mutation_not_retried_on_5xx_but_query_is),
         T(mutation_retried_on_429),
+        T(mangled_answers_stop_at_the_total_time_cap),
         T(mutation_errors_say_whether_it_may_have_been_applied),
         T(refused_mutation_was_certainly_not_applied),
         T(reads_and_writes_are_paced_separately),
