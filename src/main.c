@@ -1,4 +1,5 @@
 /* The connector binary: resolve the command line, load the connector script, run one action. */
+#include "bt/budget.h"
 #include "bt/cli.h"
 #include "bt/clock.h"
 #include "bt/config.h"
@@ -124,6 +125,38 @@ static int load_connector(app *a, int argc, char **argv)
 
 #define MAX_ATTEMPTS_LIMIT 100 /* with backoff, far past any outage worth waiting out */
 
+/* Flags where 0 would mean "wait forever" (libcurl reads a 0 timeout so) or
+ * "no limit at all": refused, so nothing in a run is unbounded. */
+static const char *const at_least_one[] = {"http-timeout-seconds", "http-timeout",
+                                           "http-connect-timeout", "http-max-total-time",
+                                           "script-memory-limit", "script-cpu-limit"};
+
+static int check_positive(const bt_cli *cli)
+{
+    long v;
+    char err[256];
+    for (size_t i = 0; i < sizeof at_least_one / sizeof at_least_one[0]; i++) {
+        if (bt_cli_get_long(cli, at_least_one[i], &v, err, sizeof err) == 0 && v < 1) {
+            fprintf(stderr, "error: invalid value for --%s: 0 (must be at least 1; nothing in a "
+                            "run is allowed to wait or grow without bound)\n",
+                    at_least_one[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Script limits from the flags; the host checks them at every allocation and
+ * hook tick, the contract's loading having run under the defaults. */
+static void apply_script_limits(const bt_cli *cli, bt_host *h)
+{
+    long mb = BT_SCRIPT_MEMORY_LIMIT_MB, secs = BT_SCRIPT_CPU_LIMIT_SECONDS;
+    char err[256];
+    bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
+    bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
+    bt_host_set_limits(h, (size_t)mb, (double)secs);
+}
+
 static int apply_http_options(const bt_cli *cli)
 {
     bt_graphql_options o;
@@ -136,6 +169,7 @@ static int apply_http_options(const bt_cli *cli)
     const struct { const char *flag; double *dst; } doubles[] = {
         {timeout_flag, &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
         {"http-max-retry-wait", &o.max_retry_wait},
+        {"http-max-total-time", &o.max_total_time},
         {"reads-per-minute", &o.reads_per_minute_override},
         {"writes-per-minute", &o.writes_per_minute_override},
     };
@@ -193,8 +227,9 @@ static int run_action(app *a)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (apply_http_options(&a->cli) != 0)
+    if (check_positive(&a->cli) != 0 || apply_http_options(&a->cli) != 0)
         return 1;
+    apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
     if (bt_driver_wants_provisioning(&a->cli))
         return bt_driver_provision(a->host, &a->contract, &a->cli);

@@ -19,6 +19,8 @@ typedef struct bt_graphql_options {
     size_t max_response_bytes;         /* default 64 MiB */
     double reads_per_minute_override;  /* -1 = unset: the script's value holds */
     double writes_per_minute_override; /* -1 = unset; 0 = unpaced */
+    double max_total_time;             /* seconds for one request with all its
+                                        * retries (default 1800) */
 } bt_graphql_options;
 
 typedef struct bt_graphql_stats {

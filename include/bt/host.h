@@ -18,6 +18,12 @@ bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_
 void bt_host_free(bt_host *h);
 lua_State *bt_host_lua(bt_host *h);
 
+/* Script limits (limits.c, bt/budget.h): the Lua heap cap in MB and the CPU
+ * seconds one stretch of Lua work between two requests may take; 0 = none.
+ * They apply from the next allocation and the next handler call. */
+void bt_host_set_limits(bt_host *h, size_t memory_mb, double cpu_seconds);
+struct bt_budget *bt_host_budget(bt_host *h);
+
 /* [-(nargs+1), +nresults] Call the function below the nargs arguments with a
  * traceback handler. On failure returns -1 with err filled and the stack
  * restored to its height before the function was pushed. */

@@ -68,6 +68,10 @@ typedef enum {
  * arrived). A non-idempotent request (a mutation) is retried only when it
  * certainly was not applied: 429, or the connection failed before sending. */
 bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent);
+/* The host could not be reached at all: its name did not resolve, the
+ * connection was refused or unreachable, or connecting timed out (connected
+ * false). Not retried while the host has never answered in this run. */
+bool bt_http_unreachable(int curl_code, bool connected);
 /* Exponential backoff with jitter: d = min(cap, start * 2^retry) and the
  * result is in [d/2, d]; unit_random in [0,1) picks the point. */
 double bt_http_backoff(int retry, double start, double cap, double unit_random);
@@ -92,6 +96,8 @@ typedef struct bt_http_limits {
     int max_attempts;          /* attempts in all, >= 1 */
     double max_retry_wait;     /* seconds of backoff/Retry-After waiting in all */
     size_t max_response_bytes; /* decoded body bytes */
+    double max_total_time;     /* seconds for one request, attempts and waits
+                                * together; 0 = no cap beyond the above */
 } bt_http_limits;
 
 typedef struct bt_http_stats {
@@ -140,6 +146,14 @@ typedef struct bt_http_client bt_http_client;
 bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_header,
                                    const char *secret_value);
 void bt_http_client_free(bt_http_client *c);
+/* Whether the server may have carried out a request that ended with *r,
+ * judged from the transport alone: true when it was sent and no complete
+ * answer came back (cut off, timed out after sending, unreadable, or a 5xx
+ * that a gateway may have sent after the server acted). False when it never
+ * left (refused connection, unknown name, TLS handshake failure) or a
+ * complete 1xx-4xx answer arrived. A 2xx whose body cannot be decoded is the
+ * caller's to judge. */
+bool bt_http_maybe_applied(const bt_http_response *r);
 /* POST with retries. Fills *resp; returns resp->outcome. */
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp);
 /* Counters add up across clients until bt_http_stats_reset(). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/budget.h"
 #include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/graphql.h"
@@ -22,13 +23,13 @@ typedef struct session {
 } session;
 
 static session S;
-static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 static bool g_allow_writes;
 static long g_reads, g_writes, g_pages, g_decode_retries;
 
 void bt_graphql_default_options(bt_graphql_options *o)
 {
-    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 }
 
 static void apply_pacing(void)
@@ -230,7 +231,8 @@ static void build_body(lua_State *L, const char *query, size_t qlen, int vars_id
 static bt_http_limits limits(void)
 {
     return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
-                            g_opts.max_retry_wait, g_opts.max_response_bytes};
+                            g_opts.max_retry_wait, g_opts.max_response_bytes,
+                            g_opts.max_total_time};
 }
 
 /* [-0, +0, -] True when the pushed result (n values) is a decode error of a
@@ -266,6 +268,21 @@ void bt_graphql_decode_backoff(int attempt, int max, const char *what)
     bt_clock_sleep(wait);
 }
 
+/* [-0, +0, -] The error on top (a mutation's) gets maybe_applied: true when
+ * the mutation was sent and its answer lost or unreadable, so the script can
+ * read the state back; false when it certainly was not applied. */
+static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
+{
+    bool maybe = bt_http_maybe_applied(resp);
+    if (!maybe && resp->outcome == BT_HTTP_DONE && resp->status >= 200 && resp->status <= 299) {
+        lua_getfield(L, -1, "kind");
+        maybe = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, maybe);
+    lua_setfield(L, -2, "maybe_applied");
+}
+
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
@@ -275,15 +292,26 @@ static int post_and_push(lua_State *L, bool write)
     bt_http_request req = {S.url, S.body.data, S.body.len, !write, write ? &S.writes : &S.reads,
                            &lim};
     bt_http_response resp;
+    /* Asking again after a mangled answer stays inside the same total cap. */
+    double deadline = bt_clock_monotonic() + lim.max_total_time;
     for (int attempt = 1;; attempt++) {
         bt_http_post(S.client, &req, &resp);
+        bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
-        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
+        if (write && n == 2)
+            mark_maybe_applied(L, &resp);
+        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp) ||
+            bt_clock_monotonic() + wait >= deadline) {
             bt_http_client_trim(S.client);
             return n;
         }
         lua_pop(L, n);
-        bt_graphql_decode_backoff(attempt, lim.max_attempts, "the answer was not valid JSON");
+        g_decode_retries++;
+        bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
+                wait, attempt + 1, lim.max_attempts);
+        bt_clock_sleep(wait);
+        lim.max_total_time = deadline - bt_clock_monotonic();
     }
 }
 

@@ -1,5 +1,6 @@
 /* The single protected entry from C into Lua: traceback handler, error to a C struct. */
 #include "bt/host.h"
+#include "bt/budget.h"
 #include "bt/log.h"
 
 #include <stdio.h>
@@ -59,15 +60,25 @@ static void fill_error(lua_State *L, bt_host_error *err)
     one_line(err->message);
 }
 
+/* Lua's bare "not enough memory" becomes the limit's name and the place. */
+static void explain_memory(bt_host *h, bt_host_error *err)
+{
+    char why[sizeof err->message];
+    if (bt_budget_explain_memory(bt_host_budget(h), err->message, why, sizeof why))
+        memcpy(err->message, why, sizeof why);
+}
+
 int bt_host_call(bt_host *h, int nargs, int nresults, bt_host_error *err)
 {
     lua_State *L = bt_host_lua(h);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
+    bt_budget_begin_call(bt_host_budget(h));
     int rc = lua_pcall(L, nargs, nresults, base);
     if (rc != LUA_OK) {
         fill_error(L, err);
+        explain_memory(h, err);
         lua_settop(L, base - 1);
         bt_debug("Lua error: %s\n%s", err->message, err->traceback);
         return -1;

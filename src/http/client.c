@@ -18,6 +18,8 @@ struct bt_http_client {
     bt_http_buf body;
     size_t cap; /* max body bytes for the current request */
     bool over_cap, oom;
+    bool connected; /* the latest attempt got a connection */
+    bool answered;  /* some response came back since the client was made */
     double retry_after; /* of the latest response, -1 when absent */
     uint64_t rng;
     char errbuf[CURL_ERROR_SIZE];
@@ -234,7 +236,8 @@ void bt_http_client_trim(bt_http_client *c)
 
 /* ---- one attempt ---- */
 
-static bool set_request_options(bt_http_client *c, const bt_http_request *req, bool loopback)
+static bool set_request_options(bt_http_client *c, const bt_http_request *req, bool loopback,
+                                double timeout)
 {
     const bt_http_limits *l = req->limits;
     CURL *h = c->curl;
@@ -244,7 +247,9 @@ static bool set_request_options(bt_http_client *c, const bt_http_request *req, b
     ok &= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(l->connect_timeout * 1000)) ==
           CURLE_OK;
-    ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(l->timeout * 1000)) == CURLE_OK;
+    /* Never 0: libcurl reads 0 ms as "no timeout". */
+    long timeout_ms = timeout * 1000 < 1 ? 1 : (long)(timeout * 1000);
+    ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
     /* Refuses early when Content-Length already says too much. */
     ok &= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_response_bytes) ==
           CURLE_OK;
@@ -278,7 +283,7 @@ static void fill_outcome(bt_http_client *c, CURLcode rc, bt_http_response *r)
     }
 }
 
-static void attempt(bt_http_client *c, const bt_http_request *req, bool loopback,
+static void attempt(bt_http_client *c, const bt_http_request *req, bool loopback, double timeout,
                     bt_http_response *r)
 {
     bt_http_buf_clear(&c->body);
@@ -287,12 +292,16 @@ static void attempt(bt_http_client *c, const bt_http_request *req, bool loopback
     c->errbuf[0] = '\0';
     c->cap = req->limits->max_response_bytes;
     CURLcode rc = CURLE_FAILED_INIT;
-    if (set_request_options(c, req, loopback)) {
+    if (set_request_options(c, req, loopback, timeout)) {
         g_stats.requests++;
         rc = curl_easy_perform(c->curl);
     }
     r->status = 0;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_off_t connect_us = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+    c->connected = connect_us > 0 || r->status > 0;
+    c->answered |= r->status > 0;
     fill_outcome(c, rc, r);
 }
 
@@ -338,9 +347,11 @@ static void describe(const bt_http_response *r, char *out, size_t n)
         snprintf(out, n, "%s", r->message);
 }
 
-/* Sleeps before the next attempt; false when the wait budget says stop. */
+/* Sleeps before the next attempt; false when the wait budget or the
+ * request's total time cap says stop. */
 static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
-                              bt_http_retry_cause cause, const bt_http_response *r, double *waited)
+                              bt_http_retry_cause cause, const bt_http_response *r, double *waited,
+                              double deadline)
 {
     char what[300];
     describe(r, what, sizeof what);
@@ -348,6 +359,12 @@ static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
     if (*waited + wait > req->limits->max_retry_wait) {
         bt_warn("http: %s; not retrying: waiting %.1f s more would exceed the %.0f s budget", what,
                 wait, req->limits->max_retry_wait);
+        return false;
+    }
+    if (bt_clock_monotonic() + wait >= deadline) {
+        bt_warn("http: %s; not retrying: waiting %.1f s more would pass the %g s cap on one "
+                "request's total time",
+                what, wait, req->limits->max_total_time);
         return false;
     }
     bt_log(cause == BT_HTTP_RETRY_RATE_LIMITED ? BT_LOG_INFO : BT_LOG_WARN,
@@ -366,6 +383,47 @@ static bt_http_outcome refuse_url(bt_http_response *r)
     return r->outcome;
 }
 
+/* "host[:port]" of an http(s) URL (already checked by bt_http_url_check). */
+static void url_host(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t len = strcspn(p, "/?#");
+    snprintf(out, n, "%.*s", (int)len, p);
+}
+
+/* A host that never answered and cannot be reached now: fail at once, naming
+ * it, instead of minutes of retries against a wrong name or a closed port. */
+static bool unreachable_from_the_start(bt_http_client *c, const bt_http_request *req,
+                                       bt_http_response *r)
+{
+    if (c->answered || !bt_http_unreachable(r->curl_code, c->connected))
+        return false;
+    char host[64], why[sizeof r->message];
+    url_host(req->url, host, sizeof host);
+    memcpy(why, r->message, sizeof why);
+    snprintf(r->message, sizeof r->message, "cannot reach %.60s: %.140s (not retried: it has not "
+             "answered yet)", host, why);
+    return true;
+}
+
+/* Seconds the next attempt may take: the per-attempt timeout, cut to what is
+ * left of the request's total time (<= 0 when nothing is). */
+static double attempt_timeout(const bt_http_limits *l, double deadline)
+{
+    double left = deadline - bt_clock_monotonic();
+    return left < l->timeout ? left : l->timeout;
+}
+
+static bt_http_outcome out_of_time(bt_http_response *r, const bt_http_limits *l)
+{
+    r->outcome = BT_HTTP_TRANSPORT;
+    r->body = r->body ? r->body : "";
+    snprintf(r->message, sizeof r->message, "gave up: the %g s cap on one request's total "
+             "time (--http-max-total-time) ran out", l->max_total_time);
+    return r->outcome;
+}
+
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp)
 {
     memset(resp, 0, sizeof *resp);
@@ -373,22 +431,27 @@ bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_h
     bool loopback;
     if (bt_http_url_check(req->url, &loopback, resp->message, sizeof resp->message) != 0)
         return refuse_url(resp);
-    int max = req->limits->max_attempts < 1 ? 1 : req->limits->max_attempts;
+    const bt_http_limits *l = req->limits;
+    int max = l->max_attempts < 1 ? 1 : l->max_attempts;
     double waited = 0;
+    double deadline = l->max_total_time > 0 ? bt_clock_monotonic() + l->max_total_time : 1e300;
     for (int n = 1;; n++) {
         if (req->pacer)
             g_stats.pacing_wait += bt_http_pacer_wait(req->pacer);
-        attempt(c, req, loopback, resp);
+        double timeout = attempt_timeout(l, deadline);
+        if (timeout <= 0.001)
+            return out_of_time(resp, l);
+        attempt(c, req, loopback, timeout, resp);
         resp->attempts = n;
         bt_http_retry_cause cause =
             bt_http_retry_cause_of(resp->curl_code, resp->status, req->idempotent);
-        if (cause == BT_HTTP_RETRY_NONE)
+        if (cause == BT_HTTP_RETRY_NONE || unreachable_from_the_start(c, req, resp))
             break;
         if (n >= max) {
             bt_warn("http: giving up after %d attempts", n);
             break;
         }
-        if (!wait_before_retry(c, req, cause, resp, &waited))
+        if (!wait_before_retry(c, req, cause, resp, &waited, deadline))
             break;
     }
     return resp->outcome;

@@ -36,7 +36,7 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     f->srv = httpd_start(0);
     f->c = bt_http_client_new("test-agent/1", "X-Test-Key", KEY);
-    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20};
+    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20, 0};
     f->fc.ud = f;
     fake_clock_install(&f->fc);
     bt_http_stats_reset();
@@ -337,9 +337,18 @@ static void start_late_server(fake_clock *fc, double seconds)
     }
 }
 
+/* Retries for a host that is down are for a tenant that answered before. */
+static void answer_once(fx *f)
+{
+    push(f, 200, NULL, "{\"data\":{}}");
+    assert_int_equal(post(f, true), BT_HTTP_DONE);
+    f->fc.nsleeps = 0;
+}
+
 static void mutation_retried_when_the_connection_fails(void **state)
 {
     fx *f = *state;
+    answer_once(f);
     f->late_port = httpd_free_port();
     f->fc.on_sleep = start_late_server;
     char url[100];
@@ -355,6 +364,7 @@ static void mutation_retried_when_the_connection_fails(void **state)
 static void connection_refused_is_transport_after_retries(void **state)
 {
     fx *f = *state;
+    answer_once(f);
     f->lim.max_attempts = 4;
     char url[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/gql", httpd_free_port());
@@ -362,6 +372,67 @@ static void connection_refused_is_transport_after_retries(void **state)
     assert_int_equal(f->r.curl_code, CURLE_COULDNT_CONNECT);
     assert_int_equal(f->r.attempts, 4);
     assert_true(strlen(f->r.message) > 0);
+}
+
+static void refused_before_any_answer_fails_at_once(void **state)
+{
+    fx *f = *state;
+    char url[100];
+    int port = httpd_free_port();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/gql", port);
+    assert_int_equal(post_to(f, url, true), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.curl_code, CURLE_COULDNT_CONNECT);
+    assert_int_equal(f->r.attempts, 1);
+    assert_int_equal(f->fc.nsleeps, 0);
+    char host[64];
+    snprintf(host, sizeof host, "cannot reach 127.0.0.1:%d: ", port);
+    assert_non_null(strstr(f->r.message, host));
+    assert_non_null(strstr(f->r.message, "not retried"));
+}
+
+static void unresolvable_name_fails_at_once(void **state)
+{
+    fx *f = *state;
+    /* .invalid never resolves (RFC 6761); https keeps the URL policy happy. */
+    assert_int_equal(post_to(f, "https://no-such-tenant.invalid/api/graphql/", true),
+                     BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.attempts, 1);
+    assert_int_equal(f->fc.nsleeps, 0);
+    assert_non_null(strstr(f->r.message, "cannot reach no-such-tenant.invalid: "));
+}
+
+/* Every attempt and every wait together stay inside max_total_time. */
+static void total_time_cap_stops_retries(void **state)
+{
+    fx *f = *state;
+    f->lim.max_attempts = 40;
+    f->lim.max_retry_wait = 100000;
+    f->lim.max_total_time = 20;
+    for (int i = 0; i < 40; i++)
+        push(f, 503, NULL, "");
+    log_capture lc;
+    log_capture_start(&lc, BT_LOG_WARN);
+    assert_int_equal(post(f, true), BT_HTTP_DONE);
+    int capped = log_capture_count(&lc, "cap on one request's total time");
+    log_capture_stop(&lc);
+    assert_int_equal(f->r.status, 503);
+    assert_true(f->r.attempts < 40);
+    assert_true(f->fc.slept < 20);
+    assert_int_equal(capped, 1);
+}
+
+/* The attempt that starts near the cap gets only the time that is left. */
+static void last_attempt_gets_only_the_time_left(void **state)
+{
+    fx *f = *state;
+    f->lim.timeout = 30;
+    f->lim.max_total_time = 0.4;
+    push_mode(f, HTTPD_HANG, 0);
+    /* The fake clock stands still while curl waits: curl's own timer, set
+     * from the time left, ends the attempt long before the 30 s timeout. */
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.curl_code, CURLE_OPERATION_TIMEDOUT);
+    assert_int_equal(f->r.attempts, 1);
 }
 
 /* ---- redirects ---- */
@@ -532,6 +603,10 @@ int main(void)
         T(mutation_retried_on_429),
         T(mutation_retried_when_the_connection_fails),
         T(connection_refused_is_transport_after_retries),
+        T(refused_before_any_answer_fails_at_once),
+        T(unresolvable_name_fails_at_once),
+        T(total_time_cap_stops_retries),
+        T(last_attempt_gets_only_the_time_left),
         T(redirect_308_keeps_post),
         T(redirect_307_keeps_post),
         T(redirect_301_keeps_post),

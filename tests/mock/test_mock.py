@@ -417,7 +417,7 @@ class LimitAndFaultTests(unittest.TestCase):
     def setUp(self):
         self.m.config(fail_every=0, truncate_every=0, fail_first=0, reads_per_minute=0,
                       writes_per_minute=0, rate_window_seconds=60, retry_after_seconds=None,
-                      retry_after_date=False, latency_ms=0)
+                      retry_after_date=False, latency_ms=0, cut_mutations=0, fail_after_cut=0)
         self.m.reset()
         self.m.reset_stats()
 
@@ -501,6 +501,32 @@ class LimitAndFaultTests(unittest.TestCase):
         st = self.m.stats()
         self.assertEqual(st["mutations"].get("groupUpdate"), 1)
         self.assertEqual(st["faults"], 1)
+
+    def test_cut_mutation_is_applied_and_its_answer_lost(self):
+        self.m.config(cut_mutations=1, fail_after_cut=1)
+        t = self.m.truth()
+        eng = [g for g in t["groups"] if g["name"] == "Engineering" and g["type"] == "MANUAL"][0]
+        ivan = [u for u in t["users"] if u["email"].startswith("ivan.")][0]
+        body = json.dumps({"query": GROUP_UPDATE,
+                           "variables": {"id": eng["id"], "added": [ivan["id"]]}}).encode()
+        with socket.create_connection(("127.0.0.1", self.m.port), timeout=10) as s:
+            s.sendall(b"POST /api/graphql/ HTTP/1.1\r\nHost: x\r\nX-API-KEY: %s\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      % (self.m.api_key.encode(), len(body), body))
+            raw = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break  # the server closed the connection mid-body
+                raw += chunk
+        head, _, got = raw.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        self.assertEqual(len(got), length // 2)
+        self.assertIn(ivan["id"], self.eng_members())      # applied all the same
+        self.assertEqual(self.m.graphql("{ users { totalCount } }").status, 502)  # fail_after_cut
+        r, _, _ = self.add_ivan()                          # only the next one was cut
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.m.stats()["mutations"].get("groupUpdate"), 2)
 
     def test_config_and_concurrency(self):
         r = http("POST", self.m.base + "/_mock/config", {"no_such_option": 1})

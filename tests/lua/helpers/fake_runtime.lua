@@ -340,17 +340,23 @@ local function build_graphql(rt)
     stats.requests = stats.requests + 1
     if write then stats.writes = stats.writes + 1 else stats.reads = stats.reads + 1 end
     local ex = respond(rt, query, vars)
+    -- Like the runtime, a mutation's error says whether it may have been
+    -- applied (the answer lost); a query's error does not.
+    local function lost(v) if write then return v == true end end
     if ex.fail then
-      return nil, M.error(ex.fail.kind, ex.fail.message, ex.fail.status)
+      return nil, M.error(ex.fail.kind, ex.fail.message, ex.fail.status,
+        { maybe_applied = lost(ex.fail.maybe_applied) })
     end
     local resp = copy(ex.response)
     if type(resp.errors) == "table" and next(resp.errors) ~= nil then
       local msgs = {}
       for _, e in ipairs(resp.errors) do msgs[#msgs + 1] = tostring(e.message) end
       return nil, M.error("graphql", table.concat(msgs, "; "), nil,
-        { errors = resp.errors, data = resp.data })
+        { errors = resp.errors, data = resp.data, maybe_applied = lost(false) })
     end
-    if resp.data == nil then return nil, M.error("decode", "response has no data") end
+    if resp.data == nil then
+      return nil, M.error("decode", "response has no data", nil, { maybe_applied = lost(true) })
+    end
     return resp.data
   end
 
