@@ -4,6 +4,7 @@
 #include "bt/graphql.h"
 #include "bt/json_write.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -340,7 +341,9 @@ int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli)
         return 1;
     }
     bt_graphql_allow_writes(true);
+    bt_config_set_readable(true);
     int rc = run_handler(h, c, a);
+    bt_config_set_readable(false);
     bt_graphql_allow_writes(false);
     return rc;
 }

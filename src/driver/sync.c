@@ -4,6 +4,7 @@
 #include "bt/clock.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 #include "bt/sink.h"
 
 #include <stdio.h>
@@ -84,8 +85,10 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     bt_sink_install_signal_cleanup();
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
     bt_host_error herr;
     int rc = run_sync(h, c, &herr);
+    bt_config_set_readable(false);
     bt_emit_bind(bt_host_lua(h), NULL);
     if (rc != 0) {
         bt_sink_abort(sink);

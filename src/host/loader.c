@@ -1,6 +1,7 @@
 /* require() for scripts: preload first, then the override dir, then the bundled
- * dir. LUA_PATH/LUA_CPATH are never consulted; C modules are limited to an
- * allow-list (lua-cjson) loaded from the system's Lua 5.4 module dirs. */
+ * dir; "bundled:<module>" skips the override dir, so an override file can load
+ * the version it extends. LUA_PATH/LUA_CPATH are never consulted; C modules are
+ * limited to an allow-list (lua-cjson) loaded from the system's Lua 5.4 module dirs. */
 #include "bt/host.h"
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 enum { UP_HOST = 1, UP_OVERRIDE, UP_BUNDLED };
 
 static const char *const allowed_c_modules[] = {"cjson", "cjson.safe", NULL};
+static const char bundled_prefix[] = "bundled:";
 static const char system_cpath[] =
     "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so;/usr/lib/aarch64-linux-gnu/lua/5.4/?.so;"
     "/usr/local/lib/lua/5.4/?.so;/usr/lib/lua/5.4/?.so";
@@ -59,6 +61,11 @@ static int lua_file_searcher(lua_State *L)
     const char *dirs[2] = {lua_tostring(L, lua_upvalueindex(UP_OVERRIDE)),
                            lua_tostring(L, lua_upvalueindex(UP_BUNDLED))};
     char path[4096];
+    size_t plen = sizeof bundled_prefix - 1;
+    if (strncmp(name, bundled_prefix, plen) == 0) {
+        name += plen; /* the module's own name, searched in the bundled dir only */
+        dirs[0] = NULL;
+    }
     if (!valid_module_name(name)) {
         lua_pushfstring(L, "\n\tinvalid module name '%s'", name);
         return 1;
@@ -68,7 +75,7 @@ static int lua_file_searcher(lua_State *L)
             continue;
         if (luaL_loadfilex(L, path, "t") != LUA_OK)
             return load_error(L, name);
-        bt_host_record_module(h, name, path);
+        bt_host_record_module(h, lua_tostring(L, 1), path);
         lua_pushstring(L, path);
         return 2;
     }
