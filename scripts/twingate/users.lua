@@ -4,6 +4,7 @@
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
+local roles = require "twingate.roles"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -40,8 +41,9 @@ function M.map(node)
   }
 end
 
--- Emits every user and, through roles (a twingate.roles registry), its role grant.
-function M.sync(roles)
+-- Emits every user and its role grant (through the sync's twingate.roles registry).
+function M.sync(ctx)
+  local registry = roles.for_sync(ctx)
   return page.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
     each = function(node)
@@ -50,7 +52,7 @@ function M.sync(roles)
         return
       end
       emit.resource(M.map(node))
-      roles.grant(node.id, node.role)
+      registry.grant(node.id, node.role)
     end,
   }
 end
