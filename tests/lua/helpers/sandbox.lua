@@ -2,7 +2,8 @@
 -- chunks, an environment built from an allow-list (no os, io, debug, load,
 -- package), strict globals (reading or writing an undeclared global raises),
 -- and a require that serves bt.* from package.loaded (the fake runtime) and
--- scripts from <scripts>/?.lua and <scripts>/?/init.lua.
+-- scripts from <override>/?.lua, then <scripts>/?.lua (and ?/init.lua);
+-- "bundled:<name>" skips the override dir, as in the runtime.
 local M = {}
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)tests/lua/helpers/[^/]*$") or ""
@@ -19,9 +20,22 @@ local function strict(env)
   })
 end
 
+local function find(dir, name)
+  local rel = name:gsub("%.", "/")
+  for _, pattern in ipairs{ "%s.lua", "%s/init.lua" } do
+    local path = dir .. pattern:format(rel)
+    local f = io.open(path, "rb")
+    if f then
+      f:close()
+      return path
+    end
+  end
+  return nil
+end
+
 -- A fresh sandbox: returns require(name) bound to it. scripts_dir defaults
--- to the bundled scripts.
-function M.new(scripts_dir)
+-- to the bundled scripts; override_dir (optional, ending in "/") is searched first.
+function M.new(scripts_dir, override_dir)
   scripts_dir = scripts_dir or M.SCRIPTS
   local env, loaded = {}, {}
   for _, name in ipairs(M.ALLOWED) do env[name] = _G[name] end
@@ -32,20 +46,15 @@ function M.new(scripts_dir)
       if m == nil then error("module " .. name .. " not installed", 2) end
       return m
     end
-    local rel = name:gsub("%.", "/")
-    for _, pattern in ipairs{ "%s.lua", "%s/init.lua" } do
-      local path = scripts_dir .. pattern:format(rel)
-      local f = io.open(path, "rb")
-      if f then
-        f:close()
-        local chunk = assert(loadfile(path, "t", env))
-        local value = chunk(name)
-        if value == nil then value = true end
-        loaded[name] = value
-        return value
-      end
-    end
-    error("module '" .. name .. "' not found in " .. scripts_dir, 2)
+    local bare = name:match("^bundled:(.+)$")
+    local path = bare and find(scripts_dir, bare)
+      or not bare and (override_dir and find(override_dir, name) or find(scripts_dir, name))
+    if not path then error("module '" .. name .. "' not found in " .. scripts_dir, 2) end
+    local chunk = assert(loadfile(path, "t", env))
+    local value = chunk(name)
+    if value == nil then value = true end
+    loaded[name] = value
+    return value
   end
   env.require = require_
   strict(env)
