@@ -4,6 +4,7 @@
  * limited to an allow-list (lua-cjson) loaded from the system's Lua 5.4 module dirs. */
 #include "bt/host.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,16 @@ static int load_error(lua_State *L, const char *name)
     return luaL_error(L, "error loading module '%s':\n\t%s", name, lua_tostring(L, -1));
 }
 
+/* loader(): the module under its plain name. "bundled:<m>" with no override of
+ * <m> is the same module, so both names share one instance (and its tables). */
+static int alias_loader(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 1, 1);
+    return 1;
+}
+
 /* searcher(name) -> loader, path | message */
 static int lua_file_searcher(lua_State *L)
 {
@@ -62,14 +73,22 @@ static int lua_file_searcher(lua_State *L)
                            lua_tostring(L, lua_upvalueindex(UP_BUNDLED))};
     char path[4096];
     size_t plen = sizeof bundled_prefix - 1;
-    if (strncmp(name, bundled_prefix, plen) == 0) {
+    bool bundled_only = strncmp(name, bundled_prefix, plen) == 0;
+    if (bundled_only)
         name += plen; /* the module's own name, searched in the bundled dir only */
-        dirs[0] = NULL;
-    }
     if (!valid_module_name(name)) {
         lua_pushfstring(L, "\n\tinvalid module name '%s'", name);
         return 1;
     }
+    if (bundled_only && (!dirs[0] || !find_in_dir(dirs[0], name, path, sizeof path)) &&
+        dirs[1] && find_in_dir(dirs[1], name, path, sizeof path)) {
+        lua_pushstring(L, name);
+        lua_pushcclosure(L, alias_loader, 1);
+        lua_pushstring(L, path);
+        return 2;
+    }
+    if (bundled_only)
+        dirs[0] = NULL;
     for (int i = 0; i < 2; i++) {
         if (!dirs[i] || !find_in_dir(dirs[i], name, path, sizeof path))
             continue;

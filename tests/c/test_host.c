@@ -149,6 +149,9 @@ static void test_bundled_prefix_skips_the_override(void **state)
     lua_getfield(bt_host_lua(f->host), -1, "name");
     assert_string_equal(lua_tostring(bt_host_lua(f->host), -1), "bundled+override");
     assert_non_null(strstr(bt_host_module_file(f->host, "bundled:conn.users"), f->bundled));
+    /* Without an override, both names are one module (one instance of its tables). */
+    tmpdir_write(f->bundled, "conn/queries.lua", "return { fields = {} }");
+    assert_int_equal(run(f, "assert(require('bundled:conn.queries') == require('conn.queries'))"), 0);
     assert_int_equal(bt_host_require(f->host, "bundled:conn.nothing", &f->err), -1);
     assert_non_null(strstr(f->err.message, "module 'bundled:conn.nothing' not found"));
     assert_int_equal(bt_host_require(f->host, "bundled:../x", &f->err), -1);

@@ -37,13 +37,27 @@ for _, name in ipairs(names) do
   local ok, bundled = pcall(require_, "bundled:" .. name)
   if override and ok then loaded["bundled:" .. name] = bundled end
 end
-for name, m in pairs(loaded) do
+-- Modules in name order, "bundled:" copies after the rest; a text seen once is kept once.
+local order, seen = {}, {}
+for name in pairs(loaded) do order[#order + 1] = name end
+table.sort(order, function(a, b)
+  local ba, bb = a:match("^bundled:") ~= nil, b:match("^bundled:") ~= nil
+  if ba ~= bb then return bb end
+  return a < b
+end)
+local function add(key, doc)
+  if seen[doc] then return end
+  seen[doc] = true
+  docs[key] = doc
+end
+for _, name in ipairs(order) do
+  local m = loaded[name]
   if type(m) == "table" then
     for k, v in pairs(m) do
-      if is_document(v) then docs[name .. "." .. tostring(k)] = v end
+      if is_document(v) then add(name .. "." .. tostring(k), v) end
       if type(v) == "table" and k ~= "TEMPLATES" then
         for k2, v2 in pairs(v) do
-          if is_document(v2) then docs[name .. "." .. tostring(k) .. "." .. tostring(k2)] = v2 end
+          if is_document(v2) then add(name .. "." .. tostring(k) .. "." .. tostring(k2), v2) end
         end
       end
     end

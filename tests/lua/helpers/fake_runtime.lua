@@ -18,7 +18,7 @@ M.API_NAMES = {
 }
 
 -- Script modules that cache runtime modules at load; unloaded around a test.
-local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%." }
+local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%.", "^bundled:" }
 
 local ERROR_MT = {
   __tostring = function(e)

@@ -47,6 +47,11 @@ function M.new(scripts_dir, override_dir)
       return m
     end
     local bare = name:match("^bundled:(.+)$")
+    -- Without an override of it, "bundled:x" is module x itself (one instance).
+    if bare and not (override_dir and find(override_dir, bare)) and find(scripts_dir, bare) then
+      loaded[name] = require_(bare)
+      return loaded[name]
+    end
     local path = bare and find(scripts_dir, bare)
       or not bare and (override_dir and find(override_dir, name) or find(scripts_dir, name))
     if not path then error("module '" .. name .. "' not found in " .. scripts_dir, 2) end
