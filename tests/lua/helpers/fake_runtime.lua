@@ -345,7 +345,9 @@ local function build_graphql(rt)
     if type(resp.errors) == "table" and next(resp.errors) ~= nil then
       local msgs = {}
       for _, e in ipairs(resp.errors) do msgs[#msgs + 1] = tostring(e.message) end
-      return nil, M.error("graphql", table.concat(msgs, "; "), nil,
+      local name = M.operation(query)
+      local prefix = name ~= "(anonymous)" and name .. ": " or ""
+      return nil, M.error("graphql", prefix .. table.concat(msgs, "; "), nil,
         { errors = resp.errors, data = resp.data })
     end
     if resp.data == nil then return nil, M.error("decode", "response has no data") end
