@@ -42,12 +42,33 @@ function M.info(conn)
   return type(conn) == "table" and type(conn.pageInfo) == "table" and conn.pageInfo or {}
 end
 
+-- Misuse raises at the line that called walk or walk_nested (level 3 from
+-- here), not inside this file. spec: field -> expected type ("?" = optional).
+local function check_opts(fn, opts, spec)
+  if type(opts) ~= "table" then
+    error(string.format("lib.page.%s: expected a table of options, got %s", fn, type(opts)), 3)
+  end
+  for field, want in pairs(spec) do
+    local optional, kind = want:match("^(%??)(%a+)$")
+    local got = type(opts[field])
+    if got ~= kind and not (optional == "?" and got == "nil") then
+      error(string.format("lib.page.%s: opts.%s must be a %s (got %s)", fn, field, kind, got), 3)
+    end
+  end
+end
+
+local WALK = { query = "string", path = "string", label = "string", each = "function",
+  variables = "?table", on_page = "?function" }
+local WALK_NESTED = { query = "string", path = "string", label = "string", item = "string",
+  nested = "string", follow = "table", parent = "function", variables = "?table" }
+
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
 -- after the nodes of a page. each returning false stops early (success);
 -- each or on_page returning nil, err stops and the walk returns nil, err.
 -- Returns the page count.
 function M.walk(opts)
+  check_opts("walk", opts, WALK)
   local failure
   local function visit(conn)
     for node in M.nodes(conn, opts.label) do
@@ -81,6 +102,7 @@ end
 -- node, or { id =, label =, each = fn(child), done = fn() or nil }: each sees
 -- every nested node, done runs once the node's nested list is complete.
 function M.walk_nested(opts)
+  check_opts("walk_nested", opts, WALK_NESTED)
   local pending = {}
   local ok, err = M.walk{
     query = opts.query, variables = opts.variables, path = opts.path, label = opts.label,

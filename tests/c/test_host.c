@@ -211,7 +211,27 @@ static void test_error_tables_use_tostring(void **state)
     fixture *f = *state;
     new_host(f, 0);
     assert_int_equal(run(f, "error(setmetatable({}, {__tostring = function() return 'rate_limited: slow' end}))"), -1);
-    assert_string_equal(f->err.message, "rate_limited: slow");
+    assert_non_null(strstr(f->err.message, "]:1: rate_limited: slow"));
+}
+
+/* Errors without a position (raised by C, thrown as tables, or by a library
+ * with level 0) name the first line of script code outside lib/. */
+static void test_errors_name_the_authors_line(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "lib/check.lua",
+                 "return { need = function(v)\n  if not v then error('need a value', 0) end\nend }\n");
+    tmpdir_write(f->bundled, "conn/use.lua", "local check = require 'lib.check'\n"
+                 "return { go = function()\n  check.need(nil)\nend, arg = function() local s = string.rep() return s end }\n");
+    new_host(f, 0);
+    assert_int_equal(run(f, "require('conn.use').go()"), -1);
+    assert_non_null(strstr(f->err.message, "conn/use.lua:3: need a value"));
+    assert_int_equal(run(f, "require('conn.use').arg()"), -1);
+    assert_non_null(strstr(f->err.message, "conn/use.lua:4: bad argument #1 to 'rep'"));
+    /* A message that has a position keeps it, unprefixed. */
+    assert_int_equal(run(f, "local x = nil\nreturn x.y"), -1);
+    assert_non_null(strstr(f->err.message, "]:2: attempt to index a nil value"));
+    assert_null(strstr(f->err.message, "]:2: [string"));
 }
 
 static const char valid_contract[] =
@@ -350,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors_carry_file_line_and_traceback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_names_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_tables_use_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_name_the_authors_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_valid_contract_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_contracts_name_file_and_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_module_keeps_secrets_in_c, setup, teardown),
