@@ -359,6 +359,7 @@ int bt_contract_load(bt_host *h, const char *module, bt_contract *c, bt_host_err
     checker k = {bt_host_lua(h), h, c->source_file ? c->source_file : module, err};
     if (validate(&k, c) != 0) {
         lua_pop(k.L, 1);
+        bt_contract_free(c); /* the caller keeps no half-read contract */
         return -1;
     }
     c->table_ref = luaL_ref(k.L, LUA_REGISTRYINDEX);
