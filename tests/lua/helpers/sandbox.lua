@@ -1,6 +1,8 @@
 -- Loads the bundled scripts the way the runtime's sandbox does: text-only
--- chunks, an environment built from an allow-list (no os, io, debug, load,
--- package), strict globals (reading or writing an undeclared global raises),
+-- chunks, an environment built from an allow-list (os.clock/date/difftime/time
+-- only, no io, debug, package, dofile or loadfile: using one raises "... is not
+-- available in the connector sandbox"), strict globals (reading or writing an
+-- undeclared global raises),
 -- and a require that serves bt.* from package.loaded (the fake runtime) and
 -- scripts from <override>/?.lua, then <scripts>/?.lua (and ?/init.lua);
 -- "bundled:<name>" skips the override dir, as in the runtime.
@@ -11,11 +13,26 @@ M.SCRIPTS = here .. "scripts/"
 
 M.ALLOWED = { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
   "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
-  "tostring", "type", "xpcall", "_VERSION", "math", "string", "table", "utf8" }
+  "tostring", "type", "xpcall", "_VERSION", "math", "string", "table", "utf8", "coroutine" }
+
+-- Names the runtime removes (src/host/sandbox.c): reading one says so.
+M.REMOVED = { io = true, debug = true, dofile = true, loadfile = true }
+M.OS_REMOVED = { execute = true, exit = true, remove = true, rename = true, tmpname = true,
+  setlocale = true, getenv = true }
+
+local function sandbox_os()
+  local os_ = { clock = os.clock, date = os.date, difftime = os.difftime, time = os.time }
+  return setmetatable(os_, { __index = function(_, k)
+    if M.OS_REMOVED[k] then error("os." .. k .. " is not available in the connector sandbox", 2) end
+  end })
+end
 
 local function strict(env)
   return setmetatable(env, {
-    __index = function(_, k) error("read of undeclared global '" .. tostring(k) .. "'", 2) end,
+    __index = function(_, k)
+      if M.REMOVED[k] then error(tostring(k) .. " is not available in the connector sandbox", 2) end
+      error("read of undeclared global '" .. tostring(k) .. "'", 2)
+    end,
     __newindex = function(_, k) error("write of undeclared global '" .. tostring(k) .. "'", 2) end,
   })
 end
@@ -62,6 +79,8 @@ function M.new(scripts_dir, override_dir)
     return value
   end
   env.require = require_
+  env.os = sandbox_os()
+  env.load = function(chunk, name, _, chunk_env) return load(chunk, name, "t", chunk_env or env) end
   strict(env)
   return require_
 end
