@@ -31,6 +31,7 @@ typedef struct {
     bool account_provisioning; /* create accounts of this type */
     bool resource_delete;      /* delete resources of this type */
     char *opt_in;              /* bool setting that must be on for this type to be synced */
+    char *sync_module;         /* module whose sync() emits this type (NULL: none) */
 } bt_resource_type_decl;
 
 typedef struct {

@@ -77,6 +77,8 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
 /* True when the document holds a mutation operation: a top-level `mutation`
  * keyword, after whitespace, commas, comments, strings and fragments. */
 bool bt_graphql_is_mutation(const char *doc, size_t len);
+/* The operation's name ("" when anonymous), for error messages. */
+void bt_graphql_operation_name(const char *doc, size_t len, char *out, size_t n);
 
 /* The sentinel for JSON null inside arrays (a light userdata). */
 void bt_graphql_push_null(lua_State *L); /* [-0, +1, -] */

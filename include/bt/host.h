@@ -2,6 +2,8 @@
  * override-first script search path and a single protected call into Lua. */
 #ifndef BT_HOST_H
 #define BT_HOST_H
+#include <stdbool.h>
+#include <stddef.h>
 #include "bt/lua.h"
 
 #define BT_API_VERSION 1
@@ -38,6 +40,18 @@ const char *bt_host_module_file(bt_host *h, const char *module);
 /* Pick the bundled scripts dir: the source tree when running from the build
  * tree, else the installed share dir. */
 const char *bt_host_default_scripts_dir(void);
+
+/* Error positions (errpos.c). The first frame from `level` up that is script
+ * code (Lua, outside a lib/ dir) as "file:line"; false when there is none. */
+bool bt_host_script_position(lua_State *L, int level, char *out, size_t n);
+/* True when msg already holds a "file:line:" position. */
+bool bt_host_message_has_position(const char *msg);
+/* "file:line" where the Lua function at idx is defined ("" for a C function). */
+void bt_host_function_position(lua_State *L, int idx, char *out, size_t n);
+/* Fill err from a handler's returned error at err_idx (nil, a string or an
+ * error table): "<where>: <tostring(err)>", where = the table's `where`
+ * (set by the runtime's error values) or else fallback. Pops what it pushed. */
+void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err);
 
 /* Used by the loader to record which file served a require. */
 void bt_host_record_module(bt_host *h, const char *module, const char *path);

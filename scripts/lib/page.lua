@@ -44,6 +44,27 @@ function M.info(conn)
   return type(conn) == "table" and type(conn.pageInfo) == "table" and conn.pageInfo or {}
 end
 
+-- Misuse raises at the line that called walk or walk_nested (level 3 from
+-- here), not inside this file. spec: field -> expected type ("?" = optional).
+local function check_opts(fn, opts, spec)
+  if type(opts) ~= "table" then
+    error(string.format("lib.page.%s: expected a table of options, got %s", fn, type(opts)), 3)
+  end
+  for field, want in pairs(spec) do
+    local optional, kind = want:match("^(%??)(%a+)$")
+    local got = type(opts[field])
+    if got ~= kind and not (optional == "?" and got == "nil") then
+      error(string.format("lib.page.%s: opts.%s must be a %s (got %s)", fn, field, kind, got), 3)
+    end
+  end
+end
+
+-- (id_field is a string or false, so it is left to graphql.paginate to check.)
+local WALK = { query = "string", path = "string", label = "string", each = "function",
+  variables = "?table", on_page = "?function", max_nodes = "?number", previous_page = "?table" }
+local WALK_NESTED = { query = "string", path = "string", label = "string",
+  nested = "string", follow = "table", parent = "function", variables = "?table" }
+
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
 -- after the nodes of a page; optional id_field, max_nodes and previous_page
@@ -52,6 +73,7 @@ end
 -- each or on_page returning nil, err stops and the walk returns nil, err.
 -- Returns the page count.
 function M.walk(opts)
+  check_opts("walk", opts, WALK)
   local failure
   local function visit(conn)
     for node in M.nodes(conn, opts.label) do
@@ -90,6 +112,7 @@ end
 -- A node deleted before its list is complete (the follow query finds no
 -- object) gets no done; that is counted as skip owner_deleted_during_sync.
 function M.walk_nested(opts)
+  check_opts("walk_nested", opts, WALK_NESTED)
   local pending, queued, follow = {}, {}, opts.follow
   -- a root page read again (graphql.paginate's read back) queues nothing twice
   local function queue(entry)

@@ -5,6 +5,7 @@ local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local page = require "lib.page"
+local tracking = require "twingate.principals"
 local text = require "lib.text"
 
 local M = {}
@@ -65,7 +66,8 @@ end
 -- Emits every group, its entitlement and its members' grants. Member lists
 -- longer than the nested first page continue from their endCursor after the
 -- group list is done, so only those groups cost extra requests.
-function M.sync(principals)
+function M.sync(ctx)
+  local principals = tracking.for_sync(ctx)
   return page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
     nested = "users",

@@ -16,6 +16,7 @@ local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 local Q = require "twingate.queries"
+local roles = require "twingate.roles"
 local users = require "twingate.users"
 
 local M = {}
@@ -62,6 +63,13 @@ function M.tracker(roles)
   end
 
   return t
+end
+
+-- The tracker of one sync (ctx from twingate.sync), shared by every type's
+-- module, with the sync's role registry.
+function M.for_sync(ctx)
+  ctx.principals = ctx.principals or M.tracker(roles.for_sync(ctx))
+  return ctx.principals
 end
 
 return M

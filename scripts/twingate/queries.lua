@@ -1,10 +1,24 @@
 -- Every GraphQL document the Twingate connector sends. Ids and cursors always
 -- travel as variables; tests/e2e/test_queries.py validates each document
--- against vendor/twingate/schema.graphql. Copy into --scripts-dir to edit.
+-- against vendor/twingate/schema.graphql. Extend from --scripts-dir to add fields.
 local Q = {}
 
 -- Largest page Twingate is known to serve (twingate-api.md section 3).
 Q.PAGE_SIZE = 100
+
+-- The fields the sync asks for, where a document says {{user}}, {{group}} or
+-- {{resource}}. To add one, from an override (require "bundled:twingate.queries"):
+--   table.insert(Q.FIELDS.user, "updatedAt")
+-- An entry is a field name, or a name with a sub-selection ("address { type value }").
+Q.FIELDS = {
+  user = { "id", "firstName", "lastName", "email", "role", "state", "type", "isAdmin", "createdAt" },
+  group = { "id", "name", "type", "isActive", "originId", "createdAt" },
+  resource = { "__typename", "id", "name", "alias", "isActive", "isVisible", "createdAt",
+    "address { type value }", "remoteNetwork { id name }" },
+}
+
+-- Documents with {{set}} placeholders, built from Q.FIELDS when read (Q.USERS).
+Q.TEMPLATES = {}
 
 -- The lists read in a sync ask for totalCount: Twingate's cursors are offsets,
 -- and a count that drops between two pages makes the runtime read the pages
@@ -12,13 +26,13 @@ Q.PAGE_SIZE = 100
 
 -- Sync ---------------------------------------------------------------------
 
-Q.USERS = [[
+Q.TEMPLATES.USERS = [[
 query Users($first: Int!, $after: String) {
   users(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id firstName lastName email role state type isAdmin createdAt
+        {{user}}
       }
     }
   }
@@ -27,23 +41,23 @@ query Users($first: Int!, $after: String) {
 
 -- One user with the fields USERS reads: a principal that appeared during the
 -- sync (twingate.principals).
-Q.SYNC_USER = [[
+Q.TEMPLATES.SYNC_USER = [[
 query SyncUser($id: ID!) {
   user(id: $id) {
-    id firstName lastName email role state type isAdmin createdAt
+    {{user}}
   }
 }
 ]]
 
 -- Groups with the first page of their members; longer member lists continue
 -- with GROUP_MEMBERS from the nested endCursor.
-Q.GROUPS = [[
+Q.TEMPLATES.GROUPS = [[
 query Groups($first: Int!, $after: String) {
   groups(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id name type isActive originId createdAt
+        {{group}}
         users(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
           edges { node { id } }
@@ -102,15 +116,13 @@ query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
 -- Resources (the interface: Network, SSH and Kubernetes resources) with the
 -- first page of their access list, whose principals are a union of Group and
 -- ServiceAccount; longer lists continue with RESOURCE_ACCESS.
-Q.RESOURCES = [[
+Q.TEMPLATES.RESOURCES = [[
 query Resources($first: Int!, $after: String) {
   resources(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        __typename id name alias isActive isVisible createdAt
-        address { type value }
-        remoteNetwork { id name }
+        {{resource}}
         access(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
           edges {
@@ -218,5 +230,42 @@ mutation UserDelete($id: ID!) {
   userDelete(id: $id) { ok error }
 }
 ]]
+
+-- A field entry: a name, optionally with one sub-selection of names. Nothing
+-- else (arguments, literals, variables) can reach a document this way.
+local function field_text(set, entry)
+  local ok = type(entry) == "string" and (entry:match("^[_%a][_%w]*$")
+    or entry:match("^[_%a][_%w]*%s*{[_%w%s{}]*}$"))
+  if not ok then
+    error(string.format("twingate.queries: Q.FIELDS.%s holds %q, not a field name", set,
+      tostring(entry)), 4)
+  end
+  return entry
+end
+
+local function expand(template)
+  return (template:gsub("{{(%a+)}}", function(set)
+    local fields = Q.FIELDS[set]
+    if type(fields) ~= "table" then error("twingate.queries: no Q.FIELDS." .. set, 3) end
+    local parts = {}
+    for i, entry in ipairs(fields) do parts[i] = field_text(set, entry) end
+    return table.concat(parts, " ")
+  end))
+end
+
+-- Q.USERS etc. are built on each read, so fields added after this file loaded count;
+-- pairs(Q) lists them too (the document checks enumerate every document).
+setmetatable(Q, {
+  __index = function(_, name)
+    local template = Q.TEMPLATES[name]
+    return template and expand(template) or nil
+  end,
+  __pairs = function(t)
+    local all = {}
+    for k, v in next, t do all[k] = v end
+    for name in next, Q.TEMPLATES do all[name] = expand(Q.TEMPLATES[name]) end
+    return next, all, nil
+  end,
+})
 
 return Q

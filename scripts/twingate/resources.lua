@@ -6,6 +6,7 @@ local log = require "bt.log"
 local Q = require "twingate.queries"
 local ids = require "lib.ids"
 local page = require "lib.page"
+local tracking = require "twingate.principals"
 local text = require "lib.text"
 
 local M = {}
@@ -117,15 +118,23 @@ local function granter(resource, emitted, principals)
   end
 end
 
--- Emits every resource, its entitlement and its access grants. opts.principals
--- lists the principal types emitted in this sync ({"group"} or {"group",
--- "service_account"}): the entitlement's grantable_to, and the grants kept;
--- opts.tracker is the sync's twingate.principals tracker.
--- Access lists longer than the nested first page continue from their
--- endCursor after the resource list is done, so only those cost extra requests.
-function M.sync(opts)
-  local emitted = {}
-  for _, t in ipairs(opts.principals) do emitted[t] = true end
+-- The principal types this sync emits, from ctx.on (twingate.sync): access
+-- may be granted only to types the file holds. Without service accounts,
+-- grantable_to names groups alone and their grants are skipped.
+function M.principals(ctx)
+  local principals = { "group" }
+  if ctx.on.service_account then principals[#principals + 1] = "service_account" end
+  return principals
+end
+
+-- Emits every resource, its entitlement and its access grants to the
+-- principals of M.principals(ctx) (the entitlement's grantable_to, and the
+-- grants kept). Access lists longer than the nested first page continue from
+-- their endCursor after the resource list is done, so only those cost extra requests.
+function M.sync(ctx)
+  local principals, emitted = M.principals(ctx), {}
+  for _, t in ipairs(principals) do emitted[t] = true end
+  local tracker = tracking.for_sync(ctx)
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
     label = "resources", nested = "access",
@@ -135,9 +144,9 @@ function M.sync(opts)
     parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
       emit.resource(M.map(node, resource.name))
-      emit.entitlement(M.entitlement(node, resource.name, opts.principals))
+      emit.entitlement(M.entitlement(node, resource.name, principals))
       return { id = resource.id, label = "access of resource " .. resource.name,
-               each = granter(resource, emitted, opts.tracker) }
+               each = granter(resource, emitted, tracker) }
     end,
   }
 end

@@ -3,6 +3,7 @@
 -- state and a profile; plus each user's role grant. Copy into --scripts-dir to edit.
 local emit = require "bt.emit"
 local Q = require "twingate.queries"
+local roles = require "twingate.roles"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -41,16 +42,17 @@ end
 
 -- Emits one user node and, through roles (a twingate.roles registry), its
 -- role grant.
-function M.emit(node, roles)
+function M.emit(node, registry)
   emit.resource(M.map(node))
-  roles.grant(node.id, node.role)
+  registry.grant(node.id, node.role)
 end
 
--- Emits every user and its role grant.
-function M.sync(roles)
+-- Emits every user and its role grant (through the sync's twingate.roles registry).
+function M.sync(ctx)
+  local registry = roles.for_sync(ctx)
   return page.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
-    each = function(node) M.emit(node, roles) end,
+    each = function(node) M.emit(node, registry) end,
   }
 end
 

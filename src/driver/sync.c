@@ -4,18 +4,18 @@
 #include "bt/clock.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 #include "bt/sink.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Interpret sync's results: `nil, err` (or false, err) is a failure. */
-static int check_sync_result(lua_State *L, bt_host_error *err)
+/* Interpret sync's results: `nil, err` (or false, err) is a failure, named
+ * at the line that made it when known, else where sync is defined. */
+static int check_sync_result(lua_State *L, const char *defined_at, bt_host_error *err)
 {
     if (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2))) {
-        const char *msg = lua_isnil(L, -1) ? "sync returned nil" : luaL_tolstring(L, -1, NULL);
-        snprintf(err->message, sizeof err->message, "%s", msg);
-        err->traceback[0] = '\0';
+        bt_host_returned_error(L, -1, defined_at, err);
         return -1;
     }
     return 0;
@@ -26,10 +26,12 @@ static int run_sync(bt_host *h, const bt_contract *c, bt_host_error *err)
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L);
+    char defined_at[512];
     bt_contract_push_function(h, c, "sync");
+    bt_host_function_position(L, -1, defined_at, sizeof defined_at);
     int rc = bt_host_call(h, 0, 2, err);
     if (rc == 0)
-        rc = check_sync_result(L, err);
+        rc = check_sync_result(L, defined_at, err);
     lua_settop(L, top);
     return rc;
 }
@@ -97,8 +99,10 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
                 bt_sink_stale_removed(sink));
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
     bt_host_error herr;
     int rc = run_sync(h, c, &herr);
+    bt_config_set_readable(false);
     bt_emit_bind(bt_host_lua(h), NULL);
     if (rc != 0) {
         bt_sink_abort(sink);

@@ -315,6 +315,25 @@ static int post_and_push(lua_State *L, bool write)
     }
 }
 
+/* [-0, +0, m] A GraphQL error names the operation that got it
+ * ("graphql: Users: Cannot query field ..."): one sync sends many documents. */
+static void name_operation(lua_State *L, int n, const char *query, size_t qlen)
+{
+    char name[128];
+    if (n != 2 || !lua_istable(L, -1))
+        return;
+    bt_graphql_operation_name(query, qlen, name, sizeof name);
+    lua_getfield(L, -1, "kind");
+    bool graphql = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "graphql") == 0;
+    lua_pop(L, 1);
+    if (!graphql || !name[0])
+        return;
+    lua_getfield(L, -1, "message");
+    lua_pushfstring(L, "%s: %s", name, luaL_optstring(L, -1, ""));
+    lua_setfield(L, -3, "message");
+    lua_pop(L, 1);
+}
+
 int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
 {
     if (!S.configured)
@@ -331,5 +350,7 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
     else
         g_reads++;
     bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
-    return post_and_push(L, write);
+    int n = post_and_push(L, write);
+    name_operation(L, n, query, qlen);
+    return n;
 }

@@ -11,6 +11,13 @@
 static int message_handler(lua_State *L)
 {
     const char *msg = luaL_tolstring(L, 1, NULL);
+    char where[512];
+    /* An error raised by C (a bad argument, a primitive's misuse) or thrown as a
+     * table carries no position: name the author's line. */
+    if (!bt_host_message_has_position(msg) && bt_host_script_position(L, 1, where, sizeof where)) {
+        lua_pushfstring(L, "%s: %s", where, msg);
+        lua_replace(L, -2);
+    }
     luaL_traceback(L, L, NULL, 1);
     lua_createtable(L, 2, 0);
     lua_insert(L, -3);

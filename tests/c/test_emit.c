@@ -134,7 +134,7 @@ static void validation_errors_name_the_field(void **state)
         const char *code, *want;
     } cases[] = {
         {"E.resource{ type = 'user', id = 'U1', dispaly_name = 'x' }",
-         "bt.emit.resource: unknown field 'dispaly_name'"},
+         "bt.emit.resource: unknown field 'dispaly_name' (did you mean 'display_name'?)"},
         {"E.resource{ type = 'user', id = 'U1' }",
          "bt.emit.resource: missing required field 'display_name'"},
         {"E.resource{ type = 'user', id = 'U1', display_name = 5 }",

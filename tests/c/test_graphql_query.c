@@ -265,6 +265,20 @@ static void graphql_errors_come_with_partial_data(void **state)
                    "assert(tostring(err):find('^graphql: '))");
 }
 
+/* One sync sends many documents: a GraphQL error names the one that got it. */
+static void graphql_errors_name_the_operation(void **state)
+{
+    fx *f = *state;
+    push(f, 200, NULL, "{\"errors\":[{\"message\":\"Cannot query field 'x' on type 'User'.\"}]}");
+    push(f, 200, NULL, "{\"errors\":[{\"message\":\"boom\"}]}");
+    run_configured(f,
+                   "local d, err = graphql.query('# list\\nquery Users($first: Int) { users { x } }')\n"
+                   "assert(tostring(err) == \"graphql: Users: Cannot query field 'x' on type 'User'. (HTTP 200)\","
+                   "       tostring(err))\n"
+                   "d, err = graphql.query('{ users { x } }')\n"
+                   "assert(err.message == 'boom', err.message)");
+}
+
 static void empty_errors_array_is_success(void **state)
 {
     fx *f = *state;
@@ -630,6 +644,7 @@ int main(void)
         T(rate_limited_error_carries_retry_after),
         T(mangled_answer_asked_again_only_for_queries),
         T(graphql_errors_come_with_partial_data),
+        T(graphql_errors_name_the_operation),
         T(empty_errors_array_is_success),
         T(transport_failure_has_no_status),
         T(tls_failure_is_transport),

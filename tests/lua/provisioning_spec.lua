@@ -130,7 +130,7 @@ local CASES = {
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
         errors = { { message = "permission denied" } } }
     end,
-    err_kind = "graphql", err = "graphql: permission denied", writes = { "GroupAddMember" } },
+    err_kind = "graphql", err = "graphql: GroupAddMember: permission denied", writes = { "GroupAddMember" } },
   { name = "grant passes an auth failure on the read through", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)

@@ -19,7 +19,7 @@ M.API_NAMES = {
 }
 
 -- Script modules that cache runtime modules at load; unloaded around a test.
-local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%." }
+local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%.", "^bundled:" }
 
 local ERROR_MT = {
   __tostring = function(e)
@@ -81,10 +81,11 @@ end
 
 local function fail(fmt, ...) error(string.format(fmt, ...), 3) end
 
-local function check_keys(where, t, allowed)
+-- prefix names the nested table as the runtime does ("user." for the user trait).
+local function check_keys(where, t, allowed, prefix)
   if type(t) ~= "table" then fail("%s: expected a table, got %s", where, type(t)) end
   for k in pairs(t) do
-    if not allowed[k] then fail("%s: unknown field %s", where, tostring(k)) end
+    if not allowed[k] then fail("%s: unknown field '%s%s'", where, prefix or "", tostring(k)) end
   end
 end
 
@@ -171,7 +172,7 @@ end
 
 local function check_user_trait(u)
   local w = "emit.resource user"
-  check_keys(w, u, USER_KEYS)
+  check_keys(w, u, USER_KEYS, "user.")
   if u.emails ~= nil then
     if type(u.emails) ~= "table" then fail("%s: emails must be a list", w) end
     for _, e in ipairs(u.emails) do
@@ -192,14 +193,14 @@ local function check_user_trait(u)
 end
 
 local function check_group_trait(g)
-  check_keys("emit.resource group", g, GROUP_KEYS)
+  check_keys("emit.resource group", g, GROUP_KEYS, "group.")
   check_struct("emit.resource group", g.profile, 0)
   opt_string("emit.resource group", g.source_type, "source_type")
   opt_string("emit.resource group", g.raw_source_type, "raw_source_type")
 end
 
 local function check_role_trait(r)
-  check_keys("emit.resource role", r, ROLE_KEYS)
+  check_keys("emit.resource role", r, ROLE_KEYS, "role.")
   check_struct("emit.resource role", r.profile, 0)
 end
 
@@ -302,9 +303,10 @@ local function build_graphql(rt)
   local graphql = { null = require("helpers.fixtures").NULL }
   -- The runtime marks a table to encode as a JSON array even when empty.
   function graphql.array(t) return t end
+  -- The runtime's keys (tests/e2e/test_parity.py compares them).
   local stats = { requests = 0, reads = 0, writes = 0, retries = 0, retries_rate_limited = 0,
-    retries_server = 0, retries_transport = 0, bytes_received = 0,
-    rate_limit_wait_seconds = 0, pages = 0 }
+    retries_server = 0, retries_transport = 0, retries_decode = 0, bytes_received = 0,
+    rate_limit_wait_seconds = 0, backoff_wait_seconds = 0, pacing_wait_seconds = 0, pages = 0 }
   rt.stats = stats
 
   function graphql.configure(opts)
@@ -351,7 +353,9 @@ local function build_graphql(rt)
     if type(resp.errors) == "table" and next(resp.errors) ~= nil then
       local msgs = {}
       for _, e in ipairs(resp.errors) do msgs[#msgs + 1] = tostring(e.message) end
-      return nil, M.error("graphql", table.concat(msgs, "; "), nil,
+      local name = M.operation(query)
+      local prefix = name ~= "(anonymous)" and name .. ": " or ""
+      return nil, M.error("graphql", prefix .. table.concat(msgs, "; "), nil,
         { errors = resp.errors, data = resp.data, maybe_applied = lost(false) })
     end
     if resp.data == nil then
@@ -498,7 +502,7 @@ local function build_emit(rt)
   local rows, index = rt.rows, rt.index
 
   local function phase(fn)
-    if rt.phase ~= "sync" then fail("emit.%s: called outside the sync phase (%s)", fn, rt.phase) end
+    if rt.phase ~= "sync" then fail("bt.emit.%s: not in the sync phase (%s)", fn, rt.phase) end
   end
 
   local function add(kind, key, row)
@@ -537,8 +541,9 @@ local function build_emit(rt)
     need_string(w, r.type, "type")
     need_string(w, r.id, "id")
     need_string(w, r.display_name, "display_name")
-    local rtype = index.resource_types[r.type]
-    if not rtype then fail("%s: resource type %s was not emitted first", w, r.type) end
+    -- As in the runtime, the type may come later (it must exist when the sync
+    -- ends); the trait tables it asks for are checked when it is known.
+    local rtype = index.resource_types[r.type] or {}
     for _, trait in ipairs(rtype.traits or {}) do
       if trait ~= "app" and r[trait] == nil then
         fail("%s: %s %s lacks its %s trait", w, r.type, r.id, trait)
@@ -633,15 +638,24 @@ end
 
 local function build_config(rt)
   local config = {}
+  local function phase(fn)
+    if rt.phase ~= "sync" and rt.phase ~= "provision" then
+      fail("bt.config.%s: not in the sync or provisioning phase (%s)", fn, rt.phase)
+    end
+  end
   function config.get(name)
     if type(name) ~= "string" then fail("config.get: name must be a string") end
-    if rt.secrets[name] then fail("config.get: %s is a secret; it stays in the runtime", name) end
+    phase("get")
+    if rt.secrets[name] then
+      fail("bt.config.get: '%s' is a secret: scripts never read it, the runtime sends it", name)
+    end
     local v = rt.config[name]
     if v == nil or v == "" then return nil end
     return v
   end
   function config.is_set(name)
     if type(name) ~= "string" then fail("config.is_set: name must be a string") end
+    phase("is_set")
     return rt.config[name] ~= nil and rt.config[name] ~= ""
   end
   return config
