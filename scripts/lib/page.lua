@@ -108,7 +108,8 @@ end
 -- nested list with variables { id =, first =, after = } (id_field as in
 -- graphql.paginate, for the nested nodes); parent(node) returns nil to skip
 -- the node, or { id =, label =, each = fn(child), done = fn() or nil }: each
--- sees every nested node (returning nil, err stops the walk), done runs once the node's nested list is complete.
+-- sees every nested node (returning nil, err stops the walk), done runs once
+-- the node's nested list is complete.
 -- A node deleted before its list is complete (the follow query finds no
 -- object) gets no done; that is counted as skip owner_deleted_during_sync.
 function M.walk_nested(opts)

@@ -24,11 +24,11 @@ local M = {}
 -- Users fetched one by one in one sync, at most.
 M.FETCH_CAP = 200
 
--- A per-sync tracker. roles is the sync's twingate.roles registry (a fetched
+-- A per-sync tracker. registry is the sync's twingate.roles registry (a fetched
 -- user gets its role grant). user(id, what) and other(type, id, what) return
 -- true when the principal is emitted (now), false when the grant `what` must
 -- be left out (already counted), or nil, err when the fetch failed.
-function M.tracker(roles)
+function M.tracker(registry)
   local t, fetched, gone = {}, 0, {}
 
   local function drop(cause, what, why)
@@ -51,7 +51,7 @@ function M.tracker(roles)
       gone[id] = true
       return drop("principal_deleted_during_sync", what, "the user was deleted during the sync")
     end
-    users.emit(node, roles)
+    users.emit(node, registry)
     log.info("user " .. id .. " was not in the users list (it changed during the sync); fetched it")
     return true
   end
