@@ -4,6 +4,7 @@
 #include "bt/contract.h"
 #include "bt/driver.h"
 #include "bt/graphql.h"
+#include "bt/harden.h"
 #include "bt/host.h"
 #include "bt/log.h"
 #include "bt/show.h"
@@ -174,6 +175,11 @@ static int run(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (bt_harden_core_dumps(bt_harden_core_dumps_allowed()) != 0) {
+        fprintf(stderr, "error: cannot turn core dumps off (set %s=1 to run with them)\n",
+                BT_ALLOW_CORE_DUMPS_ENV);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "show") == 0)
         return bt_show_main(argc - 1, argv + 1);
     app a;

@@ -4,12 +4,16 @@ another host, the key can come from a private file, and core dumps are off."""
 
 import http.server
 import os
+import resource
+import select
 import shutil
+import socket
+import subprocess
 import tempfile
 import threading
 import unittest
 
-from harness import MockServer, run, sync_against
+from harness import BINARY, MockServer, run, sync_against
 
 KEY = "tgk-e2e-SECRET-4f1c9a"
 
@@ -118,6 +122,43 @@ class KeySafety(unittest.TestCase):
     def test_redirect_from_loopback_to_a_remote_host_is_refused(self):
         r = self.redirect_run("https://tenant.twingate.com/api/graphql/")
         self.assert_fails_with(r, "leaves a loopback host")
+
+    # ---- core dumps
+
+    def core_limit_while_syncing(self, extra_env):
+        """(soft, hard) RLIMIT_CORE of a running sync, read from /proc once it
+        is waiting on a server that never answers."""
+        hang = socket.socket()
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(1)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+        env.update({"BATON_API_KEY": KEY}, **extra_env)
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        proc = subprocess.Popen(
+            [BINARY, "--api-url", "http://127.0.0.1:%d/api/graphql/" % hang.getsockname()[1],
+             "-f", self.out, "--http-timeout", "60"],
+            env=env, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (hard, hard)))
+        try:
+            ready, _, _ = select.select([hang], [], [], 60)
+            self.assertTrue(ready, "the sync never connected")
+            conn, _ = hang.accept()  # held open, never answered
+            with open("/proc/%d/limits" % proc.pid) as f:
+                line = next(l for l in f if l.startswith("Max core file size"))
+            conn.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            hang.close()
+        return line.split()[4:6]
+
+    def test_core_dumps_are_off_unless_asked_for(self):
+        if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
+            self.skipTest("core dumps are already off for this test runner")
+        self.assertEqual(self.core_limit_while_syncing({}), ["0", "0"])
+        self.assertNotEqual(self.core_limit_while_syncing({"BATON_ALLOW_CORE_DUMPS": "1"}),
+                            ["0", "0"])
 
 
 if __name__ == "__main__":
