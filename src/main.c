@@ -127,7 +127,8 @@ static int run_action(app *a)
                         "run one-shot syncs and upload the file\n");
         return 1;
     }
-    if (bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
+    if (bt_cli_resolve_secret_files(&a->cli, err, sizeof err) != 0 ||
+        bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }

@@ -123,6 +123,44 @@ class KeySafety(unittest.TestCase):
         r = self.redirect_run("https://tenant.twingate.com/api/graphql/")
         self.assert_fails_with(r, "leaves a loopback host")
 
+    # ---- --api-key-file
+
+    def key_file(self, mode, text=KEY + "\n"):
+        path = os.path.join(self.dir, "api-key")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def test_key_file_feeds_the_sync(self):
+        path = self.key_file(0o600)
+        with MockServer(api_key=KEY) as mock:
+            for how in ("flag", "env"):
+                with self.subTest(how=how):
+                    extra = ["--api-key-file", path] if how == "flag" else []
+                    env = {"BATON_API_KEY_FILE": path} if how == "env" else {}
+                    r = run(["--api-url", mock.url, "-f", self.out, "--log-format", "console",
+                             "--reads-per-minute", "0"] + extra, env=env, cwd=self.dir)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertTrue(os.path.exists(self.out))
+                    self.assertNotIn(KEY, r.stderr + r.stdout)
+                    os.unlink(self.out)
+
+    def test_key_file_others_may_read_is_refused_before_any_request(self):
+        path = self.key_file(0o644)
+        with MockServer(api_key=KEY) as mock:
+            r = run(["--api-url", mock.url, "-f", self.out, "--api-key-file", path],
+                    cwd=self.dir)
+            self.assertEqual(mock.stats()["requests"], 0)
+        line = self.assert_fails_with(r, "--api-key-file")
+        self.assertIn("group or others may read or write it", line)
+
+    def test_key_and_key_file_together_are_refused(self):
+        path = self.key_file(0o600)
+        r = run(["--api-url", "http://127.0.0.1:9/api/graphql/", "-f", self.out,
+                 "--api-key-file", path], env={"BATON_API_KEY": "tgk-other"}, cwd=self.dir)
+        self.assert_fails_with(r, "both --api-key (or BATON_API_KEY) and --api-key-file")
+
     # ---- core dumps
 
     def core_limit_while_syncing(self, extra_env):
