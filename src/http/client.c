@@ -300,35 +300,67 @@ static bool is_redirect(long status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+/* The checked, copied target of the redirect just received; NULL with *rc,
+ * c->refused or c->oom saying why not. */
+static char *redirect_target(bt_http_client *c, const bt_http_request *req, int hops,
+                             CURLcode *rc)
+{
+    if (hops == BT_HTTP_MAX_REDIRECTS) {
+        snprintf(c->errbuf, sizeof c->errbuf, "more than %d redirects", BT_HTTP_MAX_REDIRECTS);
+        *rc = CURLE_TOO_MANY_REDIRECTS;
+        return NULL;
+    }
+    char *location = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &location);
+    if (bt_http_redirect_check(req->url, location, req->redirect_host_suffix, c->errbuf,
+                               sizeof c->errbuf) != 0) {
+        c->refused = true;
+        return NULL;
+    }
+    if (!(location = strdup(location)))
+        c->oom = true;
+    return location;
+}
+
+/* The attempt's timeout covers all its hops: the next one gets what is left.
+ * False when nothing is. */
+static bool hop_time_left(bt_http_client *c, const bt_http_limits *l, long long *spent_ms)
+{
+    curl_off_t us = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &us);
+    *spent_ms += (long long)(us / 1000);
+    long long budget = (long long)(l->timeout * 1000);
+    if (budget <= 0) /* no timeout set */
+        return true;
+    return *spent_ms < budget &&
+           curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(budget - *spent_ms)) == CURLE_OK;
+}
+
 /* Follows up to BT_HTTP_MAX_REDIRECTS redirects, repeating the POST and its
  * body (all five codes keep them: a GraphQL GET would be another request).
- * Each Location is checked against the request's own url before the secret
- * header goes anywhere; a refused one ends the attempt (c->refused). */
+ * libcurl would resend the secret header to any host; here each Location is
+ * checked against the request's own url first, and a refused one ends the
+ * attempt. */
 static CURLcode follow_redirects(bt_http_client *c, const bt_http_request *req, long *status)
 {
-    char *next = NULL;
+    char *url = NULL;
+    long long spent_ms = 0;
     CURLcode rc = exchange(c, req->url, status);
     for (int hops = 0; rc == CURLE_OK && is_redirect(*status); hops++) {
-        char *location = NULL;
-        curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &location);
-        if (hops == BT_HTTP_MAX_REDIRECTS) {
-            snprintf(c->errbuf, sizeof c->errbuf, "more than %d redirects", BT_HTTP_MAX_REDIRECTS);
-            rc = CURLE_TOO_MANY_REDIRECTS;
-        } else if (bt_http_redirect_check(req->url, location, req->redirect_host_suffix, c->errbuf,
-                                          sizeof c->errbuf) != 0) {
-            c->refused = true;
-        } else if (!(location = strdup(location))) {
-            c->oom = true;
-        } else {
-            free(next);
-            next = location;
-            bt_debug("http: HTTP %ld redirect to %s", *status, next);
-            rc = exchange(c, next, status);
-            continue;
+        char *next = redirect_target(c, req, hops, &rc);
+        if (!next)
+            break;
+        free(url);
+        url = next;
+        if (!hop_time_left(c, req->limits, &spent_ms)) {
+            snprintf(c->errbuf, sizeof c->errbuf, "timed out following redirects");
+            rc = CURLE_OPERATION_TIMEDOUT;
+            break;
         }
-        break;
+        bt_debug("http: HTTP %ld redirect to %s", *status, url);
+        rc = exchange(c, url, status);
     }
-    free(next);
+    free(url);
     return rc;
 }
 
