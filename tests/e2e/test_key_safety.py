@@ -13,7 +13,7 @@ import tempfile
 import threading
 import unittest
 
-from harness import BINARY, MockServer, run, sync_against
+from harness import BINARY, MockServer, run
 
 KEY = "tgk-e2e-SECRET-4f1c9a"
 
