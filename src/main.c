@@ -6,6 +6,7 @@
 #include "bt/contract.h"
 #include "bt/driver.h"
 #include "bt/graphql.h"
+#include "bt/harden.h"
 #include "bt/host.h"
 #include "bt/log.h"
 #include "bt/show.h"
@@ -223,7 +224,8 @@ static int run_action(app *a)
                         "run one-shot syncs and upload the file\n");
         return 1;
     }
-    if (bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
+    if (bt_cli_resolve_secret_files(&a->cli, err, sizeof err) != 0 ||
+        bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
@@ -272,6 +274,11 @@ static int run(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (bt_harden_core_dumps(bt_harden_core_dumps_allowed()) != 0) {
+        fprintf(stderr, "error: cannot turn core dumps off (set %s=1 to run with them)\n",
+                BT_ALLOW_CORE_DUMPS_ENV);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "show") == 0)
         return bt_show_main(argc - 1, argv + 1);
     app a;

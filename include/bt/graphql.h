@@ -58,6 +58,9 @@ typedef struct bt_graphql_endpoint {
     const char *auth_header;       /* NULL: no auth header */
     const char *auth_config;       /* config field holding the header's value */
     const char *user_agent_suffix; /* NULL or appended to the User-Agent */
+    /* NULL: redirects stay on url's host; else also https hosts ending in it
+     * (like ".example.com"); url's host must end in it too. */
+    const char *redirect_host_suffix;
     double reads_per_minute;       /* 0 = unpaced */
     double writes_per_minute;
 } bt_graphql_endpoint;

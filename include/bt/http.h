@@ -1,5 +1,6 @@
 /* A small HTTP client for JSON POSTs over libcurl: one reused easy handle
- * (keep-alive), TLS verification always on, gzip, redirects that keep POST,
+ * (keep-alive), TLS verification always on, gzip, redirects that keep POST
+ * and go only where the URL policy allows,
  * retries with backoff and Retry-After, pacing, a response size cap and a
  * secret header that never reaches the logs. It knows nothing of Lua or GraphQL. */
 #ifndef BT_HTTP_H
@@ -29,6 +30,17 @@ void bt_http_buf_free(bt_http_buf *b);
  * localhost); *loopback tells which. -1 with a message in err otherwise
  * (also for credentials in the URL). */
 int bt_http_url_check(const char *url, bool *loopback, char *err, size_t errsz);
+
+/* Whether a redirect may carry the secret header from `origin` (the url the
+ * caller configured) to `target` (an absolute Location). Allowed: a target
+ * that passes bt_http_url_check and is the origin's own host and port, or,
+ * when suffix is set (like ".example.com"), an https host on port 443 whose
+ * name ends in suffix. Refused always: https to http, a loopback origin to a
+ * non-loopback host. 0, or -1 with a message naming the refused host. */
+int bt_http_redirect_check(const char *origin, const char *target, const char *suffix, char *err,
+                           size_t errsz);
+/* host ends in suffix (case-insensitive) and is longer than it. */
+bool bt_http_host_has_suffix(const char *host, const char *suffix);
 
 /* ---- pacing: at most N requests of one class in any 60 s window ----
  * A sliding window: a burst of up to N goes out at once, then each request
@@ -125,7 +137,12 @@ typedef struct bt_http_request {
     bool idempotent;      /* false: retried only when certainly not applied */
     bt_http_pacer *pacer; /* may be NULL */
     const bt_http_limits *limits;
+    /* NULL: redirects are followed only within url's own host and port; else
+     * also to https hosts ending in it (bt_http_redirect_check). */
+    const char *redirect_host_suffix;
 } bt_http_request;
+
+#define BT_HTTP_MAX_REDIRECTS 5
 
 typedef struct bt_http_response {
     bt_http_outcome outcome;

@@ -1,5 +1,6 @@
 /* The process-wide GraphQL endpoint: options from the driver, the endpoint
  * from graphql.configure, the HTTP client, pacers and counters. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ typedef struct session {
     bool configured;
     char *url;
     char *auth_header;
+    char *redirect_host_suffix; /* NULL: redirects only to url's own host */
     char *secret; /* the header's value; wiped when forgotten */
     char user_agent[256];
     double reads_per_minute, writes_per_minute; /* the script's */
@@ -96,6 +98,7 @@ void bt_graphql_shutdown(void)
     forget_secret();
     free(S.url);
     free(S.auth_header);
+    free(S.redirect_host_suffix);
     bt_http_buf_free(&S.body);
     memset(&S, 0, sizeof S);
 }
@@ -153,6 +156,28 @@ static const char *auth_value(const bt_graphql_endpoint *ep, char *err, size_t e
     return NULL;
 }
 
+/* ".example.com" or deeper: a leading dot, then at least two host labels
+ * (so never a bare top-level domain), and the url's own host inside it. */
+static bool redirect_suffix_ok(const char *suffix, const char *url)
+{
+    static const char host_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.";
+    size_t n = strlen(suffix);
+    const char *labels = suffix + 1;
+    if (n < 4 || n > 253 || suffix[0] != '.' || labels[0] == '.' || suffix[n - 1] == '.')
+        return false;
+    if (!strchr(labels, '.') || strstr(labels, "..") || strspn(labels, host_chars) != n - 1)
+        return false;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool inside = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+                  bt_http_host_has_suffix(host, suffix);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return inside;
+}
+
 static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char *err, size_t errsz)
 {
     bool loopback;
@@ -163,6 +188,9 @@ static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char 
     if (ep->user_agent_suffix &&
         (strlen(ep->user_agent_suffix) > 100 || !printable(ep->user_agent_suffix, true)))
         return fail(err, errsz, "user_agent_suffix must be printable and at most 100 bytes", NULL);
+    if (ep->redirect_host_suffix && !redirect_suffix_ok(ep->redirect_host_suffix, ep->url))
+        return fail(err, errsz, "redirect_host_suffix must look like \".example.com\" and the "
+                    "url's host must end in it", NULL);
     if (ep->reads_per_minute < 0 || ep->writes_per_minute < 0)
         return fail(err, errsz, "reads_per_minute and writes_per_minute must be >= 0", NULL);
     if (ep->auth_header && !(*key = auth_value(ep, err, errsz)))
@@ -185,8 +213,10 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     S.url = strdup(ep->url);
     S.auth_header = key ? strdup(ep->auth_header) : NULL;
     S.secret = key ? strdup(key) : NULL;
+    S.redirect_host_suffix = ep->redirect_host_suffix ? strdup(ep->redirect_host_suffix) : NULL;
     set_user_agent(ep->user_agent_suffix);
-    if (!S.url || (key && (!S.auth_header || !S.secret)))
+    if (!S.url || (key && (!S.auth_header || !S.secret)) ||
+        (ep->redirect_host_suffix && !S.redirect_host_suffix))
         S.client = NULL;
     else
         S.client = bt_http_client_new(S.user_agent, S.auth_header, S.secret);
@@ -289,8 +319,13 @@ static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
 static int post_and_push(lua_State *L, bool write)
 {
     bt_http_limits lim = limits();
-    bt_http_request req = {S.url, S.body.data, S.body.len, !write, write ? &S.writes : &S.reads,
-                           &lim};
+    bt_http_request req = {.url = S.url,
+                           .body = S.body.data,
+                           .body_len = S.body.len,
+                           .idempotent = !write,
+                           .pacer = write ? &S.writes : &S.reads,
+                           .limits = &lim,
+                           .redirect_host_suffix = S.redirect_host_suffix};
     bt_http_response resp;
     /* Asking again after a mangled answer stays inside the same total cap. */
     double deadline = bt_clock_monotonic() + lim.max_total_time;

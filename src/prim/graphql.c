@@ -51,7 +51,7 @@ static double opt_number(lua_State *L, int idx, const char *fn, const char *name
 }
 
 /* graphql.configure{ url=, auth_header=, auth_config=, reads_per_minute=,
- * writes_per_minute=, user_agent_suffix= } -> nothing. Raises on bad
+ * writes_per_minute=, user_agent_suffix=, redirect_host_suffix= } -> nothing. Raises on bad
  * arguments (a non-https url, an unset auth_config field, ...). */
 static int l_configure(lua_State *L)
 {
@@ -61,6 +61,7 @@ static int l_configure(lua_State *L)
                                          "reads_per_minute",
                                          "writes_per_minute",
                                          "user_agent_suffix",
+                                         "redirect_host_suffix",
                                          NULL};
     const char *fn = "graphql.configure";
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -70,6 +71,7 @@ static int l_configure(lua_State *L)
         .auth_header = opt_string(L, 1, fn, "auth_header", false),
         .auth_config = opt_string(L, 1, fn, "auth_config", false),
         .user_agent_suffix = opt_string(L, 1, fn, "user_agent_suffix", false),
+        .redirect_host_suffix = opt_string(L, 1, fn, "redirect_host_suffix", false),
         .reads_per_minute = opt_number(L, 1, fn, "reads_per_minute", 0),
         .writes_per_minute = opt_number(L, 1, fn, "writes_per_minute", 0),
     };

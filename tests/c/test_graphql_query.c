@@ -124,6 +124,38 @@ static void configure_checks_its_arguments(void **state)
     run(f, CONFIGURE);
 }
 
+static void configure_checks_the_redirect_host_suffix(void **state)
+{
+    fx *f = *state;
+    const char *bad[] = {"'.com'", "'example.com'", "'..example.com'", "'.example.com.'",
+                         "'.exa mple.com'", "'.example.org'", "''", "'.'"};
+    char chunk[300];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(chunk, sizeof chunk,
+                 "graphql.configure{ url = 'https://acme.example.com/api/graphql/',"
+                 " redirect_host_suffix = %s }",
+                 bad[i]);
+        assert_contains(raises(f, chunk), "redirect_host_suffix must look like");
+    }
+    assert_contains(raises(f, "graphql.configure{ url = URL, redirect_host_suffix = '.example.com' }"),
+                    "the url's host must end in it");
+    assert_false(bt_graphql_is_configured());
+    run(f, "graphql.configure{ url = 'https://acme.example.com/api/graphql/',"
+           " redirect_host_suffix = '.EXAMPLE.com' }");
+    assert_true(bt_graphql_is_configured());
+}
+
+static void refused_redirect_is_a_transport_error_naming_the_host(void **state)
+{
+    fx *f = *state;
+    push(f, 308, "Location: http://localhost:1/api/graphql/\r\n", "");
+    run_configured(f, "local d, err = graphql.query('{ a }')\n"
+                      "assert(d == nil and err.kind == 'transport', tostring(err))\n"
+                      "assert(err.message:find('redirect to localhost refused', 1, true),"
+                      "  err.message)");
+    assert_int_equal(httpd_request_count(f->srv), 1);
+}
+
 static void query_returns_data_and_sends_variables(void **state)
 {
     fx *f = *state;
@@ -640,6 +672,8 @@ int main(void)
         T(query_returns_data_and_sends_variables),
         T(query_without_variables_sends_an_empty_object),
         T(user_agent_suffix_is_appended),
+        T(configure_checks_the_redirect_host_suffix),
+        T(refused_redirect_is_a_transport_error_naming_the_host),
         T(each_status_maps_to_its_kind),
         T(rate_limited_error_carries_retry_after),
         T(mangled_answer_asked_again_only_for_queries),

@@ -29,6 +29,7 @@ typedef struct fx {
     fake_clock fc;
     bt_http_limits lim;
     bt_http_response r;
+    const char *suffix; /* the request's redirect_host_suffix */
 } fx;
 
 static int setup(void **state)
@@ -57,7 +58,7 @@ static int teardown(void **state)
 
 static bt_http_outcome post_to(fx *f, const char *url, bool idempotent)
 {
-    bt_http_request req = {url, BODY, strlen(BODY), idempotent, NULL, &f->lim};
+    bt_http_request req = {url, BODY, strlen(BODY), idempotent, NULL, &f->lim, f->suffix};
     return bt_http_post(f->c, &req, &f->r);
 }
 
@@ -484,6 +485,66 @@ static void redirect_to_another_scheme_is_refused(void **state)
     assert_int_equal(httpd_request_count(f->srv), 1);
 }
 
+/* A Location on another listener must not receive the key: libcurl would
+ * resend the custom header there. */
+static void redirect_elsewhere_refused(fx *f, const char *host)
+{
+    httpd *other = httpd_start(0);
+    assert_non_null(other);
+    httpd_push_json(other, 200, "{\"data\":{\"stolen\":true}}");
+    char loc[200];
+    snprintf(loc, sizeof loc, "Location: http://%s:%d/api/graphql/\r\n", host, httpd_port(other));
+    push(f, 307, loc, "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    int reached = httpd_request_count(other);
+    httpd_stop(other);
+    assert_int_equal(reached, 0);
+    assert_int_equal(f->r.attempts, 1); /* refused, not retried */
+    assert_int_equal(httpd_request_count(f->srv), 1);
+    assert_non_null(strstr(f->r.message, "redirect to "));
+    assert_non_null(strstr(f->r.message, "refused"));
+    assert_null(strstr(f->r.message, KEY));
+}
+
+static void redirect_to_another_port_is_refused(void **state)
+{
+    redirect_elsewhere_refused(*state, "127.0.0.1");
+}
+
+static void redirect_to_another_host_is_refused(void **state)
+{
+    fx *f = *state;
+    redirect_elsewhere_refused(f, "localhost");
+    assert_non_null(strstr(f->r.message, "redirect to localhost refused"));
+}
+
+static void redirect_to_a_host_outside_the_suffix_is_refused(void **state)
+{
+    fx *f = *state;
+    f->suffix = ".example.com";
+    push(f, 308, "Location: https://evil.example.net/api/graphql/\r\n", "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "evil.example.net"));
+    assert_int_equal(bt_http_stats_get()->requests, 1);
+}
+
+static void redirect_from_loopback_to_a_remote_host_is_refused(void **state)
+{
+    fx *f = *state;
+    push(f, 302, "Location: https://example.com/api/graphql/\r\n", "");
+    assert_int_equal(post(f, false), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "leaves a loopback host"));
+    assert_int_equal(bt_http_stats_get()->requests, 1);
+}
+
+static void redirect_without_location_is_refused(void **state)
+{
+    fx *f = *state;
+    push(f, 308, NULL, "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "Location"));
+}
+
 static void plain_http_to_a_remote_host_is_refused(void **state)
 {
     fx *f = *state;
@@ -614,6 +675,11 @@ int main(void)
         T(redirect_303_keeps_post),
         T(redirect_loop_stops_after_five),
         T(redirect_to_another_scheme_is_refused),
+        T(redirect_to_another_port_is_refused),
+        T(redirect_to_another_host_is_refused),
+        T(redirect_to_a_host_outside_the_suffix_is_refused),
+        T(redirect_from_loopback_to_a_remote_host_is_refused),
+        T(redirect_without_location_is_refused),
         T(plain_http_to_a_remote_host_is_refused),
         T(truncated_body_is_transport),
         T(body_over_the_cap_with_length_is_refused),
