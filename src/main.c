@@ -1,10 +1,12 @@
 /* The connector binary: resolve the command line, load the connector script, run one action. */
+#include "bt/budget.h"
 #include "bt/cli.h"
 #include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/driver.h"
 #include "bt/graphql.h"
+#include "bt/harden.h"
 #include "bt/host.h"
 #include "bt/log.h"
 #include "bt/show.h"
@@ -122,6 +124,40 @@ static int load_connector(app *a, int argc, char **argv)
     return 0;
 }
 
+#define MAX_ATTEMPTS_LIMIT 100 /* with backoff, far past any outage worth waiting out */
+
+/* Flags where 0 would mean "wait forever" (libcurl reads a 0 timeout so) or
+ * "no limit at all": refused, so nothing in a run is unbounded. */
+static const char *const at_least_one[] = {"http-timeout-seconds", "http-timeout",
+                                           "http-connect-timeout", "http-max-total-time",
+                                           "script-memory-limit", "script-cpu-limit"};
+
+static int check_positive(const bt_cli *cli)
+{
+    long v;
+    char err[256];
+    for (size_t i = 0; i < sizeof at_least_one / sizeof at_least_one[0]; i++) {
+        if (bt_cli_get_long(cli, at_least_one[i], &v, err, sizeof err) == 0 && v < 1) {
+            fprintf(stderr, "error: invalid value for --%s: 0 (must be at least 1; nothing in a "
+                            "run is allowed to wait or grow without bound)\n",
+                    at_least_one[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Script limits from the flags; the host checks them at every allocation and
+ * hook tick, the contract's loading having run under the defaults. */
+static void apply_script_limits(const bt_cli *cli, bt_host *h)
+{
+    long mb = BT_SCRIPT_MEMORY_LIMIT_MB, secs = BT_SCRIPT_CPU_LIMIT_SECONDS;
+    char err[256];
+    bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
+    bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
+    bt_host_set_limits(h, (size_t)mb, (double)secs);
+}
+
 static int apply_http_options(const bt_cli *cli)
 {
     bt_graphql_options o;
@@ -134,6 +170,7 @@ static int apply_http_options(const bt_cli *cli)
     const struct { const char *flag; double *dst; } doubles[] = {
         {timeout_flag, &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
         {"http-max-retry-wait", &o.max_retry_wait},
+        {"http-max-total-time", &o.max_total_time},
         {"reads-per-minute", &o.reads_per_minute_override},
         {"writes-per-minute", &o.writes_per_minute_override},
     };
@@ -144,8 +181,13 @@ static int apply_http_options(const bt_cli *cli)
         if (rc == 0)
             *doubles[i].dst = (double)v;
     }
-    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0)
-        o.max_attempts = v < 1 ? 1 : (int)v;
+    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0) {
+        if (v < 1 || v > MAX_ATTEMPTS_LIMIT)
+            return fprintf(stderr, "error: --http-max-attempts must be from 1 to %d (attempts "
+                                   "per request, the first included), not %ld\n",
+                           MAX_ATTEMPTS_LIMIT, v), -1;
+        o.max_attempts = (int)v;
+    }
     bt_graphql_set_options(&o);
     return 0;
 }
@@ -182,12 +224,14 @@ static int run_action(app *a)
                         "run one-shot syncs and upload the file\n");
         return 1;
     }
-    if (bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
+    if (bt_cli_resolve_secret_files(&a->cli, err, sizeof err) != 0 ||
+        bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (apply_http_options(&a->cli) != 0)
+    if (check_positive(&a->cli) != 0 || apply_http_options(&a->cli) != 0)
         return 1;
+    apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
     if (bt_driver_wants_provisioning(&a->cli))
         return bt_driver_provision(a->host, &a->contract, &a->cli);
@@ -230,6 +274,11 @@ static int run(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (bt_harden_core_dumps(bt_harden_core_dumps_allowed()) != 0) {
+        fprintf(stderr, "error: cannot turn core dumps off (set %s=1 to run with them)\n",
+                BT_ALLOW_CORE_DUMPS_ENV);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "show") == 0)
         return bt_show_main(argc - 1, argv + 1);
     app a;

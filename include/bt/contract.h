@@ -32,6 +32,7 @@ typedef struct {
     bool resource_delete;      /* delete resources of this type */
     bool targeted_sync;        /* sync options may name resources of this type */
     char *opt_in;              /* bool setting that must be on for this type to be synced */
+    char *sync_module;         /* module whose sync() emits this type (NULL: none) */
 } bt_resource_type_decl;
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include "bt/cli.h"
 #include "bt/contract.h"
 #include "bt/host.h"
+#include "bt/sink.h"
 #include "bt/sync_options.h"
 
 /* A sync with the options from the command line (--sync-resources & co). */
@@ -27,5 +28,10 @@ int bt_driver_print_api_names(bt_host *h, FILE *out);
 
 /* Print a Lua failure once (message at error level, traceback at debug). */
 void bt_driver_report(const char *what, const bt_host_error *err);
+
+/* Log one warning per cause of skipped rows (so a person or a monitor sees a
+ * non-zero count in either log format), fill summary with "cause n, ..." and
+ * return the total. */
+uint64_t bt_driver_report_skips(const bt_sink_counts *n, char *summary, size_t size);
 
 #endif

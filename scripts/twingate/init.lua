@@ -1,26 +1,32 @@
 -- The Twingate connector's entry script: metadata, flags, resource types (also
--- the capability list) and the sync and provisioning handlers. Users may copy
--- this directory, edit any file and run with --scripts-dir pointing at it.
+-- the capability list) and the sync and provisioning handlers. To add a type,
+-- extend it from --scripts-dir: require "bundled:twingate", append an entry.
 local provisioning = require "twingate.provisioning"
 local sync = require "twingate.sync"
 
+-- Each entry is also data for the sync: `sync` names the module whose sync(ctx)
+-- emits the type, run in list order (twingate.sync); `opt_in` names the bool
+-- setting that turns an opt-in type on (capabilities mark it optInRequired).
+-- Roles are granted while users are listed; the role entry emits the rest.
+-- On the user side (membership-side), users list the groups first themselves
+-- (twingate.groups.listed); the group entry then has nothing left to do.
 local resource_types = {
   -- targeted_sync: --sync-resources can name resources of the type (twingate.targets).
   { id = "user", display_name = "User", traits = { "user" },
     skip_entitlements_and_grants = true,
-    account_provisioning = true, resource_delete = true, targeted_sync = true },
+    account_provisioning = true, resource_delete = true, targeted_sync = true,
+    sync = "twingate.users" },
   { id = "group", display_name = "Group", traits = { "group" }, provision = true,
-    targeted_sync = true },
+    targeted_sync = true, sync = "twingate.groups" },
   { id = "role", display_name = "Role", traits = { "role" }, provision = true,
-    targeted_sync = true },
-  -- Opt-in types: synced only when their bool setting is on (capabilities mark
-  -- them optInRequired).
+    targeted_sync = true, sync = "twingate.roles" },
   { id = "service_account", display_name = "Service Account", traits = { "user" },
     description = "A Twingate service account: a non-human identity with API keys",
-    skip_entitlements_and_grants = true, opt_in = "include-service-accounts" },
+    skip_entitlements_and_grants = true, opt_in = "include-service-accounts",
+    sync = "twingate.service_accounts" },
   { id = "resource", display_name = "Resource", traits = {},
     description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it",
-    opt_in = "include-network-resources" },
+    opt_in = "include-network-resources", sync = "twingate.resources" },
 }
 
 return {

@@ -54,7 +54,7 @@ end
 function M.sync()
   return page.walk_nested{
     query = Q.SERVICE_ACCOUNTS, variables = { first = Q.PAGE_SIZE }, path = "serviceAccounts",
-    label = "service accounts", item = "service account", nested = "keys",
+    label = "service accounts", nested = "keys",
     follow = { query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local name, keys = M.name(node), M.tally()

@@ -1,5 +1,6 @@
--- The sync entry point: resource types, roles, groups, users (with role and
--- membership grants), then opt-in types. Copy into --scripts-dir to reorder or drop a part.
+-- The sync entry point: configure the client, emit the enabled resource types,
+-- then run each type's `sync` module (init.lua's resource_types) in list order.
+-- To add a type, extend twingate from --scripts-dir: require "bundled:twingate", append an entry.
 -- opts (from the driver: --sync-resource-types, --skip-entitlements-and-grants,
 -- --skip-grants, --sync-resources) narrow what is written; see lib.scope.
 local config = require "bt.config"
@@ -7,12 +8,7 @@ local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
-local groups = require "twingate.groups"
-local resources = require "twingate.resources"
-local roles = require "twingate.roles"
-local service_accounts = require "twingate.service_accounts"
 local targets = require "twingate.targets"
-local users = require "twingate.users"
 local scope_of = require "lib.scope"
 
 local M = {}
@@ -21,6 +17,17 @@ local M = {}
 function M.enabled(name)
   local value = config.get(name)
   return value == "true" or value == "1"
+end
+
+-- Where memberships are read: "users" (default; User.groups) or "groups"
+-- (Group.users). README "Cost" gives the rule for choosing.
+function M.membership_side()
+  local side = config.get("membership-side")
+  if side == nil or side == "" then return "users" end
+  if side ~= "users" and side ~= "groups" then
+    return nil, string.format("membership-side must be users or groups, not %q", side)
+  end
+  return side
 end
 
 -- The emit.resource_type fields of one entry of init.lua's resource_types.
@@ -34,111 +41,61 @@ end
 
 local function emit_type(rt) emit.resource_type(resource_type(rt)) end
 
--- Where memberships are read: "users" (default; User.groups) or "groups"
--- (Group.users). README "Cost" gives the rule for choosing.
-function M.membership_side()
-  local side = config.get("membership-side")
-  if side == nil or side == "" then return "users" end
-  if side ~= "users" and side ~= "groups" then
-    return nil, string.format("membership-side must be users or groups, not %q", side)
-  end
-  return side
+-- The scope of this sync (lib.scope): made from ctx.on when a caller built
+-- ctx without one (a plain full sync of the enabled types).
+function M.scope(ctx)
+  ctx.scope = ctx.scope or scope_of.new(nil, function(id) return ctx.on[id] == true end)
+  return ctx.scope
 end
 
--- The user side: groups listed without members (a table of what grants need,
--- O(groups)), then users with their first page of groups nested.
-local function from_user_side(scope, registry)
-  local members = scope.grants("group", "user")
-  local list = { immutable = {}, follow_ups = 0 }
-  if scope.has("group") then
-    local err
-    list, err = groups.list{ entitlements = scope.entitlements("group") }
-    if not list then return nil, err end
-  end
-  if not scope.has("user") then return true end   -- no grant may name a missing user
-  local tally, err = users.sync{ roles = registry, groups = members and list.immutable or nil }
-  if not tally then return nil, err end
-  if tally.unknown_groups > 0 then
-    log.warn(string.format("skipped %d memberships of groups created after the group list "
-      .. "was read; the next sync has them", tally.unknown_groups))
-  end
-  if members then
-    log.info(string.format("memberships read from the user side: %d follow-up requests "
-      .. "(the group side would have needed %d; see membership-side)",
-      tally.follow_ups, list.follow_ups))
-    if list.follow_ups < tally.follow_ups then
-      log.warn(string.format("this tenant costs %d fewer requests with membership-side=groups",
-        tally.follow_ups - list.follow_ups))
+-- The generic loop: each entry's module (rt.sync) whose type this sync
+-- writes runs its sync(ctx) in list order; the first failure stops the sync.
+-- ctx.on[id] says which types are enabled, ctx.scope which this sync writes;
+-- modules may keep per-sync state in ctx.
+function M.each_type(resource_types, ctx)
+  local scope = M.scope(ctx)
+  for _, rt in ipairs(resource_types) do
+    if scope.has(rt.id) and rt.sync then
+      local ok, err = require(rt.sync).sync(ctx)
+      if not ok then return nil, err end
     end
   end
   return true
 end
 
--- The group side: users first (with role grants), then groups with their
--- first page of members nested.
-local function from_group_side(scope, registry)
-  if scope.has("user") then
-    local tally, err = users.sync{ roles = registry }
-    if not tally then return nil, err end
+-- A full (or type-limited) sync: the types written, then the loop. Group and
+-- role entitlements are grantable to users: the user type is written even
+-- when --sync-resource-types leaves users out.
+local function full(resource_types, ctx)
+  local scope = ctx.scope
+  local grantable = scope.entitlements("group") or scope.entitlements("role")
+  for _, rt in ipairs(resource_types) do
+    if scope.has(rt.id) or (rt.id == "user" and grantable) then emit_type(rt) end
   end
-  if not scope.has("group") then return true end
-  local extra, err = groups.sync{ entitlements = scope.entitlements("group"),
-    grants = scope.grants("group", "user") }
-  if not extra then return nil, err end
-  log.info(string.format("memberships read from the group side: %d follow-up requests", extra))
-  return true
-end
-
--- Users, groups and roles with their grants.
-local function people(scope)
-  local side, err = M.membership_side()
-  if not side then return nil, err end
-  local registry = roles.registry{ resources = scope.has("role"),
-    entitlements = scope.entitlements("role"), grants = scope.grants("role", "user") }
-  registry.emit_known()
-  if side == "groups" then return from_group_side(scope, registry) end
-  return from_user_side(scope, registry)
-end
-
--- The opt-in types, each only when on and in scope.
-local function opt_in(scope)
-  if scope.has("service_account") then
-    local ok, err = service_accounts.sync()
-    if not ok then return nil, err end
-  end
-  if not scope.has("resource") then return true end
-  -- Access may be granted only to principal types this file holds: without
-  -- service accounts, grantable_to names groups alone and their grants are skipped.
-  local principals = {}
-  for _, p in ipairs{ "group", "service_account" } do
-    if scope.has(p) then principals[#principals + 1] = p end
-  end
-  return resources.sync{ principals = principals, entitlements = scope.entitlements("resource"),
-    grants = not scope.skip_grants }
+  return M.each_type(resource_types, ctx)
 end
 
 -- Returns true, or nil, err when any request failed (the sync then fails).
 function M.run(resource_types, opts)
+  if type(resource_types) ~= "table" then
+    error("twingate.sync.run(resource_types): pass init.lua's resource_types", 2)
+  end
   local ok, err = client.configure()
   if not ok then return nil, err end
-  local on = {}
+  local side
+  side, err = M.membership_side()
+  if not side then return nil, err end
+  local ctx = { on = {}, membership_side = side }
   for _, rt in ipairs(resource_types) do
     -- An opt-in type (init.lua's opt_in names its bool setting) is off by
     -- default: the sync then neither emits it nor sends a request for it.
-    on[rt.id] = rt.opt_in == nil or M.enabled(rt.opt_in)
+    ctx.on[rt.id] = rt.opt_in == nil or M.enabled(rt.opt_in)
   end
-  local scope = scope_of.new(opts, function(id) return on[id] == true end)
-  if scope.targeted then
-    ok, err = targets.run(scope, resource_types, emit_type)
+  ctx.scope = scope_of.new(opts, function(id) return ctx.on[id] == true end)
+  if ctx.scope.targeted then
+    ok, err = targets.run(ctx.scope, resource_types, emit_type)
   else
-    -- Group and role entitlements are grantable to users: their type is
-    -- written even when --sync-resource-types leaves users out.
-    local grantable = scope.entitlements("group") or scope.entitlements("role")
-    for _, rt in ipairs(resource_types) do
-      if scope.has(rt.id) or (rt.id == "user" and grantable) then emit_type(rt) end
-    end
-    ok, err = people(scope)
-    if ok then ok, err = opt_in(scope) end
+    ok, err = full(resource_types, ctx)
   end
   if not ok then return nil, err end
   local counts, stats = emit.counts(), graphql.stats()

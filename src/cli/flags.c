@@ -35,6 +35,9 @@ static const bt_flag runtime_flags[] = {
     {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-retry-wait", 0, "Total seconds a run may spend waiting to retry", "900", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-max-total-time", 0, "Seconds one request may take with all its retries and waits", "1800", NULL, BT_FIELD_INT, false, false, false, false},
+    {"script-memory-limit", 0, "Megabytes of memory the connector scripts may use", "512", NULL, BT_FIELD_INT, false, false, false, false},
+    {"script-cpu-limit", 0, "CPU seconds a script may run between two requests", "60", NULL, BT_FIELD_INT, false, false, false, false},
     {"reads-per-minute", 0, "Client-side pacing of queries (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
     {"writes-per-minute", 0, "Client-side pacing of mutations (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
     {"client-id", 0, "The client ID used to authenticate with ConductorOne (service mode, not supported)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
@@ -84,17 +87,64 @@ static int short_index(const bt_cli *cli, char c)
     return -1;
 }
 
+static char *own(bt_cli *cli, char *s)
+{
+    if (s && cli->owned_count < BT_CLI_MAX_FLAGS)
+        return cli->owned[cli->owned_count++] = s;
+    free(s);
+    return NULL;
+}
+
+/* a + b + c in memory the cli frees. */
+static char *own_concat(bt_cli *cli, const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", a, b, c);
+    return own(cli, s);
+}
+
+/* --<name>-file for the secret flag at index `secret`, read at run time. */
+static int add_file_twin(bt_cli *cli, int secret, char *err, size_t errsz)
+{
+    const char *name = cli->flags[secret].name;
+    char *twin = own_concat(cli, name, "-file", "");
+    char *help = own_concat(cli, "File holding the ", name,
+                            " (not readable by group/others; keeps it out of the process list)");
+    if (!twin || !help) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    int i = cli->flag_count++;
+    cli->flags[i] = (bt_flag){twin, 0, help, NULL, NULL, BT_FIELD_STRING,
+                              false, false, false, true};
+    cli->file_of[i] = secret + 1;
+    return 0;
+}
+
+static int add_field(bt_cli *cli, const char *name, const bt_contract *c, char *err, size_t errsz)
+{
+    if (flag_index(cli, name, strlen(name)) < 0 && cli->flag_count < BT_CLI_MAX_FLAGS)
+        return 0;
+    snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, name);
+    return -1;
+}
+
 int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, size_t errsz)
 {
     for (int i = 0; i < c->field_count; i++) {
         const bt_config_field *f = &c->fields[i];
-        if (flag_index(cli, f->name, strlen(f->name)) >= 0 || cli->flag_count == BT_CLI_MAX_FLAGS) {
-            snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, f->name);
+        if (add_field(cli, f->name, c, err, errsz) != 0)
             return -1;
-        }
-        bt_flag *fl = &cli->flags[cli->flag_count++];
-        *fl = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless, f->type,
-                        false, f->secret, f->required, true};
+        int at = cli->flag_count++;
+        cli->flags[at] = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless,
+                                   f->type, false, f->secret, f->required, true};
+        char twin[128];
+        snprintf(twin, sizeof twin, "%s-file", f->name);
+        if (f->secret && (add_field(cli, twin, c, err, errsz) != 0 ||
+                          add_file_twin(cli, at, err, errsz) != 0))
+            return -1;
     }
     return 0;
 }
@@ -246,6 +296,45 @@ int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz)
     return check_types(cli, err, errsz);
 }
 
+/* The secret at index s from the file named by its twin at index t. */
+static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
+{
+    char env[128], twin_env[128];
+    bt_cli_env_name(cli->flags[s].name, env, sizeof env);
+    bt_cli_env_name(cli->flags[t].name, twin_env, sizeof twin_env);
+    if (bt_cli_is_set(cli, cli->flags[s].name)) {
+        snprintf(err, errsz, "both --%s (or %s) and --%s (or %s) are given; give one",
+                 cli->flags[s].name, env, cli->flags[t].name, twin_env);
+        return -1;
+    }
+    char *secret;
+    if (bt_cli_read_secret_file(cli->flags[t].name, cli->values[t], &secret, err, errsz) != 0)
+        return -1;
+    int rc = set_value(cli, s, secret, cli->sources[t]);
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
+    if (rc != 0)
+        snprintf(err, errsz, "out of memory");
+    return rc;
+}
+
+int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz)
+{
+    for (int t = 0; t < cli->flag_count; t++)
+        if (cli->file_of[t] && bt_cli_is_set(cli, cli->flags[t].name) &&
+            read_twin(cli, t, cli->file_of[t] - 1, err, errsz) != 0)
+            return -1;
+    return 0;
+}
+
+static const char *file_twin_of(const bt_cli *cli, int secret)
+{
+    for (int t = 0; t < cli->flag_count; t++)
+        if (cli->file_of[t] == secret + 1)
+            return cli->flags[t].name;
+    return NULL;
+}
+
 int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
 {
     for (int i = 0; i < cli->flag_count; i++) {
@@ -255,8 +344,10 @@ int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
         if (f->required_unless && bt_cli_is_set(cli, f->required_unless))
             continue;
         char env[128];
+        const char *twin = file_twin_of(cli, i);
         bt_cli_env_name(f->name, env, sizeof env);
-        snprintf(err, errsz, "required flag --%s is missing (or set %s)%s%s%s", f->name, env,
+        snprintf(err, errsz, "required flag --%s is missing (or set %s%s%s)%s%s%s", f->name, env,
+                 twin ? ", or give --" : "", twin ? twin : "",
                  f->required_unless ? "; or give --" : "",
                  f->required_unless ? f->required_unless : "", f->required_unless ? " instead" : "");
         return -1;
@@ -277,6 +368,8 @@ void bt_cli_free(bt_cli *cli)
         free(cli->values[i]);
     for (int i = 0; i < cli->arg_count; i++)
         free(cli->args[i]);
+    for (int i = 0; i < cli->owned_count; i++)
+        free(cli->owned[i]);
     memset(cli, 0, sizeof *cli);
 }
 

@@ -4,6 +4,7 @@
 #include "bt/graphql.h"
 #include "bt/json_write.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -300,14 +301,14 @@ static int run_handler(bt_host *h, const bt_contract *c, const action *a)
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L) - 1; /* the request is on top */
+    char defined_at[512];
     bt_contract_push_function(h, c, a->handler);
+    bt_host_function_position(L, -1, defined_at, sizeof defined_at);
     lua_insert(L, -2);
     bt_host_error herr;
     int rc = bt_host_call(h, 1, 2, &herr);
     if (rc == 0 && (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2)))) {
-        snprintf(herr.message, sizeof herr.message, "%s",
-                 lua_isnil(L, -1) ? "handler returned nil" : luaL_tolstring(L, -1, NULL));
-        herr.traceback[0] = '\0';
+        bt_host_returned_error(L, -1, defined_at, &herr);
         rc = -1;
     }
     char what[64];
@@ -340,7 +341,9 @@ int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli)
         return 1;
     }
     bt_graphql_allow_writes(true);
+    bt_config_set_readable(true);
     int rc = run_handler(h, c, a);
+    bt_config_set_readable(false);
     bt_graphql_allow_writes(false);
     return rc;
 }

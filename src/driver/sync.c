@@ -4,19 +4,19 @@
 #include "bt/clock.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 #include "bt/sink.h"
 #include "bt/sync_options.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Interpret sync's results: `nil, err` (or false, err) is a failure. */
-static int check_sync_result(lua_State *L, bt_host_error *err)
+/* Interpret sync's results: `nil, err` (or false, err) is a failure, named
+ * at the line that made it when known, else where sync is defined. */
+static int check_sync_result(lua_State *L, const char *defined_at, bt_host_error *err)
 {
     if (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2))) {
-        const char *msg = lua_isnil(L, -1) ? "sync returned nil" : luaL_tolstring(L, -1, NULL);
-        snprintf(err->message, sizeof err->message, "%s", msg);
-        err->traceback[0] = '\0';
+        bt_host_returned_error(L, -1, defined_at, err);
         return -1;
     }
     return 0;
@@ -63,11 +63,13 @@ static int run_sync(bt_host *h, const bt_contract *c, const bt_sync_options *o,
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L);
+    char defined_at[512];
     bt_contract_push_function(h, c, "sync");
+    bt_host_function_position(L, -1, defined_at, sizeof defined_at);
     push_options(L, o);
     int rc = bt_host_call(h, 1, 2, err);
     if (rc == 0)
-        rc = check_sync_result(L, err);
+        rc = check_sync_result(L, defined_at, err);
     lua_settop(L, top);
     return rc;
 }
@@ -92,6 +94,8 @@ static void print_summary(const char *path, const char *sync_type, const char *p
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
+    char causes[1024];
+    uint64_t skipped = bt_driver_report_skips(n, causes, sizeof causes);
     printf("sync complete: %s\n", path);
     if (strcmp(sync_type, "full") != 0)
         printf("  sync type       %s\n", sync_type);
@@ -101,14 +105,19 @@ static void print_summary(const char *path, const char *sync_type, const char *p
     printf("  grants          %ld\n", (long)n->grants);
     if (n->duplicates)
         printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
+    printf("  skipped         %llu%s%s%s\n", (unsigned long long)skipped, skipped ? " (" : "",
+           causes, skipped ? ")" : "");
     printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
     printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
            (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
-    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %ld requests in %.2f s",
-            (long)n->resources, (long)n->entitlements, (long)n->grants, s.requests, seconds);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
+            "%ld requests in %.2f s",
+            (long)n->resources, (long)n->entitlements, (long)n->grants,
+            (unsigned long long)skipped, skipped ? " (" : "", causes, skipped ? ")" : "",
+            s.requests, seconds);
 }
 
 int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
@@ -121,17 +130,25 @@ int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, cons
         return 1;
     }
     const char *sync_type = bt_sync_options_sync_type(opts);
+    /* Before the sink creates its temporary files, so that a signal at any
+     * point removes them and says what happened to the file. */
+    bt_sink_note_output(path);
+    bt_sink_install_signal_cleanup();
     bt_sink *sink = bt_sink_open(path, format, err, sizeof err);
     if (!sink || bt_sink_set_sync_type(sink, sync_type, err, sizeof err) != 0) {
         bt_sink_abort(sink);
         fprintf(stderr, "error: cannot write %s: %s\n", path, err);
         return 1;
     }
-    bt_sink_install_signal_cleanup();
+    if (bt_sink_stale_removed(sink) > 0)
+        bt_info("removed %d temporary files that an earlier, interrupted run left",
+                bt_sink_stale_removed(sink));
     bt_graphql_allow_writes(false);
     bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
     bt_host_error herr;
     int rc = run_sync(h, c, opts, &herr);
+    bt_config_set_readable(false);
     bt_emit_bind(bt_host_lua(h), NULL);
     if (rc != 0) {
         bt_sink_abort(sink);

@@ -38,17 +38,19 @@ describe("twingate contract table", function()
   it("declares the resource types and their capabilities", function()
     assert.same({
       { id = "user", display_name = "User", traits = { "user" }, skip_entitlements_and_grants = true,
-        account_provisioning = true, resource_delete = true, targeted_sync = true },
+        account_provisioning = true, resource_delete = true, targeted_sync = true,
+        sync = "twingate.users" },
       { id = "group", display_name = "Group", traits = { "group" }, provision = true,
-        targeted_sync = true },
+        targeted_sync = true, sync = "twingate.groups" },
       { id = "role", display_name = "Role", traits = { "role" }, provision = true,
-        targeted_sync = true },
+        targeted_sync = true, sync = "twingate.roles" },
       { id = "service_account", display_name = "Service Account", traits = { "user" },
         description = "A Twingate service account: a non-human identity with API keys",
-        skip_entitlements_and_grants = true, opt_in = "include-service-accounts" },
+        skip_entitlements_and_grants = true, opt_in = "include-service-accounts",
+        sync = "twingate.service_accounts" },
       { id = "resource", display_name = "Resource", traits = {},
         description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it",
-        opt_in = "include-network-resources" },
+        opt_in = "include-network-resources", sync = "twingate.resources" },
     }, connector.resource_types)
   end)
 
@@ -77,16 +79,23 @@ describe("twingate contract table", function()
     assert.is_nil(fake.current().configured)
   end)
 
-  it("opens every bundled script with a header saying what it maps and that it may be copied", function()
+  it("names a sync module with a sync function for every resource type", function()
+    for _, rt in ipairs(connector.resource_types) do
+      assert.is_function(sandbox.new()(rt.sync).sync, rt.id)
+    end
+  end)
+
+  it("opens every bundled script with a header saying what it maps and how to change it", function()
     for _, name in ipairs{ "twingate/init", "twingate/queries", "twingate/client", "twingate/sync",
         "twingate/users", "twingate/groups", "twingate/roles", "twingate/provisioning",
-        "twingate/service_accounts", "twingate/resources", "twingate/targets",
-        "lib/text", "lib/ids", "lib/page", "lib/scope" } do
+        "twingate/service_accounts", "twingate/resources", "twingate/principals",
+        "twingate/targets", "lib/text", "lib/ids", "lib/page", "lib/scope" } do
       local f = assert(io.open(sandbox.SCRIPTS .. name .. ".lua", "rb"))
       local head = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")
       f:close()
       assert.matches("^%-%- ", head, nil, false, name)
-      assert.truthy(head:find("--scripts-dir", 1, true) and head:find("[Cc]opy"), name .. ": " .. head)
+      assert.truthy(head:find("--scripts-dir", 1, true) and (head:find("[Cc]opy") or head:find("[Ee]xtend")),
+        name .. ": " .. head)
     end
   end)
 end)
