@@ -4,25 +4,14 @@ connection. The connector reads the state back once and reports what is
 true; when that read fails too it says the outcome is unknown. The mutation
 is never sent twice."""
 
-import base64
 import json
 import os
 import shutil
 import tempfile
 import unittest
 
+from demo_ids import ALICE, NEW_HIRE, EMEKA, ENGINEERING, RELEASE
 from harness import MockServer, run
-
-
-def gid(n, kind):
-    return base64.b64encode(("%s:%d" % (kind, n)).encode()).decode()
-
-
-ALICE = gid(589701, "User")          # ADMIN, MANUAL, in Engineering
-NEW_HIRE = gid(589705, "User")       # MEMBER, MANUAL
-EMEKA = gid(589707, "User")          # HELPDESK, MANUAL
-ENGINEERING = gid(34892, "Group")    # MANUAL
-RELEASE = gid(34897, "Group")        # MANUAL, empty
 
 
 class LostAnswers(unittest.TestCase):

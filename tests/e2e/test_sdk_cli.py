@@ -1,7 +1,6 @@
 """End to end: the Go connector's documented invocations work unchanged, and
 every baton-sdk flag is either implemented or refused (never silently ignored)."""
 
-import base64
 import json
 import os
 import re
@@ -10,16 +9,8 @@ import subprocess
 import tempfile
 import unittest
 
+from demo_ids import ALICE, NEW_HIRE, RELEASE
 from harness import C1Z, MockServer, run
-
-
-def gid(n, kind):
-    return base64.b64encode(("%s:%d" % (kind, n)).encode()).decode()
-
-
-ALICE = gid(589701, "User")
-NEW_HIRE = gid(589705, "User")
-RELEASE = gid(34897, "Group")        # MANUAL, empty
 
 
 class GoConnectorInvocations(unittest.TestCase):
