@@ -1,15 +1,11 @@
 # `cpack -G DEB` (through `./dev package`): a Debian package of the binary, the
-# bundled scripts, the example configuration and, when present, the systemd unit.
+# bundled scripts, the example configuration and the systemd unit (CMakeLists.txt).
 # Configure with -DCMAKE_INSTALL_PREFIX=/usr so that the binary looks for its
 # scripts where the package puts them.
 
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/baton.yaml
   DESTINATION /etc/baton-twingate
   PERMISSIONS OWNER_READ OWNER_WRITE)   # it will hold the API key: 0600
-if(EXISTS ${CMAKE_SOURCE_DIR}/contrib/baton-twingate.service)
-  install(FILES ${CMAKE_SOURCE_DIR}/contrib/baton-twingate.service
-    DESTINATION lib/systemd/system)
-endif()
 
 set(CPACK_PACKAGE_NAME ${PROJECT_NAME})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

@@ -9,6 +9,7 @@
 #include "bt/harden.h"
 #include "bt/host.h"
 #include "bt/log.h"
+#include "bt/service.h"
 #include "bt/show.h"
 
 #include <stdio.h>
@@ -219,11 +220,10 @@ static int run_subcommand(app *a, const char *cmd)
 static int run_action(app *a)
 {
     char err[1024];
-    if (bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret")) {
-        fprintf(stderr, "error: service mode (--client-id/--client-secret) is not supported; "
-                        "run one-shot syncs and upload the file\n");
+    bool service = bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret");
+    /* Credentials first: a malformed id or secret stops before anything else. */
+    if (service && bt_service_check_credentials(&a->cli) != 0)
         return 1;
-    }
     if (bt_cli_resolve_secret_files(&a->cli, err, sizeof err) != 0 ||
         bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
@@ -233,6 +233,8 @@ static int run_action(app *a)
         return 1;
     apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
+    if (service)
+        return bt_service_run(a->host, &a->contract, &a->cli);
     if (bt_driver_wants_provisioning(&a->cli))
         return bt_driver_provision(a->host, &a->contract, &a->cli);
     return bt_driver_sync(a->host, &a->contract, &a->cli);

@@ -41,6 +41,9 @@ typedef struct bt_graphql_stats {
 
 void bt_graphql_default_options(bt_graphql_options *o);
 /* NULL restores the defaults. Takes effect from the next request. */
+/* Pace through pacers shared with other processes (bt_http_pacers_share);
+ * NULL, NULL goes back to this process's own. */
+void bt_graphql_share_pacing(bt_http_pacer *reads, bt_http_pacer *writes);
 void bt_graphql_set_options(const bt_graphql_options *o);
 /* Mutations raise a Lua error unless allowed (the driver allows them only
  * under --provisioning). Default: refused. */

@@ -52,6 +52,7 @@ bool bt_http_host_has_suffix(const char *host, const char *suffix);
 #define BT_PACER_MAX_BURST 240
 
 typedef struct bt_http_pacer {
+    void *lock;     /* a process-shared mutex when shared (pacer_shared.c), else NULL */
     int limit;      /* requests allowed per window; 0 = unpaced */
     double window;  /* seconds */
     int count;      /* sends remembered (<= limit) */
@@ -66,6 +67,16 @@ double bt_http_pacer_per_minute(const bt_http_pacer *p);
 /* Sleeps (bt_clock_sleep) until a send fits the window, records it; returns
  * seconds slept. */
 double bt_http_pacer_wait(bt_http_pacer *p);
+
+/* Pacers in shared memory, for processes forked after this call: every
+ * process then counts its sends in the same windows. NULL when mmap fails. */
+typedef struct bt_http_shared_pacers bt_http_shared_pacers;
+bt_http_shared_pacers *bt_http_pacers_share(void);
+bt_http_pacer *bt_http_shared_reads(bt_http_shared_pacers *s);
+bt_http_pacer *bt_http_shared_writes(bt_http_shared_pacers *s);
+/* Take / release p->lock (no-ops for an unshared pacer). */
+void bt_http_pacer_lock(bt_http_pacer *p);
+void bt_http_pacer_unlock(bt_http_pacer *p);
 
 /* ---- retry policy (pure functions, unit-tested) ---- */
 
@@ -99,6 +110,12 @@ double bt_http_parse_retry_after(const char *value, double now);
  * Returns the length written. */
 size_t bt_http_redact_line(const char *line, size_t len, const char *name, const char *secret,
                            char *out, size_t outsz);
+
+/* ---- trust store ---- */
+
+/* Apply SSL_CERT_FILE / SSL_CERT_DIR (when set) to a CURL easy handle, as
+ * CA file / CA dir. Every handle the binary opens calls this. */
+bool bt_http_apply_ca_env(void *curl);
 
 /* ---- the client ---- */
 

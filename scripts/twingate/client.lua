@@ -69,4 +69,15 @@ function M.configure()
   return url
 end
 
+-- Service mode's /health check: one small authenticated read proves that the
+-- key and the endpoint work. true, or nil, err.
+function M.validate()
+  local ok, err = M.configure()
+  if not ok then return nil, err end
+  local data
+  data, err = graphql.query(require("twingate.queries").USERS, { first = 1 })
+  if not data then return nil, err end
+  return true
+end
+
 return M

@@ -1,6 +1,7 @@
 -- The Twingate connector's entry script: metadata, flags, resource types (also
 -- the capability list) and the sync and provisioning handlers. To add a type,
 -- extend it from --scripts-dir: require "bundled:twingate", append an entry.
+local client = require "twingate.client"
 local provisioning = require "twingate.provisioning"
 local sync = require "twingate.sync"
 
@@ -49,10 +50,18 @@ return {
         .. "users costs fewer requests unless users sit in more groups than groups hold members" },
   },
   resource_types = resource_types,
+  -- The account-creation form ConductorOne shows (service mode's Hello); the
+  -- keys are the profile keys create_account reads.
+  account_creation_schema = {
+    { key = "email", display_name = "Email", required = true, type = "string" },
+    { key = "first_name", display_name = "First name", type = "string" },
+    { key = "last_name", display_name = "Last name", type = "string" },
+  },
   -- opts: the driver's sync options (API.md "sync options"), nil for a full sync.
   sync = function(opts) return sync.run(resource_types, opts) end,
   grant = provisioning.grant,
   revoke = provisioning.revoke,
   create_account = provisioning.create_account,
   delete_resource = provisioning.delete_resource,
+  validate = client.validate,
 }

@@ -290,7 +290,8 @@ function M.create_account(req)
   end
   return result(string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
     roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"), payload,
-    { id = user.id, email = vars.email })
+    { id = user.id, email = vars.email,
+      display_name = text.full_name(vars.firstName, vars.lastName) or vars.email })
 end
 
 function M.delete_resource(req)

@@ -28,8 +28,8 @@ static const char *cap_name(int cap)
 }
 
 /* Per-type capabilities in HEAD's order (TARGETED_SYNC first when the type
- * supports it); returns how many. */
-static int type_caps(const bt_resource_type_decl *t, int caps[5])
+ * supports it); returns how many. Service mode's Hello uses it too. */
+int bt_driver_type_capabilities(const bt_resource_type_decl *t, int caps[BT_MAX_TYPE_CAPS])
 {
     int n = 0;
     if (t->targeted_sync)
@@ -98,7 +98,7 @@ static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16
     bt_jw_key(w, "resourceTypeCapabilities");
     bt_jw_begin_array(w);
     for (int i = 0; i < c->type_count && i < 64; i++) {
-        int caps[5], n = type_caps(types[i], caps);
+        int caps[BT_MAX_TYPE_CAPS], n = bt_driver_type_capabilities(types[i], caps);
         bt_jw_begin_object(w);
         bt_jw_key(w, "resourceType");
         write_resource_type(w, types[i]);
@@ -121,6 +121,14 @@ static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16
     bt_jw_end_array(w);
 }
 
+/* The connector-level list: the union of the types' (used[]), plus what
+ * comes with it. Targeted sync through the sync options is what service mode
+ * passes a SyncFullTask's targeted resources to, so it comes with it. */
+void bt_driver_connector_capabilities(bool used[16])
+{
+    used[CAP_SERVICE_MODE_TARGETED_SYNC] = used[CAP_TARGETED_SYNC];
+}
+
 void bt_driver_print_capabilities(const bt_contract *c, FILE *out)
 {
     bt_jw w;
@@ -131,9 +139,7 @@ void bt_driver_print_capabilities(const bt_contract *c, FILE *out)
     write_type_capabilities(&w, c, used);
     bt_jw_key(&w, "connectorCapabilities");
     bt_jw_begin_array(&w);
-    /* Targeted sync through the sync options is what service mode passes a
-     * SyncFullTask's targeted resources to, so it comes with it. */
-    used[CAP_SERVICE_MODE_TARGETED_SYNC] = used[CAP_TARGETED_SYNC];
+    bt_driver_connector_capabilities(used);
     for (int cap = 0; cap < 16; cap++)
         if (used[cap])
             bt_jw_string(&w, cap_name(cap));

@@ -182,3 +182,41 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     bt_sync_options_free(&opts);
     return rc;
 }
+
+/* The same sync for service mode: a c1z at path with the task's options, no
+ * summary on stdout, the failure (redacted) in err instead of on stderr. */
+int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
+                         const bt_sync_options *opts, char *err, size_t errsz)
+{
+    double started = bt_clock_monotonic();
+    if (bt_sync_options_check(opts, c, err, errsz) != 0)
+        return -1;
+    bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
+    if (!sink || bt_sink_set_sync_type(sink, bt_sync_options_sync_type(opts), err, errsz) != 0) {
+        bt_sink_abort(sink);
+        return -1;
+    }
+    bt_sink_install_signal_cleanup();
+    bt_graphql_allow_writes(false);
+    bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
+    bt_host_error herr;
+    int rc = run_sync(h, c, opts, &herr);
+    bt_config_set_readable(false);
+    bt_emit_bind(bt_host_lua(h), NULL);
+    if (rc != 0) {
+        bt_sink_abort(sink);
+        bt_log_redact(herr.message, err, errsz);
+        if (herr.traceback[0])
+            bt_debug("%s", herr.traceback);
+        return -1;
+    }
+    bt_sink_counts n;
+    bt_sink_get_counts(sink, &n);
+    if (bt_sink_commit(sink, err, errsz) != 0)
+        return -1;
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants in %.2f s",
+            (long)n.resources, (long)n.entitlements, (long)n.grants,
+            bt_clock_monotonic() - started);
+    return 0;
+}

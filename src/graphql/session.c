@@ -25,6 +25,17 @@ typedef struct session {
 } session;
 
 static session S;
+/* Pacers shared with other processes (service mode), else S's own. */
+static bt_http_pacer *g_shared_reads, *g_shared_writes;
+
+static bt_http_pacer *reads_pacer(void) { return g_shared_reads ? g_shared_reads : &S.reads; }
+static bt_http_pacer *writes_pacer(void) { return g_shared_writes ? g_shared_writes : &S.writes; }
+
+void bt_graphql_share_pacing(bt_http_pacer *reads, bt_http_pacer *writes)
+{
+    g_shared_reads = reads;
+    g_shared_writes = writes;
+}
 static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 static bool g_allow_writes;
 static long g_reads, g_writes, g_pages, g_decode_retries;
@@ -40,8 +51,8 @@ static void apply_pacing(void)
                                                      : S.reads_per_minute;
     double w = g_opts.writes_per_minute_override >= 0 ? g_opts.writes_per_minute_override
                                                       : S.writes_per_minute;
-    bt_http_pacer_set(&S.reads, r);
-    bt_http_pacer_set(&S.writes, w);
+    bt_http_pacer_set(reads_pacer(), r);
+    bt_http_pacer_set(writes_pacer(), w);
 }
 
 void bt_graphql_set_options(const bt_graphql_options *o)
@@ -229,7 +240,7 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     apply_pacing();
     S.configured = true;
     bt_debug("graphql: endpoint %s, reads/min %g, writes/min %g", S.url,
-             bt_http_pacer_per_minute(&S.reads), bt_http_pacer_per_minute(&S.writes));
+             bt_http_pacer_per_minute(reads_pacer()), bt_http_pacer_per_minute(writes_pacer()));
     return 0;
 }
 
@@ -323,7 +334,7 @@ static int post_and_push(lua_State *L, bool write)
                            .body = S.body.data,
                            .body_len = S.body.len,
                            .idempotent = !write,
-                           .pacer = write ? &S.writes : &S.reads,
+                           .pacer = write ? writes_pacer() : reads_pacer(),
                            .limits = &lim,
                            .redirect_host_suffix = S.redirect_host_suffix};
     bt_http_response resp;

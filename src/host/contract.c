@@ -19,7 +19,8 @@ static const char *const known_traits[] = {"user", "group", "role", "app", NULL}
 /* The keys each table of the contract may hold; any other key is a typo. */
 static const char *const top_keys[] = {"api_version", "name", "display_name", "description",
                                        "config", "resource_types", "sync", "grant", "revoke",
-                                       "create_account", "delete_resource", NULL};
+                                       "create_account", "delete_resource", "validate",
+                                       "account_creation_schema", NULL};
 static const char *const field_keys[] = {"name", "help", "default", "required_unless", "type",
                                          "required", "secret", "ops", NULL};
 static const char *const type_keys[] = {"id", "display_name", "description", "traits",
@@ -27,7 +28,10 @@ static const char *const type_keys[] = {"id", "display_name", "description", "tr
                                         "account_provisioning", "resource_delete", "opt_in",
                                         "targeted_sync", "sync", NULL};
 static const char *const handler_names[] = {"sync", "grant", "revoke", "create_account",
-                                            "delete_resource", NULL};
+                                            "delete_resource", "validate", NULL};
+/* account_creation_schema[*]: the form ConductorOne shows for a new account. */
+static const char *const account_field_keys[] = {"key", "display_name", "description",
+                                                 "placeholder", "required", "type", NULL};
 
 static int fail(checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(checker *k, const char *fmt, ...)
@@ -332,6 +336,34 @@ static int check_version(checker *k)
     return 0;
 }
 
+/* Optional account_creation_schema: a list of fields, each with a string key
+ * and a type of "string" or "bool". */
+static int check_account_schema(checker *k)
+{
+    int n = get_list(k, -1, "account_creation_schema", false);
+    if (n < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "account_creation_schema[%d].", i);
+        lua_rawgeti(k->L, -1, i);
+        char *key = NULL, *type = NULL;
+        if (!lua_istable(k->L, -1))
+            rc = fail(k, "field 'account_creation_schema[%d]' must be a table", i);
+        rc = rc ? rc : check_keys(k, -1, path, account_field_keys);
+        rc = rc ? rc : get_string(k, -1, "key", path, true, &key);
+        rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
+        if (rc == 0 && type && strcmp(type, "string") != 0 && strcmp(type, "bool") != 0)
+            rc = fail(k, "field '%stype' must be \"string\" or \"bool\" (got \"%s\")", path, type);
+        free(key);
+        free(type);
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
 static int validate(checker *k, bt_contract *c)
 {
     if (!lua_istable(k->L, -1))
@@ -346,6 +378,7 @@ static int validate(checker *k, bt_contract *c)
     rc = rc ? rc : check_opt_ins(k, c);
     rc = rc ? rc : check_functions(k, c);
     rc = rc ? rc : check_sync_modules(k, c);
+    rc = rc ? rc : check_account_schema(k);
     return rc;
 }
 

@@ -172,6 +172,7 @@ static bool set_fixed_options(bt_http_client *c, const char *user_agent)
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGDATA, c) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf) == CURLE_OK;
+    ok &= bt_http_apply_ca_env(h);
     return ok;
 }
 

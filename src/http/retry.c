@@ -121,15 +121,20 @@ double bt_http_parse_retry_after(const char *value, double now)
 
 void bt_http_pacer_set(bt_http_pacer *p, double per_minute)
 {
-    p->count = p->oldest = 0;
-    if (per_minute <= 0) {
-        p->limit = 0;
-        p->window = 0;
-        return;
+    bt_http_pacer_lock(p);
+    int limit = 0;
+    double window = 0;
+    if (per_minute > 0) {
+        double burst = per_minute < BT_PACER_MAX_BURST ? per_minute : BT_PACER_MAX_BURST;
+        limit = burst < 1 ? 1 : (int)burst;
+        window = 60.0 * limit / per_minute;
     }
-    double burst = per_minute < BT_PACER_MAX_BURST ? per_minute : BT_PACER_MAX_BURST;
-    p->limit = burst < 1 ? 1 : (int)burst;
-    p->window = 60.0 * p->limit / per_minute;
+    /* A shared pacer keeps the other processes' sends when the rate is the same. */
+    if (!p->lock || limit != p->limit || window != p->window)
+        p->count = p->oldest = 0;
+    p->limit = limit;
+    p->window = window;
+    bt_http_pacer_unlock(p);
 }
 
 double bt_http_pacer_per_minute(const bt_http_pacer *p)
@@ -137,22 +142,25 @@ double bt_http_pacer_per_minute(const bt_http_pacer *p)
     return p->limit > 0 ? 60.0 * p->limit / p->window : 0;
 }
 
+/* The slot is reserved under the lock and slept for outside it, so pacers
+ * shared between processes never hold the lock while sleeping. */
 double bt_http_pacer_wait(bt_http_pacer *p)
 {
     if (p->limit <= 0)
         return 0;
-    double now = bt_clock_monotonic(), slept = 0;
+    bt_http_pacer_lock(p);
+    double now = bt_clock_monotonic(), at = now;
     if (p->count == p->limit) {
         double free_at = p->sent[p->oldest] + p->window;
-        if (free_at > now) {
-            slept = free_at - now;
-            bt_clock_sleep(slept);
-            now = free_at;
-        }
+        if (free_at > now)
+            at = free_at;
         p->oldest = (p->oldest + 1) % p->limit;
         p->count--;
     }
-    p->sent[(p->oldest + p->count) % p->limit] = now;
+    p->sent[(p->oldest + p->count) % p->limit] = at;
     p->count++;
-    return slept;
+    bt_http_pacer_unlock(p);
+    if (at > now)
+        bt_clock_sleep(at - now);
+    return at - now;
 }

@@ -292,6 +292,18 @@ static void test_broken_contracts_name_file_and_field(void **state)
          " resource_types = { { id = 'g', display_name = 'G', traits = {}, opt_in = 'y' } },\n"
          " sync = function() end }",
          "(\"y\" is not a config field)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " account_creation_schema = { { key = 'email', tpye = 'string' } } }",
+         "unknown field 'account_creation_schema[1].tpye' (did you mean 'type'?)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " account_creation_schema = { { key = 'age', type = 'int' } } }",
+         "field 'account_creation_schema[1].type' must be \"string\" or \"bool\""},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " validate = 'yes' }",
+         "field 'validate' must be a function"},
         /* Unknown keys: a typo must not be ignored (a misspelt secret exposes a key). */
         {"return { api_version = 1, name = 'c', display_name = 'C',\n"
          " config = { { name = 'api-key', help = 'h', secrte = true } },\n"

@@ -255,7 +255,7 @@ local CASES = {
           state = "PENDING" }) }
     end,
     message = "created user new@acme.test with id VXNlcjo5OTk= (role Member, invite sent)",
-    fields = { id = "VXNlcjo5OTk=" }, writes = { "UserCreate" } },
+    fields = { id = "VXNlcjo5OTk=", display_name = "New Person" }, writes = { "UserCreate" } },
   { name = "create_account with a role and no invite", handler = "create_account",
     req = { email = "ops@acme.test", profile = { role = "devops", send_invite = "false" } },
     answers = function(rt, Q)
@@ -264,7 +264,8 @@ local CASES = {
       rt:answer{ query = Q.USER_CREATE, variables = { email = "ops@acme.test", role = "DEVOPS",
         shouldSendInvite = false }, data = payload("userCreate", true, nil, { id = "VXNlcjo4ODg=" }) }
     end,
-    message = "(role DevOps, no invite)", fields = { id = "VXNlcjo4ODg=" }, writes = { "UserCreate" } },
+    message = "(role DevOps, no invite)", fields = { id = "VXNlcjo4ODg=", display_name = "ops@acme.test" },
+    writes = { "UserCreate" } },
   { name = "create_account refuses an email in use", handler = "create_account",
     req = { email = EMAIL, profile = { send_invite = false } },
     answers = function(rt, Q)

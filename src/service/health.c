@@ -1,0 +1,198 @@
+/* The health check server for orchestrators (--health-check): plain HTTP on
+ * the bind address and port, GET /live, /ready and /health, JSON bodies.
+ * /health answers from the cached check, or waits for a new one
+ * (health_check.c) without holding up the daemon. */
+#define _GNU_SOURCE /* accept4, memmem */
+#include "service/health.h"
+#include "bt/clock.h"
+#include "bt/log.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d->set.health_port)};
+    if (inet_pton(AF_INET, d->set.health_bind, &a.sin_addr) != 1) {
+        snprintf(err, errsz, "--health-check-bind-address is not an IPv4 address");
+        return NULL;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) {
+        snprintf(err, errsz, "cannot listen on %s:%d", d->set.health_bind, d->set.health_port);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    bt_svc_health *h = calloc(1, sizeof *h);
+    if (!h) {
+        close(fd);
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    h->fd = fd;
+    h->check_fd = -1;
+    bt_info("service: health checks on http://%s:%d/{live,ready,health}", d->set.health_bind,
+            d->set.health_port);
+    return h;
+}
+
+int bt_svc_health_fd(const bt_svc_health *h) { return h->fd; }
+
+void bt_svc_health_free(bt_svc_health *h)
+{
+    if (!h)
+        return;
+    if (h->check_pid > 0) {
+        kill(h->check_pid, SIGKILL);
+        waitpid(h->check_pid, NULL, 0);
+    }
+    if (h->check_fd >= 0)
+        close(h->check_fd);
+    for (int i = 0; i < h->n_waiting; i++)
+        close(h->waiting[i]);
+    close(h->fd);
+    free(h);
+}
+
+void bt_svc_health_close_fds(bt_svc_health *h)
+{
+    if (h->check_fd >= 0)
+        close(h->check_fd);
+    for (int i = 0; i < h->n_waiting; i++)
+        close(h->waiting[i]);
+    close(h->fd);
+}
+
+void bt_svc_health_store(bt_svc_health *h, bool healthy, const char *why)
+{
+    h->healthy = healthy;
+    snprintf(h->error, sizeof h->error, "%s", healthy ? "" : why);
+    h->checked_at = bt_clock_monotonic();
+}
+
+/* ---- HTTP ---- */
+
+static void timestamp(char *out, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* JSON string body (quotes and control characters escaped). */
+static void json_escape(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+static void respond(int fd, int code, const char *status, const char *error, bool validation)
+{
+    char ts[32], err[1100], body[2600], head[256];
+    timestamp(ts, sizeof ts);
+    if (error) {
+        json_escape(error, err, sizeof err);
+        snprintf(body, sizeof body, "{\"status\":\"%s\",\"timestamp\":\"%s\",\"details\":{\"error\":\"%s\"%s%s%s}}\n",
+                 status, ts, validation ? "validation failed" : err,
+                 validation ? ",\"validation_error\":\"" : "", validation ? err : "",
+                 validation ? "\"" : "");
+    } else
+        snprintf(body, sizeof body, "{\"status\":\"%s\",\"timestamp\":\"%s\"}\n", status, ts);
+    int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Service Unavailable",
+                      strlen(body));
+    (void)!write(fd, head, (size_t)hn);
+    (void)!write(fd, body, strlen(body));
+}
+
+static void answer_health(int fd, const bt_svc_health *h)
+{
+    h->healthy ? respond(fd, 200, "healthy", NULL, false)
+               : respond(fd, 503, "unhealthy", h->error, true);
+}
+
+void bt_svc_health_answer_waiting(bt_svc_health *h)
+{
+    for (int i = 0; i < h->n_waiting; i++) {
+        answer_health(h->waiting[i], h);
+        close(h->waiting[i]);
+    }
+    h->n_waiting = 0;
+}
+
+/* Returns true when fd was answered (and may be closed). */
+static bool answer(bt_svc_daemon *d, int fd, const char *path)
+{
+    bt_svc_health *h = d->health;
+    if (strcmp(path, "/live") == 0)
+        respond(fd, 200, "alive", NULL, false);
+    else if (strcmp(path, "/ready") == 0)
+        d->set.ready ? respond(fd, 200, "ready", NULL, false)
+                     : respond(fd, 503, "not_ready", "not connected to ConductorOne yet", false);
+    else if (strcmp(path, "/health") != 0)
+        respond(fd, 404, "not_found", "unknown path (use /live, /ready or /health)", false);
+    else if (bt_svc_health_fresh(h))
+        answer_health(fd, h);
+    else if (h->n_waiting == HEALTH_MAX_WAITING)
+        respond(fd, 503, "unhealthy", "too many health probes waiting", false);
+    else {
+        h->waiting[h->n_waiting++] = fd; /* answered when the check ends */
+        bt_svc_health_want_check(d, h);
+        return false;
+    }
+    return true;
+}
+
+/* Read the request head (1 s at most); the path of a GET, else "". */
+static void read_path(int fd, char *path, size_t n)
+{
+    char req[2048];
+    size_t len = 0;
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    path[0] = '\0';
+    while (len < sizeof req - 1 && !memmem(req, len, "\r\n\r\n", 4)) {
+        ssize_t r = read(fd, req + len, sizeof req - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    req[len] = '\0';
+    if (strncmp(req, "GET ", 4) != 0)
+        return;
+    size_t p = strcspn(req + 4, " ?\r\n");
+    if (p < n)
+        snprintf(path, n, "%.*s", (int)p, req + 4);
+}
+
+void bt_svc_health_serve(bt_svc_daemon *d)
+{
+    int fd = accept4(d->health->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    char path[64];
+    read_path(fd, path, sizeof path);
+    if (answer(d, fd, path))
+        close(fd);
+}

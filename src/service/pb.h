@@ -1,0 +1,27 @@
+/* Short names for the generated service-mode messages. */
+#ifndef BT_SERVICE_PB_H
+#define BT_SERVICE_PB_H
+#include "bt/model.h"
+#include "c1/connector/v2/provisioning.pb-c.h"
+#include "c1/connectorapi/baton/v1/baton.pb-c.h"
+#include "google/protobuf/duration.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+
+typedef C1__Connectorapi__Baton__V1__Task SvcTask;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHelloRequest SvcHelloReq;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHelloRequest__BuildInfo SvcBuildInfo;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHelloRequest__OSInfo SvcOSInfo;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHelloResponse SvcHelloResp;
+typedef C1__Connectorapi__Baton__V1__BatonServiceGetTaskRequest SvcGetTaskReq;
+typedef C1__Connectorapi__Baton__V1__BatonServiceGetTaskResponse SvcGetTaskResp;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHeartbeatRequest SvcHeartbeatReq;
+typedef C1__Connectorapi__Baton__V1__BatonServiceHeartbeatResponse SvcHeartbeatResp;
+typedef C1__Connectorapi__Baton__V1__BatonServiceFinishTaskRequest SvcFinishReq;
+typedef C1__Connectorapi__Baton__V1__BatonServiceFinishTaskRequest__Error SvcFinishError;
+typedef C1__Connectorapi__Baton__V1__BatonServiceFinishTaskRequest__Success SvcFinishSuccess;
+typedef C1__Connectorapi__Baton__V1__BatonServiceFinishTaskResponse SvcFinishResp;
+typedef C1__Connector__V2__ConnectorMetadata SvcMetadata;
+
+#define SVC_DESC(name) (&c1__connectorapi__baton__v1__##name##__descriptor)
+
+#endif

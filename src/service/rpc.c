@@ -1,0 +1,60 @@
+/* Unary BatonService calls: token, framing, the call, the answer decoded. */
+#include "service/svc.h"
+#include "bt/log.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int pack_framed(const ProtobufCMessage *req, bt_http_buf *out)
+{
+    size_t n = protobuf_c_message_get_packed_size(req);
+    uint8_t *bytes = malloc(n ? n : 1);
+    if (!bytes)
+        return -1;
+    protobuf_c_message_pack(req, bytes);
+    int rc = bt_grpc_frame_append(out, bytes, n);
+    free(bytes);
+    return rc;
+}
+
+int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *req,
+               const ProtobufCMessageDescriptor *resp_desc, double deadline,
+               ProtobufCMessage **resp, char *err, size_t errsz)
+{
+    const char *auth;
+    char path[128];
+    bt_http_buf framed = {0};
+    *resp = NULL;
+    int code = bt_svc_token_get(&cl->token, &auth, err, errsz);
+    if (code != BT_GRPC_OK)
+        return code;
+    if (pack_framed(req, &framed) != 0) {
+        snprintf(err, errsz, "%s: out of memory", method);
+        return BT_GRPC_INTERNAL;
+    }
+    snprintf(path, sizeof path, BT_SVC_PATH "%s", method);
+    bt_grpc_membody mem = {&framed, 0};
+    bt_grpc_body body = bt_grpc_body_mem(&mem);
+    bt_grpc_result r;
+    /* Polls and heartbeats give way to a shutdown; FinishTask must go out. */
+    bt_grpc_conn_set_abort(cl->conn, strcmp(method, "FinishTask") ? bt_svc_stopping : NULL);
+    code = bt_grpc_call(cl->conn, path, auth, &body, deadline, &r);
+    bt_grpc_conn_set_abort(cl->conn, NULL);
+    bt_http_buf_free(&framed);
+    if (code == BT_GRPC_UNAUTHENTICATED)
+        bt_svc_token_drop(&cl->token); /* the next call asks for a new one */
+    if (code == BT_GRPC_OK) {
+        *resp = protobuf_c_message_unpack(resp_desc, NULL, r.msg_len, r.msg);
+        if (!*resp) {
+            snprintf(r.message, sizeof r.message, "the answer does not decode as %s",
+                     resp_desc->name);
+            code = BT_GRPC_INTERNAL;
+        }
+    }
+    if (code != BT_GRPC_OK)
+        snprintf(err, errsz, "%s: code %d: %s", method, code, r.message);
+    bt_debug("service: %s -> %d", method, code);
+    return code;
+}
