@@ -252,6 +252,7 @@ typedef struct {
     char *host_id, *api_host, *temp_dir, *scripts_dir;
     int concurrency;
     bool provisioning, health, ready;
+    bool skip_full_sync; /* --skip-full-sync: refuse untargeted sync_full tasks */
     int health_port;
     char health_bind[64];
 } bt_svc_settings;
