@@ -42,7 +42,7 @@ static const bt_flag runtime_flags[] = {
     {"writes-per-minute", 0, "Client-side pacing of mutations (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
     {"client-id", 0, "The client ID used to authenticate with ConductorOne (starts service mode)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"client-secret", 0, "The client secret used to authenticate with ConductorOne (prefer BATON_CLIENT_SECRET)", NULL, NULL, BT_FIELD_STRING, false, true, false, false},
-    {"c1z-temp-dir", 0, "Service mode: directory for the sync files of tasks (default: $TMPDIR, else /tmp)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"c1z-temp-dir", 0, "Directory for temporary files: a sync's working database (default: beside the output file); in service mode each task's sync file (default: $TMPDIR, else /tmp)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"skip-full-sync", 0, "Service mode: refuse full sync tasks (targeted syncs still run)", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"task-concurrency", 0, "Service mode: tasks run at the same time", "3", NULL, BT_FIELD_INT, false, false, false, false},
     {"health-check", 0, "Service mode: serve /live, /ready and /health over HTTP", "false", NULL, BT_FIELD_BOOL, false, false, false, false},

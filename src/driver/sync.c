@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Interpret sync's results: `nil, err` (or false, err) is a failure, named
  * at the line that made it when known, else where sync is defined. */
@@ -169,10 +171,26 @@ int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, cons
     return 0;
 }
 
+/* --c1z-temp-dir: an existing, writable directory for the working database. */
+static int use_temp_dir(const char *dir)
+{
+    struct stat st;
+    if (!dir || !*dir)
+        return 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "error: --c1z-temp-dir \"%s\" is not a writable directory\n", dir);
+        return -1;
+    }
+    bt_sink_set_work_dir(dir);
+    return 0;
+}
+
 int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
 {
     bt_sync_options opts;
     char err[1024];
+    if (use_temp_dir(bt_cli_get(cli, "c1z-temp-dir")) != 0)
+        return 1;
     if (bt_sync_options_from_cli(cli, &opts, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;

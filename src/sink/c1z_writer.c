@@ -571,7 +571,10 @@ static int open_db(c1z_writer *w, char *err, size_t errsz)
  * the abort removes nothing that is not ours. */
 static int make_temps(c1z_writer *w, const char *path, char *err, size_t errsz)
 {
-    w->db_lock_fd = bt_make_temp_beside(path, BT_TEMP_DB, w->dbpath, sizeof w->dbpath, err, errsz);
+    char work[PATH_MAX];
+    const char *db_beside = bt_sink_work_path(path, work, sizeof work); /* --c1z-temp-dir */
+    w->db_lock_fd = bt_make_temp_beside(db_beside, BT_TEMP_DB, w->dbpath, sizeof w->dbpath, err,
+                                        errsz);
     if (w->db_lock_fd < 0) {
         w->dbpath[0] = '\0';
         return -1;

@@ -96,6 +96,9 @@ int bt_sink_check_replaceable(const char *final, char *err, size_t errsz);
 /* stale.c: remove the temporary files of `final` that no live run holds;
  * returns how many were removed. */
 int bt_sink_remove_stale_temps(const char *final);
+/* The path whose directory holds the working database of `final`: final
+ * itself, or <work dir>/<base name of final> (bt_sink_set_work_dir). */
+const char *bt_sink_work_path(const char *final, char *buf, size_t n);
 /* Create a unique empty file "<path><suffix>XXXXXX" (mode 0600), locked with
  * flock for as long as the returned fd is open; returns the fd and its name. */
 int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t namesz,

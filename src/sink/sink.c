@@ -104,6 +104,23 @@ static const bt_sink_backend *pick_backend(const char *path, const char *format,
     return NULL;
 }
 
+static char *g_work_dir;
+
+void bt_sink_set_work_dir(const char *dir)
+{
+    free(g_work_dir);
+    g_work_dir = dir && *dir ? strdup(dir) : NULL;
+}
+
+const char *bt_sink_work_path(const char *final, char *buf, size_t n)
+{
+    if (!g_work_dir)
+        return final;
+    const char *slash = strrchr(final, '/');
+    int len = snprintf(buf, n, "%s/%s", g_work_dir, slash ? slash + 1 : final);
+    return len > 0 && (size_t)len < n ? buf : final;
+}
+
 bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz)
 {
     char final[PATH_MAX];
@@ -124,7 +141,11 @@ bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t er
         free(s);
         return NULL;
     }
+    char work[PATH_MAX];
+    const char *work_path = bt_sink_work_path(final, work, sizeof work);
     s->stale_removed = bt_sink_remove_stale_temps(final);
+    if (work_path != final)
+        s->stale_removed += bt_sink_remove_stale_temps(work_path);
     /* The backends create their temporary files now, beside the final
      * target: an unwritable directory fails here, before any request. */
     s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(final, s->sync_id, &s->types, err, errsz)

@@ -7,10 +7,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from demo_ids import ALICE, NEW_HIRE, RELEASE
-from harness import C1Z, MockServer, run
+from harness import BINARY, C1Z, MockServer, run
 
 
 class GoConnectorInvocations(unittest.TestCase):
@@ -88,6 +89,47 @@ class GoConnectorInvocations(unittest.TestCase):
                 env=self.env(), cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(any(u["email"] == "ada@acme.example" for u in self.mock.truth()["users"]))
+
+
+class C1zTempDir(unittest.TestCase):
+    """--c1z-temp-dir holds a one-shot sync's working database."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bt-sdkcli-")
+        self.work = os.path.join(self.dir, "work")
+        os.mkdir(self.work)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_the_working_database_lives_in_the_temp_dir(self):
+        out = os.path.join(self.dir, "out", "sync.c1z")
+        os.mkdir(os.path.dirname(out))
+        with MockServer(tenant="demo") as m:
+            m.config(latency_ms=400)   # a sync of a few seconds, to look inside meanwhile
+            env = {"BATON_API_KEY": m.api_key, "BATON_C1Z_TEMP_DIR": self.work}
+            base = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+            base.update(env)
+            proc = subprocess.Popen([BINARY, "--api-url", m.url, "-f", out, "--reads-per-minute", "0"],
+                                    env=base, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            seen = set()
+            while proc.poll() is None:
+                seen |= set(os.listdir(self.work))
+                time.sleep(0.02)
+            self.assertEqual(proc.returncode, 0, proc.stderr.read())
+        self.assertTrue(any(n.startswith("sync.c1z.tmp-db-") for n in seen), seen)
+        self.assertEqual(os.listdir(self.work), [])                  # removed at the end
+        self.assertEqual(os.listdir(os.path.dirname(out)), ["sync.c1z"])
+        with C1Z(out) as f:
+            self.assertGreater(f.count("v1_grants"), 0)
+
+    def test_a_missing_temp_dir_is_refused_before_any_request(self):
+        with MockServer(tenant="demo") as m:
+            r = run(["--api-url", m.url, "-f", os.path.join(self.dir, "s.c1z"),
+                     "--c1z-temp-dir", os.path.join(self.dir, "nope")], env={"BATON_API_KEY": m.api_key})
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("--c1z-temp-dir", r.stderr)
+            self.assertEqual(m.stats()["requests"], 0)
 
 
 class UnsupportedSdkFlags(unittest.TestCase):
