@@ -1,6 +1,6 @@
 -- Generic Relay-connection helpers on top of bt.graphql: iterate the nodes of
 -- a page and walk every page of a connection. Nothing here knows Twingate;
--- copy into --scripts-dir to change. Pages reach them checked: a null edge or
+-- extend it from --scripts-dir (API.md). Pages reach them checked: a null edge or
 -- node, or a node without id, is a decode failure the runtime asks again.
 local emit = require "bt.emit"
 local graphql = require "bt.graphql"

@@ -1,6 +1,6 @@
 -- What one sync writes, from the options the driver passes to the entry
 -- script's sync (API.md, "sync options"). Generic baton rules, no Twingate;
--- copy into --scripts-dir to change. Which resource types, whether
+-- extend it from --scripts-dir (API.md). Which resource types, whether
 -- entitlements and grants, and which resources a targeted sync names.
 local M = {}
 

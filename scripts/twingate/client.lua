@@ -1,6 +1,6 @@
 -- Where the Twingate GraphQL API lives for this tenant and how it is paced:
 -- --api-url wins, else https://<domain>/api/graphql/ (acme -> acme.twingate.com).
--- Copy into --scripts-dir to point the connector elsewhere.
+-- Extend it from --scripts-dir (API.md).
 local graphql = require "bt.graphql"
 local config = require "bt.config"
 local text = require "lib.text"

@@ -1,6 +1,6 @@
 -- Twingate groups as baton `group` resources with a `member` entitlement and
 -- one grant per member, over every page of members (Everyone included).
--- Copy into --scripts-dir to change the mapping.
+-- Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"

@@ -1,5 +1,5 @@
 -- Grant principals that the sync has not emitted: fetched, or the grant left
--- out and counted. Copy into --scripts-dir to change the rule.
+-- out and counted. Extend it from --scripts-dir (API.md).
 -- A sync of a large tenant takes minutes and the tenant changes meanwhile:
 -- a user invited during the sync joins Everyone at once, and Twingate's
 -- cursors are offsets, so a user deleted during the users walk shifts a later

@@ -1,6 +1,6 @@
 -- Provisioning for Twingate: membership of MANUAL groups, user roles, account
 -- creation (invite) and user deletion; refusals send no request that changes
--- anything. Runs only under --provisioning. Copy into --scripts-dir to edit.
+-- anything. Runs only under --provisioning. Extend it from --scripts-dir (API.md).
 -- When a change's answer is lost, one read tells whether it was applied;
 -- nothing is ever sent twice.
 local graphql = require "bt.graphql"

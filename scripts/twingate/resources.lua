@@ -1,6 +1,6 @@
 -- Twingate network resources (opt-in: --include-network-resources) as baton
 -- `resource` resources with an `access` entitlement granted to groups (expandable
--- to their members) and service accounts. Copy into --scripts-dir to edit.
+-- to their members) and service accounts. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"

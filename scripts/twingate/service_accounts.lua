@@ -1,6 +1,6 @@
 -- Twingate service accounts as baton `service_account` resources (opt-in with
 -- --include-service-accounts): a user trait with account type "service" and a
--- profile that counts the account's API keys. Copy into --scripts-dir to edit.
+-- profile that counts the account's API keys. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"

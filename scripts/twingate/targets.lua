@@ -1,6 +1,6 @@
 -- Targeted sync (--sync-resources): only the named resources, their
 -- entitlements and the grants on those entitlements, as baton-sdk defines
--- it. Copy into --scripts-dir to change. A group brings its members' grants,
+-- it. Extend it from --scripts-dir (API.md). A group brings its members' grants,
 -- a role its holders' grants, a user only itself (its memberships are grants
 -- on the groups' entitlements). Each target costs one request plus its
 -- member or holder pages, never a walk of a whole list.

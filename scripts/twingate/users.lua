@@ -1,6 +1,6 @@
 -- Twingate users as baton `user` resources: id = Twingate id, name "First Last"
 -- (the email when both are blank), a user trait with email, login, status from
--- state and a profile; plus role and membership grants. Copy into --scripts-dir to edit.
+-- state and a profile; plus role and membership grants. Extend it from --scripts-dir (API.md).
 -- Memberships are read from the user side by default: each user's groups
 -- nested in the list (membership-side=groups leaves them to twingate.groups).
 local emit = require "bt.emit"
