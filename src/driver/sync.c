@@ -122,6 +122,20 @@ static void print_summary(const char *path, const char *sync_type, const char *p
             s.requests, seconds);
 }
 
+/* The sync phase: the script's sync emitting into sink, no writes allowed,
+ * the configuration readable only meanwhile. */
+static int run_into(bt_host *h, const bt_contract *c, const bt_sync_options *opts, bt_sink *sink,
+                    bt_host_error *herr)
+{
+    bt_graphql_allow_writes(false);
+    bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
+    int rc = run_sync(h, c, opts, herr);
+    bt_config_set_readable(false);
+    bt_emit_bind(bt_host_lua(h), NULL);
+    return rc;
+}
+
 int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
                         const bt_sync_options *opts)
 {
@@ -145,13 +159,8 @@ int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, cons
     if (bt_sink_stale_removed(sink) > 0)
         bt_info("removed %d temporary files that an earlier, interrupted run left",
                 bt_sink_stale_removed(sink));
-    bt_graphql_allow_writes(false);
-    bt_emit_bind(bt_host_lua(h), sink);
-    bt_config_set_readable(true);
     bt_host_error herr;
-    int rc = run_sync(h, c, opts, &herr);
-    bt_config_set_readable(false);
-    bt_emit_bind(bt_host_lua(h), NULL);
+    int rc = run_into(h, c, opts, sink, &herr);
     if (rc != 0) {
         bt_sink_abort(sink);
         bt_driver_report("sync failed", &herr);
@@ -215,13 +224,8 @@ int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
         return -1;
     }
     bt_sink_install_signal_cleanup();
-    bt_graphql_allow_writes(false);
-    bt_emit_bind(bt_host_lua(h), sink);
-    bt_config_set_readable(true);
     bt_host_error herr;
-    int rc = run_sync(h, c, opts, &herr);
-    bt_config_set_readable(false);
-    bt_emit_bind(bt_host_lua(h), NULL);
+    int rc = run_into(h, c, opts, sink, &herr);
     if (rc != 0) {
         bt_sink_abort(sink);
         bt_log_redact(herr.message, err, errsz);
