@@ -1,9 +1,12 @@
 /* The connector binary: resolve the command line, load the connector script, run one action. */
+#include "bt/budget.h"
 #include "bt/cli.h"
+#include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/driver.h"
 #include "bt/graphql.h"
+#include "bt/harden.h"
 #include "bt/host.h"
 #include "bt/log.h"
 #include "bt/service.h"
@@ -11,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,11 +42,37 @@ static void setup_logging(const char *level, const char *format)
         bt_log_set_format(isatty(STDERR_FILENO) ? BT_LOG_CONSOLE : BT_LOG_JSON);
 }
 
+/* --log-level-debug-expires-at: C1 turns debug logging on for a while. */
+static int debug_expired(const char *at, bool *expired)
+{
+    time_t t;
+    *expired = false;
+    if (!at)
+        return 0;
+    if (bt_parse_rfc3339(at, &t) != 0) {
+        fprintf(stderr, "error: invalid --log-level-debug-expires-at \"%s\" (an RFC 3339 time)\n", at);
+        return -1;
+    }
+    *expired = time(NULL) >= t;
+    return 0;
+}
+
 static int check_log_flags(const bt_cli *cli)
 {
     const char *level = bt_cli_get(cli, "log-level"), *format = bt_cli_get(cli, "log-format");
+    const char *path = bt_cli_get(cli, "log-path");
+    bool expired;
+    char err[1200];
     if (level && bt_log_level_parse(level) < 0) {
         fprintf(stderr, "error: invalid --log-level \"%s\" (debug, info, warn, error)\n", level);
+        return -1;
+    }
+    if (debug_expired(bt_cli_get(cli, "log-level-debug-expires-at"), &expired) != 0)
+        return -1;
+    if (expired && level && strcmp(level, "debug") == 0)
+        level = "info";
+    if (path && *path && bt_log_set_file(path, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
         return -1;
     }
     if (format && strcmp(format, "json") && strcmp(format, "console")) {
@@ -51,6 +81,22 @@ static int check_log_flags(const bt_cli *cli)
     }
     setup_logging(level, format);
     return 0;
+}
+
+/* Logging before the full parse (the script's load logs at debug level), from
+ * flags and BATON_* only; check_log_flags() reports bad values afterwards. */
+static void early_logging(int argc, char **argv)
+{
+    const char *level = bt_cli_prescan(argc, argv, "log-level");
+    const char *expires = bt_cli_prescan(argc, argv, "log-level-debug-expires-at");
+    const char *path = bt_cli_prescan(argc, argv, "log-path");
+    time_t t;
+    char err[1200];
+    if (level && expires && bt_parse_rfc3339(expires, &t) == 0 && time(NULL) >= t)
+        level = "info";
+    if (path && *path)
+        (void)bt_log_set_file(path, err, sizeof err);
+    setup_logging(level, bt_cli_prescan(argc, argv, "log-format"));
 }
 
 static int check_scripts_dir(const char *dir)
@@ -79,15 +125,53 @@ static int load_connector(app *a, int argc, char **argv)
     return 0;
 }
 
+#define MAX_ATTEMPTS_LIMIT 100 /* with backoff, far past any outage worth waiting out */
+
+/* Flags where 0 would mean "wait forever" (libcurl reads a 0 timeout so) or
+ * "no limit at all": refused, so nothing in a run is unbounded. */
+static const char *const at_least_one[] = {"http-timeout-seconds", "http-timeout",
+                                           "http-connect-timeout", "http-max-total-time",
+                                           "script-memory-limit", "script-cpu-limit"};
+
+static int check_positive(const bt_cli *cli)
+{
+    long v;
+    char err[256];
+    for (size_t i = 0; i < sizeof at_least_one / sizeof at_least_one[0]; i++) {
+        if (bt_cli_get_long(cli, at_least_one[i], &v, err, sizeof err) == 0 && v < 1) {
+            fprintf(stderr, "error: invalid value for --%s: 0 (must be at least 1; nothing in a "
+                            "run is allowed to wait or grow without bound)\n",
+                    at_least_one[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Script limits from the flags; the host checks them at every allocation and
+ * hook tick, the contract's loading having run under the defaults. */
+static void apply_script_limits(const bt_cli *cli, bt_host *h)
+{
+    long mb = BT_SCRIPT_MEMORY_LIMIT_MB, secs = BT_SCRIPT_CPU_LIMIT_SECONDS;
+    char err[256];
+    bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
+    bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
+    bt_host_set_limits(h, (size_t)mb, (double)secs);
+}
+
 static int apply_http_options(const bt_cli *cli)
 {
     bt_graphql_options o;
     bt_graphql_default_options(&o);
     long v;
     char err[256];
+    /* --http-timeout is the old name of the SDK's --http-timeout-seconds. */
+    const char *timeout_flag = !bt_cli_is_set(cli, "http-timeout-seconds") &&
+                               bt_cli_is_set(cli, "http-timeout") ? "http-timeout" : "http-timeout-seconds";
     const struct { const char *flag; double *dst; } doubles[] = {
-        {"http-timeout", &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
+        {timeout_flag, &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
         {"http-max-retry-wait", &o.max_retry_wait},
+        {"http-max-total-time", &o.max_total_time},
         {"reads-per-minute", &o.reads_per_minute_override},
         {"writes-per-minute", &o.writes_per_minute_override},
     };
@@ -98,8 +182,13 @@ static int apply_http_options(const bt_cli *cli)
         if (rc == 0)
             *doubles[i].dst = (double)v;
     }
-    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0)
-        o.max_attempts = v < 1 ? 1 : (int)v;
+    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0) {
+        if (v < 1 || v > MAX_ATTEMPTS_LIMIT)
+            return fprintf(stderr, "error: --http-max-attempts must be from 1 to %d (attempts "
+                                   "per request, the first included), not %ld\n",
+                           MAX_ATTEMPTS_LIMIT, v), -1;
+        o.max_attempts = (int)v;
+    }
     bt_graphql_set_options(&o);
     return 0;
 }
@@ -112,6 +201,15 @@ static int run_subcommand(app *a, const char *cmd)
         bt_driver_print_config_schema(&a->contract, stdout);
     else if (strcmp(cmd, "api-names") == 0)
         return bt_driver_print_api_names(a->host, stdout);
+    else if (strcmp(cmd, "help") == 0)
+        bt_cli_print_usage(&a->cli, &a->contract, stdout);
+    else if (strcmp(cmd, "completion") == 0) {
+        const char *shell = a->cli.arg_count > 1 ? a->cli.args[1] : NULL;
+        if (bt_cli_print_completion(&a->cli, shell, BT_PROGRAM, stdout) != 0) {
+            fprintf(stderr, "error: completion needs a shell: bash or zsh\n");
+            return 1;
+        }
+    }
     else {
         fprintf(stderr, "error: unknown command \"%s\" (see --help)\n", cmd);
         return 1;
@@ -126,12 +224,14 @@ static int run_action(app *a)
     /* Credentials first: a malformed id or secret stops before anything else. */
     if (service && bt_service_check_credentials(&a->cli) != 0)
         return 1;
-    if (bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
+    if (bt_cli_resolve_secret_files(&a->cli, err, sizeof err) != 0 ||
+        bt_cli_check_required(&a->cli, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (apply_http_options(&a->cli) != 0)
+    if (check_positive(&a->cli) != 0 || apply_http_options(&a->cli) != 0)
         return 1;
+    apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
     if (service)
         return bt_service_run(a->host, &a->contract, &a->cli);
@@ -143,7 +243,7 @@ static int run_action(app *a)
 static int run(app *a, int argc, char **argv)
 {
     char err[1024];
-    setup_logging(bt_cli_prescan(argc, argv, "log-level"), bt_cli_prescan(argc, argv, "log-format"));
+    early_logging(argc, argv);
     bt_cli_init(&a->cli);
     if (load_connector(a, argc, argv) != 0 && !a->host)
         return 1;
@@ -176,6 +276,11 @@ static int run(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (bt_harden_core_dumps(bt_harden_core_dumps_allowed()) != 0) {
+        fprintf(stderr, "error: cannot turn core dumps off (set %s=1 to run with them)\n",
+                BT_ALLOW_CORE_DUMPS_ENV);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "show") == 0)
         return bt_show_main(argc - 1, argv + 1);
     app a;
@@ -187,5 +292,6 @@ int main(int argc, char **argv)
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();
+    bt_log_close_file();
     return rc;
 }

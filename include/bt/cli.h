@@ -33,14 +33,21 @@ typedef struct {
     int arg_count;
     bool help;
     bool version;
+    int file_of[BT_CLI_MAX_FLAGS]; /* a --<name>-file twin: 1 + the secret flag's index */
+    char *owned[BT_CLI_MAX_FLAGS]; /* names and help texts made for the twins */
+    int owned_count;
 } bt_cli;
 
 /* The runtime's own flags (baton conventions + ours). */
 void bt_cli_init(bt_cli *cli);
-/* Add the connector's declared fields. Fails on a clash with a runtime flag. */
+/* Add the connector's declared fields, each secret one with a --<name>-file
+ * twin. Fails on a clash with a runtime flag. */
 int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, size_t errsz);
 /* Parse argv, then fill unset values from env, config file, defaults. */
 int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz);
+/* Read each secret given as --<name>-file (flag, BATON_<NAME>_FILE or the
+ * config file) into its field, once. Refused: both the value and the file. */
+int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz);
 /* Required-field checks (run only for actions that need the connector). */
 int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz);
 /* Copy every resolved value into the bt_config store. */
@@ -63,7 +70,35 @@ int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz);
 /* Forget the cached config file (tests). */
 void bt_cli_config_file_reset(void);
 
+#define BT_CLI_SECRET_FILE_MAX 65536
+/* The secret in file `path` for --<flag>: a regular file that group and others
+ * may neither read nor write, at most 64 KiB, trailing CR/LF trimmed, not
+ * empty, no NUL. 0 with *out malloc'd, or -1 with err (never the contents). */
+int bt_cli_read_secret_file(const char *flag, const char *path, char **out, char *err,
+                            size_t errsz);
+
 void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out);
+/* `completion bash|zsh` from the flag table; -1 for another shell. */
+int bt_cli_print_completion(const bt_cli *cli, const char *shell, const char *prog, FILE *out);
+/* A baton-sdk flag this connector does not implement (sdk_flags.c). */
+typedef struct {
+    const char *name;
+    bool is_bool;
+    const char *feature; /* what it would turn on, for the error */
+    const char *noop;    /* a value that asks for what we do anyway, or NULL */
+} bt_sdk_flag;
+
+bool bt_cli_has_flag(const bt_cli *cli, const char *name);
+/* The unsupported SDK flag called name[0..len), or NULL. */
+const bt_sdk_flag *bt_cli_sdk_flag(const char *name, size_t len);
+const bt_sdk_flag *bt_cli_sdk_flag_at(int i); /* NULL past the end */
+/* -1 with err ("<where>: ... not supported by this connector") unless value
+ * asks for nothing (false, empty). */
+int bt_cli_refuse_sdk_flag(const bt_sdk_flag *f, const char *value, const char *where, char *err,
+                           size_t errsz);
+/* Refuse BATON_* variables of unsupported SDK flags. */
+int bt_cli_check_sdk_env(const bt_cli *cli, char *err, size_t errsz);
+
 /* Pre-scan argv/env for one flag before the full parse (e.g. --scripts-dir). */
 const char *bt_cli_prescan(int argc, char **argv, const char *name);
 

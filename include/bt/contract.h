@@ -15,6 +15,7 @@ typedef struct {
     bool required;
     bool secret;
     bt_field_type type;
+    bool ops; /* an operator setting (endpoint override...), not asked for in C1's form */
 } bt_config_field;
 
 #define BT_MAX_TRAITS 4
@@ -29,6 +30,9 @@ typedef struct {
     bool provision;            /* grant + revoke on its entitlements */
     bool account_provisioning; /* create accounts of this type */
     bool resource_delete;      /* delete resources of this type */
+    bool targeted_sync;        /* sync options may name resources of this type */
+    char *opt_in;              /* bool setting that must be on for this type to be synced */
+    char *sync_module;         /* module whose sync() emits this type (NULL: none) */
 } bt_resource_type_decl;
 
 typedef struct {

@@ -19,6 +19,8 @@ typedef struct bt_graphql_options {
     size_t max_response_bytes;         /* default 64 MiB */
     double reads_per_minute_override;  /* -1 = unset: the script's value holds */
     double writes_per_minute_override; /* -1 = unset; 0 = unpaced */
+    double max_total_time;             /* seconds for one request with all its
+                                        * retries (default 1800) */
 } bt_graphql_options;
 
 typedef struct bt_graphql_stats {
@@ -59,6 +61,9 @@ typedef struct bt_graphql_endpoint {
     const char *auth_header;       /* NULL: no auth header */
     const char *auth_config;       /* config field holding the header's value */
     const char *user_agent_suffix; /* NULL or appended to the User-Agent */
+    /* NULL: redirects stay on url's host; else also https hosts ending in it
+     * (like ".example.com"); url's host must end in it too. */
+    const char *redirect_host_suffix;
     double reads_per_minute;       /* 0 = unpaced */
     double writes_per_minute;
 } bt_graphql_endpoint;
@@ -78,6 +83,8 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
 /* True when the document holds a mutation operation: a top-level `mutation`
  * keyword, after whitespace, commas, comments, strings and fragments. */
 bool bt_graphql_is_mutation(const char *doc, size_t len);
+/* The operation's name ("" when anonymous), for error messages. */
+void bt_graphql_operation_name(const char *doc, size_t len, char *out, size_t n);
 
 /* The sentinel for JSON null inside arrays (a light userdata). */
 void bt_graphql_push_null(lua_State *L); /* [-0, +1, -] */
@@ -108,14 +115,42 @@ void bt_graphql_json_string(lua_State *L, const char *s, size_t len, bt_http_buf
  * when not NULL, is blanked out of err.message. Returns values pushed. */
 int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret);
 
+/* The most nodes one connection is expected to hold unless the caller says
+ * otherwise: far above any real list, low enough that a server answering
+ * "more" forever is stopped (ceil(max / page size) pages). */
+#define BT_GRAPHQL_MAX_NODES 10000000LL
+
 typedef struct bt_graphql_walk {
     const char *query;
     size_t qlen;
     int vars_idx;     /* variables table, 0 = none (copied, never modified) */
     const char *path; /* "users" or "group.users" */
     const char *cursor_var;
-    int on_page_idx; /* function(conn, data) */
+    int on_page_idx;      /* function(conn, data) */
+    const char *id_field; /* every node must carry it ("id"); NULL: not checked */
+    long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
+    /* The caller read the page before the first one (a nested first page):
+     * its totalCount (-1: none) and the stack index of the cursor it was
+     * asked with (0: the list's start). */
+    long long prior_total;
+    int prior_after_idx;
 } bt_graphql_walk;
+
+/* [-0, +0, m] Check that the connection at conn has the shape of a Relay
+ * page: pageInfo with a boolean hasNextPage and a string endCursor whenever
+ * it is true; `edges` (else `nodes`) a list of objects, each edge holding a
+ * `node` object; each node carrying id_field (a non-empty string or an
+ * integer; NULL: not checked). 0 with *items = the list's length, or -1 with
+ * why filled. */
+int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Integer *items,
+                          char *why, size_t whysz);
+
+/* The attempt cap for one query (at least 1). */
+int bt_graphql_query_attempts(void);
+/* Before asking a query again because its answer was damaged (attempt = the
+ * attempt that failed, of max): count it in retries_decode, warn with `what`
+ * and sleep the backoff. */
+void bt_graphql_decode_backoff(int attempt, int max, const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */
 void bt_graphql_note_page(void);

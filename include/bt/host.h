@@ -2,6 +2,8 @@
  * override-first script search path and a single protected call into Lua. */
 #ifndef BT_HOST_H
 #define BT_HOST_H
+#include <stdbool.h>
+#include <stddef.h>
 #include "bt/lua.h"
 
 #define BT_API_VERSION 1
@@ -18,6 +20,12 @@ bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_
 void bt_host_free(bt_host *h);
 lua_State *bt_host_lua(bt_host *h);
 
+/* Script limits (limits.c, bt/budget.h): the Lua heap cap in MB and the CPU
+ * seconds one stretch of Lua work between two requests may take; 0 = none.
+ * They apply from the next allocation and the next handler call. */
+void bt_host_set_limits(bt_host *h, size_t memory_mb, double cpu_seconds);
+struct bt_budget *bt_host_budget(bt_host *h);
+
 /* [-(nargs+1), +nresults] Call the function below the nargs arguments with a
  * traceback handler. On failure returns -1 with err filled and the stack
  * restored to its height before the function was pushed. */
@@ -32,6 +40,18 @@ const char *bt_host_module_file(bt_host *h, const char *module);
 /* Pick the bundled scripts dir: the source tree when running from the build
  * tree, else the installed share dir. */
 const char *bt_host_default_scripts_dir(void);
+
+/* Error positions (errpos.c). The first frame from `level` up that is script
+ * code (Lua, outside a lib/ dir) as "file:line"; false when there is none. */
+bool bt_host_script_position(lua_State *L, int level, char *out, size_t n);
+/* True when msg already holds a "file:line:" position. */
+bool bt_host_message_has_position(const char *msg);
+/* "file:line" where the Lua function at idx is defined ("" for a C function). */
+void bt_host_function_position(lua_State *L, int idx, char *out, size_t n);
+/* Fill err from a handler's returned error at err_idx (nil, a string or an
+ * error table): "<where>: <tostring(err)>", where = the table's `where`
+ * (set by the runtime's error values) or else fallback. Pops what it pushed. */
+void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err);
 
 /* Used by the loader to record which file served a require. */
 void bt_host_record_module(bt_host *h, const char *module, const char *path);

@@ -1,5 +1,6 @@
 /* A small HTTP client for JSON POSTs over libcurl: one reused easy handle
- * (keep-alive), TLS verification always on, gzip, redirects that keep POST,
+ * (keep-alive), TLS verification always on, gzip, redirects that keep POST
+ * and go only where the URL policy allows,
  * retries with backoff and Retry-After, pacing, a response size cap and a
  * secret header that never reaches the logs. It knows nothing of Lua or GraphQL. */
 #ifndef BT_HTTP_H
@@ -29,6 +30,17 @@ void bt_http_buf_free(bt_http_buf *b);
  * localhost); *loopback tells which. -1 with a message in err otherwise
  * (also for credentials in the URL). */
 int bt_http_url_check(const char *url, bool *loopback, char *err, size_t errsz);
+
+/* Whether a redirect may carry the secret header from `origin` (the url the
+ * caller configured) to `target` (an absolute Location). Allowed: a target
+ * that passes bt_http_url_check and is the origin's own host and port, or,
+ * when suffix is set (like ".example.com"), an https host on port 443 whose
+ * name ends in suffix. Refused always: https to http, a loopback origin to a
+ * non-loopback host. 0, or -1 with a message naming the refused host. */
+int bt_http_redirect_check(const char *origin, const char *target, const char *suffix, char *err,
+                           size_t errsz);
+/* host ends in suffix (case-insensitive) and is longer than it. */
+bool bt_http_host_has_suffix(const char *host, const char *suffix);
 
 /* ---- pacing: at most N requests of one class in any 60 s window ----
  * A sliding window: a burst of up to N goes out at once, then each request
@@ -79,6 +91,10 @@ typedef enum {
  * arrived). A non-idempotent request (a mutation) is retried only when it
  * certainly was not applied: 429, or the connection failed before sending. */
 bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent);
+/* The host could not be reached at all: its name did not resolve, the
+ * connection was refused or unreachable, or connecting timed out (connected
+ * false). Not retried while the host has never answered in this run. */
+bool bt_http_unreachable(int curl_code, bool connected);
 /* Exponential backoff with jitter: d = min(cap, start * 2^retry) and the
  * result is in [d/2, d]; unit_random in [0,1) picks the point. */
 double bt_http_backoff(int retry, double start, double cap, double unit_random);
@@ -109,6 +125,8 @@ typedef struct bt_http_limits {
     int max_attempts;          /* attempts in all, >= 1 */
     double max_retry_wait;     /* seconds of backoff/Retry-After waiting in all */
     size_t max_response_bytes; /* decoded body bytes */
+    double max_total_time;     /* seconds for one request, attempts and waits
+                                * together; 0 = no cap beyond the above */
 } bt_http_limits;
 
 typedef struct bt_http_stats {
@@ -136,7 +154,12 @@ typedef struct bt_http_request {
     bool idempotent;      /* false: retried only when certainly not applied */
     bt_http_pacer *pacer; /* may be NULL */
     const bt_http_limits *limits;
+    /* NULL: redirects are followed only within url's own host and port; else
+     * also to https hosts ending in it (bt_http_redirect_check). */
+    const char *redirect_host_suffix;
 } bt_http_request;
+
+#define BT_HTTP_MAX_REDIRECTS 5
 
 typedef struct bt_http_response {
     bt_http_outcome outcome;
@@ -157,6 +180,14 @@ typedef struct bt_http_client bt_http_client;
 bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_header,
                                    const char *secret_value);
 void bt_http_client_free(bt_http_client *c);
+/* Whether the server may have carried out a request that ended with *r,
+ * judged from the transport alone: true when it was sent and no complete
+ * answer came back (cut off, timed out after sending, unreadable, or a 5xx
+ * that a gateway may have sent after the server acted). False when it never
+ * left (refused connection, unknown name, TLS handshake failure) or a
+ * complete 1xx-4xx answer arrived. A 2xx whose body cannot be decoded is the
+ * caller's to judge. */
+bool bt_http_maybe_applied(const bt_http_response *r);
 /* POST with retries. Fills *resp; returns resp->outcome. */
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp);
 /* Counters add up across clients until bt_http_stats_reset(). */

@@ -23,6 +23,11 @@ int bt_log_enabled(bt_log_level level);
 void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bt_logv(bt_log_level level, const char *fmt, va_list ap);
 
+/* --log-path: log lines are appended to this file instead of stderr
+ * (the final `error:` line of a failed run still goes to stderr). */
+int bt_log_set_file(const char *path, char *err, size_t errsz);
+void bt_log_close_file(void);
+
 /* Send log lines to a callback instead of stderr (tests). NULL restores stderr. */
 typedef void (*bt_log_sink_fn)(bt_log_level level, const char *line, void *ud);
 void bt_log_set_sink(bt_log_sink_fn fn, void *ud);

@@ -122,6 +122,12 @@ C1__Connector__V2__ResourceType *bt_show_lookup_resource_type(bt_show_lookup *l,
                                                               const char *type_id, bt_show_err *e);
 C1__Connector__V2__Resource *
 bt_show_lookup_resource(bt_show_lookup *l, const C1__Connector__V2__ResourceId *id, bt_show_err *e);
+/* Like bt_show_lookup_resource, but a resource the sync does not hold gives
+ * NULL with *missing set and e untouched (a partial sync's principals live
+ * in the full sync it amends). */
+C1__Connector__V2__Resource *bt_show_lookup_resource_if_any(bt_show_lookup *l,
+                                                            const C1__Connector__V2__ResourceId *id,
+                                                            bool *missing, bt_show_err *e);
 C1__Connector__V2__Entitlement *
 bt_show_lookup_entitlement(bt_show_lookup *l, const char *entitlement_id, bt_show_err *e);
 

@@ -7,12 +7,19 @@
  *
  * Rows stream to disk as they are added (memory does not grow with the
  * tenant). Adding an id a second time is absorbed: the first row wins and
- * `duplicates` counts the rest. bt_sink_commit checks that every reference
+ * `duplicates` counts the rest; a second row whose content differs from the
+ * first is also a warning and a skip of cause "duplicate_id_different_content". bt_sink_commit checks that every reference
  * resolves (a grant's entitlement and principal, an entitlement's resource, a
  * resource's type and parent), then publishes atomically: the output is
- * written to "<path>.tmp", fsynced and renamed over <path>, and the directory
- * fsynced. A failed, aborted or interrupted run removes its temporary files
- * and leaves any earlier <path> byte-identical.
+ * written to a unique "<path>.tmp-out-XXXXXX", fsynced and renamed over
+ * <path>, and the directory fsynced. A failed, aborted or interrupted run
+ * removes its temporary files and leaves any earlier <path> byte-identical.
+ *
+ * <path> must be a regular file or not exist yet. A symbolic link is followed
+ * to its final target, which must be one of those too; the temporary files
+ * and the rename go beside that target, so the link survives. Two runs may
+ * write one path at once: each has its own temporary files, the last to
+ * commit wins.
  *
  * The row adders take the messages the way a connector describes them, with
  * references by id, and the sink fills in what the format embeds:
@@ -33,26 +40,56 @@
 
 typedef struct bt_sink bt_sink;
 
+/* Rows a sync left out on purpose, by cause (bt_sink_skip). Causes beyond
+ * the first BT_SINK_SKIP_CAUSES are counted under "other". */
+#define BT_SINK_SKIP_CAUSES 16
+#define BT_SINK_CAUSE_LEN 48
+
+typedef struct {
+    char cause[BT_SINK_CAUSE_LEN];
+    uint64_t n;
+} bt_sink_skip_count;
+
 typedef struct {
     uint64_t resource_types;
     uint64_t resources;
     uint64_t entitlements;
     uint64_t grants;
     uint64_t duplicates; /* adds absorbed because the id was already there */
+    bt_sink_skip_count skipped[BT_SINK_SKIP_CAUSES];
+    size_t n_skipped; /* causes used in skipped[] */
 } bt_sink_counts;
 
 /* Results of the row adders. */
 enum {
     BT_SINK_ADDED = 0,
     BT_SINK_DUPLICATE = 1, /* absorbed, counted in duplicates */
+    BT_SINK_CONFLICT = 2,  /* backend only: a duplicate whose content differs */
     BT_SINK_ERROR = -1     /* err says why; the row was not added */
 };
 
+/* Count one row left out for `cause` (a short snake_case word) and return
+ * the new count for that cause. The caller logs why. */
+uint64_t bt_sink_skip(bt_sink *s, const char *cause);
+
+/* Whether resource type:id was added: 1 yes, 0 no, -1 error (err filled;
+ * an I/O failure also marks the sink failed). */
+int bt_sink_has_resource(bt_sink *s, const char *type, const char *id, char *err, size_t errsz);
+
 /* Open a sink writing to `path`. format: "c1z", "jsonl" ("ndjson" is an
  * alias) or NULL = by extension (.jsonl/.ndjson -> jsonl, anything else c1z).
- * Temporary files are created beside `path`, so a directory that cannot be
- * written fails here, before any work. NULL with err filled on failure. */
+ * Refuses a path that is (or links to) a directory, device, FIFO or socket.
+ * Removes the temporary files of this path that crashed runs left (those a
+ * live run holds locked stay), then creates its own, so a directory that
+ * cannot be written fails here, before any work. NULL with err filled on
+ * failure. */
 bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz);
+/* --c1z-temp-dir: where the c1z sink keeps its working database (NULL: beside
+ * the target, the default). The compressed file is still written beside the
+ * target and renamed into place. For the sinks opened after the call. */
+void bt_sink_set_work_dir(const char *dir);
+/* How many leftover temporary files bt_sink_open removed. */
+int bt_sink_stale_removed(const bt_sink *s);
 
 /* Check integrity, finish the file and rename it over `path`. Frees s (also
  * on failure, after removing the temporary files). 0 on success; -1 with err
@@ -61,6 +98,12 @@ int bt_sink_commit(bt_sink *s, char *err, size_t errsz);
 
 /* Remove the temporary files and free s. NULL is fine. */
 void bt_sink_abort(bt_sink *s);
+
+/* The sync's type in the file (c1z-format.md 3.1): "full" (the default),
+ * "partial" (a targeted sync, amending a full one: a grant's principal may
+ * live there, so the commit does not require it here) or "resources_only".
+ * Only before the first row; -1 with err otherwise or for another type. */
+int bt_sink_set_sync_type(bt_sink *s, const char *type, char *err, size_t errsz);
 
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out);
 /* The i-th resource type added (in order) and how many resources of it were
@@ -71,9 +114,6 @@ const char *bt_sink_format(const bt_sink *s);
 /* The c1z sync run's KSUID (the jsonl sink makes one too, for logs). */
 const char *bt_sink_sync_id(const bt_sink *s);
 
-/* Leave out entitlements (and with them grants), or grants only: the rows
- * are still checked but not written (service mode's SyncFullTask options). */
-void bt_sink_skip(bt_sink *s, bool entitlements, bool grants);
 /* Row adders: BT_SINK_ADDED, BT_SINK_DUPLICATE, or BT_SINK_ERROR with err.
  * An I/O or database failure also marks the sink failed: every later add and
  * the commit fail with the same message. A reference error (for example an
@@ -85,9 +125,14 @@ int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
 
 /* Install SIGINT/SIGTERM/SIGHUP handlers that unlink every open sink's
  * temporary files (paths kept in static buffers; only async-signal-safe
- * calls), then restore the default action and re-raise, so the process still
+ * calls), write one line "error: interrupted by SIGTERM; PATH unchanged" to
+ * stderr, then restore the default action and re-raise, so the process still
  * dies of the signal with a non-zero status. Idempotent. */
 void bt_sink_install_signal_cleanup(void);
+/* The path that line names (as the user gave it); without a note the line
+ * names only the signal. It says "not written" when PATH did not exist at the
+ * note, and "was already written" once a sink has published. */
+void bt_sink_note_output(const char *path);
 
 /* bt.emit (src/prim/emit.c): while bound to s, emit.* writes to s; bound to
  * NULL, every emit.* call raises "bt.emit: not in the sync phase". */

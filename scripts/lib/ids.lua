@@ -1,6 +1,6 @@
 -- Baton id conventions (entitlement "type:id:slug", grant
 -- "entitlement:principal-type:principal-id") and checks of the ids the driver
--- hands to provisioning handlers. Generic; copy into your --scripts-dir to change.
+-- hands to provisioning handlers. Generic; extend it from --scripts-dir (API.md).
 local M = {}
 
 local function is_id(v)

@@ -1,5 +1,5 @@
 -- Small string helpers shared by the mapping scripts (names, labels).
--- Generic: nothing here knows Twingate. Copy into your --scripts-dir to change.
+-- Generic: nothing here knows Twingate. Extend it from --scripts-dir (API.md).
 local M = {}
 
 -- s without leading and trailing white space; nil stays nil.

@@ -1,6 +1,6 @@
 -- Where the Twingate GraphQL API lives for this tenant and how it is paced:
 -- --api-url wins, else https://<domain>/api/graphql/ (acme -> acme.twingate.com).
--- Copy into --scripts-dir to point the connector elsewhere.
+-- Extend it from --scripts-dir (API.md).
 local graphql = require "bt.graphql"
 local config = require "bt.config"
 local text = require "lib.text"
@@ -9,9 +9,41 @@ local M = {}
 
 M.PACING = { reads_per_minute = 60, writes_per_minute = 20 }  -- Twingate's limits
 
+-- Twingate's own shard redirects stay under this suffix, so the key may follow
+-- them; any other host is refused by the runtime (with --api-url: only the
+-- configured host).
+M.REDIRECT_HOST_SUFFIX = ".twingate.com"
+
+local DOMAIN_FORMS = "use the network name (acme), acme.twingate.com or " ..
+  "https://acme.twingate.com; to reach another endpoint give --api-url"
+
+-- A lower-case DNS label: letters, digits and inner hyphens, 1 to 63 bytes.
+local function is_label(s)
+  return #s <= 63 and (s:match("^[a-z0-9]$") or s:match("^[a-z0-9][a-z0-9-]*[a-z0-9]$")) ~= nil
+end
+
+-- The value as it may appear inside one error line: printable ASCII only.
+local function shown(s)
+  if #s > 80 or s:find("[^\32-\126]") then return "(the value given)" end
+  return string.format("%q", s)
+end
+
+-- The network name (a lower-case DNS label) from one of the accepted forms:
+-- "acme", "acme.twingate.com", "https://acme.twingate.com" with an optional
+-- trailing "/". Nothing else: every character of the value is accounted for,
+-- so a value like "evil.com#.twingate.com" can never become a host.
+function M.network_name(domain)
+  local d = domain:lower()
+  local host = d:match("^https://([^/]*)/?$") or d
+  local name = host:match("^(.-)%.twingate%.com$") or host
+  if is_label(name) then return name end
+  return nil, string.format("domain %s is not accepted: %s", shown(domain), DOMAIN_FORMS)
+end
+
 -- The endpoint URL from the domain and api-url settings, or nil, message.
 -- "acme", "acme.twingate.com", "https://acme.twingate.com/" all give
 -- "https://acme.twingate.com/api/graphql/" (Twingate wants the trailing slash).
+-- The second value is the redirect host suffix (nil for --api-url).
 function M.endpoint(domain, api_url)
   local url = text.nonblank(api_url)
   if url then return url end
@@ -19,24 +51,18 @@ function M.endpoint(domain, api_url)
   if not d then
     return nil, "no endpoint: set domain (e.g. acme or acme.twingate.com) or api-url"
   end
-  local scheme, rest = d:match("^(%a[%w+.-]*)://(.*)$")
-  if not scheme then scheme, rest = "https", d end
-  local host = rest:match("^[^/?#]*"):lower()
-  if not host:match("^[%w][%w.-]*$") and not host:match("^[%w][%w.-]*:%d+$") then
-    return nil, string.format("domain %q is not a host name", d)
-  end
-  if not host:find("[.:]") and host ~= "localhost" then
-    host = host .. ".twingate.com"
-  end
-  return scheme:lower() .. "://" .. host .. "/api/graphql/"
+  local name, err = M.network_name(d)
+  if not name then return nil, err end
+  return "https://" .. name .. ".twingate.com/api/graphql/", M.REDIRECT_HOST_SUFFIX
 end
 
 -- Points bt.graphql at the tenant; the API key stays in the runtime.
 function M.configure()
-  local url, err = M.endpoint(config.get("domain"), config.get("api-url"))
-  if not url then return nil, err end
+  local url, suffix = M.endpoint(config.get("domain"), config.get("api-url"))
+  if not url then return nil, suffix end
   graphql.configure{
     url = url, auth_header = "X-API-KEY", auth_config = "api-key",
+    redirect_host_suffix = suffix,
     reads_per_minute = M.PACING.reads_per_minute,
     writes_per_minute = M.PACING.writes_per_minute,
   }

@@ -1,13 +1,18 @@
 -- Twingate groups as baton `group` resources with a `member` entitlement and
 -- one grant per member, over every page of members (Everyone included).
--- Copy into --scripts-dir to change the mapping.
+-- Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local page = require "lib.page"
+local tracking = require "twingate.principals"
 local text = require "lib.text"
 
 local M = {}
+
+-- The sync's lib.scope (twingate.sync makes it; required when called, as
+-- twingate.sync requires the modules of the types).
+local function sync_scope(ctx) return require("twingate.sync").scope(ctx) end
 
 -- Twingate GroupType -> baton group source type.
 M.SOURCE_TYPE = { MANUAL = "native", SYNCED = "directory_synced", SYSTEM = "built_in" }
@@ -45,36 +50,113 @@ function M.entitlement(node, name)
   }
 end
 
--- A grant emitter for one group: grant(member_node).
-local function granter(group)
+-- The membership grant of user uid in group gid.
+function M.grant(gid, uid, immutable)
+  emit.grant{
+    resource = { type = "group", id = gid }, slug = "member",
+    principal = { type = "user", id = uid }, immutable = immutable,
+  }
+end
+
+-- A grant emitter for one group: grant(member_node) -> true | nil, err.
+-- principals (a twingate.principals tracker; nil in a targeted sync, whose
+-- principals live in the full sync it amends) fetches a member that joined
+-- after the users were read, or drops the grant with a counted warning.
+function M.granter(group, principals)
   return function(member)
-    if member.id == nil then
-      log.warn("skipping a member without id in group " .. group.name)
-      return
+    if principals then
+      local ok, err = principals.user(member.id, string.format(
+        "grant of group %s to user %s", group.name, member.id))
+      if ok == nil then return nil, err end
+      if not ok then return true end
     end
-    emit.grant{
-      resource = { type = "group", id = group.id }, slug = "member",
-      principal = { type = "user", id = member.id }, immutable = group.immutable,
-    }
+    M.grant(group.id, member.id, group.immutable)
+    return true
   end
 end
 
--- Emits every group, its entitlement and its members' grants. Member lists
--- longer than the nested first page continue from their endCursor after the
--- group list is done, so only those groups cost extra requests.
-function M.sync()
-  return page.walk_nested{
+-- Requests paging the rest of a list of n items costs, beyond its first page.
+function M.follow_ups(n)
+  n = math.tointeger(n)
+  if n == nil or n <= Q.PAGE_SIZE then return 0 end
+  return (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1
+end
+
+-- Emits every group and (opts.entitlements) its entitlement, without members:
+-- the user side reads memberships. Returns { immutable = { [group id] = bool },
+-- follow_ups = n } (O(groups): what a membership grant needs, and what the
+-- group side would have cost beyond its list pages), or nil, err.
+function M.list(opts)
+  local seen = { immutable = {}, follow_ups = 0 }
+  local ok, err = page.walk{
+    query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
+    each = function(node)
+      local name = M.name(node)
+      emit.resource(M.map(node, name))
+      if opts.entitlements then emit.entitlement(M.entitlement(node, name)) end
+      seen.immutable[node.id] = M.IMMUTABLE[node.type] == true
+      local members = type(node.users) == "table" and node.users.totalCount or nil
+      seen.follow_ups = seen.follow_ups + M.follow_ups(members)
+    end,
+  }
+  if not ok then return nil, err end
+  return seen
+end
+
+-- The group list of one sync (ctx from twingate.sync), read once by whichever
+-- runs first: the users' membership walk or the group type's own entry.
+function M.listed(ctx)
+  if ctx.group_list then return ctx.group_list end
+  local list, err = M.list{ entitlements = sync_scope(ctx).entitlements("group") }
+  if not list then return nil, err end
+  ctx.group_list = list
+  return list
+end
+
+-- The group side: emits every group, its entitlement and (opts.grants) its
+-- members' grants, through principals (a twingate.principals tracker).
+-- Member lists longer than the nested first page continue from their
+-- endCursor after the group list is done, so only those groups cost extra
+-- requests. Returns the number of those extra requests, or nil, err.
+function M.walk(opts)
+  local extra = 0
+  local ok, err = page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    item = "group", nested = "users",
+    nested = "users",
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
       emit.resource(M.map(node, group.name))
+      if not opts.entitlements then return nil end
       emit.entitlement(M.entitlement(node, group.name))
-      return { id = group.id, label = "members of group " .. group.name, each = granter(group) }
+      if not opts.grants then return nil end
+      local grant, n = M.granter(group, opts.principals), 0
+      return {
+        id = group.id, label = "members of group " .. group.name,
+        each = function(member) n = n + 1; return grant(member) end,
+        done = function() extra = extra + M.follow_ups(n) end,
+      }
     end,
   }
+  if not ok then return nil, err end
+  return extra
 end
 
+-- The group type's entry. On the user side (the default) the groups are a
+-- list without members, read by the users' walk when it ran first; on the
+-- group side (membership-side=groups) the full walk with members.
+function M.sync(ctx)
+  local scope = sync_scope(ctx)
+  if (ctx.membership_side or "users") == "users" then
+    local list, err = M.listed(ctx)
+    if not list then return nil, err end
+    return true
+  end
+  local extra, err = M.walk{ entitlements = scope.entitlements("group"),
+    grants = scope.grants("group", "user"), principals = tracking.for_sync(ctx) }
+  if not extra then return nil, err end
+  log.info(string.format("memberships read from the group side: %d follow-up requests", extra))
+  return true
+end
 
 return M

@@ -1,7 +1,10 @@
 -- Provisioning for Twingate: membership of MANUAL groups, user roles, account
 -- creation (invite) and user deletion; refusals send no request that changes
--- anything. Runs only under --provisioning. Copy into --scripts-dir to edit.
+-- anything. Runs only under --provisioning. Extend it from --scripts-dir (API.md).
+-- When a change's answer is lost, one read tells whether it was applied;
+-- nothing is ever sent twice.
 local graphql = require "bt.graphql"
+local log = require "bt.log"
 local client = require "twingate.client"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
@@ -22,10 +25,34 @@ local function who(user)
   return text.nonblank(user.email) or user.id
 end
 
+-- The answer to a mutation may be lost after Twingate applied it (the runtime
+-- then sets err.maybe_applied). One read tells what is true: check() returns
+-- true[, entity] (applied), false (not applied) or nil, err (the read failed
+-- too). The mutation is never sent again. Returns true[, entity] or nil, err.
+local function settle(what, err, check)
+  if type(err) ~= "table" or err.maybe_applied ~= true then return nil, err end
+  log.warn(what .. ": the answer was lost (" .. tostring(err) .. "); reading the state back")
+  local applied, found = check()
+  if applied == true then return true, found end
+  if applied == false then
+    return nil, string.format("%s failed: it was not applied (the answer was lost: %s)",
+      what, tostring(err))
+  end
+  return nil, string.format("outcome unknown: %s may or may not have been applied: the answer "
+    .. "was lost (%s) and reading the state back failed (%s); check before trying again",
+    what, tostring(err), tostring(found))
+end
+
 -- Sends a mutation and checks its {ok, error} payload: payload | nil, err.
-local function mutate(doc, vars, field, what)
+-- check reads the state back when the answer is lost (see settle); the
+-- payload is then { ok = true, entity = <what check found>, read_back = true }.
+local function mutate(doc, vars, field, what, check)
   local data, err = graphql.query(doc, vars)
-  if not data then return nil, err end
+  if not data then
+    local applied, entity = settle(what, err, check)
+    if not applied then return nil, entity end
+    return { ok = true, entity = entity, read_back = true }
+  end
   local payload = data[field]
   if type(payload) ~= "table" then
     return nil, what .. ": Twingate returned no result"
@@ -34,6 +61,18 @@ local function mutate(doc, vars, field, what)
     return nil, what .. " failed: " .. tostring(payload.error or "Twingate gave no reason")
   end
   return payload
+end
+
+-- The handler's result table: message, then fields; a change confirmed by
+-- reading it back (its answer was lost) says so in both.
+local function result(message, payload, fields)
+  local out = fields or {}
+  out.message = message
+  if payload.read_back then
+    out.message = message .. " (confirmed by reading it back: the answer to the change was lost)"
+    out.read_back = true
+  end
+  return out
 end
 
 local function read_user(uid)
@@ -110,11 +149,16 @@ local function change_group(gid, uid, add)
   end
   local doc = add and Q.GROUP_ADD_MEMBER or Q.GROUP_REMOVE_MEMBER
   local verb = add and "adding %s to group %s" or "removing %s from group %s"
-  local ok, err = mutate(doc, { id = gid, userIds = { uid } }, "groupUpdate",
-    verb:format(who(user), group.name))
-  if not ok then return nil, err end
+  local function check()
+    local again, u, now_member = membership(gid, uid)
+    if not again then return nil, u end
+    return now_member == add
+  end
+  local payload, err = mutate(doc, { id = gid, userIds = { uid } }, "groupUpdate",
+    verb:format(who(user), group.name), check)
+  if not payload then return nil, err end
   local done = add and "added %s to group %s" or "removed %s from group %s"
-  return { message = done:format(who(user), group.name), changed = true }
+  return result(done:format(who(user), group.name), payload, { changed = true })
 end
 
 -- Roles --------------------------------------------------------------------
@@ -126,14 +170,17 @@ local function role_value(ent)
 end
 
 local function set_role(user, uid, value)
-  local ok, err = mutate(Q.USER_ROLE_UPDATE, { id = uid, role = value }, "userRoleUpdate",
-    "changing the role of " .. who(user))
-  if not ok then return nil, err end
-  return {
-    message = string.format("role changed from %s to %s for %s", roles.display(user.role),
-      roles.display(value), who(user)),
-    changed = true, previous_role = user.role, role = value,
-  }
+  local function check()
+    local now, err = read_user(uid)
+    if not now then return nil, err end
+    return now.role == value
+  end
+  local payload, err = mutate(Q.USER_ROLE_UPDATE, { id = uid, role = value }, "userRoleUpdate",
+    "changing the role of " .. who(user), check)
+  if not payload then return nil, err end
+  return result(string.format("role changed from %s to %s for %s", roles.display(user.role),
+    roles.display(value), who(user)), payload,
+    { changed = true, previous_role = user.role, role = value })
 end
 
 local function change_role(value, uid, add)
@@ -209,33 +256,42 @@ local function new_user(req)
   }
 end
 
+-- The user with this email: user | nil (none) | nil, err.
+local function user_with_email(email)
+  local data, err = graphql.query(Q.USER_BY_EMAIL, { email = email })
+  if not data then return nil, err end
+  return page.nodes(data.users, "users with email " .. email)()
+end
+
 function M.create_account(req)
   local vars, err = new_user(req)
   if not vars then return nil, err end
   local ok
   ok, err = client.configure()
   if not ok then return nil, err end
-  local data
-  data, err = graphql.query(Q.USER_BY_EMAIL, { email = vars.email })
-  if not data then return nil, err end
-  local existing = page.nodes(data.users, "users with email " .. vars.email)()
+  local existing
+  existing, err = user_with_email(vars.email)
+  if err then return nil, err end
   if existing then
     return nil, string.format("a user with email %s already exists (id %s)",
       vars.email, tostring(existing.id))
   end
+  local function check()
+    local user, read_err = user_with_email(vars.email)
+    if read_err then return nil, read_err end
+    return user ~= nil, user
+  end
   local payload
-  payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email)
+  payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email, check)
   if not payload then return nil, err end
   local user = payload.entity
   if type(user) ~= "table" or user.id == nil then
     return nil, "Twingate created " .. vars.email .. " but returned no id"
   end
-  return {
-    message = string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
-      roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"),
-    id = user.id, email = vars.email,
-    display_name = text.full_name(vars.firstName, vars.lastName) or vars.email,
-  }
+  return result(string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
+    roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"), payload,
+    { id = user.id, email = vars.email,
+      display_name = text.full_name(vars.firstName, vars.lastName) or vars.email })
 end
 
 function M.delete_resource(req)
@@ -254,9 +310,17 @@ function M.delete_resource(req)
   if user.type == "SYNCED" then
     return nil, "user " .. who(user) .. " is managed by the identity provider; delete it there"
   end
-  ok, err = mutate(Q.USER_DELETE, { id = req.id }, "userDelete", "deleting user " .. who(user))
-  if not ok then return nil, err end
-  return { message = string.format("deleted user %s (id %s)", who(user), req.id), changed = true }
+  local function check()
+    local data, read_err = graphql.query(Q.USER, { id = req.id })
+    if not data then return nil, read_err end
+    return data.user == nil
+  end
+  local payload
+  payload, err = mutate(Q.USER_DELETE, { id = req.id }, "userDelete",
+    "deleting user " .. who(user), check)
+  if not payload then return nil, err end
+  return result(string.format("deleted user %s (id %s)", who(user), req.id), payload,
+    { changed = true })
 end
 
 return M

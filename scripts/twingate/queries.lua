@@ -1,20 +1,84 @@
 -- Every GraphQL document the Twingate connector sends. Ids and cursors always
 -- travel as variables; tests/e2e/test_queries.py validates each document
--- against vendor/twingate/schema.graphql. Copy into --scripts-dir to edit.
+-- against vendor/twingate/schema.graphql. Extend from --scripts-dir to add fields.
 local Q = {}
 
 -- Largest page Twingate is known to serve (twingate-api.md section 3).
 Q.PAGE_SIZE = 100
 
+-- The fields the sync asks for, where a document says {{user}}, {{group}} or
+-- {{resource}}. To add one, from an override (require "bundled:twingate.queries"):
+--   table.insert(Q.FIELDS.user, "updatedAt")
+-- An entry is a field name, or a name with a sub-selection ("address { type value }").
+Q.FIELDS = {
+  user = { "id", "firstName", "lastName", "email", "role", "state", "type", "isAdmin", "createdAt" },
+  group = { "id", "name", "type", "isActive", "originId", "createdAt" },
+  resource = { "__typename", "id", "name", "alias", "isActive", "isVisible", "createdAt",
+    "address { type value }", "remoteNetwork { id name }" },
+}
+
+-- Documents with {{set}} placeholders, built from Q.FIELDS when read (Q.USERS).
+Q.TEMPLATES = {}
+
+-- The lists read in a sync ask for totalCount: Twingate's cursors are offsets,
+-- and a count that drops between two pages makes the runtime read the pages
+-- before again, so that a deletion cannot shift a node out of reach.
+
 -- Sync ---------------------------------------------------------------------
 
-Q.USERS = [[
+Q.TEMPLATES.USERS = [[
 query Users($first: Int!, $after: String) {
   users(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id firstName lastName email role state type isAdmin createdAt
+        {{user}}
+      }
+    }
+  }
+}
+]]
+
+-- One user with the fields USERS reads: a principal that appeared during the
+-- sync (twingate.principals).
+Q.TEMPLATES.SYNC_USER = [[
+query SyncUser($id: ID!) {
+  user(id: $id) {
+    {{user}}
+  }
+}
+]]
+
+-- Users with the first page of their groups: memberships read from the user
+-- side (twingate-api.md: User.groups is a connection like Group.users). Longer
+-- group lists continue with USER_GROUPS from the nested endCursor.
+Q.TEMPLATES.USERS_WITH_GROUPS = [[
+query UsersWithGroups($first: Int!, $after: String) {
+  users(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        {{user}}
+        groups(first: $first) {
+          totalCount pageInfo { hasNextPage endCursor }
+          edges { node { id } }
+        }
+      }
+    }
+  }
+}
+]]
+
+-- Groups without their members (the user side reads memberships), with the
+-- member count that prices the group side (twingate.sync logs both).
+Q.TEMPLATES.GROUP_LIST = [[
+query GroupList($first: Int!, $after: String) {
+  groups(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        {{group}}
+        users { totalCount }
       }
     }
   }
@@ -23,15 +87,15 @@ query Users($first: Int!, $after: String) {
 
 -- Groups with the first page of their members; longer member lists continue
 -- with GROUP_MEMBERS from the nested endCursor.
-Q.GROUPS = [[
+Q.TEMPLATES.GROUPS = [[
 query Groups($first: Int!, $after: String) {
   groups(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id name type isActive originId createdAt
+        {{group}}
         users(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges { node { id } }
         }
       }
@@ -44,9 +108,42 @@ Q.GROUP_MEMBERS = [[
 query GroupMembers($id: ID!, $first: Int!, $after: String) {
   group(id: $id) {
     users(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges { node { id } }
     }
+  }
+}
+]]
+
+-- Targeted sync (--sync-resources) ---------------------------------------
+
+-- One group with the first page of its members (GROUP_MEMBERS continues).
+Q.TEMPLATES.GROUP = [[
+query Group($id: ID!, $first: Int!) {
+  group(id: $id) {
+    {{group}}
+    users(first: $first) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+Q.TEMPLATES.USER_DETAILS = [[
+query UserDetails($id: ID!) {
+  user(id: $id) {
+    {{user}}
+  }
+}
+]]
+
+-- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
+Q.ROLE_HOLDERS = [[
+query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
+  users(first: $first, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id } }
   }
 }
 ]]
@@ -58,12 +155,12 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
 Q.SERVICE_ACCOUNTS = [[
 query ServiceAccounts($first: Int!, $after: String) {
   serviceAccounts(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
         id name createdAt
         keys(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges { node { id status } }
         }
       }
@@ -76,7 +173,7 @@ Q.SERVICE_ACCOUNT_KEYS = [[
 query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
   serviceAccount(id: $id) {
     keys(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges { node { id status } }
     }
   }
@@ -88,17 +185,15 @@ query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
 -- Resources (the interface: Network, SSH and Kubernetes resources) with the
 -- first page of their access list, whose principals are a union of Group and
 -- ServiceAccount; longer lists continue with RESOURCE_ACCESS.
-Q.RESOURCES = [[
+Q.TEMPLATES.RESOURCES = [[
 query Resources($first: Int!, $after: String) {
   resources(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
+    totalCount pageInfo { hasNextPage endCursor }
     edges {
       node {
-        __typename id name alias isActive isVisible createdAt
-        address { type value }
-        remoteNetwork { id name }
+        {{resource}}
         access(first: $first) {
-          pageInfo { hasNextPage endCursor }
+          totalCount pageInfo { hasNextPage endCursor }
           edges {
             node {
               __typename
@@ -117,7 +212,7 @@ Q.RESOURCE_ACCESS = [[
 query ResourceAccess($id: ID!, $first: Int!, $after: String) {
   resource(id: $id) {
     access(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges {
         node {
           __typename
@@ -150,7 +245,7 @@ Q.USER_GROUPS = [[
 query UserGroups($id: ID!, $first: Int!, $after: String) {
   user(id: $id) {
     groups(first: $first, after: $after) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       edges { node { id } }
     }
   }
@@ -204,5 +299,42 @@ mutation UserDelete($id: ID!) {
   userDelete(id: $id) { ok error }
 }
 ]]
+
+-- A field entry: a name, optionally with one sub-selection of names. Nothing
+-- else (arguments, literals, variables) can reach a document this way.
+local function field_text(set, entry)
+  local ok = type(entry) == "string" and (entry:match("^[_%a][_%w]*$")
+    or entry:match("^[_%a][_%w]*%s*{[_%w%s{}]*}$"))
+  if not ok then
+    error(string.format("twingate.queries: Q.FIELDS.%s holds %q, not a field name", set,
+      tostring(entry)), 4)
+  end
+  return entry
+end
+
+local function expand(template)
+  return (template:gsub("{{(%a+)}}", function(set)
+    local fields = Q.FIELDS[set]
+    if type(fields) ~= "table" then error("twingate.queries: no Q.FIELDS." .. set, 3) end
+    local parts = {}
+    for i, entry in ipairs(fields) do parts[i] = field_text(set, entry) end
+    return table.concat(parts, " ")
+  end))
+end
+
+-- Q.USERS etc. are built on each read, so fields added after this file loaded count;
+-- pairs(Q) lists them too (the document checks enumerate every document).
+setmetatable(Q, {
+  __index = function(_, name)
+    local template = Q.TEMPLATES[name]
+    return template and expand(template) or nil
+  end,
+  __pairs = function(t)
+    local all = {}
+    for k, v in next, t do all[k] = v end
+    for name in next, Q.TEMPLATES do all[name] = expand(Q.TEMPLATES[name]) end
+    return next, all, nil
+  end,
+})
 
 return Q

@@ -1,11 +1,12 @@
 -- Twingate network resources (opt-in: --include-network-resources) as baton
 -- `resource` resources with an `access` entitlement granted to groups (expandable
--- to their members) and service accounts. Copy into --scripts-dir to edit.
+-- to their members) and service accounts. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local ids = require "lib.ids"
 local page = require "lib.page"
+local tracking = require "twingate.principals"
 local text = require "lib.text"
 
 local M = {}
@@ -91,42 +92,82 @@ function M.grant(rid, kind, pid)
 end
 
 -- A grant emitter for one resource: grant(principal_node). Principals whose
--- type this sync does not emit are skipped: their grants would dangle.
-local function granter(resource, emitted)
+-- type this sync does not emit are skipped: their grants would dangle. A
+-- principal of an emitted type that this sync has not emitted (created during
+-- the sync) loses its grant, counted (twingate.principals). Access nodes carry
+-- no id when Twingate adds a principal type newer than this script.
+local function granter(resource, emitted, principals)
   return function(principal)
     local kind = M.PRINCIPAL[principal.__typename]
     if kind == nil or principal.id == nil then
-      log.warn(string.format("skipping an access entry of resource %s: principal %s %s",
+      emit.skip("access_principal_unknown", string.format(
+        "an access entry of resource %s (principal %s %s) left out: unknown principal type",
         resource.name, tostring(principal.__typename), tostring(principal.id)))
-      return
+      return true
     end
     if not emitted[kind.type] then
       log.debug(string.format("resource %s: skipping the access of %s %s (%ss are not synced)",
         resource.name, kind.label, principal.id, kind.label))
-      return
+      return true
     end
-    emit.grant(M.grant(resource.id, kind, principal.id))
+    if principals.other(kind.type, principal.id, string.format(
+        "access of %s %s to resource %s", kind.label, principal.id, resource.name)) then
+      emit.grant(M.grant(resource.id, kind, principal.id))
+    end
+    return true
   end
 end
 
--- Emits every resource, its entitlement and its access grants. opts.principals
--- lists the principal types emitted in this sync ({"group"} or {"group",
--- "service_account"}): the entitlement's grantable_to, and the grants kept.
--- Access lists longer than the nested first page continue from their
--- endCursor after the resource list is done, so only those cost extra requests.
-function M.sync(opts)
-  local emitted = {}
-  for _, t in ipairs(opts.principals) do emitted[t] = true end
+-- The principal types this sync writes (twingate.sync's scope): access may
+-- be granted only to types the file holds. Without service accounts,
+-- grantable_to names groups alone and their grants are skipped.
+function M.principals(ctx)
+  local scope, principals = require("twingate.sync").scope(ctx), {}
+  for _, p in ipairs{ "group", "service_account" } do
+    if scope.has(p) then principals[#principals + 1] = p end
+  end
+  return principals
+end
+
+-- Every resource and (unless --skip-entitlements-and-grants) its entitlement,
+-- without access lists: what a sync without grants writes.
+local function without_grants(principals, entitlements)
+  return page.walk{
+    query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
+    label = "resources",
+    each = function(node)
+      local name = M.name(node)
+      emit.resource(M.map(node, name))
+      if entitlements then emit.entitlement(M.entitlement(node, name, principals)) end
+    end,
+  }
+end
+
+-- Emits every resource, its entitlement and its access grants to the
+-- principals of M.principals(ctx) (the entitlement's grantable_to, and the
+-- grants kept). Access lists longer than the nested first page continue from
+-- their endCursor after the resource list is done, so only those cost extra
+-- requests. --skip-entitlements-and-grants and --skip-grants page no access list.
+function M.sync(ctx)
+  local principals, emitted = M.principals(ctx), {}
+  local scope = require("twingate.sync").scope(ctx)
+  if scope.skip_grants or not scope.entitlements("resource") then
+    return without_grants(principals, scope.entitlements("resource"))
+  end
+  for _, t in ipairs(principals) do emitted[t] = true end
+  local tracker = tracking.for_sync(ctx)
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
-    label = "resources", item = "resource", nested = "access",
-    follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE },
+    label = "resources", nested = "access",
+    -- access nodes of an unknown principal type carry no id (granter above)
+    follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE,
+               id_field = false },
     parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
       emit.resource(M.map(node, resource.name))
-      emit.entitlement(M.entitlement(node, resource.name, opts.principals))
+      emit.entitlement(M.entitlement(node, resource.name, principals))
       return { id = resource.id, label = "access of resource " .. resource.name,
-               each = granter(resource, emitted) }
+               each = granter(resource, emitted, tracker) }
     end,
   }
 end

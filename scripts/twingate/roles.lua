@@ -1,6 +1,7 @@
 -- Twingate user roles as baton `role` resources: one per UserRole value
 -- (id = lower-case value), each with a `member` entitlement granted to the
--- users holding it. Copy into --scripts-dir to rename or re-describe roles.
+-- users holding it. To rename or drop a role, extend it from --scripts-dir
+-- (require "bundled:twingate.roles", change KNOWN or DROP) rather than copy it.
 local emit = require "bt.emit"
 local log = require "bt.log"
 local text = require "lib.text"
@@ -18,14 +19,26 @@ M.KNOWN = {
   { value = "BILLING", display = "Billing" },
 }
 
+-- UserRole values never synced: no role resource, and users holding one get
+-- no role grant. roles.DROP.BILLING = true drops Billing.
+M.DROP = {}
+
 -- The role every user holds when no other is given.
 M.BASE = "MEMBER"
 
-local DISPLAY = {}
-for _, r in ipairs(M.KNOWN) do DISPLAY[r.value] = r.display end
+-- KNOWN is read at each call, so an override's edits to it count.
+local function known(value)
+  for _, r in ipairs(M.KNOWN) do
+    if r.value == value then return r end
+  end
+  return nil
+end
 
-function M.is_known(value) return DISPLAY[value] ~= nil end
-function M.display(value) return DISPLAY[value] or text.title_case(value) end
+function M.is_known(value) return known(value) ~= nil end
+function M.display(value)
+  local r = known(value)
+  return r and r.display or text.title_case(value)
+end
 function M.id(value) return value:lower() end
 
 function M.resource(value)
@@ -48,15 +61,17 @@ end
 
 -- Per-sync state: which roles were emitted. emit_known() emits the known
 -- roles; grant() emits a role never seen before (a value newer than this
--- script) on first sight, then the user's grant.
-function M.registry()
+-- script) on first sight, then the user's grant. Dropped roles are neither.
+-- opts (default: all true): resources (emit roles at all), entitlements, grants.
+function M.registry(opts)
+  opts = opts or { resources = true, entitlements = true, grants = true }
   local seen, reg = {}, {}
 
   function reg.ensure(value)
-    if seen[value] then return end
+    if seen[value] or M.DROP[value] or not opts.resources then return end
     seen[value] = true
     emit.resource(M.resource(value))
-    emit.entitlement(M.entitlement(value))
+    if opts.entitlements then emit.entitlement(M.entitlement(value)) end
   end
 
   function reg.emit_known()
@@ -64,8 +79,13 @@ function M.registry()
   end
 
   function reg.grant(user_id, value)
+    if not opts.grants then return end
     if type(value) ~= "string" or value == "" then
       log.warn("user " .. user_id .. " has no role; no role grant")
+      return
+    end
+    if M.DROP[value] then
+      log.debug("user " .. user_id .. " holds dropped role " .. value .. "; no role grant")
       return
     end
     if not seen[value] and not M.is_known(value) then
@@ -79,6 +99,32 @@ function M.registry()
   end
 
   return reg
+end
+
+-- The role value of a role resource id ("devops" -> "DEVOPS"), or nil when
+-- no known role has that id (a dropped role included).
+function M.value_of(id)
+  for _, r in ipairs(M.KNOWN) do
+    if M.id(r.value) == id and not M.DROP[r.value] then return r.value end
+  end
+  return nil
+end
+
+-- The registry of one sync (ctx from twingate.sync), shared by the users'
+-- role grants and the role type's own entry, whichever runs first; what it
+-- writes follows the sync's scope (lib.scope).
+function M.for_sync(ctx)
+  if ctx.roles then return ctx.roles end
+  local scope = require("twingate.sync").scope(ctx)
+  ctx.roles = M.registry{ resources = scope.has("role"), entitlements = scope.entitlements("role"),
+    grants = scope.grants("role", "user") }
+  return ctx.roles
+end
+
+-- The role type's entry: every known role, granted or not.
+function M.sync(ctx)
+  M.for_sync(ctx).emit_known()
+  return true
 end
 
 return M

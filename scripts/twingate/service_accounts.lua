@@ -1,6 +1,6 @@
 -- Twingate service accounts as baton `service_account` resources (opt-in with
 -- --include-service-accounts): a user trait with account type "service" and a
--- profile that counts the account's API keys. Copy into --scripts-dir to edit.
+-- profile that counts the account's API keys. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
@@ -54,7 +54,7 @@ end
 function M.sync()
   return page.walk_nested{
     query = Q.SERVICE_ACCOUNTS, variables = { first = Q.PAGE_SIZE }, path = "serviceAccounts",
-    label = "service accounts", item = "service account", nested = "keys",
+    label = "service accounts", nested = "keys",
     follow = { query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local name, keys = M.name(node), M.tally()

@@ -1,30 +1,33 @@
--- The sync entry point: resource types, roles, users (with role grants), groups
--- (with every member's grant), then the opt-in service accounts and network
--- resources (with access grants). Copy into --scripts-dir to reorder or drop a part.
+-- The sync entry point: configure the client, emit the enabled resource types,
+-- then run each type's `sync` module (init.lua's resource_types) in list order.
+-- To add a type, extend twingate from --scripts-dir: require "bundled:twingate", append an entry.
+-- opts (from the driver: --sync-resource-types, --skip-entitlements-and-grants,
+-- --skip-grants, --sync-resources) narrow what is written; see lib.scope.
 local config = require "bt.config"
 local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
-local groups = require "twingate.groups"
-local resources = require "twingate.resources"
-local roles = require "twingate.roles"
-local service_accounts = require "twingate.service_accounts"
-local users = require "twingate.users"
+local targets = require "twingate.targets"
+local scope_of = require "lib.scope"
 
 local M = {}
-
--- Opt-in resource types -> the bool setting that turns each on. Off by
--- default: the default sync neither emits these types nor sends a request for them.
-M.OPT_IN = {
-  service_account = "include-service-accounts",
-  resource = "include-network-resources",
-}
 
 -- Whether a bool setting is on: "true" or "1" (flag, BATON_* or .baton.yaml).
 function M.enabled(name)
   local value = config.get(name)
   return value == "true" or value == "1"
+end
+
+-- Where memberships are read: "users" (default; User.groups) or "groups"
+-- (Group.users). README "Cost" gives the rule for choosing.
+function M.membership_side()
+  local side = config.get("membership-side")
+  if side == nil or side == "" then return "users" end
+  if side ~= "users" and side ~= "groups" then
+    return nil, string.format("membership-side must be users or groups, not %q", side)
+  end
+  return side
 end
 
 -- The emit.resource_type fields of one entry of init.lua's resource_types.
@@ -36,34 +39,65 @@ local function resource_type(rt)
   }
 end
 
+local function emit_type(rt) emit.resource_type(resource_type(rt)) end
+
+-- The scope of this sync (lib.scope): made from ctx.on when a caller built
+-- ctx without one (a plain full sync of the enabled types).
+function M.scope(ctx)
+  ctx.scope = ctx.scope or scope_of.new(nil, function(id) return ctx.on[id] == true end)
+  return ctx.scope
+end
+
+-- The generic loop: each entry's module (rt.sync) whose type this sync
+-- writes runs its sync(ctx) in list order; the first failure stops the sync.
+-- ctx.on[id] says which types are enabled, ctx.scope which this sync writes;
+-- modules may keep per-sync state in ctx.
+function M.each_type(resource_types, ctx)
+  local scope = M.scope(ctx)
+  for _, rt in ipairs(resource_types) do
+    if scope.has(rt.id) and rt.sync then
+      local ok, err = require(rt.sync).sync(ctx)
+      if not ok then return nil, err end
+    end
+  end
+  return true
+end
+
+-- A full (or type-limited) sync: the types written, then the loop. Group and
+-- role entitlements are grantable to users: the user type is written even
+-- when --sync-resource-types leaves users out.
+local function full(resource_types, ctx)
+  local scope = ctx.scope
+  local grantable = scope.entitlements("group") or scope.entitlements("role")
+  for _, rt in ipairs(resource_types) do
+    if scope.has(rt.id) or (rt.id == "user" and grantable) then emit_type(rt) end
+  end
+  return M.each_type(resource_types, ctx)
+end
+
 -- Returns true, or nil, err when any request failed (the sync then fails).
-function M.run(resource_types)
+function M.run(resource_types, opts)
+  if type(resource_types) ~= "table" then
+    error("twingate.sync.run(resource_types): pass init.lua's resource_types", 2)
+  end
   local ok, err = client.configure()
   if not ok then return nil, err end
-  local on = {}
+  local side
+  side, err = M.membership_side()
+  if not side then return nil, err end
+  local ctx = { on = {}, membership_side = side }
   for _, rt in ipairs(resource_types) do
-    local option = M.OPT_IN[rt.id]
-    on[rt.id] = option == nil or M.enabled(option)
-    if on[rt.id] then emit.resource_type(resource_type(rt)) end
+    -- An opt-in type (init.lua's opt_in names its bool setting) is off by
+    -- default: the sync then neither emits it nor sends a request for it.
+    ctx.on[rt.id] = rt.opt_in == nil or M.enabled(rt.opt_in)
   end
-  local registry = roles.registry()
-  registry.emit_known()
-  ok, err = users.sync(registry)
+  ctx.scope = scope_of.new(opts, function(id) return ctx.on[id] == true end)
+  if ctx.scope.targeted then
+    ok, err = targets.run(ctx.scope, resource_types, emit_type)
+  else
+    ok, err = full(resource_types, ctx)
+  end
   if not ok then return nil, err end
-  ok, err = groups.sync()
-  if not ok then return nil, err end
-  if on.service_account then
-    ok, err = service_accounts.sync()
-    if not ok then return nil, err end
-  end
-  if on.resource then
-    -- Access may be granted only to principal types this file holds: without
-    -- service accounts, grantable_to names groups alone and their grants are skipped.
-    local principals = { "group" }
-    if on.service_account then principals[#principals + 1] = "service_account" end
-    ok, err = resources.sync{ principals = principals }
-    if not ok then return nil, err end
-  end
   local counts, stats = emit.counts(), graphql.stats()
   log.info(string.format("synced %d resources, %d entitlements, %d grants in %d requests",
     counts.resources, counts.entitlements, counts.grants, stats.requests))

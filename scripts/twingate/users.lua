@@ -1,9 +1,12 @@
 -- Twingate users as baton `user` resources: id = Twingate id, name "First Last"
 -- (the email when both are blank), a user trait with email, login, status from
--- state and a profile; plus each user's role grant. Copy into --scripts-dir to edit.
+-- state and a profile; plus role and membership grants. Extend it from --scripts-dir (API.md).
+-- Memberships are read from the user side by default: each user's groups
+-- nested in the list (membership-side=groups leaves them to twingate.groups).
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
+local roles = require "twingate.roles"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -40,19 +43,104 @@ function M.map(node)
   }
 end
 
--- Emits every user and, through roles (a twingate.roles registry), its role grant.
-function M.sync(roles)
-  return page.walk{
-    query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
-    each = function(node)
-      if node.id == nil then
-        log.warn("skipping a user without id")
-        return
+-- Emits one user node and, through registry (a twingate.roles registry),
+-- its role grant.
+function M.emit(node, registry)
+  emit.resource(M.map(node))
+  registry.grant(node.id, node.role)
+end
+
+-- twingate.groups and twingate.sync, required when called: twingate.groups
+-- reaches this module through twingate.principals.
+local function groups() return require "twingate.groups" end
+local function sync_scope(ctx) return require("twingate.sync").scope(ctx) end
+
+-- Per-sync tally of the user side: the follow-up pages of users in more
+-- than a page of groups.
+local function tally()
+  return { follow_ups = 0 }
+end
+
+-- The membership grants of one user, from the group table of
+-- twingate.groups.list ({ [group id] = immutable }); counts into t. A group
+-- not in that table was created after the group list was read: its grant
+-- would name a resource the file lacks, so it is left out and counted.
+local function memberships(user_id, table_, t)
+  local n = 0
+  return {
+    id = user_id, label = "groups of user " .. user_id,
+    each = function(group)
+      n = n + 1
+      local immutable = table_[group.id]
+      if immutable == nil then
+        emit.skip("group_not_emitted", string.format("membership of user %s in group %s left "
+          .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
+        return true
       end
-      emit.resource(M.map(node))
-      roles.grant(node.id, node.role)
+      groups().grant(group.id, user_id, immutable)
+      return true
+    end,
+    done = function()
+      if n > Q.PAGE_SIZE then t.follow_ups = t.follow_ups + (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1 end
     end,
   }
+end
+
+-- Emits every user and its role grant (no memberships).
+function M.walk(registry)
+  return page.walk{
+    query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
+    each = function(node) M.emit(node, registry) end,
+  }
+end
+
+-- Emits every user, its role grant and its membership grants, read from the
+-- first page of its groups nested in the users list and, for users in more
+-- groups, from USER_GROUPS after the users list. list is twingate.groups.list's
+-- result. Returns the tally { follow_ups = }, or nil, err.
+function M.walk_with_groups(registry, list)
+  local t = tally()
+  local ok, err = page.walk_nested{
+    query = Q.USERS_WITH_GROUPS, variables = { first = Q.PAGE_SIZE }, path = "users",
+    label = "users", nested = "groups",
+    follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
+    parent = function(node)
+      M.emit(node, registry)
+      return memberships(node.id, list.immutable, t)
+    end,
+  }
+  if not ok then return nil, err end
+  return t
+end
+
+-- Says what the user side cost against the group side, and which is cheaper.
+local function report(t, list)
+  log.info(string.format("memberships read from the user side: %d follow-up requests "
+    .. "(the group side would have needed %d; see membership-side)",
+    t.follow_ups, list.follow_ups))
+  if list.follow_ups < t.follow_ups then
+    log.warn(string.format("this tenant costs %d fewer requests with membership-side=groups",
+      t.follow_ups - list.follow_ups))
+  end
+end
+
+-- The user type's entry: every user with its role grant (through the sync's
+-- twingate.roles registry) and, on the user side, its memberships. On the
+-- user side the groups are listed first (twingate.groups.listed), so that
+-- each grant's group is known.
+function M.sync(ctx)
+  local registry, scope = roles.for_sync(ctx), sync_scope(ctx)
+  if (ctx.membership_side or "users") ~= "users" or not scope.has("group") then
+    return M.walk(registry)
+  end
+  local list, err = groups().listed(ctx)
+  if not list then return nil, err end
+  if not scope.grants("group", "user") then return M.walk(registry) end
+  local t
+  t, err = M.walk_with_groups(registry, list)
+  if not t then return nil, err end
+  report(t, list)
+  return true
 end
 
 return M

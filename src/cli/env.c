@@ -3,9 +3,11 @@
 #include "bt/cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_FILE_KEYS 64
 
@@ -129,6 +131,15 @@ static int load_file(char *err, size_t errsz)
         snprintf(err, errsz, "cannot read config file %s (BATON_CONFIG_PATH)", cf->path);
         return -1;
     }
+    /* fopen opens a directory and fgets then reads nothing: it would pass
+     * for an empty file. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errsz, "config file %s%s is a directory", cf->path,
+                 explicit_path && *explicit_path ? " (BATON_CONFIG_PATH)" : "");
+        return -1;
+    }
     char line[4096];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -140,6 +151,10 @@ static int load_file(char *err, size_t errsz)
         } else {
             rc = parse_line(cf, line, lineno, err, errsz);
         }
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errsz, "cannot read config file %s: %s", cf->path, strerror(errno));
+        rc = -1;
     }
     fclose(f);
     return rc;
@@ -166,9 +181,15 @@ int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz)
         bool known = false;
         for (int j = 0; j < cli->flag_count && !known; j++)
             known = strcmp(cli->flags[j].name, file_cache.keys[i]) == 0;
-        if (!known) {
-            snprintf(err, errsz, "%s:%d: unknown key '%s'", file_cache.path, file_cache.lines[i],
-                     file_cache.keys[i]);
+        const char *key = file_cache.keys[i];
+        const bt_sdk_flag *sdk = known ? NULL : bt_cli_sdk_flag(key, strlen(key));
+        char where[sizeof file_cache.path + 160];
+        snprintf(where, sizeof where, "%s:%d: %s '%.80s'", file_cache.path, file_cache.lines[i],
+                 sdk ? "key" : "unknown key", key);
+        if (sdk && bt_cli_refuse_sdk_flag(sdk, file_cache.values[i], where, err, errsz) != 0)
+            return -1;
+        if (!known && !sdk) {
+            snprintf(err, errsz, "%s", where);
             return -1;
         }
     }

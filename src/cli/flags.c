@@ -12,6 +12,8 @@ static const bt_flag runtime_flags[] = {
     {"output-format", 0, "Output format: c1z or jsonl (default: from the file extension)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"log-level", 0, "The log level: debug, info, warn, error", "info", NULL, BT_FIELD_STRING, false, false, false, false},
     {"log-format", 0, "The output format for logs: json, console", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-path", 0, "Append log lines to this file instead of stderr", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"log-level-debug-expires-at", 0, "RFC 3339 time after which a debug --log-level falls back to info", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"provisioning", 'p', "This must be set in order for provisioning actions to be enabled", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"scripts-dir", 0, "Directory of override scripts, searched before the bundled scripts", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"grant-entitlement", 0, "The id of the entitlement to grant to the supplied principal", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
@@ -24,15 +26,24 @@ static const bt_flag runtime_flags[] = {
     {"create-account-resource-type", 0, "The resource type of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"delete-resource", 0, "The id of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"delete-resource-type", 0, "The resource type of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"http-timeout", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
+    {"sync-resources", 0, "Targeted sync: only these resources (bid:r:<type>/<id> or <type>:<id>, comma-separated), their entitlements and grants", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"sync-resource-types", 0, "Only these resource type ids (comma-separated); grants whose principal is left out are not written", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"skip-entitlements-and-grants", 0, "Write resources only (sync type resources_only)", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
+    {"skip-grants", 0, "Write resources and entitlements but no grants", "false", NULL, BT_FIELD_BOOL, true, false, false, false},
+    {"http-timeout-seconds", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-timeout", 0, "Old name of --http-timeout-seconds", NULL, NULL, BT_FIELD_INT, true, false, false, false},
     {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-retry-wait", 0, "Total seconds a run may spend waiting to retry", "900", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-max-total-time", 0, "Seconds one request may take with all its retries and waits", "1800", NULL, BT_FIELD_INT, false, false, false, false},
+    {"script-memory-limit", 0, "Megabytes of memory the connector scripts may use", "512", NULL, BT_FIELD_INT, false, false, false, false},
+    {"script-cpu-limit", 0, "CPU seconds a script may run between two requests", "60", NULL, BT_FIELD_INT, false, false, false, false},
     {"reads-per-minute", 0, "Client-side pacing of queries (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
     {"writes-per-minute", 0, "Client-side pacing of mutations (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
     {"client-id", 0, "The client ID used to authenticate with ConductorOne (starts service mode)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
     {"client-secret", 0, "The client secret used to authenticate with ConductorOne (prefer BATON_CLIENT_SECRET)", NULL, NULL, BT_FIELD_STRING, false, true, false, false},
-    {"c1z-temp-dir", 0, "Service mode: directory for the sync files of tasks (default: $TMPDIR, else /tmp)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"c1z-temp-dir", 0, "Directory for temporary files: a sync's working database (default: beside the output file); in service mode each task's sync file (default: $TMPDIR, else /tmp)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
+    {"skip-full-sync", 0, "Service mode: refuse full sync tasks (targeted syncs still run)", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"task-concurrency", 0, "Service mode: tasks run at the same time", "3", NULL, BT_FIELD_INT, false, false, false, false},
     {"health-check", 0, "Service mode: serve /live, /ready and /health over HTTP", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"health-check-port", 0, "Service mode: port of the health check server", "8081", NULL, BT_FIELD_INT, false, false, false, false},
@@ -55,6 +66,25 @@ static int flag_index(const bt_cli *cli, const char *name, size_t len)
     return -1;
 }
 
+bool bt_cli_has_flag(const bt_cli *cli, const char *name)
+{
+    return flag_index(cli, name, strlen(name)) >= 0;
+}
+
+/* An SDK flag we do not implement: refused unless its value asks for nothing. */
+static int parse_sdk_flag(const bt_sdk_flag *f, int argc, char **argv, int *pos, const char *eq,
+                          char *err, size_t errsz)
+{
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value && f->is_bool)
+        value = "true";
+    if (!value && *pos + 1 < argc)
+        value = argv[++*pos];
+    char where[128];
+    snprintf(where, sizeof where, "--%s", f->name);
+    return bt_cli_refuse_sdk_flag(f, value ? value : "", where, err, errsz);
+}
+
 static int short_index(const bt_cli *cli, char c)
 {
     for (int i = 0; i < cli->flag_count; i++)
@@ -63,17 +93,64 @@ static int short_index(const bt_cli *cli, char c)
     return -1;
 }
 
+static char *own(bt_cli *cli, char *s)
+{
+    if (s && cli->owned_count < BT_CLI_MAX_FLAGS)
+        return cli->owned[cli->owned_count++] = s;
+    free(s);
+    return NULL;
+}
+
+/* a + b + c in memory the cli frees. */
+static char *own_concat(bt_cli *cli, const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", a, b, c);
+    return own(cli, s);
+}
+
+/* --<name>-file for the secret flag at index `secret`, read at run time. */
+static int add_file_twin(bt_cli *cli, int secret, char *err, size_t errsz)
+{
+    const char *name = cli->flags[secret].name;
+    char *twin = own_concat(cli, name, "-file", "");
+    char *help = own_concat(cli, "File holding the ", name,
+                            " (not readable by group/others; keeps it out of the process list)");
+    if (!twin || !help) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    int i = cli->flag_count++;
+    cli->flags[i] = (bt_flag){twin, 0, help, NULL, NULL, BT_FIELD_STRING,
+                              false, false, false, true};
+    cli->file_of[i] = secret + 1;
+    return 0;
+}
+
+static int add_field(bt_cli *cli, const char *name, const bt_contract *c, char *err, size_t errsz)
+{
+    if (flag_index(cli, name, strlen(name)) < 0 && cli->flag_count < BT_CLI_MAX_FLAGS)
+        return 0;
+    snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, name);
+    return -1;
+}
+
 int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, size_t errsz)
 {
     for (int i = 0; i < c->field_count; i++) {
         const bt_config_field *f = &c->fields[i];
-        if (flag_index(cli, f->name, strlen(f->name)) >= 0 || cli->flag_count == BT_CLI_MAX_FLAGS) {
-            snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, f->name);
+        if (add_field(cli, f->name, c, err, errsz) != 0)
             return -1;
-        }
-        bt_flag *fl = &cli->flags[cli->flag_count++];
-        *fl = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless, f->type,
-                        false, f->secret, f->required, true};
+        int at = cli->flag_count++;
+        cli->flags[at] = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless,
+                                   f->type, false, f->secret, f->required, true};
+        char twin[128];
+        snprintf(twin, sizeof twin, "%s-file", f->name);
+        if (f->secret && (add_field(cli, twin, c, err, errsz) != 0 ||
+                          add_file_twin(cli, at, err, errsz) != 0))
+            return -1;
     }
     return 0;
 }
@@ -96,6 +173,9 @@ static int parse_long(bt_cli *cli, int argc, char **argv, int *pos, char *err, s
     if (len == 7 && strncmp(arg, "version", 7) == 0)
         return cli->version = true, 0;
     int i = flag_index(cli, arg, len);
+    const bt_sdk_flag *sdk = i < 0 ? bt_cli_sdk_flag(arg, len) : NULL;
+    if (sdk)
+        return parse_sdk_flag(sdk, argc, argv, pos, eq, err, errsz);
     if (i < 0) {
         snprintf(err, errsz, "unknown flag: --%.*s (see --help)", (int)len, arg);
         return -1;
@@ -215,11 +295,50 @@ int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz)
 {
     if (parse_argv(cli, argc, argv, err, errsz) != 0)
         return -1;
-    if (bt_cli_config_file_check(cli, err, errsz) != 0)
+    if (bt_cli_config_file_check(cli, err, errsz) != 0 || bt_cli_check_sdk_env(cli, err, errsz) != 0)
         return -1;
     if (fill_fallbacks(cli, err, errsz) != 0)
         return -1;
     return check_types(cli, err, errsz);
+}
+
+/* The secret at index s from the file named by its twin at index t. */
+static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
+{
+    char env[128], twin_env[128];
+    bt_cli_env_name(cli->flags[s].name, env, sizeof env);
+    bt_cli_env_name(cli->flags[t].name, twin_env, sizeof twin_env);
+    if (bt_cli_is_set(cli, cli->flags[s].name)) {
+        snprintf(err, errsz, "both --%s (or %s) and --%s (or %s) are given; give one",
+                 cli->flags[s].name, env, cli->flags[t].name, twin_env);
+        return -1;
+    }
+    char *secret;
+    if (bt_cli_read_secret_file(cli->flags[t].name, cli->values[t], &secret, err, errsz) != 0)
+        return -1;
+    int rc = set_value(cli, s, secret, cli->sources[t]);
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
+    if (rc != 0)
+        snprintf(err, errsz, "out of memory");
+    return rc;
+}
+
+int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz)
+{
+    for (int t = 0; t < cli->flag_count; t++)
+        if (cli->file_of[t] && bt_cli_is_set(cli, cli->flags[t].name) &&
+            read_twin(cli, t, cli->file_of[t] - 1, err, errsz) != 0)
+            return -1;
+    return 0;
+}
+
+static const char *file_twin_of(const bt_cli *cli, int secret)
+{
+    for (int t = 0; t < cli->flag_count; t++)
+        if (cli->file_of[t] == secret + 1)
+            return cli->flags[t].name;
+    return NULL;
 }
 
 int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
@@ -231,8 +350,10 @@ int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
         if (f->required_unless && bt_cli_is_set(cli, f->required_unless))
             continue;
         char env[128];
+        const char *twin = file_twin_of(cli, i);
         bt_cli_env_name(f->name, env, sizeof env);
-        snprintf(err, errsz, "required flag --%s is missing (or set %s)%s%s%s", f->name, env,
+        snprintf(err, errsz, "required flag --%s is missing (or set %s%s%s)%s%s%s", f->name, env,
+                 twin ? ", or give --" : "", twin ? twin : "",
                  f->required_unless ? "; or give --" : "",
                  f->required_unless ? f->required_unless : "", f->required_unless ? " instead" : "");
         return -1;
@@ -253,6 +374,8 @@ void bt_cli_free(bt_cli *cli)
         free(cli->values[i]);
     for (int i = 0; i < cli->arg_count; i++)
         free(cli->args[i]);
+    for (int i = 0; i < cli->owned_count; i++)
+        free(cli->owned[i]);
     memset(cli, 0, sizeof *cli);
 }
 

@@ -29,7 +29,9 @@ void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
     fprintf(out, "Usage:\n  %s [flags]\n  %s [command]\n\n", name, name);
     fputs("Available Commands:\n"
           "  capabilities  Print the connector's capabilities (JSON)\n"
+          "  completion    Print a shell completion script: completion bash|zsh\n"
           "  config        Print the connector's configuration schema (JSON)\n"
+          "  help          Print this help\n"
           "  show          Print a sync file: stats, resources, entitlements, grants\n\n",
           out);
     fputs("Flags:\n", out);
@@ -43,4 +45,16 @@ void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
             "  -v, --version", "version for this command");
     fprintf(out, "\nValues come from flags, then BATON_* variables, then ./.baton.yaml "
                  "(or $BATON_CONFIG_PATH), then defaults.\n");
+    fputs("\nbaton-sdk flags not supported by this connector (refused when they ask for something):\n ",
+          out);
+    size_t col = 1;
+    for (int i = 0; bt_cli_sdk_flag_at(i); i++) {
+        const char *flag = bt_cli_sdk_flag_at(i)->name;
+        if (bt_cli_has_flag(cli, flag))
+            continue;
+        if (col + strlen(flag) + 3 > 100)
+            fputs("\n ", out), col = 1;
+        col += (size_t)fprintf(out, " --%s", flag);
+    }
+    fputc('\n', out);
 }

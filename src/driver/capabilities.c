@@ -6,7 +6,14 @@
 #include <ctype.h>
 #include <string.h>
 
-enum { CAP_PROVISION = 1, CAP_SYNC = 2, CAP_ACCOUNT_PROVISIONING = 5, CAP_RESOURCE_DELETE = 8 };
+enum {
+    CAP_PROVISION = 1,
+    CAP_SYNC = 2,
+    CAP_ACCOUNT_PROVISIONING = 5,
+    CAP_RESOURCE_DELETE = 8,
+    CAP_TARGETED_SYNC = 11,
+    CAP_SERVICE_MODE_TARGETED_SYNC = 13
+};
 
 static const char *cap_name(int cap)
 {
@@ -14,14 +21,19 @@ static const char *cap_name(int cap)
     case CAP_PROVISION: return "CAPABILITY_PROVISION";
     case CAP_SYNC: return "CAPABILITY_SYNC";
     case CAP_ACCOUNT_PROVISIONING: return "CAPABILITY_ACCOUNT_PROVISIONING";
+    case CAP_TARGETED_SYNC: return "CAPABILITY_TARGETED_SYNC";
+    case CAP_SERVICE_MODE_TARGETED_SYNC: return "CAPABILITY_SERVICE_MODE_TARGETED_SYNC";
     default: return "CAPABILITY_RESOURCE_DELETE";
     }
 }
 
-/* Per-type capabilities in HEAD's order; returns how many. */
-static int type_caps(const bt_resource_type_decl *t, int caps[4])
+/* Per-type capabilities in HEAD's order (TARGETED_SYNC first when the type
+ * supports it); returns how many. Service mode's Hello uses it too. */
+int bt_driver_type_capabilities(const bt_resource_type_decl *t, int caps[BT_MAX_TYPE_CAPS])
 {
     int n = 0;
+    if (t->targeted_sync)
+        caps[n++] = CAP_TARGETED_SYNC;
     caps[n++] = CAP_SYNC;
     if (t->provision)
         caps[n++] = CAP_PROVISION;
@@ -86,7 +98,7 @@ static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16
     bt_jw_key(w, "resourceTypeCapabilities");
     bt_jw_begin_array(w);
     for (int i = 0; i < c->type_count && i < 64; i++) {
-        int caps[4], n = type_caps(types[i], caps);
+        int caps[BT_MAX_TYPE_CAPS], n = bt_driver_type_capabilities(types[i], caps);
         bt_jw_begin_object(w);
         bt_jw_key(w, "resourceType");
         write_resource_type(w, types[i]);
@@ -100,9 +112,21 @@ static void write_type_capabilities(bt_jw *w, const bt_contract *c, bool used[16
         bt_jw_key(w, "permissions");
         bt_jw_begin_object(w);
         bt_jw_end_object(w);
+        if (types[i]->opt_in) { /* synced only when its setting is on */
+            bt_jw_key(w, "optInRequired");
+            bt_jw_bool(w, true);
+        }
         bt_jw_end_object(w);
     }
     bt_jw_end_array(w);
+}
+
+/* The connector-level list: the union of the types' (used[]), plus what
+ * comes with it. Targeted sync through the sync options is what service mode
+ * passes a SyncFullTask's targeted resources to, so it comes with it. */
+void bt_driver_connector_capabilities(bool used[16])
+{
+    used[CAP_SERVICE_MODE_TARGETED_SYNC] = used[CAP_TARGETED_SYNC];
 }
 
 void bt_driver_print_capabilities(const bt_contract *c, FILE *out)
@@ -115,6 +139,7 @@ void bt_driver_print_capabilities(const bt_contract *c, FILE *out)
     write_type_capabilities(&w, c, used);
     bt_jw_key(&w, "connectorCapabilities");
     bt_jw_begin_array(&w);
+    bt_driver_connector_capabilities(used);
     for (int cap = 0; cap < 16; cap++)
         if (used[cap])
             bt_jw_string(&w, cap_name(cap));
@@ -172,8 +197,14 @@ static void write_field(bt_jw *w, const bt_config_field *f)
     bt_jw_kv_string(w, "name", f->name);
     bt_jw_kv_string(w, "displayName", dn);
     bt_jw_kv_string(w, "description", f->help);
-    if (f->required && !f->required_unless) {
+    /* A field required unless another is given is still required in C1's form:
+     * the alternative is an ops override, expressed by the constraint below. */
+    if (f->required) {
         bt_jw_key(w, "isRequired");
+        bt_jw_bool(w, true);
+    }
+    if (f->ops) {
+        bt_jw_key(w, "isOps");
         bt_jw_bool(w, true);
     }
     if (f->secret) {

@@ -4,6 +4,7 @@
 #include "bt/graphql.h"
 #include "bt/json_write.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +152,34 @@ static void set_opt_string(lua_State *L, const char *key, const char *value)
     lua_setfield(L, -2, key);
 }
 
-static int build_create(bt_host *h, const bt_cli *cli, char *err, size_t n)
+/* --create-account-resource-type must name a type that declares
+ * account_provisioning; without it, the first such type. NULL with err. */
+static const char *account_type(const bt_contract *c, const bt_cli *cli, char *err, size_t n)
 {
+    const char *want = bt_cli_get(cli, "create-account-resource-type");
+    char can[256] = "";
+    for (int i = 0; i < c->type_count; i++) {
+        const bt_resource_type_decl *t = &c->types[i];
+        if (!t->account_provisioning)
+            continue;
+        if (!want || strcmp(want, t->id) == 0)
+            return t->id;
+        size_t used = strlen(can);
+        snprintf(can + used, sizeof can - used, "%s%s", used ? ", " : "", t->id);
+    }
+    if (!want)
+        snprintf(err, n, "the connector declares no resource type whose accounts can be created");
+    else
+        snprintf(err, n, "--create-account-resource-type \"%s\": accounts cannot be created for "
+                         "that type; types that can be created: %s", want, *can ? can : "none");
+    return NULL;
+}
+
+static int build_create(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n)
+{
+    const char *type = account_type(c, cli, err, n);
+    if (!type)
+        return -1;
     lua_State *L = bt_host_lua(h);
     lua_createtable(L, 0, 4);
     if (push_profile(h, bt_cli_get(cli, "create-account-profile"), err, n) != 0)
@@ -162,7 +189,7 @@ static int build_create(bt_host *h, const bt_cli *cli, char *err, size_t n)
     const char *login = bt_cli_get(cli, "create-account-login");
     set_opt_string(L, "email", email ? email : login);
     set_opt_string(L, "login", login ? login : email);
-    set_opt_string(L, "resource_type", bt_cli_get(cli, "create-account-resource-type"));
+    set_opt_string(L, "resource_type", type);
     return 0;
 }
 
@@ -179,7 +206,8 @@ static int build_delete(lua_State *L, const bt_cli *cli, char *err, size_t n)
     return 0;
 }
 
-static int build_request(bt_host *h, const bt_cli *cli, const action *a, char *err, size_t n)
+static int build_request(bt_host *h, const bt_contract *c, const bt_cli *cli, const action *a,
+                         char *err, size_t n)
 {
     lua_State *L = bt_host_lua(h);
     if (strcmp(a->handler, "grant") == 0)
@@ -187,11 +215,12 @@ static int build_request(bt_host *h, const bt_cli *cli, const action *a, char *e
     if (strcmp(a->handler, "revoke") == 0)
         return build_revoke(L, cli, err, n);
     if (strcmp(a->handler, "create_account") == 0)
-        return build_create(h, cli, err, n);
+        return build_create(h, c, cli, err, n);
     return build_delete(L, cli, err, n);
 }
 
-/* Exactly one action; every action needs -p. */
+/* Exactly one action. As in baton-sdk, the action flag is the explicit intent
+ * and turns provisioning on by itself; -p gates what service mode may run. */
 static const action *select_action(const bt_cli *cli, char *err, size_t n)
 {
     const action *chosen = NULL;
@@ -209,12 +238,7 @@ static const action *select_action(const bt_cli *cli, char *err, size_t n)
     }
     if (!chosen)
         snprintf(err, n, "no provisioning action given");
-    else if (!bt_cli_get_bool(cli, "provisioning"))
-        snprintf(err, n, "--%s changes access in the target system and requires -p/--provisioning",
-                 chosen_flag);
-    else
-        return chosen;
-    return NULL;
+    return chosen;
 }
 
 /* Scalar fields of the result table as JSON, keys sorted for stable output. */
@@ -277,14 +301,14 @@ static int run_handler(bt_host *h, const bt_contract *c, const action *a)
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L) - 1; /* the request is on top */
+    char defined_at[512];
     bt_contract_push_function(h, c, a->handler);
+    bt_host_function_position(L, -1, defined_at, sizeof defined_at);
     lua_insert(L, -2);
     bt_host_error herr;
     int rc = bt_host_call(h, 1, 2, &herr);
     if (rc == 0 && (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2)))) {
-        snprintf(herr.message, sizeof herr.message, "%s",
-                 lua_isnil(L, -1) ? "handler returned nil" : luaL_tolstring(L, -1, NULL));
-        herr.traceback[0] = '\0';
+        bt_host_returned_error(L, -1, defined_at, &herr);
         rc = -1;
     }
     char what[64];
@@ -311,13 +335,15 @@ int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli)
     }
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L);
-    if (build_request(h, cli, a, err, sizeof err) != 0) {
+    if (build_request(h, c, cli, a, err, sizeof err) != 0) {
         lua_settop(L, top);
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
     bt_graphql_allow_writes(true);
+    bt_config_set_readable(true);
     int rc = run_handler(h, c, a);
+    bt_config_set_readable(false);
     bt_graphql_allow_writes(false);
     return rc;
 }

@@ -1,8 +1,10 @@
-/* One place that prints failures: one line on stderr, the traceback at debug. */
+/* One place that prints failures (one line on stderr, the traceback at
+ * debug) and what a sync left out on purpose. */
 #include "bt/driver.h"
 #include "bt/log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void bt_driver_report(const char *what, const bt_host_error *err)
 {
@@ -11,4 +13,20 @@ void bt_driver_report(const char *what, const bt_host_error *err)
     fprintf(stderr, "error: %s: %s\n", what, clean);
     if (err->traceback[0])
         bt_debug("%s", err->traceback);
+}
+
+uint64_t bt_driver_report_skips(const bt_sink_counts *n, char *summary, size_t size)
+{
+    uint64_t total = 0;
+    size_t used = 0;
+    summary[0] = '\0';
+    for (size_t i = 0; i < n->n_skipped; i++) {
+        const bt_sink_skip_count *c = &n->skipped[i];
+        total += c->n;
+        bt_warn("sync skipped %llu (cause %s)", (unsigned long long)c->n, c->cause);
+        if (used < size)
+            used += (size_t)snprintf(summary + used, size - used, "%s%s %llu", i ? ", " : "",
+                                     c->cause, (unsigned long long)c->n);
+    }
+    return total;
 }

@@ -4,32 +4,74 @@
 #include "bt/clock.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
+#include "bt/prim.h"
 #include "bt/sink.h"
+#include "bt/sync_options.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Interpret sync's results: `nil, err` (or false, err) is a failure. */
-static int check_sync_result(lua_State *L, bt_host_error *err)
+/* Interpret sync's results: `nil, err` (or false, err) is a failure, named
+ * at the line that made it when known, else where sync is defined. */
+static int check_sync_result(lua_State *L, const char *defined_at, bt_host_error *err)
 {
     if (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2))) {
-        const char *msg = lua_isnil(L, -1) ? "sync returned nil" : luaL_tolstring(L, -1, NULL);
-        snprintf(err->message, sizeof err->message, "%s", msg);
-        err->traceback[0] = '\0';
+        bt_host_returned_error(L, -1, defined_at, err);
         return -1;
     }
     return 0;
 }
 
-/* [-0, +0] Run contract.sync() under the host's protected call. */
-static int run_sync(bt_host *h, const bt_contract *c, bt_host_error *err)
+/* [-0, +1] The options as the script's sync(opts) sees them (API.md "sync
+ * options"): nil for a plain full sync. */
+static void push_options(lua_State *L, const bt_sync_options *o)
+{
+    if (bt_sync_options_is_default(o)) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 4);
+    if (o->target_count > 0) {
+        lua_createtable(L, (int)o->target_count, 0);
+        for (size_t i = 0; i < o->target_count; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, o->targets[i].type);
+            lua_setfield(L, -2, "type");
+            lua_pushstring(L, o->targets[i].id);
+            lua_setfield(L, -2, "id");
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "targets");
+    }
+    if (o->type_count > 0) {
+        lua_createtable(L, (int)o->type_count, 0);
+        for (size_t i = 0; i < o->type_count; i++) {
+            lua_pushstring(L, o->resource_types[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, "resource_types");
+    }
+    lua_pushboolean(L, o->skip_entitlements_and_grants);
+    lua_setfield(L, -2, "skip_entitlements_and_grants");
+    lua_pushboolean(L, o->skip_grants);
+    lua_setfield(L, -2, "skip_grants");
+}
+
+/* [-0, +0] Run contract.sync(opts) under the host's protected call. */
+static int run_sync(bt_host *h, const bt_contract *c, const bt_sync_options *o,
+                    bt_host_error *err)
 {
     lua_State *L = bt_host_lua(h);
     int top = lua_gettop(L);
+    char defined_at[512];
     bt_contract_push_function(h, c, "sync");
-    int rc = bt_host_call(h, 0, 2, err);
+    bt_host_function_position(L, -1, defined_at, sizeof defined_at);
+    push_options(L, o);
+    int rc = bt_host_call(h, 1, 2, err);
     if (rc == 0)
-        rc = check_sync_result(L, err);
+        rc = check_sync_result(L, defined_at, err);
     lua_settop(L, top);
     return rc;
 }
@@ -49,44 +91,76 @@ static void describe_types(const bt_sink *sink, char *out, size_t n)
         snprintf(out + used, n - used, ")");
 }
 
-static void print_summary(const char *path, const char *per_type, const bt_sink_counts *n,
-                          double seconds)
+static void print_summary(const char *path, const char *sync_type, const char *per_type,
+                          const bt_sink_counts *n, double seconds)
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
+    char causes[1024];
+    uint64_t skipped = bt_driver_report_skips(n, causes, sizeof causes);
     printf("sync complete: %s\n", path);
+    if (strcmp(sync_type, "full") != 0)
+        printf("  sync type       %s\n", sync_type);
     printf("  resource types  %ld\n", (long)n->resource_types);
     printf("  resources       %ld%s\n", (long)n->resources, per_type);
     printf("  entitlements    %ld\n", (long)n->entitlements);
     printf("  grants          %ld\n", (long)n->grants);
     if (n->duplicates)
         printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
+    printf("  skipped         %llu%s%s%s\n", (unsigned long long)skipped, skipped ? " (" : "",
+           causes, skipped ? ")" : "");
     printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
     printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
            (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
-    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %ld requests in %.2f s",
-            (long)n->resources, (long)n->entitlements, (long)n->grants, s.requests, seconds);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
+            "%ld requests in %.2f s",
+            (long)n->resources, (long)n->entitlements, (long)n->grants,
+            (unsigned long long)skipped, skipped ? " (" : "", causes, skipped ? ")" : "",
+            s.requests, seconds);
 }
 
-int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
+/* The sync phase: the script's sync emitting into sink, no writes allowed,
+ * the configuration readable only meanwhile. */
+static int run_into(bt_host *h, const bt_contract *c, const bt_sync_options *opts, bt_sink *sink,
+                    bt_host_error *herr)
 {
-    const char *path = bt_cli_get(cli, "file");
+    bt_graphql_allow_writes(false);
+    bt_emit_bind(bt_host_lua(h), sink);
+    bt_config_set_readable(true);
+    int rc = run_sync(h, c, opts, herr);
+    bt_config_set_readable(false);
+    bt_emit_bind(bt_host_lua(h), NULL);
+    return rc;
+}
+
+int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
+                        const bt_sync_options *opts)
+{
     char err[2048];
     double started = bt_clock_monotonic();
-    bt_sink *sink = bt_sink_open(path, bt_cli_get(cli, "output-format"), err, sizeof err);
-    if (!sink) {
+    if (bt_sync_options_check(opts, c, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    const char *sync_type = bt_sync_options_sync_type(opts);
+    /* Before the sink creates its temporary files, so that a signal at any
+     * point removes them and says what happened to the file. */
+    bt_sink_note_output(path);
+    bt_sink_install_signal_cleanup();
+    bt_sink *sink = bt_sink_open(path, format, err, sizeof err);
+    if (!sink || bt_sink_set_sync_type(sink, sync_type, err, sizeof err) != 0) {
+        bt_sink_abort(sink);
         fprintf(stderr, "error: cannot write %s: %s\n", path, err);
         return 1;
     }
-    bt_sink_install_signal_cleanup();
-    bt_graphql_allow_writes(false);
-    bt_emit_bind(bt_host_lua(h), sink);
+    if (bt_sink_stale_removed(sink) > 0)
+        bt_info("removed %d temporary files that an earlier, interrupted run left",
+                bt_sink_stale_removed(sink));
     bt_host_error herr;
-    int rc = run_sync(h, c, &herr);
-    bt_emit_bind(bt_host_lua(h), NULL);
+    int rc = run_into(h, c, opts, sink, &herr);
     if (rc != 0) {
         bt_sink_abort(sink);
         bt_driver_report("sync failed", &herr);
@@ -102,26 +176,56 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         bt_info("no file written; %s is unchanged", path);
         return 1;
     }
-    print_summary(path, per_type, &counts, bt_clock_monotonic() - started);
+    print_summary(path, sync_type, per_type, &counts, bt_clock_monotonic() - started);
     return 0;
 }
 
-/* The same sync for service mode: a c1z at path, no summary on stdout, the
- * failure (redacted) in err instead of on stderr; rows left out on request. */
+/* --c1z-temp-dir: an existing, writable directory for the working database. */
+static int use_temp_dir(const char *dir)
+{
+    struct stat st;
+    if (!dir || !*dir)
+        return 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "error: --c1z-temp-dir \"%s\" is not a writable directory\n", dir);
+        return -1;
+    }
+    bt_sink_set_work_dir(dir);
+    return 0;
+}
+
+int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
+{
+    bt_sync_options opts;
+    char err[1024];
+    if (use_temp_dir(bt_cli_get(cli, "c1z-temp-dir")) != 0)
+        return 1;
+    if (bt_sync_options_from_cli(cli, &opts, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    int rc = bt_driver_sync_with(h, c, bt_cli_get(cli, "file"), bt_cli_get(cli, "output-format"),
+                                 &opts);
+    bt_sync_options_free(&opts);
+    return rc;
+}
+
+/* The same sync for service mode: a c1z at path with the task's options, no
+ * summary on stdout, the failure (redacted) in err instead of on stderr. */
 int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
-                         bool skip_entitlements, bool skip_grants, char *err, size_t errsz)
+                         const bt_sync_options *opts, char *err, size_t errsz)
 {
     double started = bt_clock_monotonic();
-    bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
-    if (!sink)
+    if (bt_sync_options_check(opts, c, err, errsz) != 0)
         return -1;
-    bt_sink_skip(sink, skip_entitlements, skip_grants);
+    bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
+    if (!sink || bt_sink_set_sync_type(sink, bt_sync_options_sync_type(opts), err, errsz) != 0) {
+        bt_sink_abort(sink);
+        return -1;
+    }
     bt_sink_install_signal_cleanup();
-    bt_graphql_allow_writes(false);
-    bt_emit_bind(bt_host_lua(h), sink);
     bt_host_error herr;
-    int rc = run_sync(h, c, &herr);
-    bt_emit_bind(bt_host_lua(h), NULL);
+    int rc = run_into(h, c, opts, sink, &herr);
     if (rc != 0) {
         bt_sink_abort(sink);
         bt_log_redact(herr.message, err, errsz);

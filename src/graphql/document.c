@@ -55,6 +55,38 @@ static bool is_word(const char *s, size_t n, const char *word)
     return n == strlen(word) && memcmp(s, word, n) == 0;
 }
 
+/* The name after the first operation keyword at depth 0 ("query Users(...)"
+ * -> "Users"); "" for an anonymous operation or shorthand "{ ... }". */
+void bt_graphql_operation_name(const char *doc, size_t len, char *out, size_t n)
+{
+    lex x = {doc, doc + len};
+    bool after_keyword = false;
+    out[0] = '\0';
+    while (x.p < x.end) {
+        char c = *x.p;
+        if (c == '#') {
+            skip_comment(&x);
+        } else if (name_start(c)) {
+            const char *s = x.p;
+            while (x.p < x.end && name_char(*x.p))
+                x.p++;
+            size_t w = (size_t)(x.p - s);
+            if (after_keyword) {
+                snprintf(out, n, "%.*s", (int)w, s);
+                return;
+            }
+            after_keyword = is_word(s, w, "query") || is_word(s, w, "mutation") ||
+                            is_word(s, w, "subscription");
+            if (!after_keyword)
+                return; /* a fragment or something else first */
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || (unsigned char)c >= 0x80) {
+            x.p++;
+        } else {
+            return; /* "(" or "{": no name */
+        }
+    }
+}
+
 bool bt_graphql_is_mutation(const char *doc, size_t len)
 {
     lex x = {doc, doc + len};

@@ -1,9 +1,11 @@
 /* The process-wide GraphQL endpoint: options from the driver, the endpoint
  * from graphql.configure, the HTTP client, pacers and counters. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/budget.h"
 #include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/graphql.h"
@@ -13,6 +15,7 @@ typedef struct session {
     bool configured;
     char *url;
     char *auth_header;
+    char *redirect_host_suffix; /* NULL: redirects only to url's own host */
     char *secret; /* the header's value; wiped when forgotten */
     char user_agent[256];
     double reads_per_minute, writes_per_minute; /* the script's */
@@ -33,13 +36,13 @@ void bt_graphql_share_pacing(bt_http_pacer *reads, bt_http_pacer *writes)
     g_shared_reads = reads;
     g_shared_writes = writes;
 }
-static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 static bool g_allow_writes;
 static long g_reads, g_writes, g_pages, g_decode_retries;
 
 void bt_graphql_default_options(bt_graphql_options *o)
 {
-    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1};
+    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
 }
 
 static void apply_pacing(void)
@@ -106,6 +109,7 @@ void bt_graphql_shutdown(void)
     forget_secret();
     free(S.url);
     free(S.auth_header);
+    free(S.redirect_host_suffix);
     bt_http_buf_free(&S.body);
     memset(&S, 0, sizeof S);
 }
@@ -163,6 +167,28 @@ static const char *auth_value(const bt_graphql_endpoint *ep, char *err, size_t e
     return NULL;
 }
 
+/* ".example.com" or deeper: a leading dot, then at least two host labels
+ * (so never a bare top-level domain), and the url's own host inside it. */
+static bool redirect_suffix_ok(const char *suffix, const char *url)
+{
+    static const char host_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.";
+    size_t n = strlen(suffix);
+    const char *labels = suffix + 1;
+    if (n < 4 || n > 253 || suffix[0] != '.' || labels[0] == '.' || suffix[n - 1] == '.')
+        return false;
+    if (!strchr(labels, '.') || strstr(labels, "..") || strspn(labels, host_chars) != n - 1)
+        return false;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool inside = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+                  bt_http_host_has_suffix(host, suffix);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return inside;
+}
+
 static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char *err, size_t errsz)
 {
     bool loopback;
@@ -173,6 +199,9 @@ static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char 
     if (ep->user_agent_suffix &&
         (strlen(ep->user_agent_suffix) > 100 || !printable(ep->user_agent_suffix, true)))
         return fail(err, errsz, "user_agent_suffix must be printable and at most 100 bytes", NULL);
+    if (ep->redirect_host_suffix && !redirect_suffix_ok(ep->redirect_host_suffix, ep->url))
+        return fail(err, errsz, "redirect_host_suffix must look like \".example.com\" and the "
+                    "url's host must end in it", NULL);
     if (ep->reads_per_minute < 0 || ep->writes_per_minute < 0)
         return fail(err, errsz, "reads_per_minute and writes_per_minute must be >= 0", NULL);
     if (ep->auth_header && !(*key = auth_value(ep, err, errsz)))
@@ -195,8 +224,10 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     S.url = strdup(ep->url);
     S.auth_header = key ? strdup(ep->auth_header) : NULL;
     S.secret = key ? strdup(key) : NULL;
+    S.redirect_host_suffix = ep->redirect_host_suffix ? strdup(ep->redirect_host_suffix) : NULL;
     set_user_agent(ep->user_agent_suffix);
-    if (!S.url || (key && (!S.auth_header || !S.secret)))
+    if (!S.url || (key && (!S.auth_header || !S.secret)) ||
+        (ep->redirect_host_suffix && !S.redirect_host_suffix))
         S.client = NULL;
     else
         S.client = bt_http_client_new(S.user_agent, S.auth_header, S.secret);
@@ -241,7 +272,8 @@ static void build_body(lua_State *L, const char *query, size_t qlen, int vars_id
 static bt_http_limits limits(void)
 {
     return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
-                            g_opts.max_retry_wait, g_opts.max_response_bytes};
+                            g_opts.max_retry_wait, g_opts.max_response_bytes,
+                            g_opts.max_total_time};
 }
 
 /* [-0, +0, -] True when the pushed result (n values) is a decode error of a
@@ -263,29 +295,89 @@ static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
     return false;
 }
 
+int bt_graphql_query_attempts(void)
+{
+    return g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
+}
+
+void bt_graphql_decode_backoff(int attempt, int max, const char *what)
+{
+    g_decode_retries++;
+    double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+    bt_warn("graphql: %s; asking again in %.1f s (attempt %d of %d)", what, wait, attempt + 1,
+            max);
+    bt_clock_sleep(wait);
+}
+
+/* [-0, +0, -] The error on top (a mutation's) gets maybe_applied: true when
+ * the mutation was sent and its answer lost or unreadable, so the script can
+ * read the state back; false when it certainly was not applied. */
+static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
+{
+    bool maybe = bt_http_maybe_applied(resp);
+    if (!maybe && resp->outcome == BT_HTTP_DONE && resp->status >= 200 && resp->status <= 299) {
+        lua_getfield(L, -1, "kind");
+        maybe = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, maybe);
+    lua_setfield(L, -2, "maybe_applied");
+}
+
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
 static int post_and_push(lua_State *L, bool write)
 {
     bt_http_limits lim = limits();
-    bt_http_request req = {S.url, S.body.data, S.body.len, !write,
-                           write ? writes_pacer() : reads_pacer(), &lim};
+    bt_http_request req = {.url = S.url,
+                           .body = S.body.data,
+                           .body_len = S.body.len,
+                           .idempotent = !write,
+                           .pacer = write ? writes_pacer() : reads_pacer(),
+                           .limits = &lim,
+                           .redirect_host_suffix = S.redirect_host_suffix};
     bt_http_response resp;
+    /* Asking again after a mangled answer stays inside the same total cap. */
+    double deadline = bt_clock_monotonic() + lim.max_total_time;
     for (int attempt = 1;; attempt++) {
         bt_http_post(S.client, &req, &resp);
+        bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
-        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp)) {
+        if (write && n == 2)
+            mark_maybe_applied(L, &resp);
+        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
+        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp) ||
+            bt_clock_monotonic() + wait >= deadline) {
             bt_http_client_trim(S.client);
             return n;
         }
         lua_pop(L, n);
         g_decode_retries++;
-        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
         bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
                 wait, attempt + 1, lim.max_attempts);
         bt_clock_sleep(wait);
+        lim.max_total_time = deadline - bt_clock_monotonic();
     }
+}
+
+/* [-0, +0, m] A GraphQL error names the operation that got it
+ * ("graphql: Users: Cannot query field ..."): one sync sends many documents. */
+static void name_operation(lua_State *L, int n, const char *query, size_t qlen)
+{
+    char name[128];
+    if (n != 2 || !lua_istable(L, -1))
+        return;
+    bt_graphql_operation_name(query, qlen, name, sizeof name);
+    lua_getfield(L, -1, "kind");
+    bool graphql = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "graphql") == 0;
+    lua_pop(L, 1);
+    if (!graphql || !name[0])
+        return;
+    lua_getfield(L, -1, "message");
+    lua_pushfstring(L, "%s: %s", name, luaL_optstring(L, -1, ""));
+    lua_setfield(L, -3, "message");
+    lua_pop(L, 1);
 }
 
 int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
@@ -304,5 +396,7 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
     else
         g_reads++;
     bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
-    return post_and_push(L, write);
+    int n = post_and_push(L, write);
+    name_operation(L, n, query, qlen);
+    return n;
 }

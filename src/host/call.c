@@ -1,5 +1,6 @@
 /* The single protected entry from C into Lua: traceback handler, error to a C struct. */
 #include "bt/host.h"
+#include "bt/budget.h"
 #include "bt/log.h"
 
 #include <stdio.h>
@@ -10,6 +11,13 @@
 static int message_handler(lua_State *L)
 {
     const char *msg = luaL_tolstring(L, 1, NULL);
+    char where[512];
+    /* An error raised by C (a bad argument, a primitive's misuse) or thrown as a
+     * table carries no position: name the author's line. */
+    if (!bt_host_message_has_position(msg) && bt_host_script_position(L, 1, where, sizeof where)) {
+        lua_pushfstring(L, "%s: %s", where, msg);
+        lua_replace(L, -2);
+    }
     luaL_traceback(L, L, NULL, 1);
     lua_createtable(L, 2, 0);
     lua_insert(L, -3);
@@ -59,15 +67,25 @@ static void fill_error(lua_State *L, bt_host_error *err)
     one_line(err->message);
 }
 
+/* Lua's bare "not enough memory" becomes the limit's name and the place. */
+static void explain_memory(bt_host *h, bt_host_error *err)
+{
+    char why[sizeof err->message];
+    if (bt_budget_explain_memory(bt_host_budget(h), err->message, why, sizeof why))
+        memcpy(err->message, why, sizeof why);
+}
+
 int bt_host_call(bt_host *h, int nargs, int nresults, bt_host_error *err)
 {
     lua_State *L = bt_host_lua(h);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
+    bt_budget_begin_call(bt_host_budget(h));
     int rc = lua_pcall(L, nargs, nresults, base);
     if (rc != LUA_OK) {
         fill_error(L, err);
+        explain_memory(h, err);
         lua_settop(L, base - 1);
         bt_debug("Lua error: %s\n%s", err->message, err->traceback);
         return -1;

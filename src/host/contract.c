@@ -1,5 +1,6 @@
 /* Validates the entry script's table once, with errors naming the file and field. */
 #include "bt/contract.h"
+#include "bt/suggest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,13 +9,29 @@
 
 typedef struct {
     lua_State *L;
+    bt_host *host;
     const char *file;
     bt_host_error *err;
 } checker;
 
 static const char *const known_traits[] = {"user", "group", "role", "app", NULL};
+
+/* The keys each table of the contract may hold; any other key is a typo. */
+static const char *const top_keys[] = {"api_version", "name", "display_name", "description",
+                                       "config", "resource_types", "sync", "grant", "revoke",
+                                       "create_account", "delete_resource", "validate",
+                                       "account_creation_schema", NULL};
+static const char *const field_keys[] = {"name", "help", "default", "required_unless", "type",
+                                         "required", "secret", "ops", NULL};
+static const char *const type_keys[] = {"id", "display_name", "description", "traits",
+                                        "skip_entitlements_and_grants", "provision",
+                                        "account_provisioning", "resource_delete", "opt_in",
+                                        "targeted_sync", "sync", NULL};
 static const char *const handler_names[] = {"sync", "grant", "revoke", "create_account",
-                                            "delete_resource", NULL};
+                                            "delete_resource", "validate", NULL};
+/* account_creation_schema[*]: the form ConductorOne shows for a new account. */
+static const char *const account_field_keys[] = {"key", "display_name", "description",
+                                                 "placeholder", "required", "type", NULL};
 
 static int fail(checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(checker *k, const char *fmt, ...)
@@ -27,6 +44,35 @@ static int fail(checker *k, const char *fmt, ...)
     snprintf(k->err->message, sizeof k->err->message, "%s: %s", k->file, what);
     k->err->traceback[0] = '\0';
     return -1;
+}
+
+/* Every key of the table at idx must be in allowed: a misspelt key (`secrte`)
+ * would otherwise be ignored silently, and a misspelt `secret` exposes a key. */
+static int check_keys(checker *k, int idx, const char *path, const char *const *allowed)
+{
+    int t = lua_absindex(k->L, idx);
+    lua_pushnil(k->L);
+    while (lua_next(k->L, t)) {
+        lua_pop(k->L, 1);
+        if (lua_type(k->L, -1) != LUA_TSTRING) {
+            const char *what = luaL_typename(k->L, -1);
+            lua_pop(k->L, 1);
+            return fail(k, "unexpected %s key in '%s' (fields are named)", what,
+                        *path ? path : "the contract");
+        }
+        const char *key = lua_tostring(k->L, -1);
+        bool known = false;
+        for (int i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known) {
+            char hint[128];
+            bt_suggest_hint(key, allowed, hint, sizeof hint);
+            int rc = fail(k, "unknown field '%s%s'%s", path, key, hint);
+            lua_pop(k->L, 1);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* Read t[key] (t at idx) as a string into *out. Missing: error if required. */
@@ -99,13 +145,15 @@ static int read_field(checker *k, bt_config_field *f, int i)
     snprintf(path, sizeof path, "config[%d].", i);
     if (!lua_istable(k->L, -1))
         return fail(k, "field 'config[%d]' must be a table", i);
-    int rc = get_string(k, -1, "name", path, true, &f->name);
+    int rc = check_keys(k, -1, path, field_keys);
+    rc = rc ? rc : get_string(k, -1, "name", path, true, &f->name);
     rc = rc ? rc : get_string(k, -1, "help", path, true, &f->help);
     rc = rc ? rc : get_string(k, -1, "default", path, false, &f->default_value);
     rc = rc ? rc : get_string(k, -1, "required_unless", path, false, &f->required_unless);
     rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
     rc = rc ? rc : get_bool(k, -1, "required", path, &f->required);
     rc = rc ? rc : get_bool(k, -1, "secret", path, &f->secret);
+    rc = rc ? rc : get_bool(k, -1, "ops", path, &f->ops);
     rc = rc ? rc : parse_field_type(k, type, path, &f->type);
     free(type);
     return rc;
@@ -162,7 +210,8 @@ static int read_type(checker *k, bt_resource_type_decl *t, int i)
     snprintf(path, sizeof path, "resource_types[%d].", i);
     if (!lua_istable(k->L, -1))
         return fail(k, "field 'resource_types[%d]' must be a table", i);
-    int rc = get_string(k, -1, "id", path, true, &t->id);
+    int rc = check_keys(k, -1, path, type_keys);
+    rc = rc ? rc : get_string(k, -1, "id", path, true, &t->id);
     rc = rc ? rc : get_string(k, -1, "display_name", path, true, &t->display_name);
     rc = rc ? rc : get_string(k, -1, "description", path, false, &t->description);
     rc = rc ? rc : read_traits(k, t, path);
@@ -171,6 +220,9 @@ static int read_type(checker *k, bt_resource_type_decl *t, int i)
     rc = rc ? rc : get_bool(k, -1, "provision", path, &t->provision);
     rc = rc ? rc : get_bool(k, -1, "account_provisioning", path, &t->account_provisioning);
     rc = rc ? rc : get_bool(k, -1, "resource_delete", path, &t->resource_delete);
+    rc = rc ? rc : get_bool(k, -1, "targeted_sync", path, &t->targeted_sync);
+    rc = rc ? rc : get_string(k, -1, "opt_in", path, false, &t->opt_in);
+    rc = rc ? rc : get_string(k, -1, "sync", path, false, &t->sync_module);
     return rc;
 }
 
@@ -224,6 +276,51 @@ static int check_functions(checker *k, const bt_contract *c)
     return 0;
 }
 
+/* An opt-in type names the bool setting that turns it on. */
+static int check_opt_ins(checker *k, const bt_contract *c)
+{
+    for (int i = 0; i < c->type_count; i++) {
+        const char *want = c->types[i].opt_in;
+        if (!want)
+            continue;
+        int found = -1;
+        for (int j = 0; j < c->field_count && found < 0; j++)
+            if (strcmp(c->fields[j].name, want) == 0)
+                found = j;
+        if (found < 0 || c->fields[found].type != BT_FIELD_BOOL)
+            return fail(k, "field 'resource_types[%d].opt_in' must name a bool config field (\"%s\" is %s)",
+                        i + 1, want, found < 0 ? "not a config field" : "not a bool");
+    }
+    return 0;
+}
+
+/* A type's `sync` names a module whose sync() emits that type: loading it now
+ * turns a misspelt module name into a load error instead of a failed sync. */
+static int check_sync_modules(checker *k, const bt_contract *c)
+{
+    for (int i = 0; i < c->type_count; i++) {
+        const char *module = c->types[i].sync_module;
+        if (!module)
+            continue;
+        if (bt_host_require(k->host, module, k->err) != 0) {
+            char why[1024];
+            snprintf(why, sizeof why, "%.1000s", k->err->message);
+            return fail(k, "field 'resource_types[%d].sync': %s", i + 1, why);
+        }
+        bool has_sync = false;
+        if (lua_istable(k->L, -1)) {
+            lua_getfield(k->L, -1, "sync");
+            has_sync = lua_isfunction(k->L, -1);
+            lua_pop(k->L, 1);
+        }
+        lua_pop(k->L, 1);
+        if (!has_sync)
+            return fail(k, "field 'resource_types[%d].sync': module '%s' has no sync function",
+                        i + 1, module);
+    }
+    return 0;
+}
+
 static int check_version(checker *k)
 {
     int type = lua_getfield(k->L, -1, "api_version");
@@ -239,17 +336,49 @@ static int check_version(checker *k)
     return 0;
 }
 
+/* Optional account_creation_schema: a list of fields, each with a string key
+ * and a type of "string" or "bool". */
+static int check_account_schema(checker *k)
+{
+    int n = get_list(k, -1, "account_creation_schema", false);
+    if (n < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "account_creation_schema[%d].", i);
+        lua_rawgeti(k->L, -1, i);
+        char *key = NULL, *type = NULL;
+        if (!lua_istable(k->L, -1))
+            rc = fail(k, "field 'account_creation_schema[%d]' must be a table", i);
+        rc = rc ? rc : check_keys(k, -1, path, account_field_keys);
+        rc = rc ? rc : get_string(k, -1, "key", path, true, &key);
+        rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
+        if (rc == 0 && type && strcmp(type, "string") != 0 && strcmp(type, "bool") != 0)
+            rc = fail(k, "field '%stype' must be \"string\" or \"bool\" (got \"%s\")", path, type);
+        free(key);
+        free(type);
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
 static int validate(checker *k, bt_contract *c)
 {
     if (!lua_istable(k->L, -1))
         return fail(k, "the entry script must return a table (got %s)", luaL_typename(k->L, -1));
-    int rc = check_version(k);
+    int rc = check_keys(k, -1, "", top_keys);
+    rc = rc ? rc : check_version(k);
     rc = rc ? rc : get_string(k, -1, "name", "", true, &c->name);
     rc = rc ? rc : get_string(k, -1, "display_name", "", true, &c->display_name);
     rc = rc ? rc : get_string(k, -1, "description", "", false, &c->description);
     rc = rc ? rc : read_fields(k, c);
     rc = rc ? rc : read_types(k, c);
+    rc = rc ? rc : check_opt_ins(k, c);
     rc = rc ? rc : check_functions(k, c);
+    rc = rc ? rc : check_sync_modules(k, c);
+    rc = rc ? rc : check_account_schema(k);
     return rc;
 }
 
@@ -261,9 +390,10 @@ int bt_contract_load(bt_host *h, const char *module, bt_contract *c, bt_host_err
         return -1;
     const char *file = bt_host_module_file(h, module);
     c->source_file = strdup(file ? file : module);
-    checker k = {bt_host_lua(h), c->source_file ? c->source_file : module, err};
+    checker k = {bt_host_lua(h), h, c->source_file ? c->source_file : module, err};
     if (validate(&k, c) != 0) {
         lua_pop(k.L, 1);
+        bt_contract_free(c); /* the caller keeps no half-read contract */
         return -1;
     }
     c->table_ref = luaL_ref(k.L, LUA_REGISTRYINDEX);
@@ -275,6 +405,8 @@ static void free_type(bt_resource_type_decl *t)
     free(t->id);
     free(t->display_name);
     free(t->description);
+    free(t->opt_in);
+    free(t->sync_module);
     for (int j = 0; j < t->trait_count; j++)
         free(t->traits[j]);
 }

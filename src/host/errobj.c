@@ -1,5 +1,6 @@
 /* The {kind, status, message} error value returned by primitives as `nil, err`. */
 #include "bt/errobj.h"
+#include "bt/host.h"
 
 #include <string.h>
 
@@ -39,7 +40,14 @@ void bt_err_open(lua_State *L)
 
 void bt_err_new(lua_State *L, const char *kind, long status, const char *message)
 {
-    lua_createtable(L, 0, 4);
+    char where[512];
+    lua_createtable(L, 0, 5);
+    /* The script line whose call failed: a failure returned up through
+     * several functions is still reported where it happened. */
+    if (bt_host_script_position(L, 1, where, sizeof where)) {
+        lua_pushstring(L, where);
+        lua_setfield(L, -2, "where");
+    }
     lua_pushstring(L, kind);
     lua_setfield(L, -2, "kind");
     lua_pushstring(L, message ? message : "");

@@ -1,8 +1,10 @@
 /* require() for scripts: preload first, then the override dir, then the bundled
- * dir. LUA_PATH/LUA_CPATH are never consulted; C modules are limited to an
- * allow-list (lua-cjson) loaded from the system's Lua 5.4 module dirs. */
+ * dir; "bundled:<module>" skips the override dir, so an override file can load
+ * the version it extends. LUA_PATH/LUA_CPATH are never consulted; C modules are
+ * limited to an allow-list (lua-cjson) loaded from the system's Lua 5.4 module dirs. */
 #include "bt/host.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 enum { UP_HOST = 1, UP_OVERRIDE, UP_BUNDLED };
 
 static const char *const allowed_c_modules[] = {"cjson", "cjson.safe", NULL};
+static const char bundled_prefix[] = "bundled:";
 static const char system_cpath[] =
     "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so;/usr/lib/aarch64-linux-gnu/lua/5.4/?.so;"
     "/usr/local/lib/lua/5.4/?.so;/usr/lib/lua/5.4/?.so";
@@ -51,6 +54,16 @@ static int load_error(lua_State *L, const char *name)
     return luaL_error(L, "error loading module '%s':\n\t%s", name, lua_tostring(L, -1));
 }
 
+/* loader(): the module under its plain name. "bundled:<m>" with no override of
+ * <m> is the same module, so both names share one instance (and its tables). */
+static int alias_loader(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 1, 1);
+    return 1;
+}
+
 /* searcher(name) -> loader, path | message */
 static int lua_file_searcher(lua_State *L)
 {
@@ -59,16 +72,29 @@ static int lua_file_searcher(lua_State *L)
     const char *dirs[2] = {lua_tostring(L, lua_upvalueindex(UP_OVERRIDE)),
                            lua_tostring(L, lua_upvalueindex(UP_BUNDLED))};
     char path[4096];
+    size_t plen = sizeof bundled_prefix - 1;
+    bool bundled_only = strncmp(name, bundled_prefix, plen) == 0;
+    if (bundled_only)
+        name += plen; /* the module's own name, searched in the bundled dir only */
     if (!valid_module_name(name)) {
         lua_pushfstring(L, "\n\tinvalid module name '%s'", name);
         return 1;
     }
+    if (bundled_only && (!dirs[0] || !find_in_dir(dirs[0], name, path, sizeof path)) &&
+        dirs[1] && find_in_dir(dirs[1], name, path, sizeof path)) {
+        lua_pushstring(L, name);
+        lua_pushcclosure(L, alias_loader, 1);
+        lua_pushstring(L, path);
+        return 2;
+    }
+    if (bundled_only)
+        dirs[0] = NULL;
     for (int i = 0; i < 2; i++) {
         if (!dirs[i] || !find_in_dir(dirs[i], name, path, sizeof path))
             continue;
         if (luaL_loadfilex(L, path, "t") != LUA_OK)
             return load_error(L, name);
-        bt_host_record_module(h, name, path);
+        bt_host_record_module(h, lua_tostring(L, 1), path);
         lua_pushstring(L, path);
         return 2;
     }

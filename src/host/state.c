@@ -1,5 +1,6 @@
 /* Builds the scripts' lua_State: allowed stdlibs, bt.* preloads, search path, sandbox. */
 #include "bt/host.h"
+#include "bt/budget.h"
 #include "bt/errobj.h"
 #include "bt/log.h"
 #include "bt/prim.h"
@@ -13,6 +14,7 @@
 
 struct bt_host {
     lua_State *L;
+    bt_budget budget; /* the allocator's ud: freed after lua_close */
     int module_count;
     char *module_names[BT_MAX_MODULES];
     char *module_paths[BT_MAX_MODULES];
@@ -65,12 +67,17 @@ static int at_panic(lua_State *L)
 bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_error *err)
 {
     bt_host *h = calloc(1, sizeof *h);
-    if (!h || !(h->L = luaL_newstate())) {
+    if (h) {
+        h->budget.cap = (size_t)BT_SCRIPT_MEMORY_LIMIT_MB << 20;
+        h->budget.cpu_cap = BT_SCRIPT_CPU_LIMIT_SECONDS;
+    }
+    if (!h || !(h->L = lua_newstate(bt_budget_alloc, &h->budget))) {
         snprintf(err->message, sizeof err->message, "out of memory creating the Lua state");
         free(h);
         return NULL;
     }
     lua_atpanic(h->L, at_panic);
+    bt_budget_install(h->L, &h->budget);
     /* Pages of API results die young: generational collection keeps the heap
      * near the live page instead of letting garbage pile up to twice that. */
     lua_gc(h->L, LUA_GCGEN, 0, 0);
@@ -86,6 +93,10 @@ void bt_host_free(bt_host *h)
 {
     if (!h)
         return;
+    bt_debug("scripts: Lua heap peaked at %.1f MB (limit %zu MB); longest Lua stretch "
+             "between requests %.3f s of CPU (limit %.0f s)",
+             (double)h->budget.peak / 1048576.0, h->budget.cap >> 20, h->budget.longest,
+             h->budget.cpu_cap);
     lua_close(h->L);
     for (int i = 0; i < h->module_count; i++) {
         free(h->module_names[i]);
@@ -95,6 +106,14 @@ void bt_host_free(bt_host *h)
 }
 
 lua_State *bt_host_lua(bt_host *h) { return h->L; }
+
+void bt_host_set_limits(bt_host *h, size_t memory_mb, double cpu_seconds)
+{
+    h->budget.cap = memory_mb << 20;
+    h->budget.cpu_cap = cpu_seconds;
+}
+
+bt_budget *bt_host_budget(bt_host *h) { return &h->budget; }
 
 void bt_host_record_module(bt_host *h, const char *module, const char *path)
 {

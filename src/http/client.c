@@ -1,5 +1,6 @@
 /* The HTTP client: one libcurl easy handle reused across requests
- * (keep-alive), POST with retries, backoff, Retry-After and pacing. */
+ * (keep-alive), POST with retries, backoff, Retry-After and pacing, and
+ * redirects followed here rather than by libcurl (see follow_redirects). */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@ struct bt_http_client {
     bt_http_buf body;
     size_t cap; /* max body bytes for the current request */
     bool over_cap, oom;
+    bool connected; /* the latest attempt got a connection */
+    bool answered;  /* some response came back since the client was made */
+    bool refused;   /* a redirect the URL policy refused; why is in errbuf */
     double retry_after; /* of the latest response, -1 when absent */
     uint64_t rng;
     char errbuf[CURL_ERROR_SIZE];
@@ -155,10 +159,8 @@ static bool set_fixed_options(bt_http_client *c, const char *user_agent)
     ok &= curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-    ok &= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK;
-    ok &= curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L) == CURLE_OK;
-    /* 301/302/303 keep POST and the body too, instead of turning into GET. */
-    ok &= curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL) == CURLE_OK;
+    /* libcurl would resend our secret header to any host a Location names. */
+    ok &= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
@@ -235,22 +237,20 @@ void bt_http_client_trim(bt_http_client *c)
 
 /* ---- one attempt ---- */
 
-static bool set_request_options(bt_http_client *c, const bt_http_request *req, bool loopback)
+static bool set_request_options(bt_http_client *c, const bt_http_request *req, double timeout)
 {
     const bt_http_limits *l = req->limits;
     CURL *h = c->curl;
     bool ok = true;
-    ok &= curl_easy_setopt(h, CURLOPT_URL, req->url) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(l->connect_timeout * 1000)) ==
           CURLE_OK;
-    ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(l->timeout * 1000)) == CURLE_OK;
+    /* Never 0: libcurl reads 0 ms as "no timeout". */
+    long timeout_ms = timeout * 1000 < 1 ? 1 : (long)(timeout * 1000);
+    ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
     /* Refuses early when Content-Length already says too much. */
     ok &= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_response_bytes) ==
-          CURLE_OK;
-    /* Redirect targets follow the same rule as the configured url. */
-    ok &= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, loopback ? "http,https" : "https") ==
           CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_VERBOSE, bt_log_enabled(BT_LOG_DEBUG) ? 1L : 0L) == CURLE_OK;
     return ok;
@@ -266,6 +266,9 @@ static void fill_outcome(bt_http_client *c, CURLcode rc, bt_http_response *r)
         r->outcome = BT_HTTP_TOO_LARGE;
         snprintf(r->message, sizeof r->message, "response body exceeds the limit of %zu bytes",
                  c->cap);
+    } else if (c->refused) {
+        r->outcome = BT_HTTP_TRANSPORT;
+        snprintf(r->message, sizeof r->message, "%s", c->errbuf);
     } else if (c->oom) {
         r->outcome = BT_HTTP_NO_MEMORY;
         snprintf(r->message, sizeof r->message, "out of memory reading the response");
@@ -279,21 +282,107 @@ static void fill_outcome(bt_http_client *c, CURLcode rc, bt_http_response *r)
     }
 }
 
-static void attempt(bt_http_client *c, const bt_http_request *req, bool loopback,
-                    bt_http_response *r)
+/* One request and its response on url; the body of a redirect is dropped
+ * with the next call. */
+static CURLcode exchange(bt_http_client *c, const char *url, long *status)
 {
     bt_http_buf_clear(&c->body);
     c->over_cap = c->oom = false;
     c->retry_after = -1;
     c->errbuf[0] = '\0';
-    c->cap = req->limits->max_response_bytes;
     CURLcode rc = CURLE_FAILED_INIT;
-    if (set_request_options(c, req, loopback)) {
+    if (curl_easy_setopt(c->curl, CURLOPT_URL, url) == CURLE_OK) {
         g_stats.requests++;
         rc = curl_easy_perform(c->curl);
     }
+    *status = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    return rc;
+}
+
+static bool is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* The checked, copied target of the redirect just received; NULL with *rc,
+ * c->refused or c->oom saying why not. */
+static char *redirect_target(bt_http_client *c, const bt_http_request *req, int hops,
+                             CURLcode *rc)
+{
+    if (hops == BT_HTTP_MAX_REDIRECTS) {
+        snprintf(c->errbuf, sizeof c->errbuf, "more than %d redirects", BT_HTTP_MAX_REDIRECTS);
+        *rc = CURLE_TOO_MANY_REDIRECTS;
+        return NULL;
+    }
+    char *location = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &location);
+    if (bt_http_redirect_check(req->url, location, req->redirect_host_suffix, c->errbuf,
+                               sizeof c->errbuf) != 0) {
+        c->refused = true;
+        return NULL;
+    }
+    if (!(location = strdup(location)))
+        c->oom = true;
+    return location;
+}
+
+/* The attempt's timeout covers all its hops: the next one gets what is left.
+ * False when nothing is. */
+static bool hop_time_left(bt_http_client *c, double timeout, long long *spent_ms)
+{
+    curl_off_t us = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &us);
+    *spent_ms += (long long)(us / 1000);
+    long long budget = (long long)(timeout * 1000);
+    if (budget <= 0) /* no timeout set */
+        return true;
+    return *spent_ms < budget &&
+           curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(budget - *spent_ms)) == CURLE_OK;
+}
+
+/* Follows up to BT_HTTP_MAX_REDIRECTS redirects, repeating the POST and its
+ * body (all five codes keep them: a GraphQL GET would be another request).
+ * libcurl would resend the secret header to any host; here each Location is
+ * checked against the request's own url first, and a refused one ends the
+ * attempt. */
+static CURLcode follow_redirects(bt_http_client *c, const bt_http_request *req, double timeout,
+                                 long *status)
+{
+    char *url = NULL;
+    long long spent_ms = 0;
+    CURLcode rc = exchange(c, req->url, status);
+    for (int hops = 0; rc == CURLE_OK && is_redirect(*status); hops++) {
+        char *next = redirect_target(c, req, hops, &rc);
+        if (!next)
+            break;
+        free(url);
+        url = next;
+        if (!hop_time_left(c, timeout, &spent_ms)) {
+            snprintf(c->errbuf, sizeof c->errbuf, "timed out following redirects");
+            rc = CURLE_OPERATION_TIMEDOUT;
+            break;
+        }
+        bt_debug("http: HTTP %ld redirect to %s", *status, url);
+        rc = exchange(c, url, status);
+    }
+    free(url);
+    return rc;
+}
+
+static void attempt(bt_http_client *c, const bt_http_request *req, double timeout,
+                    bt_http_response *r)
+{
+    c->refused = false;
+    c->cap = req->limits->max_response_bytes;
+    CURLcode rc = CURLE_FAILED_INIT;
     r->status = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    if (set_request_options(c, req, timeout))
+        rc = follow_redirects(c, req, timeout, &r->status);
+    curl_off_t connect_us = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+    c->connected = connect_us > 0 || r->status > 0;
+    c->answered |= r->status > 0;
     fill_outcome(c, rc, r);
 }
 
@@ -339,9 +428,11 @@ static void describe(const bt_http_response *r, char *out, size_t n)
         snprintf(out, n, "%s", r->message);
 }
 
-/* Sleeps before the next attempt; false when the wait budget says stop. */
+/* Sleeps before the next attempt; false when the wait budget or the
+ * request's total time cap says stop. */
 static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
-                              bt_http_retry_cause cause, const bt_http_response *r, double *waited)
+                              bt_http_retry_cause cause, const bt_http_response *r, double *waited,
+                              double deadline)
 {
     char what[300];
     describe(r, what, sizeof what);
@@ -349,6 +440,12 @@ static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
     if (*waited + wait > req->limits->max_retry_wait) {
         bt_warn("http: %s; not retrying: waiting %.1f s more would exceed the %.0f s budget", what,
                 wait, req->limits->max_retry_wait);
+        return false;
+    }
+    if (bt_clock_monotonic() + wait >= deadline) {
+        bt_warn("http: %s; not retrying: waiting %.1f s more would pass the %g s cap on one "
+                "request's total time",
+                what, wait, req->limits->max_total_time);
         return false;
     }
     bt_log(cause == BT_HTTP_RETRY_RATE_LIMITED ? BT_LOG_INFO : BT_LOG_WARN,
@@ -367,6 +464,47 @@ static bt_http_outcome refuse_url(bt_http_response *r)
     return r->outcome;
 }
 
+/* "host[:port]" of an http(s) URL (already checked by bt_http_url_check). */
+static void url_host(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t len = strcspn(p, "/?#");
+    snprintf(out, n, "%.*s", (int)len, p);
+}
+
+/* A host that never answered and cannot be reached now: fail at once, naming
+ * it, instead of minutes of retries against a wrong name or a closed port. */
+static bool unreachable_from_the_start(bt_http_client *c, const bt_http_request *req,
+                                       bt_http_response *r)
+{
+    if (c->answered || !bt_http_unreachable(r->curl_code, c->connected))
+        return false;
+    char host[64], why[sizeof r->message];
+    url_host(req->url, host, sizeof host);
+    memcpy(why, r->message, sizeof why);
+    snprintf(r->message, sizeof r->message, "cannot reach %.60s: %.140s (not retried: it has not "
+             "answered yet)", host, why);
+    return true;
+}
+
+/* Seconds the next attempt may take: the per-attempt timeout, cut to what is
+ * left of the request's total time (<= 0 when nothing is). */
+static double attempt_timeout(const bt_http_limits *l, double deadline)
+{
+    double left = deadline - bt_clock_monotonic();
+    return left < l->timeout ? left : l->timeout;
+}
+
+static bt_http_outcome out_of_time(bt_http_response *r, const bt_http_limits *l)
+{
+    r->outcome = BT_HTTP_TRANSPORT;
+    r->body = r->body ? r->body : "";
+    snprintf(r->message, sizeof r->message, "gave up: the %g s cap on one request's total "
+             "time (--http-max-total-time) ran out", l->max_total_time);
+    return r->outcome;
+}
+
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp)
 {
     memset(resp, 0, sizeof *resp);
@@ -374,22 +512,27 @@ bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_h
     bool loopback;
     if (bt_http_url_check(req->url, &loopback, resp->message, sizeof resp->message) != 0)
         return refuse_url(resp);
-    int max = req->limits->max_attempts < 1 ? 1 : req->limits->max_attempts;
+    const bt_http_limits *l = req->limits;
+    int max = l->max_attempts < 1 ? 1 : l->max_attempts;
     double waited = 0;
+    double deadline = l->max_total_time > 0 ? bt_clock_monotonic() + l->max_total_time : 1e300;
     for (int n = 1;; n++) {
         if (req->pacer)
             g_stats.pacing_wait += bt_http_pacer_wait(req->pacer);
-        attempt(c, req, loopback, resp);
+        double timeout = attempt_timeout(l, deadline);
+        if (timeout <= 0.001)
+            return out_of_time(resp, l);
+        attempt(c, req, timeout, resp);
         resp->attempts = n;
         bt_http_retry_cause cause =
             bt_http_retry_cause_of(resp->curl_code, resp->status, req->idempotent);
-        if (cause == BT_HTTP_RETRY_NONE)
+        if (cause == BT_HTTP_RETRY_NONE || unreachable_from_the_start(c, req, resp))
             break;
         if (n >= max) {
             bt_warn("http: giving up after %d attempts", n);
             break;
         }
-        if (!wait_before_retry(c, req, cause, resp, &waited))
+        if (!wait_before_retry(c, req, cause, resp, &waited, deadline))
             break;
     }
     return resp->outcome;

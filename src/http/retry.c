@@ -46,6 +46,34 @@ bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idem
     return BT_HTTP_RETRY_NONE;
 }
 
+bool bt_http_unreachable(int curl_code, bool connected)
+{
+    return failed_before_send(curl_code) || (curl_code == CURLE_OPERATION_TIMEDOUT && !connected);
+}
+
+/* The TLS handshake failed: the request itself never left. */
+static bool tls_refused(int code)
+{
+    return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION ||
+           code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_CIPHER ||
+           code == CURLE_SSL_CACERT_BADFILE;
+}
+
+bool bt_http_maybe_applied(const bt_http_response *r)
+{
+    if (r->attempts == 0)
+        return false; /* refused before sending, or no time left to send */
+    switch (r->outcome) {
+    case BT_HTTP_TRANSPORT:
+        return r->curl_code != CURLE_OK && !failed_before_send(r->curl_code) &&
+               !tls_refused(r->curl_code);
+    case BT_HTTP_TOO_LARGE:
+    case BT_HTTP_NO_MEMORY: return true; /* answered, but the answer was not read */
+    case BT_HTTP_DONE: return r->status >= 500 && r->status <= 599;
+    }
+    return true;
+}
+
 double bt_http_backoff(int retry, double start, double cap, double unit_random)
 {
     double d = start;

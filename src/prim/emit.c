@@ -2,6 +2,7 @@
  * message and hands it to the bound sink; a sink failure raises (the sync must stop). */
 #include "emit_internal.h"
 
+#include "bt/log.h"
 #include "bt/prim.h"
 #include "bt/sink.h"
 
@@ -277,21 +278,78 @@ static void set_count(lua_State *L, const char *name, uint64_t v)
     lua_setfield(L, -2, name);
 }
 
-static int l_counts(lua_State *L)
+/* [-0, +0, v] The bound sink, or raise. */
+static bt_sink *bound_sink(lua_State *L)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_sink);
     bt_sink *s = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (!s)
-        return luaL_error(L, "bt.emit: not in the sync phase");
+        luaL_error(L, "bt.emit: not in the sync phase");
+    return s;
+}
+
+static int l_counts(lua_State *L)
+{
+    bt_sink *s = bound_sink(L);
     bt_sink_counts n;
     bt_sink_get_counts(s, &n);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 6);
     set_count(L, "resource_types", n.resource_types);
     set_count(L, "resources", n.resources);
     set_count(L, "entitlements", n.entitlements);
     set_count(L, "grants", n.grants);
     set_count(L, "duplicates", n.duplicates);
+    lua_createtable(L, 0, (int)n.n_skipped);
+    for (size_t i = 0; i < n.n_skipped; i++)
+        set_count(L, n.skipped[i].cause, n.skipped[i].n);
+    lua_setfield(L, -2, "skipped");
+    return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * emit.has_resource(type, id), emit.skip(cause, message) */
+
+static int l_has_resource(lua_State *L)
+{
+    bt_sink *s = bound_sink(L);
+    const char *type = luaL_checkstring(L, 1), *id = luaL_checkstring(L, 2);
+    char err[1024];
+    int rc = bt_sink_has_resource(s, type, id, err, sizeof err);
+    if (rc < 0)
+        return luaL_error(L, "bt.emit.has_resource: %s", err);
+    lua_pushboolean(L, rc);
+    return 1;
+}
+
+/* Skip lines logged one by one per cause; the rest only counted. */
+#define SKIP_LINES 20
+
+static bool cause_ok(const char *c)
+{
+    size_t n = strlen(c);
+    if (n == 0 || n >= BT_SINK_CAUSE_LEN)
+        return false;
+    for (; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+static int l_skip(lua_State *L)
+{
+    bt_sink *s = bound_sink(L);
+    const char *cause = luaL_checkstring(L, 1);
+    const char *message = luaL_optstring(L, 2, NULL);
+    if (!cause_ok(cause))
+        return luaL_error(L, "bt.emit.skip: cause must be 1-%d characters of a-z, 0-9 and _",
+                          BT_SINK_CAUSE_LEN - 1);
+    uint64_t n = bt_sink_skip(s, cause);
+    if (n <= SKIP_LINES && message)
+        bt_warn("%s (skipped: %s)", message, cause);
+    else if (n == SKIP_LINES + 1)
+        bt_warn("more skips of cause %s are counted but not logged one by one", cause);
+    lua_pushinteger(L, (lua_Integer)n);
     return 1;
 }
 
@@ -339,6 +397,8 @@ int luaopen_bt_emit(lua_State *L)
         {"entitlement", l_entitlement},
         {"grant", l_grant},
         {"counts", l_counts},
+        {"has_resource", l_has_resource},
+        {"skip", l_skip},
         {NULL, NULL},
     };
     ensure_state(L);

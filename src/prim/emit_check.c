@@ -1,6 +1,7 @@
 /* bt.emit field specs and strict validation: unknown keys, wrong types and missing
  * required fields raise an error naming the field, at the script's file:line. */
 #include "emit_internal.h"
+#include "bt/suggest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -257,6 +258,19 @@ static void check_value(ctx *c, int idx, const char *prefix, const field *f)
     }
 }
 
+/* [-0, +0, v] Raise for a key spec lacks, with the closest field name. */
+static void unknown_field(ctx *c, const char *prefix, const char *key, const field *spec)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (; spec->name && n < sizeof names / sizeof names[0] - 1; spec++)
+        names[n++] = spec->name;
+    names[n] = NULL;
+    char hint[128];
+    bt_suggest_hint(key, names, hint, sizeof hint);
+    bt_emit_fail(c, "unknown field '%s%s'%s", prefix, key, hint);
+}
+
 /* [-0, +0, v] Every key of the table at t is a field of spec with the right
  * type, and every required field is present. */
 void bt_emit_check_table(ctx *c, int t, const char *prefix, const field *spec)
@@ -272,7 +286,7 @@ void bt_emit_check_table(ctx *c, int t, const char *prefix, const field *spec)
         const char *key = lua_tostring(L, -2);
         const field *f = find_field(spec, key);
         if (!f)
-            bt_emit_fail(c, "unknown field '%s%s'", prefix, key);
+            unknown_field(c, prefix, key, spec);
         check_value(c, lua_gettop(L), prefix, f);
         lua_pop(L, 1);
     }

@@ -3,6 +3,7 @@
  * src/graphql/ (documents, JSON, responses, paging) and src/http/. */
 #include <string.h>
 
+#include "bt/errobj.h"
 #include "bt/graphql.h"
 #include "bt/prim.h"
 
@@ -50,7 +51,7 @@ static double opt_number(lua_State *L, int idx, const char *fn, const char *name
 }
 
 /* graphql.configure{ url=, auth_header=, auth_config=, reads_per_minute=,
- * writes_per_minute=, user_agent_suffix= } -> nothing. Raises on bad
+ * writes_per_minute=, user_agent_suffix=, redirect_host_suffix= } -> nothing. Raises on bad
  * arguments (a non-https url, an unset auth_config field, ...). */
 static int l_configure(lua_State *L)
 {
@@ -60,6 +61,7 @@ static int l_configure(lua_State *L)
                                          "reads_per_minute",
                                          "writes_per_minute",
                                          "user_agent_suffix",
+                                         "redirect_host_suffix",
                                          NULL};
     const char *fn = "graphql.configure";
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -69,6 +71,7 @@ static int l_configure(lua_State *L)
         .auth_header = opt_string(L, 1, fn, "auth_header", false),
         .auth_config = opt_string(L, 1, fn, "auth_config", false),
         .user_agent_suffix = opt_string(L, 1, fn, "user_agent_suffix", false),
+        .redirect_host_suffix = opt_string(L, 1, fn, "redirect_host_suffix", false),
         .reads_per_minute = opt_number(L, 1, fn, "reads_per_minute", 0),
         .writes_per_minute = opt_number(L, 1, fn, "writes_per_minute", 0),
     };
@@ -95,12 +98,64 @@ static void check_path(lua_State *L, const char *path)
         luaL_error(L, "graphql.paginate: path must be dot-separated names, like \"group.users\"");
 }
 
-/* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page= }
- * -> pages | nil, err. The fields are pushed at 2..6 and stay there. */
+/* [-0, +0, e] id_field of a paginate/check_page table at idx: a string,
+ * false (NULL: not checked) or absent ("id"). Valid while the table lives. */
+static const char *id_field(lua_State *L, int idx, const char *fn)
+{
+    int t = lua_getfield(L, idx, "id_field");
+    const char *v = t == LUA_TNIL ? "id" : t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if ((t != LUA_TNIL && t != LUA_TSTRING && !(t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) ||
+        (v && !*v))
+        luaL_error(L, "%s: field id_field must be a non-empty string or false", fn);
+    lua_pop(L, 1);
+    return v;
+}
+
+static long long max_nodes(lua_State *L, int idx, const char *fn)
+{
+    int t = lua_getfield(L, idx, "max_nodes");
+    long long v = 0;
+    if (t != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1))
+        luaL_error(L, "%s: field max_nodes must be a positive integer", fn);
+    if (t != LUA_TNIL)
+        v = (long long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* [-0, +1, e] previous_page = { total = n, after = cursor } of the table at
+ * idx: fills the walk's prior fields; pushes `after` (or nil) either way. */
+static void previous_page(lua_State *L, int idx, const char *fn, bt_graphql_walk *w)
+{
+    static const char *const fields[] = {"total", "after", NULL};
+    w->prior_total = -1;
+    w->prior_after_idx = 0;
+    if (!get_field(L, idx, fn, "previous_page", LUA_TTABLE, false)) {
+        return; /* the nil stays pushed */
+    }
+    int t = lua_gettop(L);
+    check_fields(L, t, "graphql.paginate previous_page", fields);
+    if (lua_getfield(L, t, "total") != LUA_TNUMBER || !lua_isinteger(L, -1) ||
+        lua_tointeger(L, -1) < 0)
+        luaL_error(L, "%s: previous_page.total must be an integer >= 0", fn);
+    w->prior_total = (long long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    int a = lua_getfield(L, t, "after");
+    if (a != LUA_TNIL && a != LUA_TSTRING)
+        luaL_error(L, "%s: previous_page.after must be a string", fn);
+    lua_replace(L, t);
+    if (a == LUA_TSTRING)
+        w->prior_after_idx = t;
+}
+
+/* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page=,
+ * id_field="id", max_nodes=, previous_page= } -> pages | nil, err. The
+ * fields are pushed at 2..7 and stay there. */
 static int l_paginate(lua_State *L)
 {
-    static const char *const fields[] = {"query",      "variables", "path",
-                                         "cursor_var", "on_page",   NULL};
+    static const char *const fields[] = {
+        "query", "variables", "path", "cursor_var", "on_page", "id_field", "max_nodes",
+        "previous_page", NULL};
     const char *fn = "graphql.paginate";
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
@@ -113,10 +168,33 @@ static int l_paginate(lua_State *L)
     bt_graphql_walk w = {.vars_idx = vars ? 3 : 0,
                          .path = lua_tostring(L, 4),
                          .cursor_var = cv ? lua_tostring(L, 5) : "after",
-                         .on_page_idx = 6};
+                         .on_page_idx = 6,
+                         .id_field = id_field(L, 1, fn),
+                         .max_nodes = max_nodes(L, 1, fn)};
+    previous_page(L, 1, fn, &w); /* 7 */
     w.query = lua_tolstring(L, 2, &w.qlen);
     check_path(L, w.path);
     return bt_graphql_paginate(L, &w);
+}
+
+/* graphql.check_page(conn, { id_field = "id" }?) -> items | nil, err (kind
+ * decode): the check paginate applies to every page, for a connection that
+ * arrived nested in another answer. */
+static int l_check_page(lua_State *L)
+{
+    const char *field = "id";
+    if (!lua_isnoneornil(L, 2)) {
+        static const char *const fields[] = {"id_field", NULL};
+        luaL_checktype(L, 2, LUA_TTABLE);
+        check_fields(L, 2, "graphql.check_page", fields);
+        field = id_field(L, 2, "graphql.check_page");
+    }
+    char why[200];
+    lua_Integer items;
+    if (bt_graphql_check_page(L, 1, field, &items, why, sizeof why) != 0)
+        return bt_err_push(L, "decode", 0, why);
+    lua_pushinteger(L, items);
+    return 1;
 }
 
 static void set_int(lua_State *L, const char *name, long long v)
@@ -163,8 +241,9 @@ static int l_array(lua_State *L)
 }
 
 static const luaL_Reg graphql_funcs[] = {
-    {"configure", l_configure}, {"query", l_query}, {"paginate", l_paginate},
-    {"stats", l_stats},         {"array", l_array}, {NULL, NULL},
+    {"configure", l_configure}, {"query", l_query},         {"paginate", l_paginate},
+    {"stats", l_stats},         {"array", l_array},         {"check_page", l_check_page},
+    {NULL, NULL},
 };
 
 int luaopen_bt_graphql(lua_State *L)

@@ -2,6 +2,7 @@
  * (the one the one-shot flags call), answered with the response Any. */
 #define _GNU_SOURCE /* strcasestr */
 #include "service/svc.h"
+#include "bt/prim.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
 
@@ -107,6 +108,7 @@ static void run_handler(bt_host *h, const bt_contract *c, const SvcTask *t, bt_s
     }
     lua_insert(L, -2);
     bt_graphql_allow_writes(true);
+    bt_config_set_readable(true); /* the provisioning phase, as one-shot runs it */
     if (bt_host_call(h, 1, 2, &herr) != 0) {
         bt_log_redact(herr.message, out->text, sizeof out->text);
         out->code = BT_GRPC_UNKNOWN;
@@ -117,6 +119,7 @@ static void run_handler(bt_host *h, const bt_contract *c, const SvcTask *t, bt_s
         out->code = BT_GRPC_INTERNAL;
         snprintf(out->text, sizeof out->text, "out of memory encoding the response");
     }
+    bt_config_set_readable(false);
     bt_graphql_allow_writes(false);
     lua_settop(L, top);
 }

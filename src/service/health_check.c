@@ -3,6 +3,7 @@
  * the probes that asked meanwhile get the answer when it ends. The result is
  * cached for 60 s, so probes do not spend the API's read budget. */
 #include "service/health.h"
+#include "bt/prim.h"
 #include "bt/clock.h"
 #include "bt/log.h"
 
@@ -32,7 +33,7 @@ static void check_child(bt_svc_daemon *d, int fd)
         bt_contract_push_function(h, &c, "validate");
         if (!lua_isfunction(L, -1))
             snprintf(out.text, sizeof out.text, "the connector script has no validate function");
-        else if (bt_host_call(h, 0, 2, &herr) != 0)
+        else if (bt_config_set_readable(true), bt_host_call(h, 0, 2, &herr) != 0)
             bt_log_redact(herr.message, out.text, sizeof out.text);
         else if (!lua_toboolean(L, -2))
             bt_log_redact(luaL_tolstring(L, -1, NULL), out.text, sizeof out.text);

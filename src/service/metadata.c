@@ -1,9 +1,8 @@
-/* ConnectorMetadata for the Hello, derived from the contract by the rules
- * `capabilities` follows: SYNC for every type, PROVISION when it grants,
- * ACCOUNT_PROVISIONING when it creates accounts, RESOURCE_DELETE when it
- * deletes; the connector-level list is the sorted union. */
+/* ConnectorMetadata for the Hello, derived from the contract by the same
+ * functions as the `capabilities` command (src/driver/capabilities.c). */
 #include "service/svc.h"
 #include "service/pb.h"
+#include "bt/driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +43,9 @@ static TypeCap *type_capability(const bt_resource_type_decl *t, bool used[16], b
     TypeCap *tc = bt_arena_alloc(a, sizeof *tc);
     c1__connector__v2__resource_type_capability__init(tc);
     tc->resource_type = resource_type(t, a);
-    tc->capabilities = bt_arena_alloc(a, sizeof *tc->capabilities * 4);
-    int caps[4], n = 0;
-    caps[n++] = C1__CONNECTOR__V2__CAPABILITY__CAPABILITY_SYNC;
-    if (t->provision)
-        caps[n++] = C1__CONNECTOR__V2__CAPABILITY__CAPABILITY_PROVISION;
-    if (t->account_provisioning)
-        caps[n++] = C1__CONNECTOR__V2__CAPABILITY__CAPABILITY_ACCOUNT_PROVISIONING;
-    if (t->resource_delete)
-        caps[n++] = C1__CONNECTOR__V2__CAPABILITY__CAPABILITY_RESOURCE_DELETE;
+    tc->capabilities = bt_arena_alloc(a, sizeof *tc->capabilities * BT_MAX_TYPE_CAPS);
+    int caps[BT_MAX_TYPE_CAPS], n = bt_driver_type_capabilities(t, caps);
+    tc->opt_in_required = t->opt_in != NULL; /* synced only when its setting is on */
     for (int i = 0; i < n; i++) {
         tc->capabilities[tc->n_capabilities++] = (C1__Connector__V2__Capability)caps[i];
         used[caps[i]] = true;
@@ -95,6 +88,7 @@ static Caps *capabilities(const bt_contract *c, bt_arena *a)
     for (int i = 0; i < c->type_count; i++)
         caps->resource_type_capabilities[caps->n_resource_type_capabilities++] =
             type_capability(types[i], used, a);
+    bt_driver_connector_capabilities(used);
     caps->connector_capabilities = bt_arena_alloc(a, sizeof *caps->connector_capabilities * 16);
     for (int cap = 0; cap < 16; cap++)
         if (used[cap])

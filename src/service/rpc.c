@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int pack_framed(const ProtobufCMessage *req, bt_http_buf *out)
+int bt_svc_pack_framed(const ProtobufCMessage *req, bt_http_buf *out)
 {
     size_t n = protobuf_c_message_get_packed_size(req);
     uint8_t *bytes = malloc(n ? n : 1);
@@ -30,7 +30,7 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
     int code = bt_svc_token_get(&cl->token, &auth, err, errsz);
     if (code != BT_GRPC_OK)
         return code;
-    if (pack_framed(req, &framed) != 0) {
+    if (bt_svc_pack_framed(req, &framed) != 0) {
         snprintf(err, errsz, "%s: out of memory", method);
         return BT_GRPC_INTERNAL;
     }

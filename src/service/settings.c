@@ -91,6 +91,7 @@ int bt_svc_settings_load(bt_svc_settings *s, const bt_cli *cli, const bt_svc_cre
     snprintf(s->health_bind, sizeof s->health_bind, "%s", bind ? bind : "127.0.0.1");
     s->health = bt_cli_get_bool(cli, "health-check");
     s->provisioning = bt_cli_get_bool(cli, "provisioning");
+    s->skip_full_sync = bt_cli_get_bool(cli, "skip-full-sync");
     const char *scripts = bt_cli_get(cli, "scripts-dir");
     s->scripts_dir = scripts ? strdup(scripts) : NULL;
     return 0;

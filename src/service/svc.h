@@ -186,6 +186,8 @@ typedef struct {
 /* One unary RPC: pack req, call BT_SVC_PATH<method>, unpack into *resp (free
  * with protobuf_c_message_free_unpacked). Returns the gRPC code; err is one
  * line. deadline 0: none. */
+/* Append req, packed, as one gRPC message frame to out. 0, or -1 on out of memory. */
+int bt_svc_pack_framed(const struct ProtobufCMessage *req, bt_http_buf *out);
 int bt_svc_rpc(bt_svc_client *cl, const char *method, const struct ProtobufCMessage *req,
                const struct ProtobufCMessageDescriptor *resp_desc, double deadline,
                struct ProtobufCMessage **resp, char *err, size_t errsz);
@@ -252,6 +254,7 @@ typedef struct {
     char *host_id, *api_host, *temp_dir, *scripts_dir;
     int concurrency;
     bool provisioning, health, ready;
+    bool skip_full_sync; /* --skip-full-sync: refuse untargeted sync_full tasks */
     int health_port;
     char health_bind[64];
 } bt_svc_settings;

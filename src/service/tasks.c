@@ -107,7 +107,12 @@ void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *t)
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_HELLO: answer_hello(d, t); return;
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_SYNC_FULL:
         bt_info("service: task %s: sync_full", t->id);
-        start_sync(d, t);
+        if (d->set.skip_full_sync && (!t->sync_full || t->sync_full->n_targeted_sync_resources == 0))
+            bt_svc_finish_error(d, t->id, BT_GRPC_FAILED_PRECONDITION,
+                                "full syncs are turned off on this connector (--skip-full-sync)",
+                                true);
+        else
+            start_sync(d, t);
         return;
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_GRANT:
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_REVOKE:

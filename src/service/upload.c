@@ -43,14 +43,7 @@ static int sha256_file(FILE *f, unsigned char digest[32])
 
 static int frame_msg(const UploadReq *m, bt_http_buf *out)
 {
-    size_t n = c1__connectorapi__baton__v1__baton_service_upload_asset_request__get_packed_size(m);
-    uint8_t *bytes = malloc(n ? n : 1);
-    if (!bytes)
-        return -1;
-    c1__connectorapi__baton__v1__baton_service_upload_asset_request__pack(m, bytes);
-    int rc = bt_grpc_frame_append(out, bytes, n);
-    free(bytes);
-    return rc;
+    return bt_svc_pack_framed(&m->base, out);
 }
 
 static int build_ends(stream *s, const char *host_id, const char *task_id,

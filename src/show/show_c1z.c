@@ -82,17 +82,25 @@ static unsigned window_log_for(uint64_t max_window)
     return log;
 }
 
-static int check_declared_size(const void *buf, size_t n, const bt_show_limits *lim, bt_show_err *e)
+/* A frame header is at most this long (zstd's ZSTD_FRAMEHEADERSIZE_MAX). */
+#define FRAME_HEADER_MAX 18
+
+/* Before a frame is decoded: the size its header announces, added to what
+ * earlier frames wrote, must fit the limit, so nothing of a bomb is written.
+ * A frame without a size (or a header the decoder will reject) is left to
+ * the streaming check in emit(). */
+static int check_announced_size(const inflater *z, const void *buf, size_t n, bt_show_err *e)
 {
     unsigned long long declared = ZSTD_getFrameContentSize(buf, n);
     if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR)
-        return 0; /* no size in the header, or not parseable yet: decoding decides */
-    if (declared <= lim->max_decoded)
+        return 0;
+    if (declared <= z->lim->max_decoded - z->written)
         return 0;
     bt_show_fail(e,
-                 "zstd frame declares %llu bytes, over the limit of %llu bytes "
+                 "zstd frame declares %llu bytes%s, over the limit of %llu bytes "
                  "(BATON_DECODER_MAX_DECODED_SIZE_MB)",
-                 declared, (unsigned long long)lim->max_decoded);
+                 declared, z->written ? " after earlier frames" : "",
+                 (unsigned long long)z->lim->max_decoded);
     return -1;
 }
 
@@ -135,16 +143,6 @@ static int step(inflater *z, ZSTD_inBuffer *in, bool *produced, bt_show_err *e)
     return emit(z, out.pos, e);
 }
 
-static int feed(inflater *z, const void *buf, size_t n, bt_show_err *e)
-{
-    ZSTD_inBuffer in = {buf, n, 0};
-    bool produced;
-    while (in.pos < in.size)
-        if (step(z, &in, &produced, e) < 0)
-            return -1;
-    return 0;
-}
-
 /* Input is exhausted: flush what the decoder still holds. */
 static int drain(inflater *z, bt_show_err *e)
 {
@@ -160,21 +158,56 @@ static int drain(inflater *z, bt_show_err *e)
     return 0;
 }
 
-static int pump(inflater *z, FILE *in, void *ibuf, size_t isize, bt_show_err *e)
+/* The compressed input, read in chunks; at a frame start the buffer is
+ * topped up so that the whole frame header can be looked at. */
+typedef struct {
+    FILE *f;
+    unsigned char *buf;
+    size_t cap, pos, len;
+    uint64_t total; /* bytes read */
+} source;
+
+/* Make at least `want` unread bytes available unless the input ends first. */
+static int refill(source *in, size_t want, bt_show_err *e)
 {
-    size_t total = 0, n;
-    while ((n = fread(ibuf, 1, isize, in)) > 0) {
-        if (total == 0 && check_declared_size(ibuf, n, z->lim, e) < 0)
-            return -1;
-        if (feed(z, ibuf, n, e) < 0)
-            return -1;
-        total += n;
+    if (in->len - in->pos >= want)
+        return 0;
+    memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+    in->len -= in->pos;
+    in->pos = 0;
+    while (in->len < want) {
+        size_t n = fread(in->buf + in->len, 1, in->cap - in->len, in->f);
+        if (n == 0)
+            break;
+        in->len += n;
+        in->total += n;
     }
-    if (ferror(in)) {
+    if (ferror(in->f)) {
         bt_show_fail(e, "cannot read: %s", strerror(errno));
         return -1;
     }
-    if (total == 0) {
+    return 0;
+}
+
+static int pump(inflater *z, source *in, bt_show_err *e)
+{
+    bool at_frame_start = true;
+    for (;;) {
+        if (refill(in, at_frame_start ? FRAME_HEADER_MAX : 1, e) < 0)
+            return -1;
+        if (in->pos == in->len)
+            break;
+        if (at_frame_start &&
+            check_announced_size(z, in->buf + in->pos, in->len - in->pos, e) < 0)
+            return -1;
+        ZSTD_inBuffer zin = {in->buf, in->len, in->pos};
+        bool produced;
+        if (step(z, &zin, &produced, e) < 0)
+            return -1;
+        in->pos = zin.pos;
+        at_frame_start = z->last_ret == 0; /* the decoder stops at each frame's end */
+    }
+    if (in->total == 0) {
         bt_show_fail(e, "no zstd data after the C1ZF header");
         return -1;
     }
@@ -184,19 +217,19 @@ static int pump(inflater *z, FILE *in, void *ibuf, size_t isize, bt_show_err *e)
 int bt_show_inflate(FILE *in, FILE *out, const bt_show_limits *lim, bt_show_err *e)
 {
     inflater z = {.dctx = ZSTD_createDCtx(), .out = out, .lim = lim, .last_ret = 1};
-    size_t isize = ZSTD_DStreamInSize();
+    source src = {.f = in, .cap = ZSTD_DStreamInSize()};
+    src.buf = malloc(src.cap);
     z.osize = ZSTD_DStreamOutSize();
-    void *ibuf = malloc(isize);
     z.obuf = malloc(z.osize);
     int rc = -1;
-    if (!z.dctx || !ibuf || !z.obuf)
+    if (!z.dctx || !src.buf || !z.obuf)
         bt_show_fail(e, "out of memory");
     else if (ZSTD_isError(ZSTD_DCtx_setParameter(z.dctx, ZSTD_d_windowLogMax,
                                                  (int)window_log_for(lim->max_window))))
         bt_show_fail(e, "cannot configure the zstd decoder");
     else
-        rc = pump(&z, in, ibuf, isize, e);
-    free(ibuf);
+        rc = pump(&z, &src, e);
+    free(src.buf);
     free(z.obuf);
     ZSTD_freeDCtx(z.dctx);
     return rc;

@@ -171,8 +171,10 @@ static ProtobufCMessage *decode_slot(kind *k, const slot *s, const char *label, 
     return m;
 }
 
+/* missing == NULL: a row that is not there is an error; else *missing says so. */
 static ProtobufCMessage *lookup(bt_show_lookup *l, int which, const char *key, size_t key_len,
-                                const char *const binds[2], const char *label, bt_show_err *e)
+                                const char *const binds[2], const char *label, bool *missing,
+                                bt_show_err *e)
 {
     kind *k = &l->kinds[which];
     slot *s = slot_for(k, key, key_len);
@@ -180,6 +182,10 @@ static ProtobufCMessage *lookup(bt_show_lookup *l, int which, const char *key, s
         int found = fetch(l, k, s, key, key_len, binds, e);
         if (found < 0)
             return NULL;
+        if (found == 0 && missing) {
+            *missing = true;
+            return NULL;
+        }
         if (found == 0) {
             bt_show_fail(e, "%s %s not found in sync %s", k->what, label, l->sync_id);
             return NULL;
@@ -195,7 +201,7 @@ C1__Connector__V2__ResourceType *bt_show_lookup_resource_type(bt_show_lookup *l,
 {
     const char *binds[2] = {type_id, NULL};
     return (C1__Connector__V2__ResourceType *)lookup(l, KIND_RESOURCE_TYPE, type_id,
-                                                     strlen(type_id), binds, type_id, e);
+                                                     strlen(type_id), binds, type_id, NULL, e);
 }
 
 /* "<type><sep><id>", malloc'd; *len excludes the terminating NUL. */
@@ -217,6 +223,13 @@ static char *join(const char *type, char sep, const char *id, size_t *len)
 C1__Connector__V2__Resource *
 bt_show_lookup_resource(bt_show_lookup *l, const C1__Connector__V2__ResourceId *id, bt_show_err *e)
 {
+    return bt_show_lookup_resource_if_any(l, id, NULL, e);
+}
+
+C1__Connector__V2__Resource *bt_show_lookup_resource_if_any(bt_show_lookup *l,
+                                                            const C1__Connector__V2__ResourceId *id,
+                                                            bool *missing, bt_show_err *e)
+{
     const char *type = id && id->resource_type ? id->resource_type : "";
     const char *rid = id && id->resource ? id->resource : "";
     size_t key_len = 0, external_len = 0;
@@ -225,7 +238,7 @@ bt_show_lookup_resource(bt_show_lookup *l, const C1__Connector__V2__ResourceId *
     ProtobufCMessage *m = NULL;
     if (key && external) {
         const char *binds[2] = {external, type};
-        m = lookup(l, KIND_RESOURCE, key, key_len, binds, external, e);
+        m = lookup(l, KIND_RESOURCE, key, key_len, binds, external, missing, e);
     } else {
         bt_show_fail(e, "out of memory");
     }
@@ -239,5 +252,6 @@ bt_show_lookup_entitlement(bt_show_lookup *l, const char *entitlement_id, bt_sho
 {
     const char *binds[2] = {entitlement_id, NULL};
     return (C1__Connector__V2__Entitlement *)lookup(
-        l, KIND_ENTITLEMENT, entitlement_id, strlen(entitlement_id), binds, entitlement_id, e);
+        l, KIND_ENTITLEMENT, entitlement_id, strlen(entitlement_id), binds, entitlement_id, NULL,
+        e);
 }

@@ -180,6 +180,12 @@ static int grant_refs(bt_show_ctx *c, const Grant *g, bt_show_resolved *r, bt_sh
     const ResourceId *owner = g->entitlement->resource ? g->entitlement->resource->id : NULL;
     if (resolve_owner(c, owner, r, 2, e) < 0)
         return -1;
+    if (c->sync && c->sync->type && strcmp(c->sync->type, "partial") == 0) {
+        bool missing = false;
+        put(r, 4, "principal", bt_show_lookup_resource_if_any(c->lookup, g->principal->id,
+                                                              &missing, e));
+        return r->msg[4] || missing ? 0 : -1;
+    }
     put(r, 4, "principal", bt_show_lookup_resource(c->lookup, g->principal->id, e));
     return r->msg[4] ? 0 : -1;
 }
@@ -206,7 +212,11 @@ static int grant_cells(const bt_show_resolved *r, bt_show_row *row)
     rc |= bt_show_row_set(row, 1, rt->display_name);
     rc |= bt_show_row_set(row, 2, res->display_name);
     rc |= bt_show_row_set(row, 3, ent->display_name);
-    rc |= bt_show_row_set(row, 4, principal->display_name);
+    if (principal)
+        rc |= bt_show_row_set(row, 4, principal->display_name);
+    else /* a partial sync's principal, not in this file */
+        rc |= bt_show_row_setf(row, 4, "%s:%s", str(g->principal->id->resource_type),
+                               str(g->principal->id->resource));
     return rc;
 }
 

@@ -1,17 +1,19 @@
 #define _GNU_SOURCE /* mkostemp */
-/* Temporary files beside the target, atomic publication (fsync, rename,
- * fsync the directory) and the signal-time cleanup of temporary files. */
+/* Temporary files beside the target (unique names, each held under an flock
+ * while it exists), atomic publication (fsync, rename, fsync the directory),
+ * and what SIGINT/SIGTERM/SIGHUP do: remove the temporary files, print the
+ * one error line, die of the signal. */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,37 +38,18 @@ int bt_path_with_suffix(const char *path, const char *suffix, char *out, size_t 
     return 0;
 }
 
-/* The directory part of path ("." when none), into out. */
-static int dir_of(const char *path, char *out, size_t outsz)
+/* Lock the new temporary file so that a stale-file cleanup by another run
+ * leaves it alone (stale.c). That cleanup may have removed or locked the name
+ * between mkostemp and the lock: then the name no longer refers to our file,
+ * and another name is taken. A file system without flock gets no lock (and
+ * its temporary files are then never taken for stale). */
+static bool claim(int fd, const char *name)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return -1;
-    const char *d = dirname(tmp);
-    return snprintf(out, outsz, "%s", d) >= (int)outsz ? -1 : 0;
-}
-
-int bt_sink_check_target(const char *path, char *err, size_t errsz)
-{
-    struct stat st;
-    if (!path || !*path) {
-        bt_sink_errf(err, errsz, "no output path");
-        return -1;
-    }
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        bt_sink_errf(err, errsz, "%s is a directory", path);
-        return -1;
-    }
-    char dir[PATH_MAX];
-    if (dir_of(path, dir, sizeof dir) != 0) {
-        bt_sink_errf(err, errsz, "path too long: %s", path);
-        return -1;
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        bt_sink_errf(err, errsz, "directory %s does not exist", dir);
-        return -1;
-    }
-    return 0;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        return errno != EWOULDBLOCK;
+    struct stat ours, named;
+    return fstat(fd, &ours) == 0 && lstat(name, &named) == 0 && ours.st_ino == named.st_ino &&
+           ours.st_dev == named.st_dev;
 }
 
 int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t namesz,
@@ -74,22 +57,39 @@ int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t
 {
     char sfx[64];
     snprintf(sfx, sizeof sfx, "%sXXXXXX", suffix);
-    if (bt_path_with_suffix(path, sfx, name, namesz, err, errsz) != 0)
-        return -1;
-    int fd = mkostemp(name, O_CLOEXEC);
-    if (fd < 0) {
-        bt_sink_errf(err, errsz, "cannot create a temporary file beside %s: %s", path,
-                     strerror(errno));
-        return -1;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (bt_path_with_suffix(path, sfx, name, namesz, err, errsz) != 0)
+            return -1;
+        int fd = mkostemp(name, O_CLOEXEC);
+        if (fd < 0) {
+            bt_sink_errf(err, errsz, "cannot create a temporary file beside %s: %s", path,
+                         strerror(errno));
+            return -1;
+        }
+        if (claim(fd, name))
+            return fd;
+        close(fd);
     }
-    return fd;
+    bt_sink_errf(err, errsz, "cannot create a temporary file beside %s: the names keep vanishing",
+                 path);
+    return -1;
 }
 
-int bt_open_tmp_output(const char *tmp, char *err, size_t errsz)
+int bt_make_output_temp(const char *path, char *name, size_t namesz, char *err, size_t errsz)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    int fd = bt_make_temp_beside(path, BT_TEMP_OUT, name, namesz, err, errsz);
     if (fd < 0)
-        bt_sink_errf(err, errsz, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    /* mkostemp makes 0600; the published file keeps the mode a plain
+     * create would give it, as before. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        bt_sink_errf(err, errsz, "cannot set the mode of %s: %s", name, strerror(errno));
+        close(fd);
+        unlink(name);
+        return -1;
+    }
     return fd;
 }
 
@@ -98,7 +98,7 @@ int bt_open_tmp_output(const char *tmp, char *err, size_t errsz)
 static void fsync_dir(const char *path)
 {
     char dir[PATH_MAX];
-    if (dir_of(path, dir, sizeof dir) != 0)
+    if (bt_dir_of(path, dir, sizeof dir) != 0)
         return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -107,23 +107,34 @@ static void fsync_dir(const char *path)
     close(fd);
 }
 
+/* Set once an output is published, so that a signal after that does not
+ * claim the file is unchanged. */
+static volatile sig_atomic_t published;
+
+/* The file is renamed while its descriptor, and with it the lock, is still
+ * held: otherwise another run's stale-file cleanup could take it between the
+ * close and the rename. */
 int bt_atomic_publish(int fd, const char *tmp, const char *path, char *err, size_t errsz)
 {
+    int rc = 0;
     if (fsync(fd) != 0) {
         bt_sink_errf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
-        close(fd);
-        return -1;
+        rc = -1;
     }
-    if (close(fd) != 0) {
-        bt_sink_errf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
+    /* Checked at open too; this narrows the window in which something else
+     * put there would be replaced. */
+    if (rc == 0)
+        rc = bt_sink_check_replaceable(path, err, errsz);
+    if (rc == 0 && rename(tmp, path) != 0) {
         bt_sink_errf(err, errsz, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        return -1;
+        rc = -1;
     }
-    fsync_dir(path);
-    return 0;
+    close(fd); /* after fsync, a close error loses nothing */
+    if (rc == 0) {
+        published = 1;
+        fsync_dir(path);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -167,11 +178,66 @@ void bt_cleanup_remove(const char *path, int *slot)
     }
 }
 
+/* ------------------------------------------------------------------------
+ * The one error line of an interrupted run, built without stdio (only
+ * async-signal-safe calls in the handler) and written with write(2). */
+
+static char note_path[PATH_MAX];
+static volatile sig_atomic_t note_set, note_existed;
+
+void bt_sink_note_output(const char *path)
+{
+    struct stat st;
+    note_set = 0;
+    if (!path || strlen(path) >= sizeof note_path)
+        return;
+    memcpy(note_path, path, strlen(path) + 1);
+    note_existed = lstat(path, &st) == 0;
+    published = 0;
+    note_set = 1;
+}
+
+static size_t append(char *buf, size_t used, size_t room, const char *s)
+{
+    while (*s && used < room)
+        buf[used++] = *s++;
+    return used;
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+    }
+}
+
+static void say_interrupted(int sig)
+{
+    char line[PATH_MAX + 96];
+    size_t room = sizeof line - 1, n = 0; /* room for the newline */
+    n = append(line, n, room, "error: interrupted by ");
+    n = append(line, n, room, signal_name(sig));
+    if (note_set) {
+        n = append(line, n, room, "; ");
+        n = append(line, n, room, note_path);
+        n = append(line, n, room, published      ? " was already written"
+                                  : note_existed ? " unchanged"
+                                                 : " not written");
+    }
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, n);
+    (void)w; /* nothing more can be done about a failed write here */
+}
+
 static void on_fatal_signal(int sig)
 {
     for (int i = 0; i < CLEANUP_SLOTS; i++)
         if (cleanup_used[i])
             unlink(cleanup_paths[i]);
+    say_interrupted(sig);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;

@@ -1,8 +1,10 @@
 /* The c1z backend: rows stream into a working SQLite database beside the
  * target ("<out>.tmp-db-XXXXXX"), committed every BATCH_ROWS rows. Commit
  * checks references with SQL, adds the remaining indexes, finishes the sync
- * run, closes the database and compresses it into "<out>.tmp", which is then
- * renamed over <out> (atomic.c). Entitlements and grants embed their
+ * run, closes the database and compresses it into "<out>.tmp-out-XXXXXX"
+ * (created at open), which is then renamed over <out> (atomic.c). Both
+ * temporary files stay flock-ed through descriptors of our own while they
+ * exist, which tells other runs they are in use (stale.c). Entitlements and grants embed their
  * resource: it is read back from v1_resources through a small LRU cache
  * (grants arrive grouped by entitlement, so the hit rate is high). */
 #include "internal.h"
@@ -17,7 +19,8 @@
 #define BATCH_ROWS 10000
 #define CACHE_SLOTS 8
 
-enum { ST_RT, ST_RES, ST_ENT, ST_GRANT, ST_GET_RES, ST_COUNT };
+enum { ST_RT, ST_RES, ST_ENT, ST_GRANT, ST_GET_RES, ST_DATA_RES, ST_DATA_ENT, ST_DATA_GRANT,
+       ST_HAS_RES, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_RT] = "insert or ignore into v1_resource_types"
@@ -32,6 +35,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                  " sync_id, discovered_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_GET_RES] = "select data from v1_resources"
                    " where resource_type_id = ? and external_id = ? and sync_id = ?",
+    /* the stored row under an id, to tell a repeat from a conflict */
+    [ST_DATA_RES] = "select data from v1_resources where external_id = ? and sync_id = ?",
+    [ST_DATA_ENT] = "select data from v1_entitlements where external_id = ? and sync_id = ?",
+    [ST_DATA_GRANT] = "select data from v1_grants where external_id = ? and sync_id = ?",
+    [ST_HAS_RES] = "select 1 from v1_resources where external_id = ? and sync_id = ?",
 };
 
 typedef struct {
@@ -46,6 +54,7 @@ typedef struct {
     const bt_sink_types *types;
     char out[PATH_MAX], dbpath[PATH_MAX], journal[PATH_MAX], tmp[PATH_MAX];
     int db_slot, journal_slot, tmp_slot;
+    int db_lock_fd, tmp_fd; /* hold the flocks; db_lock_fd closes after SQLite does */
     char sync_id[BT_KSUID_LEN + 1];
     char batch_time[BT_SYNC_TIME_LEN + 1];
     unsigned batch_rows;
@@ -54,6 +63,7 @@ typedef struct {
     bt_arena scratch; /* per-row: composite ids, grantable_to arrays */
     cache_slot cache[CACHE_SLOTS];
     uint64_t tick;
+    const char *sync_type; /* static string: "full", "partial", "resources_only" */
 } c1z_writer;
 
 /* ------------------------------------------------------------------------
@@ -139,6 +149,32 @@ static int encode(c1z_writer *w, const ProtobufCMessage *m, bool *fatal, char *e
     *fatal = true;
     bt_sink_errf(err, errsz, "out of memory encoding %s", m->descriptor->name);
     return -1;
+}
+
+/* After run_insert: a DUPLICATE whose stored row (table `which`, id ext)
+ * holds other bytes than w->buf is a CONFLICT. */
+static int compare_stored(c1z_writer *w, int rc, int which, const char *ext, bool *fatal,
+                          char *err, size_t errsz)
+{
+    if (rc != BT_SINK_DUPLICATE)
+        return rc;
+    sqlite3_stmt *st = w->st[which];
+    bind_text(st, 1, ext);
+    bind_text(st, 2, w->sync_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const void *data = sqlite3_column_blob(st, 0);
+        if (n != w->buf.len || (n > 0 && memcmp(data, w->buf.data, n) != 0))
+            rc = BT_SINK_CONFLICT;
+    } else if (step != SQLITE_DONE) {
+        *fatal = true;
+        bt_sink_errf(err, errsz, "sqlite: duplicate check: %s", sqlite3_errstr(step));
+        rc = BT_SINK_ERROR;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -262,7 +298,8 @@ static int c1z_resource(void *impl, const bt_pb_resource *r, bool *fatal, char *
     sqlite3_bind_blob(st, 5, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 6, w->sync_id);
     bind_text(st, 7, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_RES, ext, fatal, err, errsz);
 }
 
 /* The stored resource an entitlement or grant embeds; ERROR when missing. */
@@ -323,7 +360,8 @@ static int c1z_entitlement(void *impl, const bt_pb_entitlement *e, bool *fatal, 
     sqlite3_bind_blob(st, 4, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 5, w->sync_id);
     bind_text(st, 6, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_ENT, e->id, fatal, err, errsz);
 }
 
 static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz)
@@ -354,7 +392,30 @@ static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, s
     sqlite3_bind_blob(st, 7, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
     bind_text(st, 8, w->sync_id);
     bind_text(st, 9, w->batch_time);
-    return run_insert(w, st, fatal, err, errsz);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, ST_DATA_GRANT, g->id, fatal, err, errsz);
+}
+
+static int c1z_has_resource(void *impl, const char *type, const char *id, char *err,
+                            size_t errsz)
+{
+    c1z_writer *w = impl;
+    bt_arena_reset(&w->scratch);
+    char *ext = bt_id_resource(&w->scratch, type, id);
+    if (!ext) {
+        bt_sink_errf(err, errsz, "out of memory");
+        return -1;
+    }
+    sqlite3_stmt *st = w->st[ST_HAS_RES];
+    bind_text(st, 1, ext);
+    bind_text(st, 2, w->sync_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc == SQLITE_ROW;
+    bt_sink_errf(err, errsz, "sqlite: lookup: %s", sqlite3_errstr(rc));
+    return -1;
 }
 
 /* ------------------------------------------------------------------------
@@ -412,9 +473,14 @@ static int check_rule(c1z_writer *w, const integrity_rule *rule, char *err, size
 
 static int check_integrity(c1z_writer *w, char *err, size_t errsz)
 {
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+    /* A partial sync amends a full one, where its grants' principals live. */
+    bool principals_outside = strcmp(w->sync_type, "partial") == 0;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        if (principals_outside && strcmp(rules[i].what, "principal") == 0)
+            continue;
         if (check_rule(w, &rules[i], err, errsz) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -441,15 +507,26 @@ static void free_writer(c1z_writer *w)
     free(w);
 }
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 static void c1z_abort(void *impl)
 {
     c1z_writer *w = impl;
     if (!w)
         return;
+    /* SQLite first: closing any descriptor of the database would drop
+     * SQLite's POSIX locks on it. */
     close_db(w);
     bt_cleanup_remove(w->tmp, &w->tmp_slot);
     bt_cleanup_remove(w->journal, &w->journal_slot);
     bt_cleanup_remove(w->dbpath, &w->db_slot);
+    close_fd(&w->tmp_fd);
+    close_fd(&w->db_lock_fd);
     free_writer(w);
 }
 
@@ -489,6 +566,32 @@ static int open_db(c1z_writer *w, char *err, size_t errsz)
     return 0;
 }
 
+/* The working database and the file to publish, both created (and locked)
+ * now, each registered for the signal cleanup. A failed name stays empty so
+ * the abort removes nothing that is not ours. */
+static int make_temps(c1z_writer *w, const char *path, char *err, size_t errsz)
+{
+    char work[PATH_MAX];
+    const char *db_beside = bt_sink_work_path(path, work, sizeof work); /* --c1z-temp-dir */
+    w->db_lock_fd = bt_make_temp_beside(db_beside, BT_TEMP_DB, w->dbpath, sizeof w->dbpath, err,
+                                        errsz);
+    if (w->db_lock_fd < 0) {
+        w->dbpath[0] = '\0';
+        return -1;
+    }
+    w->db_slot = bt_cleanup_register(w->dbpath);
+    w->tmp_fd = bt_make_output_temp(path, w->tmp, sizeof w->tmp, err, errsz);
+    if (w->tmp_fd < 0) {
+        w->tmp[0] = '\0';
+        return -1;
+    }
+    w->tmp_slot = bt_cleanup_register(w->tmp);
+    if (bt_path_with_suffix(w->dbpath, "-journal", w->journal, sizeof w->journal, err, errsz) != 0)
+        return -1;
+    w->journal_slot = bt_cleanup_register(w->journal);
+    return 0;
+}
+
 void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,
                          char *err, size_t errsz)
 {
@@ -498,25 +601,16 @@ void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_ty
         return NULL;
     }
     w->types = types;
+    w->sync_type = "full";
     w->db_slot = w->journal_slot = w->tmp_slot = -1;
+    w->db_lock_fd = w->tmp_fd = -1;
     bt_arena_init(&w->scratch, 4096);
     snprintf(w->sync_id, sizeof w->sync_id, "%s", sync_id);
-    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0 ||
-        bt_path_with_suffix(path, ".tmp", w->tmp, sizeof w->tmp, err, errsz) != 0) {
+    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0) {
         free_writer(w);
         return NULL;
     }
-    int fd = bt_make_temp_beside(path, ".tmp-db-", w->dbpath, sizeof w->dbpath, err, errsz);
-    if (fd < 0) {
-        free_writer(w);
-        return NULL;
-    }
-    close(fd);
-    w->db_slot = bt_cleanup_register(w->dbpath);
-    if (bt_path_with_suffix(w->dbpath, "-journal", w->journal, sizeof w->journal, err, errsz) ==
-        0)
-        w->journal_slot = bt_cleanup_register(w->journal);
-    if (!w->journal[0] || open_db(w, err, errsz) != 0) {
+    if (make_temps(w, path, err, errsz) != 0 || open_db(w, err, errsz) != 0) {
         c1z_abort(w);
         return NULL;
     }
@@ -533,11 +627,13 @@ static int finish_db(c1z_writer *w, char *err, size_t errsz)
         return -1;
     bt_sync_time_now(now);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(w->db, "update v1_sync_runs set ended_at = ? where sync_id = ?", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db,
+                           "update v1_sync_runs set ended_at = ?, sync_type = ? where sync_id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_fail(w, "finish sync run", err, errsz);
     bind_text(st, 1, now);
-    bind_text(st, 2, w->sync_id);
+    bind_text(st, 2, w->sync_type);
+    bind_text(st, 3, w->sync_id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -558,25 +654,25 @@ static int c1z_commit(void *impl, char *err, size_t errsz)
 {
     c1z_writer *w = impl;
     int rc = finish_db(w, err, errsz);
+    if (rc == 0)
+        rc = bt_zstd_compress_file(w->dbpath, w->tmp_fd, BT_C1Z_MAGIC, BT_C1Z_MAGIC_LEN,
+                                   BT_C1Z_ZSTD_LEVEL, err, errsz);
     if (rc == 0) {
-        w->tmp_slot = bt_cleanup_register(w->tmp);
-        int fd = bt_open_tmp_output(w->tmp, err, errsz);
-        rc = fd < 0 ? -1 : 0;
-        if (rc == 0)
-            rc = bt_zstd_compress_file(w->dbpath, fd, BT_C1Z_MAGIC, BT_C1Z_MAGIC_LEN,
-                                       BT_C1Z_ZSTD_LEVEL, err, errsz);
-        if (rc == 0)
-            rc = bt_atomic_publish(fd, w->tmp, w->out, err, errsz);
-        else if (fd >= 0)
-            close(fd);
-        if (rc == 0) {
-            bt_cleanup_unregister(w->tmp_slot); /* renamed: it is the output now */
-            w->tmp_slot = -1;
-            w->tmp[0] = '\0';
-        }
+        rc = bt_atomic_publish(w->tmp_fd, w->tmp, w->out, err, errsz);
+        w->tmp_fd = -1; /* closed by the publish */
+    }
+    if (rc == 0) {
+        bt_cleanup_unregister(w->tmp_slot); /* renamed: it is the output now */
+        w->tmp_slot = -1;
+        w->tmp[0] = '\0';
     }
     c1z_abort(w); /* removes the working database and any leftover temp file */
     return rc;
+}
+
+static void c1z_sync_type(void *impl, const char *type)
+{
+    ((c1z_writer *)impl)->sync_type = type;
 }
 
 const bt_sink_backend bt_c1z_backend = {
@@ -585,6 +681,8 @@ const bt_sink_backend bt_c1z_backend = {
     .resource = c1z_resource,
     .entitlement = c1z_entitlement,
     .grant = c1z_grant,
+    .has_resource = c1z_has_resource,
     .commit = c1z_commit,
     .abort = c1z_abort,
+    .sync_type = c1z_sync_type,
 };

@@ -32,7 +32,8 @@ typedef struct {
 const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char *id);
 
 /* ------------------------------------------------------------------------
- * Backends. Each adder returns BT_SINK_ADDED, BT_SINK_DUPLICATE or
+ * Backends. Each adder returns BT_SINK_ADDED, BT_SINK_DUPLICATE,
+ * BT_SINK_CONFLICT (a duplicate whose content differs from the first row) or
  * BT_SINK_ERROR; on an error that leaves the backend unusable it also sets
  * *fatal. commit and abort free the backend. */
 
@@ -43,8 +44,13 @@ typedef struct {
     int (*resource)(void *impl, const bt_pb_resource *r, bool *fatal, char *err, size_t errsz);
     int (*entitlement)(void *impl, const bt_pb_entitlement *e, bool *fatal, char *err, size_t errsz);
     int (*grant)(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz);
+    /* 1 / 0 whether resource type:id was added; -1 (fatal) on error. */
+    int (*has_resource)(void *impl, const char *type, const char *id, char *err, size_t errsz);
     int (*commit)(void *impl, char *err, size_t errsz);
     void (*abort)(void *impl);
+    /* bt_sink_set_sync_type: type is "full", "partial" or "resources_only";
+     * a partial sync's grant principals may live outside the file. */
+    void (*sync_type)(void *impl, const char *type);
 } bt_sink_backend;
 
 /* Open functions: NULL with err on failure. `types` outlives the backend. */
@@ -72,16 +78,36 @@ extern const char *const bt_c1z_index_names[];
 /* out = path + suffix; -1 (err filled) when it does not fit. */
 int bt_path_with_suffix(const char *path, const char *suffix, char *out, size_t outsz,
                         char *err, size_t errsz);
-/* Fail early when `path` is a directory or its directory does not exist. */
-int bt_sink_check_target(const char *path, char *err, size_t errsz);
-/* Create a unique empty file "<path><suffix>XXXXXX" (mode 0600); returns its
- * fd and name. */
+/* Temporary names: "<target>.tmp-db-XXXXXX" (the c1z working database) and
+ * "<target>.tmp-out-XXXXXX" (the file renamed over the target). */
+#define BT_TEMP_DB ".tmp-db-"
+#define BT_TEMP_OUT ".tmp-out-"
+
+/* The directory part of path ("." when none), into out; -1 when too long. */
+int bt_dir_of(const char *path, char *out, size_t outsz);
+/* target.c: the file a sink writes for `path`: path itself, or the final
+ * target of a symbolic link (chain). -1 with err when that is a directory,
+ * device, FIFO or socket, when the links loop, or when its directory does not
+ * exist. */
+int bt_sink_resolve_target(const char *path, char *out, size_t outsz, char *err, size_t errsz);
+/* 0 when `final` is a regular file or does not exist (checked again just
+ * before the rename). */
+int bt_sink_check_replaceable(const char *final, char *err, size_t errsz);
+/* stale.c: remove the temporary files of `final` that no live run holds;
+ * returns how many were removed. */
+int bt_sink_remove_stale_temps(const char *final);
+/* The path whose directory holds the working database of `final`: final
+ * itself, or <work dir>/<base name of final> (bt_sink_set_work_dir). */
+const char *bt_sink_work_path(const char *final, char *buf, size_t n);
+/* Create a unique empty file "<path><suffix>XXXXXX" (mode 0600), locked with
+ * flock for as long as the returned fd is open; returns the fd and its name. */
 int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t namesz,
                         char *err, size_t errsz);
-/* Create (truncate) "<path>.tmp" for writing: returns the fd. */
-int bt_open_tmp_output(const char *tmp, char *err, size_t errsz);
-/* fsync and close fd, rename tmp over path, fsync the directory. fd is
- * closed in every case. */
+/* The same with BT_TEMP_OUT, mode 0666 less the umask: the file to publish. */
+int bt_make_output_temp(const char *path, char *name, size_t namesz, char *err, size_t errsz);
+/* fsync fd, rename tmp over path (refused unless path is still a regular
+ * file or absent), close fd, fsync the directory. fd is closed in every
+ * case. */
 int bt_atomic_publish(int fd, const char *tmp, const char *path, char *err, size_t errsz);
 
 /* Signal cleanup registry: each registered path is unlinked if SIGINT,

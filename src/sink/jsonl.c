@@ -1,5 +1,6 @@
-/* The JSON-lines backend: one compact JSON object per row, written to
- * "<out>.tmp" and renamed over <out> at commit.
+/* The JSON-lines backend: one compact JSON object per row, written to a
+ * unique "<out>.tmp-out-XXXXXX" (flock-ed while it exists, atomic.c) and
+ * renamed over <out> at commit.
  *
  * Line shape: {"kind":K, ...} where K is "resource_type", "resource",
  * "entitlement" or "grant" and the other members are the protojson form of
@@ -17,7 +18,10 @@
  *    "principal":{"id":{"resourceType":"user","resource":"U1"}},"id":"group:G1:member:user:U1"}
  *
  * Duplicates and references are tracked with 64-bit digests of the ids
- * (idset.c); a reference not yet resolvable when its row is written is kept
+ * (idset.c), and each resource's and entitlement's content with a digest of
+ * its encoding seeded by its id, to tell a repeated row from a conflicting
+ * one (a grant is little more than its ids, and grants are the rows that
+ * are counted in millions: they are not compared); a reference not yet resolvable when its row is written is kept
  * in a pending list, re-checked at commit, and compacted as it grows. */
 #include "internal.h"
 
@@ -40,11 +44,14 @@ typedef struct {
     int fd, tmp_slot;
     char out[PATH_MAX], tmp[PATH_MAX];
     const bt_sink_types *types;
-    bt_idset ids; /* 't' types, 'r' resources, 'e' entitlements, 'g' grants */
+    bt_idset ids;      /* 't' types, 'r' resources, 'e' entitlements, 'g' grants */
+    bt_idset contents; /* digests of added resources and entitlements, seeded by id */
+    bt_bytes packed;   /* scratch for those encodings */
     pending_ref *pending;
     size_t n_pending, cap_pending, compact_at;
     bt_bytes msgs;
     bt_bytes out_buf;
+    bool principals_outside; /* a partial sync: principals live in the full one */
 } jsonl_writer;
 
 static int write_all(int fd, const uint8_t *p, size_t n, char *err, size_t errsz)
@@ -146,16 +153,24 @@ static int require_ref(jsonl_writer *w, char kind, const char *a, const char *b,
     return -1;
 }
 
-/* Insert a row's own digest: ADDED, DUPLICATE or ERROR (fatal). */
-static int claim(jsonl_writer *w, uint64_t d, bool *fatal, char *err, size_t errsz)
+/* Insert a row's own digest (and, when m is given, its content's): ADDED,
+ * DUPLICATE, CONFLICT (the id was there with other content) or ERROR. */
+static int claim(jsonl_writer *w, uint64_t d, const ProtobufCMessage *m, bool *fatal, char *err,
+                 size_t errsz)
 {
-    int rc = bt_idset_add(&w->ids, d);
+    bt_bytes_clear(&w->packed);
+    int rc = !m || bt_pb_pack(m, &w->packed) == 0 ? bt_idset_add(&w->ids, d) : -1;
+    uint64_t content = m ? bt_xxh64(w->packed.data, w->packed.len, d) : 0;
+    if (rc == 1 && m && bt_idset_add(&w->contents, content) < 0)
+        rc = -1;
     if (rc < 0) {
         *fatal = true;
         bt_sink_errf(err, errsz, "out of memory");
         return BT_SINK_ERROR;
     }
-    return rc == 1 ? BT_SINK_ADDED : BT_SINK_DUPLICATE;
+    if (rc == 1)
+        return BT_SINK_ADDED;
+    return !m || bt_idset_has(&w->contents, content) ? BT_SINK_DUPLICATE : BT_SINK_CONFLICT;
 }
 
 /* ------------------------------------------------------------------------
@@ -166,7 +181,7 @@ static int jsonl_resource_type(void *impl, const bt_pb_resource_type *rt, const 
 {
     jsonl_writer *w = impl;
     (void)encoded;
-    int rc = claim(w, bt_id_digest('t', rt->id, NULL), fatal, err, errsz);
+    int rc = claim(w, bt_id_digest('t', rt->id, NULL), NULL, fatal, err, errsz);
     return rc == BT_SINK_ADDED ? put_line(w, "resource_type", &rt->base, fatal, err, errsz) : rc;
 }
 
@@ -174,7 +189,8 @@ static int jsonl_resource(void *impl, const bt_pb_resource *r, bool *fatal, char
 {
     jsonl_writer *w = impl;
     const bt_pb_resource_id *id = r->id, *p = r->parent_resource_id;
-    int rc = claim(w, bt_id_digest('r', id->resource_type, id->resource), fatal, err, errsz);
+    int rc = claim(w, bt_id_digest('r', id->resource_type, id->resource), &r->base, fatal, err,
+                   errsz);
     if (rc != BT_SINK_ADDED)
         return rc;
     char row[512];
@@ -206,7 +222,7 @@ static int jsonl_entitlement(void *impl, const bt_pb_entitlement *e, bool *fatal
     jsonl_writer *w = impl;
     if (require_owner(w, "entitlement", e->id, e->resource->id, err, errsz) != 0)
         return BT_SINK_ERROR;
-    int rc = claim(w, bt_id_digest('e', e->id, NULL), fatal, err, errsz);
+    int rc = claim(w, bt_id_digest('e', e->id, NULL), &e->base, fatal, err, errsz);
     return rc == BT_SINK_ADDED ? put_line(w, "entitlement", &e->base, fatal, err, errsz) : rc;
 }
 
@@ -216,15 +232,25 @@ static int jsonl_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err,
     const bt_pb_resource_id *pid = g->principal->id;
     if (require_owner(w, "grant", g->id, g->entitlement->resource->id, err, errsz) != 0)
         return BT_SINK_ERROR;
-    int rc = claim(w, bt_id_digest('g', g->id, NULL), fatal, err, errsz);
+    int rc = claim(w, bt_id_digest('g', g->id, NULL), NULL, fatal, err, errsz);
     if (rc != BT_SINK_ADDED)
         return rc;
     if (require_ref(w, 'e', g->entitlement->id, NULL, "grant", g->id, "entitlement", fatal, err,
                     errsz) != 0 ||
-        require_ref(w, 'r', pid->resource_type, pid->resource, "grant", g->id, "principal", fatal,
-                    err, errsz) != 0)
+        (!w->principals_outside &&
+         require_ref(w, 'r', pid->resource_type, pid->resource, "grant", g->id, "principal",
+                     fatal, err, errsz) != 0))
         return BT_SINK_ERROR;
     return put_line(w, "grant", &g->base, fatal, err, errsz);
+}
+
+static int jsonl_has_resource(void *impl, const char *type, const char *id, char *err,
+                              size_t errsz)
+{
+    jsonl_writer *w = impl;
+    (void)err;
+    (void)errsz;
+    return bt_idset_has(&w->ids, bt_id_digest('r', type, id)) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -235,10 +261,12 @@ static void jsonl_abort(void *impl)
     jsonl_writer *w = impl;
     if (!w)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
     bt_cleanup_remove(w->tmp, &w->tmp_slot);
+    if (w->fd >= 0) /* after the unlink: the lock guards the file while it exists */
+        close(w->fd);
     bt_idset_free(&w->ids);
+    bt_idset_free(&w->contents);
+    bt_bytes_free(&w->packed);
     free(w->pending);
     bt_bytes_free(&w->msgs);
     bt_bytes_free(&w->out_buf);
@@ -256,21 +284,17 @@ void *bt_jsonl_writer_open(const char *path, const bt_sink_types *types, char *e
     w->tmp_slot = -1;
     w->types = types;
     w->compact_at = PENDING_COMPACT_MIN;
-    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0 ||
-        bt_path_with_suffix(path, ".tmp", w->tmp, sizeof w->tmp, err, errsz) != 0) {
-        w->tmp[0] = '\0';
+    if (bt_path_with_suffix(path, "", w->out, sizeof w->out, err, errsz) != 0) {
         jsonl_abort(w);
         return NULL;
     }
-    w->tmp_slot = bt_cleanup_register(w->tmp);
-    w->fd = bt_open_tmp_output(w->tmp, err, errsz);
+    w->fd = bt_make_output_temp(path, w->tmp, sizeof w->tmp, err, errsz);
     if (w->fd < 0) {
-        bt_cleanup_unregister(w->tmp_slot);
-        w->tmp_slot = -1;
         w->tmp[0] = '\0'; /* not ours: never created */
         jsonl_abort(w);
         return NULL;
     }
+    w->tmp_slot = bt_cleanup_register(w->tmp);
     return w;
 }
 
@@ -304,12 +328,20 @@ static int jsonl_commit(void *impl, char *err, size_t errsz)
     return rc;
 }
 
+static void jsonl_sync_type(void *impl, const char *type)
+{
+    jsonl_writer *w = impl;
+    w->principals_outside = strcmp(type, "partial") == 0;
+}
+
 const bt_sink_backend bt_jsonl_backend = {
     .name = "jsonl",
     .resource_type = jsonl_resource_type,
     .resource = jsonl_resource,
     .entitlement = jsonl_entitlement,
     .grant = jsonl_grant,
+    .has_resource = jsonl_has_resource,
     .commit = jsonl_commit,
     .abort = jsonl_abort,
+    .sync_type = jsonl_sync_type,
 };

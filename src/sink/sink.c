@@ -4,10 +4,15 @@
  * types known) and remembers a fatal failure so the commit refuses. */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "bt/log.h"
+
+#define CONFLICT_CAUSE "duplicate_id_different_content"
 
 struct bt_sink {
     const bt_sink_backend *be;
@@ -17,14 +22,8 @@ struct bt_sink {
     bt_bytes buf;
     char sync_id[BT_KSUID_LEN + 1];
     char failure[1024]; /* non-empty: the sink is unusable */
-    bool skip_entitlements, skip_grants; /* rows dropped on request (bt_sink_skip) */
+    int stale_removed;  /* temporary files of crashed runs removed at open */
 };
-
-void bt_sink_skip(bt_sink *s, bool entitlements, bool grants)
-{
-    s->skip_entitlements = entitlements;
-    s->skip_grants = grants || entitlements;
-}
 
 /* ------------------------------------------------------------------------
  * Resource types */
@@ -105,12 +104,30 @@ static const bt_sink_backend *pick_backend(const char *path, const char *format,
     return NULL;
 }
 
+static char *g_work_dir;
+
+void bt_sink_set_work_dir(const char *dir)
+{
+    free(g_work_dir);
+    g_work_dir = dir && *dir ? strdup(dir) : NULL;
+}
+
+const char *bt_sink_work_path(const char *final, char *buf, size_t n)
+{
+    if (!g_work_dir)
+        return final;
+    const char *slash = strrchr(final, '/');
+    int len = snprintf(buf, n, "%s/%s", g_work_dir, slash ? slash + 1 : final);
+    return len > 0 && (size_t)len < n ? buf : final;
+}
+
 bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz)
 {
+    char final[PATH_MAX];
     const bt_sink_backend *be = path ? pick_backend(path, format, err, errsz) : NULL;
     if (!path)
         bt_sink_errf(err, errsz, "no output path");
-    if (!be || bt_sink_check_target(path, err, errsz) != 0)
+    if (!be || bt_sink_resolve_target(path, final, sizeof final, err, errsz) != 0)
         return NULL;
     bt_sink *s = calloc(1, sizeof *s);
     if (!s) {
@@ -124,13 +141,25 @@ bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t er
         free(s);
         return NULL;
     }
-    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(path, s->sync_id, &s->types, err, errsz)
-                                    : bt_jsonl_writer_open(path, &s->types, err, errsz);
+    char work[PATH_MAX];
+    const char *work_path = bt_sink_work_path(final, work, sizeof work);
+    s->stale_removed = bt_sink_remove_stale_temps(final);
+    if (work_path != final)
+        s->stale_removed += bt_sink_remove_stale_temps(work_path);
+    /* The backends create their temporary files now, beside the final
+     * target: an unwritable directory fails here, before any request. */
+    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(final, s->sync_id, &s->types, err, errsz)
+                                    : bt_jsonl_writer_open(final, &s->types, err, errsz);
     if (!s->impl) {
         free(s);
         return NULL;
     }
     return s;
+}
+
+int bt_sink_stale_removed(const bt_sink *s)
+{
+    return s ? s->stale_removed : 0;
 }
 
 static void sink_free(bt_sink *s)
@@ -163,6 +192,23 @@ void bt_sink_abort(bt_sink *s)
         return;
     s->be->abort(s->impl);
     sink_free(s);
+}
+
+int bt_sink_set_sync_type(bt_sink *s, const char *type, char *err, size_t errsz)
+{
+    static const char *const known[] = {"full", "partial", "resources_only"};
+    if (s->counts.resource_types || s->counts.resources || s->counts.entitlements ||
+        s->counts.grants) {
+        bt_sink_errf(err, errsz, "the sync type is set before any row");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (type && strcmp(type, known[i]) == 0) {
+            s->be->sync_type(s->impl, known[i]);
+            return 0;
+        }
+    bt_sink_errf(err, errsz, "unknown sync type '%s'", type ? type : "(null)");
+    return -1;
 }
 
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out)
@@ -210,6 +256,36 @@ static bool usable(const bt_sink *s, char *err, size_t errsz)
     return true;
 }
 
+uint64_t bt_sink_skip(bt_sink *s, const char *cause)
+{
+    bt_sink_counts *c = &s->counts;
+    size_t i = 0;
+    while (i < c->n_skipped && strcmp(c->skipped[i].cause, cause) != 0)
+        i++;
+    if (i == c->n_skipped && i + 1 >= BT_SINK_SKIP_CAUSES) {
+        cause = "other"; /* the last slot collects the rest */
+        for (i = 0; i < c->n_skipped && strcmp(c->skipped[i].cause, cause) != 0;)
+            i++;
+    }
+    if (i == c->n_skipped) {
+        snprintf(c->skipped[i].cause, sizeof c->skipped[i].cause, "%s", cause);
+        c->n_skipped++;
+    }
+    return ++c->skipped[i].n;
+}
+
+/* A second row under an id with other content: the first is kept (rows
+ * that reference it are already written), and a person should know. */
+static void note_conflict(bt_sink *s, const char *kind, const char *id)
+{
+    uint64_t n = bt_sink_skip(s, CONFLICT_CAUSE);
+    if (n <= 20)
+        bt_warn("sink: %s %s was emitted twice with different content; the first is kept "
+                "(skipped: " CONFLICT_CAUSE ")", kind, id);
+    else if (n == 21)
+        bt_warn("sink: more %s conflicts are not logged one by one", CONFLICT_CAUSE);
+}
+
 /* Count a backend result; remember a fatal error. */
 static int account(bt_sink *s, int rc, bool fatal, uint64_t *counter, const char *err)
 {
@@ -219,6 +295,30 @@ static int account(bt_sink *s, int rc, bool fatal, uint64_t *counter, const char
         s->counts.duplicates++;
     else if (fatal)
         snprintf(s->failure, sizeof s->failure, "%s", err ? err : "sink failed");
+    return rc;
+}
+
+/* account() for a row that may come back as a conflicting duplicate. */
+static int account_row(bt_sink *s, int rc, bool fatal, uint64_t *counter, const char *err,
+                       const char *kind, const char *id)
+{
+    if (rc != BT_SINK_CONFLICT)
+        return account(s, rc, fatal, counter, err);
+    note_conflict(s, kind, id);
+    return account(s, BT_SINK_DUPLICATE, false, counter, err);
+}
+
+int bt_sink_has_resource(bt_sink *s, const char *type, const char *id, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return -1;
+    if (blank(type) || blank(id)) {
+        bt_sink_errf(err, errsz, "has_resource needs a type and an id");
+        return -1;
+    }
+    int rc = s->be->has_resource(s->impl, type, id, err, errsz);
+    if (rc < 0)
+        snprintf(s->failure, sizeof s->failure, "%s", err);
     return rc;
 }
 
@@ -312,7 +412,9 @@ int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t 
         for (size_t i = 0; i < s->types.n; i++)
             if (strcmp(s->types.v[i].id, r->id->resource_type) == 0)
                 s->types.v[i].resources++;
-    return account(s, rc, fatal, &s->counts.resources, err);
+    char id[512];
+    snprintf(id, sizeof id, "%s:%s", r->id->resource_type, r->id->resource);
+    return account_row(s, rc, fatal, &s->counts.resources, err, "resource", id);
 }
 
 bool bt_sink_type_at(const bt_sink *s, size_t i, const char **id, uint64_t *resources)
@@ -348,11 +450,9 @@ int bt_sink_add_entitlement(bt_sink *s, const bt_pb_entitlement *e, char *err, s
     }
     if (check_grantable_to(s, e, err, errsz) != 0)
         return BT_SINK_ERROR;
-    if (s->skip_entitlements)
-        return BT_SINK_ADDED; /* checked, not written */
     bool fatal = false;
     int rc = s->be->entitlement(s->impl, e, &fatal, err, errsz);
-    return account(s, rc, fatal, &s->counts.entitlements, err);
+    return account_row(s, rc, fatal, &s->counts.entitlements, err, "entitlement", e->id);
 }
 
 int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
@@ -365,9 +465,7 @@ int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
         bt_sink_errf(err, errsz, "grant without an id, entitlement id, resource id or principal id");
         return BT_SINK_ERROR;
     }
-    if (s->skip_grants)
-        return BT_SINK_ADDED; /* checked, not written */
     bool fatal = false;
     int rc = s->be->grant(s->impl, g, &fatal, err, errsz);
-    return account(s, rc, fatal, &s->counts.grants, err);
+    return account_row(s, rc, fatal, &s->counts.grants, err, "grant", g->id);
 }

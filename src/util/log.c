@@ -2,10 +2,14 @@
 #include "bt/log.h"
 #include "bt/model.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #define BT_LOG_MAX_SECRETS 8
@@ -17,6 +21,7 @@ static char *secrets[BT_LOG_MAX_SECRETS];
 static int secret_count;
 static bt_log_sink_fn sink_fn;
 static void *sink_ud;
+static FILE *log_file; /* --log-path; NULL: stderr */
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -123,14 +128,50 @@ static void timestamp(char *buf, size_t n)
 static void write_line(bt_log_level level, const char *msg)
 {
     char ts[40];
+    FILE *out = log_file ? log_file : stderr;
     timestamp(ts, sizeof ts);
     if (current_format == BT_LOG_JSON) {
-        fprintf(stderr, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
-        json_escape_into(stderr, msg);
-        fputs("\"}\n", stderr);
+        fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
+        json_escape_into(out, msg);
+        fputs("\"}\n", out);
     } else {
-        fprintf(stderr, "%s %-5s %s\n", ts, level_names[level], msg);
+        fprintf(out, "%s %-5s %s\n", ts, level_names[level], msg);
     }
+    if (log_file)
+        fflush(log_file); /* a line is on disk when the process dies */
+}
+
+/* Appends, never truncates or replaces: a regular file (created 0600) or a
+ * character device such as /dev/stderr; FIFOs, sockets and directories are refused. */
+int bt_log_set_file(const char *path, char *err, size_t errsz)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+        snprintf(err, errsz, "--log-path \"%s\": %s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file or character device");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        close(fd);
+        snprintf(err, errsz, "--log-path \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    if (log_file)
+        fclose(log_file);
+    log_file = f;
+    return 0;
+}
+
+void bt_log_close_file(void)
+{
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
 }
 
 void bt_logv(bt_log_level level, const char *fmt, va_list ap)

@@ -283,6 +283,12 @@ static void rows_and_blobs(void **state)
 /* ------------------------------------------------------------------------
  * Duplicates and references */
 
+static void conflicts_skips_and_lookups(void **state)
+{
+    fixture *f = *state;
+    tu_conflicts_skips_and_lookups(open_c1z(f->out));
+}
+
 static void duplicates_absorbed(void **state)
 {
     fixture *f = *state;
@@ -541,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sync_run_row, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_and_blobs, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_absorbed, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflicts_skips_and_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(order_errors_are_per_row, setup, teardown),
         cmocka_unit_test_setup_teardown(integrity_failures_name_the_id, setup, teardown),
         cmocka_unit_test_setup_teardown(atomic_replacement, setup, teardown),

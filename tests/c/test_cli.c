@@ -7,16 +7,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bt/cli.h"
+#include "bt/clock.h"
 #include "bt/config.h"
 #include "tmpdir.h"
 
 static bt_config_field connector_fields[] = {
-    {"api-key", "The API key", NULL, NULL, true, true, BT_FIELD_STRING},
-    {"domain", "The domain", NULL, "api-url", true, false, BT_FIELD_STRING},
-    {"api-url", "The endpoint", NULL, NULL, false, false, BT_FIELD_STRING},
+    {"api-key", "The API key", NULL, NULL, true, true, BT_FIELD_STRING, false},
+    {"domain", "The domain", NULL, "api-url", true, false, BT_FIELD_STRING, false},
+    {"api-url", "The endpoint", NULL, NULL, false, false, BT_FIELD_STRING, false},
 };
 static bt_contract contract = {.source_file = "init.lua", .fields = connector_fields, .field_count = 3};
 
@@ -34,6 +36,7 @@ static int setup(void **state)
     if (!getcwd(f->cwd, sizeof f->cwd) || chdir(f->dir) != 0)
         return -1;
     unsetenv("BATON_API_KEY");
+    unsetenv("BATON_API_KEY_FILE");
     unsetenv("BATON_DOMAIN");
     unsetenv("BATON_FILE");
     unsetenv("BATON_CONFIG_PATH");
@@ -239,7 +242,7 @@ static void test_export_marks_secrets(void **state)
 static void test_connector_field_clash(void **state)
 {
     fixture *f = *state;
-    bt_config_field clash[] = {{"file", "x", NULL, NULL, false, false, BT_FIELD_STRING}};
+    bt_config_field clash[] = {{"file", "x", NULL, NULL, false, false, BT_FIELD_STRING, false}};
     bt_contract c = {.source_file = "init.lua", .fields = clash, .field_count = 1};
     assert_int_equal(bt_cli_add_connector_fields(&f->cli, &c, f->err, sizeof f->err), -1);
     assert_non_null(strstr(f->err, "'file' clashes"));
@@ -273,6 +276,222 @@ static void test_prescan_agrees_with_the_parser_on_repeats(void **state)
     assert_string_equal(bt_cli_prescan(7, argv, "log-level"), "debug");
 }
 
+/* Unsupported SDK flags: refused when they ask for something, whatever the
+ * source; accepted when they ask for nothing. */
+static void test_unsupported_sdk_flags(void **state)
+{
+    fixture *f = *state;
+    char *argv[] = {"bin", "--otel-collector-endpoint", "http://otel:4318", NULL};
+    assert_int_equal(parse(f, 3, argv), -1);
+    assert_non_null(strstr(f->err, "--otel-collector-endpoint (OpenTelemetry export"));
+    assert_non_null(strstr(f->err, "not supported by this connector"));
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    char *quiet[] = {"bin", "--ticketing=false", "--workers", "0", "--storage-engine=sqlite", "-f", "x.c1z", NULL};
+    assert_int_equal(parse(f, 7, quiet), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "file"), "x.c1z"); /* the skipped values were consumed */
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    char *bare[] = {"bin", NULL};
+    setenv("BATON_DIFF_SYNCS", "true", 1);
+    assert_int_equal(parse(f, 1, bare), -1);
+    assert_non_null(strstr(f->err, "BATON_DIFF_SYNCS"));
+    unsetenv("BATON_DIFF_SYNCS");
+
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    tmpdir_write(f->dir, ".baton.yaml", "event-feed: all\n");
+    bt_cli_config_file_reset();
+    assert_int_equal(parse(f, 1, bare), -1);
+    assert_non_null(strstr(f->err, ".baton.yaml:1: key 'event-feed'"));
+}
+
+/* No SDK flag is both implemented and in the unsupported table. */
+static void test_sdk_table_lists_only_unimplemented_flags(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; bt_cli_sdk_flag_at(i); i++)
+        if (bt_cli_has_flag(&f->cli, bt_cli_sdk_flag_at(i)->name))
+            fail_msg("--%s is implemented and also listed as unsupported", bt_cli_sdk_flag_at(i)->name);
+    assert_true(bt_cli_has_flag(&f->cli, "http-timeout-seconds"));
+    assert_true(bt_cli_has_flag(&f->cli, "log-path"));
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    time_t t;
+    assert_int_equal(bt_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal((long)t, 0);
+    assert_int_equal(bt_parse_rfc3339("2026-12-01T14:00:00.123Z", &t), 0);
+    assert_int_equal((long)t, 1796133600L);
+    assert_int_equal(bt_parse_rfc3339("2026-12-01T16:00:00+02:00", &t), 0);
+    assert_int_equal((long)t, 1796133600L);
+    assert_int_equal(bt_parse_rfc3339("2024-02-29T00:00:00-00:30", &t), 0);
+    assert_int_equal((long)t, 1709166600L);
+    const char *bad[] = {"", "2026-12-01", "2026-13-01T00:00:00Z", "2026-12-01T00:00:00",
+                         "2026-12-01T00:00:00Zjunk", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00.Z",
+                         "tomorrow", "2026-12-01T00:00:00+2:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (bt_parse_rfc3339(bad[i], &t) == 0)
+            fail_msg("accepted \"%s\"", bad[i]);
+}
+
+/* ---- --<secret>-file ---- */
+
+#define FILE_KEY "tgk-from-a-file-7d2e"
+
+static void write_key_file(fixture *f, const char *name, const char *text, mode_t mode)
+{
+    assert_int_equal(tmpdir_write(f->dir, name, text), 0);
+    assert_int_equal(chmod(name, mode), 0);
+}
+
+/* parse + resolve_secret_files, as the driver runs them. */
+static int parse_and_resolve(fixture *f, int argc, char **argv)
+{
+    f->err[0] = '\0';
+    int rc = parse(f, argc, argv);
+    if (rc == 0)
+        rc = bt_cli_resolve_secret_files(&f->cli, f->err, sizeof f->err);
+    if (strstr(f->err, FILE_KEY) || strstr(f->err, "tgk-"))
+        fail_msg("the error carries the key: %s", f->err);
+    return rc;
+}
+
+static void test_secret_file_twin_is_declared(void **state)
+{
+    fixture *f = *state;
+    int twins = 0;
+    for (int i = 0; i < f->cli.flag_count; i++)
+        if (strstr(f->cli.flags[i].name, "-file")) {
+            twins++;
+            assert_string_equal(f->cli.flags[i].name, "api-key-file");
+            assert_false(f->cli.flags[i].secret); /* the path is not the secret */
+            assert_true(f->cli.flags[i].connector);
+        }
+    assert_int_equal(twins, 1); /* only secret fields get one */
+}
+
+static void test_secret_file_is_read_once_and_trimmed(void **state)
+{
+    fixture *f = *state;
+    static const char *const texts[] = {FILE_KEY, FILE_KEY "\n", FILE_KEY "\r\n", FILE_KEY "\n\n"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        write_key_file(f, "key", texts[i], 0600);
+        bt_cli_free(&f->cli);
+        bt_cli_init(&f->cli);
+        assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
+        char *argv[] = {"bin", "--api-key-file", "key", "--domain", "acme", NULL};
+        assert_int_equal(parse_and_resolve(f, 5, argv), 0);
+        assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+        assert_int_equal(bt_cli_check_required(&f->cli, f->err, sizeof f->err), 0);
+    }
+}
+
+static void test_secret_file_from_the_environment(void **state)
+{
+    fixture *f = *state;
+    write_key_file(f, "ro-key", FILE_KEY "\n", 0400);
+    setenv("BATON_API_KEY_FILE", "ro-key", 1);
+    char *argv[] = {"bin", NULL};
+    assert_int_equal(parse_and_resolve(f, 1, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+    unsetenv("BATON_API_KEY_FILE");
+}
+
+static void test_secret_file_open_to_others_is_refused(void **state)
+{
+    fixture *f = *state;
+    static const mode_t modes[] = {0640, 0604, 0620, 0602, 0644, 0660, 0666};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        write_key_file(f, "key", FILE_KEY "\n", modes[i]);
+        char *argv[] = {"bin", "--api-key-file", "key", NULL};
+        assert_int_equal(parse_and_resolve(f, 3, argv), -1);
+        assert_non_null(strstr(f->err, "--api-key-file \"key\": group or others may read"));
+        assert_null(bt_cli_get(&f->cli, "api-key"));
+    }
+}
+
+static void test_secret_file_must_be_a_readable_regular_file(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir("a-dir", 0700), 0);
+    assert_int_equal(mkfifo("a-fifo", 0600), 0); /* must not hang the run */
+    write_key_file(f, "target", FILE_KEY, 0600);
+    assert_int_equal(symlink("target", "a-link"), 0); /* as Kubernetes mounts secrets */
+    write_key_file(f, "empty", "\n", 0600);
+    static const struct { const char *path, *needle; } cases[] = {
+        {"a-dir", "is not a regular file"},
+        {"a-fifo", "is not a regular file"},
+        {"missing", "\"missing\": No such file"},
+        {"empty", "is empty"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"bin", "--api-key-file", (char *)cases[i].path, NULL};
+        assert_int_equal(parse_and_resolve(f, 3, argv), -1);
+        if (!strstr(f->err, cases[i].needle))
+            fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].path, f->err, cases[i].needle);
+    }
+    char *argv[] = {"bin", "--api-key-file", "a-link", NULL};
+    assert_int_equal(parse_and_resolve(f, 3, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+}
+
+static void test_secret_file_size_and_nul_are_checked(void **state)
+{
+    fixture *f = *state;
+    char *big = malloc(BT_CLI_SECRET_FILE_MAX + 2);
+    memset(big, 'k', BT_CLI_SECRET_FILE_MAX + 1);
+    big[BT_CLI_SECRET_FILE_MAX + 1] = '\0';
+    write_key_file(f, "big", big, 0600);
+    free(big);
+    char *argv[] = {"bin", "--api-key-file", "big", NULL};
+    assert_int_equal(parse_and_resolve(f, 3, argv), -1);
+    assert_non_null(strstr(f->err, "larger than 64 KiB"));
+    FILE *fp = fopen("nul", "w");
+    fwrite("ab\0cd", 1, 5, fp);
+    fclose(fp);
+    chmod("nul", 0600);
+    char *argv2[] = {"bin", "--api-key-file", "nul", NULL};
+    assert_int_equal(parse_and_resolve(f, 3, argv2), -1);
+    assert_non_null(strstr(f->err, "NUL byte"));
+}
+
+static void test_secret_value_and_file_together_are_refused(void **state)
+{
+    fixture *f = *state;
+    write_key_file(f, "key", FILE_KEY, 0600);
+    char *argv[] = {"bin", "--api-key", "tgk-on-the-command-line", "--api-key-file", "key", NULL};
+    assert_int_equal(parse_and_resolve(f, 5, argv), -1);
+    assert_non_null(strstr(f->err, "both --api-key (or BATON_API_KEY) and --api-key-file"));
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
+    setenv("BATON_API_KEY", "tgk-in-the-environment", 1);
+    char *argv2[] = {"bin", "--api-key-file", "key", NULL};
+    assert_int_equal(parse_and_resolve(f, 3, argv2), -1);
+    assert_non_null(strstr(f->err, "both --api-key"));
+    unsetenv("BATON_API_KEY");
+}
+
+static void test_secret_file_twin_clash_is_refused(void **state)
+{
+    fixture *f = *state;
+    bt_config_field fields[] = {
+        {"token", "A token", NULL, NULL, false, true, BT_FIELD_STRING, false},
+        {"token-file", "Clashes with the twin", NULL, NULL, false, false, BT_FIELD_STRING, false},
+    };
+    bt_contract c = {.source_file = "init.lua", .fields = fields, .field_count = 2};
+    bt_cli cli;
+    bt_cli_init(&cli);
+    assert_int_equal(bt_cli_add_connector_fields(&cli, &c, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, "'token-file' clashes"));
+    bt_cli_free(&cli);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +510,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connector_field_clash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_names_and_prescan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prescan_agrees_with_the_parser_on_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_sdk_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sdk_table_lists_only_unimplemented_flags, setup, teardown),
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test_setup_teardown(test_secret_file_twin_is_declared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_is_read_once_and_trimmed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_from_the_environment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_open_to_others_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_must_be_a_readable_regular_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_size_and_nul_are_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_value_and_file_together_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_twin_clash_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -134,7 +134,7 @@ static void validation_errors_name_the_field(void **state)
         const char *code, *want;
     } cases[] = {
         {"E.resource{ type = 'user', id = 'U1', dispaly_name = 'x' }",
-         "bt.emit.resource: unknown field 'dispaly_name'"},
+         "bt.emit.resource: unknown field 'dispaly_name' (did you mean 'display_name'?)"},
         {"E.resource{ type = 'user', id = 'U1' }",
          "bt.emit.resource: missing required field 'display_name'"},
         {"E.resource{ type = 'user', id = 'U1', display_name = 5 }",
@@ -243,6 +243,33 @@ static const char TENANT[] =
     "local c = emit.counts()\n"
     "assert(c.resource_types == 2 and c.resources == 3 and c.entitlements == 1\n"
     "  and c.grants == 2 and c.duplicates == 1, 'counts')\n";
+
+/* emit.has_resource answers from the sink; emit.skip counts per cause and
+ * emit.counts reports them; a bad cause raises. */
+static void lookups_and_skips(void **state)
+{
+    fixture *f = *state;
+    run_ok(f->L, TYPES);
+    run_ok(f->L, TENANT);
+    run_ok(f->L, "local emit = require 'bt.emit'\n"
+                 "assert(emit.has_resource('user', 'U1') == true)\n"
+                 "assert(emit.has_resource('user', 'U9') == false)\n"
+                 "assert(emit.has_resource('group', 'U1') == false)\n"
+                 "assert(emit.skip('principal_gone', 'grant X dropped') == 1)\n"
+                 "assert(emit.skip('principal_gone') == 2)\n"
+                 "emit.skip('dangling')\n"
+                 "local c = emit.counts()\n"
+                 "assert(c.skipped.principal_gone == 2 and c.skipped.dangling == 1)\n"
+                 "emit.resource{ type = 'user', id = 'U2', display_name = 'Other', user = {} }\n"
+                 "c = emit.counts()\n"
+                 "assert(c.skipped.duplicate_id_different_content == 1 and c.duplicates == 2)");
+    const char *bad = "script.lua:1: bt.emit.skip: cause must be 1-47 characters of a-z, 0-9 and _";
+    run_fails(f->L, "require('bt.emit').skip('Bad Cause')", bad);
+    run_fails(f->L, "require('bt.emit').skip('')", bad);
+    run_fails(f->L, "require('bt.emit').has_resource('user')",
+              "script.lua:1: bad argument #2 to 'has_resource' (string expected, got no value)");
+    commit(f);
+}
 
 static void assert_blob(sqlite3 *db, const char *sql, const uint8_t *want, size_t n)
 {
@@ -493,6 +520,7 @@ int main(void)
         cmocka_unit_test(unbound_calls_raise),
         cmocka_unit_test_setup_teardown(validation_errors_name_the_field, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_match_golden_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookups_and_skips, setup, teardown),
         cmocka_unit_test_setup_teardown(defaults_and_mirroring, setup, teardown),
         cmocka_unit_test_setup_teardown(sink_errors_raise, setup, teardown),
         cmocka_unit_test_setup_teardown(nul_bytes_become_replacement_characters, setup_jsonl, teardown),

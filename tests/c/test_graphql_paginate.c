@@ -1,6 +1,7 @@
 /* graphql.paginate from Lua against a loopback server that pages like a Relay
  * backend: root and nested connections, empty ones, repeated cursors, null
- * objects, early stop, errors mid-walk, and walks started from on_page. */
+ * objects, early stop, errors mid-walk, and walks started from on_page; and
+ * against a hostile one: pages of the wrong shape, and "more" forever. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,23 +72,96 @@ static size_t page_json(char *o, size_t n, const char *body, const char *prefix,
     return len;
 }
 
+/* Answers that break a connection's shape, by keyword in the query. */
+static const char *const BROKEN[][2] = {
+    {"edgesNull", "{\"edges\":null,\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"edgesMissing", "{\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"edgesObject", "{\"edges\":{\"a\":1},\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"edgeNull", "{\"edges\":[{\"node\":{\"id\":\"U1\"}},null],"
+                 "\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"nodeNull", "{\"edges\":[{\"node\":null}],\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"nodeNoId", "{\"edges\":[{\"node\":{\"name\":\"x\"}}],"
+                 "\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"nodeEmptyId", "{\"edges\":[{\"node\":{\"id\":\"\"}}],"
+                    "\"pageInfo\":{\"hasNextPage\":false}}"},
+    {"noPageInfo", "{\"edges\":[]}"},
+    {"noHasNext", "{\"edges\":[],\"pageInfo\":{\"endCursor\":\"c1\"}}"},
+    {"stringHasNext", "{\"edges\":[],\"pageInfo\":{\"hasNextPage\":\"yes\","
+                      "\"endCursor\":\"c1\"}}"},
+    {"noCursor", "{\"edges\":[],\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":null}}"},
+    {"numberCursor", "{\"edges\":[],\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":7}}"},
+    {"connString", "\"users\""},
+};
+
+static int hostile_calls; /* requests answered by the endless routes */
+
+/* Endless walks: always "more", with a fresh cursor every time. */
+static bool endless(const char *q, char *o, size_t n)
+{
+    int k = ++hostile_calls;
+    if (strstr(q, "endlessSame"))
+        snprintf(o, n,
+                 "{\"data\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"U\"}}],"
+                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"c%d\"}}}}",
+                 k);
+    else if (strstr(q, "endlessEmpty"))
+        snprintf(o, n,
+                 "{\"data\":{\"users\":{\"edges\":[],"
+                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"c%d\"}}}}",
+                 k);
+    else if (strstr(q, "endlessFresh"))
+        snprintf(o, n,
+                 "{\"data\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"N%d\"}}],"
+                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"c%d\"}}}}",
+                 k, k);
+    else
+        return false;
+    return true;
+}
+
+/* A list S1..S10 served by offset, first=3: S1 is deleted once
+ * `deleteAfter` requests were answered (0: already gone), so later offsets
+ * shift by one. totalCount tells. */
+static int shrink_calls;
+
+static bool shrinking(const char *q, char *o, size_t n)
+{
+    if (!strstr(q, "shrinking"))
+        return false;
+    char after[32];
+    str_var(q, "after", after, sizeof after);
+    int gone = shrink_calls++ >= int_var(q, "deleteAfter", 0) ? 1 : 0;
+    int total = 10 - gone, start = after[0] == 'o' ? atoi(after + 1) : 0;
+    int end = start + 3 < total ? start + 3 : total;
+    size_t len = (size_t)snprintf(o, n, "{\"data\":{\"users\":{\"totalCount\":%d,\"edges\":[",
+                                  total);
+    for (int i = start; i < end; i++)
+        len += (size_t)snprintf(o + len, n - len, "%s{\"node\":{\"id\":\"S%d\"}}",
+                                i > start ? "," : "", i + 1 + gone);
+    snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":%s,\"endCursor\":\"o%d\"}}}}",
+             end < total ? "true" : "false", end);
+    return true;
+}
+
 static void route(const httpd_request *req, char *o, size_t n)
 {
     const char *q = req->body;
     char page[32768], id[64];
     str_var(q, "id", id, sizeof id);
+    for (size_t i = 0; i < sizeof BROKEN / sizeof *BROKEN; i++) {
+        if (strstr(q, BROKEN[i][0])) {
+            snprintf(o, n, "{\"data\":{\"users\":%s}}", BROKEN[i][1]);
+            return;
+        }
+    }
+    if (endless(q, o, n) || shrinking(q, o, n))
+        return;
     if (strstr(q, "loopy")) {
         snprintf(o, n,
                  "{\"data\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"U\"}}],"
                  "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"same\"}}}}");
     } else if (strstr(q, "missing")) {
         snprintf(o, n, "{\"data\":{\"group\":null}}");
-    } else if (strstr(q, "noPageInfo")) {
-        snprintf(o, n, "{\"data\":{\"users\":{\"edges\":[]}}}");
-    } else if (strstr(q, "noCursor")) {
-        snprintf(o, n,
-                 "{\"data\":{\"users\":{\"edges\":[],"
-                 "\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":null}}}}");
     } else if (strstr(q, "groups")) {
         page_json(page, sizeof page, q, "G", 2);
         snprintf(o, n, "{\"data\":{\"groups\":%s}}", page);
@@ -121,6 +195,8 @@ static int setup(void **state)
     bt_graphql_reset_stats();
     bt_graphql_set_options(NULL);
     fake_clock_install(&f->fc);
+    hostile_calls = 0;
+    shrink_calls = 0;
     f->L = lua_fixture_new();
     lua_fixture_set_string(f->L, "URL", httpd_url(f->srv, "/graphql"));
     const char *err = lua_fixture_run(f->L, "graphql.configure{ url = URL }");
@@ -276,22 +352,183 @@ static void null_object_on_the_path_is_not_found(void **state)
            "assert(not called)");
 }
 
-static void malformed_connections_are_pagination_errors(void **state)
+static void null_objects_stay_not_found(void **state)
 {
     fx *f = *state;
-    run(f, "local _, err = graphql.paginate{ query = '{ noPageInfo }', path = 'users',"
-           "  on_page = function() end }\n"
-           "assert(err.kind == 'pagination' and err.message:find('pageInfo'), tostring(err))\n"
-           "_, err = graphql.paginate{ query = '{ noCursor }', path = 'users',"
-           "  on_page = function() end }\n"
-           "assert(err.kind == 'pagination' and err.message:find('endCursor is null'), "
-           "tostring(err))\n"
-           "_, err = graphql.paginate{ query = '{ missing }', path = 'group',"
+    run(f, "local _, err = graphql.paginate{ query = '{ missing }', path = 'group',"
            "  on_page = function() end }\n"
            "assert(err.kind == 'not_found')\n"
            "_, err = graphql.paginate{ query = '{ u }', path = 'users.edges.x',"
            "  on_page = function() end }\n"
            "assert(err.kind == 'not_found', tostring(err))");
+}
+
+/* Before the fix `edges: null` walked as an empty page (a file with 0
+ * users) and a null or id-less node was skipped: a sync exited 0 with data
+ * missing. Now each is a decode failure, asked again up to the attempt cap,
+ * and on_page never sees the page. */
+static void broken_pages_are_decode_errors_after_asking_again(void **state)
+{
+    fx *f = *state;
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    o.max_attempts = 3;
+    bt_graphql_set_options(&o);
+    int before = 0;
+    for (size_t i = 0; i < sizeof BROKEN / sizeof *BROKEN; i++) {
+        char chunk[600];
+        snprintf(chunk, sizeof chunk,
+                 "local called = false\n"
+                 "local pages, err = graphql.paginate{ query = '{ %s }', path = 'users',"
+                 "  on_page = function() called = true end }\n"
+                 "assert(pages == nil and err.kind == 'decode', tostring(err))\n"
+                 "assert(err.message:find('breaks the connection', 1, true), err.message)\n"
+                 "assert(not called, 'on_page never sees a broken page')",
+                 BROKEN[i][0]);
+        const char *err = lua_fixture_run(f->L, chunk);
+        if (err)
+            fail_msg("%s: %s", BROKEN[i][0], err);
+        assert_int_equal(httpd_request_count(f->srv) - before, 3);
+        before = httpd_request_count(f->srv);
+    }
+    bt_graphql_stats s;
+    bt_graphql_get_stats(&s);
+    assert_int_equal(s.retries_decode, 2 * (long)(sizeof BROKEN / sizeof *BROKEN));
+    assert_int_equal(s.pages, 0);
+}
+
+static void a_broken_page_that_heals_is_used_once_whole(void **state)
+{
+    fx *f = *state;
+    httpd_push_json(f->srv, 200, "{\"data\":{\"users\":{\"edges\":null,"
+                                 "\"pageInfo\":{\"hasNextPage\":false}}}}");
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local seen = {}\n"
+             "local pages, err = graphql.paginate{ query = USERS, variables = { first = 2 },"
+             "  path = 'users', on_page = function(conn)\n"
+             "    for _, e in ipairs(conn.edges) do seen[#seen + 1] = e.node.id end\n"
+             "  end }\n"
+             "assert(pages == 2, tostring(err))\n"
+             "assert(table.concat(seen, ',') == 'U1,U2,U3,U4', table.concat(seen, ','))\n"
+             "assert(graphql.stats().retries_decode == 1)",
+             USERS_Q);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 3);
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_null(strstr(body, "\"after\""));
+}
+
+static void nodes_without_ids_pass_when_the_caller_says_so(void **state)
+{
+    fx *f = *state;
+    run(f, "local n = 0\n"
+           "assert(graphql.paginate{ query = '{ nodeNoId }', path = 'users', id_field = false,"
+           "  on_page = function(c) n = n + #c.edges end } == 1)\n"
+           "assert(n == 1)\n"
+           "assert(graphql.paginate{ query = '{ nodeNoId }', path = 'users', id_field = 'name',"
+           "  on_page = function() end } == 1)");
+    assert_int_equal(httpd_request_count(f->srv), 2);
+}
+
+/* Before the fix a server answering "more" with fresh cursors was followed
+ * until the process was killed. */
+static void a_walk_in_place_stops_after_three_stale_pages(void **state)
+{
+    fx *f = *state;
+    run(f, "local pages, err = graphql.paginate{ query = '{ endlessSame }', path = 'users',"
+           "  on_page = function() end }\n"
+           "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+           "assert(err.message:find('3 pages in a row brought no new node', 1, true), err.message)");
+    assert_int_equal(httpd_request_count(f->srv), 4); /* one fresh page, three stale */
+    run(f, "local pages, err = graphql.paginate{ query = '{ endlessEmpty }', path = 'users',"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'pagination' and err.message:find('no new node'), tostring(err))");
+    assert_int_equal(httpd_request_count(f->srv), 4 + 3);
+}
+
+static void fresh_nodes_forever_stop_at_the_page_bound(void **state)
+{
+    fx *f = *state;
+    run(f, "local n = 0\n"
+           "local pages, err = graphql.paginate{ query = '{ endlessFresh }', path = 'users',"
+           "  variables = { first = 2 }, max_nodes = 10, on_page = function() n = n + 1 end }\n"
+           "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+           "assert(err.message:find('5 pages and 5 nodes, more than a list of at most 10 nodes',"
+           "  1, true), err.message)\n"
+           "assert(n == 5)");
+    assert_int_equal(httpd_request_count(f->srv), 5); /* ceil(10 / 2) */
+    /* without variables.first the bound is max_nodes pages */
+    run(f, "local pages, err = graphql.paginate{ query = '{ endlessFresh }', path = 'users',"
+           "  max_nodes = 7, on_page = function() end }\n"
+           "assert(err.kind == 'pagination' and err.message:find('7 pages'), tostring(err))");
+    assert_int_equal(httpd_request_count(f->srv), 5 + 7);
+    /* a list that really is max_nodes long completes */
+    char chunk[600];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "assert(graphql.paginate{ query = USERS, variables = { first = 2, total = 10 },"
+             "  path = 'users', max_nodes = 10, on_page = function() end } == 5)",
+             USERS_Q);
+    run(f, chunk);
+}
+
+/* Before the fix a node deleted between two requests shifted the next one
+ * past the page boundary, and the walk never saw it. */
+static void a_list_that_shrinks_is_read_back(void **state)
+{
+    fx *f = *state;
+    run(f, "local seen = {}\n"
+           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+           "  variables = { first = 3, deleteAfter = 2 }, path = 'users',"
+           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
+           "assert(pages == 4, tostring(err))\n"
+           "for i = 1, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
+    assert_int_equal(httpd_request_count(f->srv), 4);
+    char body[2000];
+    request_body(f, 3, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o3\"")); /* page 2 read again */
+}
+
+static void a_walk_continuing_a_nested_page_compares_with_its_total(void **state)
+{
+    fx *f = *state;
+    /* the caller read S1..S3 (10 in all) before; S1 is gone by now */
+    run(f, "local seen = {}\n"
+           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+           "  variables = { first = 3, after = 'o3' }, path = 'users',"
+           "  previous_page = { total = 10 },"
+           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
+           "assert(pages, tostring(err))\n"
+           "for i = 4, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_null(strstr(body, "\"after\"")); /* read back from the list's start */
+    run(f, "local ok, err = pcall(graphql.paginate, { query = 'q', path = 'a', on_page = print,"
+           "  previous_page = { after = 'x' } })\n"
+           "assert(not ok and err:find('previous_page.total must be'), err)");
+}
+
+static void check_page_applies_the_same_rule_to_a_nested_page(void **state)
+{
+    fx *f = *state;
+    run(f, "local ok = { pageInfo = { hasNextPage = true, endCursor = 'c' },"
+           "  edges = { { node = { id = 'a' } }, { node = { id = 7 } } } }\n"
+           "assert(graphql.check_page(ok) == 2)\n"
+           "local bad = { pageInfo = { hasNextPage = false }, edges = { { node = {} } } }\n"
+           "local n, err = graphql.check_page(bad)\n"
+           "assert(n == nil and err.kind == 'decode' and err.message:find('has no id'),"
+           "  tostring(err))\n"
+           "assert(graphql.check_page(bad, { id_field = false }) == 1)\n"
+           "n, err = graphql.check_page({ pageInfo = { hasNextPage = false },"
+           "  edges = { graphql.null } })\n"
+           "assert(err.message:find('edges%[1%] is null'), tostring(err))\n"
+           "n, err = graphql.check_page(nil)\n"
+           "assert(err.kind == 'decode')\n"
+           "assert(graphql.check_page({ pageInfo = { hasNextPage = false }, nodes = {} }) == 0)");
+    assert_int_equal(httpd_request_count(f->srv), 0);
 }
 
 static void on_page_returning_false_stops(void **state)
@@ -397,6 +634,13 @@ static void misuse_raises(void **state)
          "variables must be a table"},
         {"graphql.paginate{ query = 'q', path = 'a', on_page = print, page = 1 }",
          "unknown field page"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, id_field = 1 }",
+         "id_field must be a non-empty string or false"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, id_field = true }",
+         "id_field must be"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, max_nodes = 0 }",
+         "max_nodes must be a positive integer"},
+        {"graphql.check_page({}, { id = 1 })", "unknown field id"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         assert_contains(lua_fixture_run(f->L, cases[i][0]), cases[i][1]);
@@ -446,7 +690,15 @@ int main(void)
         T(custom_cursor_variable),
         T(stops_on_a_repeated_cursor),
         T(null_object_on_the_path_is_not_found),
-        T(malformed_connections_are_pagination_errors),
+        T(null_objects_stay_not_found),
+        T(broken_pages_are_decode_errors_after_asking_again),
+        T(a_broken_page_that_heals_is_used_once_whole),
+        T(nodes_without_ids_pass_when_the_caller_says_so),
+        T(a_walk_in_place_stops_after_three_stale_pages),
+        T(fresh_nodes_forever_stop_at_the_page_bound),
+        T(check_page_applies_the_same_rule_to_a_nested_page),
+        T(a_list_that_shrinks_is_read_back),
+        T(a_walk_continuing_a_nested_page_compares_with_its_total),
         T(on_page_returning_false_stops),
         T(a_failing_page_ends_the_walk_with_its_error),
         T(graphql_errors_on_a_page_are_returned),

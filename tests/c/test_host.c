@@ -11,6 +11,7 @@
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/host.h"
+#include "bt/prim.h"
 #include "tmpdir.h"
 
 typedef struct {
@@ -101,10 +102,60 @@ static void test_sandbox_removes_dangerous_functions(void **state)
 {
     fixture *f = *state;
     new_host(f, 0);
-    assert_int_equal(run(f, "assert(os.execute == nil and rawget(_G, 'io') == nil)"), 0);
-    assert_int_equal(run(f, "assert(rawget(_G, 'debug') == nil and package.loadlib == nil)"), 0);
+    assert_int_equal(run(f, "assert(rawget(os, 'execute') == nil and rawget(_G, 'io') == nil)"), 0);
+    assert_int_equal(run(f, "assert(rawget(_G, 'debug') == nil and rawget(package, 'loadlib') == nil)"), 0);
     assert_int_equal(run(f, "assert(rawget(_G, 'dofile') == nil and rawget(_G, 'loadfile') == nil)"), 0);
-    assert_int_equal(run(f, "assert(os.exit == nil and os.remove == nil and os.time ~= nil)"), 0);
+    assert_int_equal(run(f, "assert(rawget(os, 'exit') == nil and rawget(os, 'getenv') == nil)"), 0);
+    assert_int_equal(run(f, "assert(os.time ~= nil and os.nothing == nil)"), 0);
+}
+
+/* A removed function says why it is missing, at the caller's line. */
+static void test_removed_functions_say_so(void **state)
+{
+    fixture *f = *state;
+    static const char *const calls[] = {"os.execute('id')", "os.getenv('BATON_API_KEY')",
+                                        "package.loadlib('x', 'y')", "dofile('x')",
+                                        "io.open('/etc/passwd')", "debug.getinfo(1)", NULL};
+    new_host(f, 0);
+    for (int i = 0; calls[i]; i++) {
+        char code[128];
+        snprintf(code, sizeof code, "local x = 1\nreturn %s", calls[i]);
+        assert_int_equal(run(f, code), -1);
+        if (!strstr(f->err.message, "is not available in the connector sandbox") ||
+            !strstr(f->err.message, ":2:"))
+            fail_msg("%s: got \"%s\"", calls[i], f->err.message);
+    }
+}
+
+/* No environment variable reaches a script: BATON_* hold the secrets. */
+static void test_environment_is_out_of_reach(void **state)
+{
+    fixture *f = *state;
+    setenv("BATON_API_KEY", "env-s3cr3t", 1);
+    new_host(f, 0);
+    assert_int_equal(run(f, "local ok, err = pcall(function() return os.getenv('BATON_API_KEY') end)\n"
+                            "assert(not ok and not tostring(err):find('env-s3cr3t'))"), 0);
+    unsetenv("BATON_API_KEY");
+}
+
+static void test_bundled_prefix_skips_the_override(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "conn/users.lua", "return { name = 'bundled' }");
+    tmpdir_write(f->override, "conn/users.lua",
+                 "local m = require 'bundled:conn.users'\nm.name = m.name .. '+override'\nreturn m");
+    new_host(f, 1);
+    assert_int_equal(bt_host_require(f->host, "conn.users", &f->err), 0);
+    lua_getfield(bt_host_lua(f->host), -1, "name");
+    assert_string_equal(lua_tostring(bt_host_lua(f->host), -1), "bundled+override");
+    assert_non_null(strstr(bt_host_module_file(f->host, "bundled:conn.users"), f->bundled));
+    /* Without an override, both names are one module (one instance of its tables). */
+    tmpdir_write(f->bundled, "conn/queries.lua", "return { fields = {} }");
+    assert_int_equal(run(f, "assert(require('bundled:conn.queries') == require('conn.queries'))"), 0);
+    assert_int_equal(bt_host_require(f->host, "bundled:conn.nothing", &f->err), -1);
+    assert_non_null(strstr(f->err.message, "module 'bundled:conn.nothing' not found"));
+    assert_int_equal(bt_host_require(f->host, "bundled:../x", &f->err), -1);
+    assert_non_null(strstr(f->err.message, "invalid module name"));
 }
 
 static void test_sandbox_refuses_bytecode(void **state)
@@ -160,7 +211,27 @@ static void test_error_tables_use_tostring(void **state)
     fixture *f = *state;
     new_host(f, 0);
     assert_int_equal(run(f, "error(setmetatable({}, {__tostring = function() return 'rate_limited: slow' end}))"), -1);
-    assert_string_equal(f->err.message, "rate_limited: slow");
+    assert_non_null(strstr(f->err.message, "]:1: rate_limited: slow"));
+}
+
+/* Errors without a position (raised by C, thrown as tables, or by a library
+ * with level 0) name the first line of script code outside lib/. */
+static void test_errors_name_the_authors_line(void **state)
+{
+    fixture *f = *state;
+    tmpdir_write(f->bundled, "lib/check.lua",
+                 "return { need = function(v)\n  if not v then error('need a value', 0) end\nend }\n");
+    tmpdir_write(f->bundled, "conn/use.lua", "local check = require 'lib.check'\n"
+                 "return { go = function()\n  check.need(nil)\nend, arg = function() local s = string.rep() return s end }\n");
+    new_host(f, 0);
+    assert_int_equal(run(f, "require('conn.use').go()"), -1);
+    assert_non_null(strstr(f->err.message, "conn/use.lua:3: need a value"));
+    assert_int_equal(run(f, "require('conn.use').arg()"), -1);
+    assert_non_null(strstr(f->err.message, "conn/use.lua:4: bad argument #1 to 'rep'"));
+    /* A message that has a position keeps it, unprefixed. */
+    assert_int_equal(run(f, "local x = nil\nreturn x.y"), -1);
+    assert_non_null(strstr(f->err.message, "]:2: attempt to index a nil value"));
+    assert_null(strstr(f->err.message, "]:2: [string"));
 }
 
 static const char valid_contract[] =
@@ -213,6 +284,52 @@ static void test_broken_contracts_name_file_and_field(void **state)
         {"return { api_version = 1, name = 'c', display_name = 'C', config = { { name = 'x' } },\n"
          " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
          "field 'config[1].help' must be a string"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = { { name = 'x', help = 'h' } },\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, opt_in = 'x' } },\n"
+         " sync = function() end }",
+         "field 'resource_types[1].opt_in' must name a bool config field (\"x\" is not a bool)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, opt_in = 'y' } },\n"
+         " sync = function() end }",
+         "(\"y\" is not a config field)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " account_creation_schema = { { key = 'email', tpye = 'string' } } }",
+         "unknown field 'account_creation_schema[1].tpye' (did you mean 'type'?)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " account_creation_schema = { { key = 'age', type = 'int' } } }",
+         "field 'account_creation_schema[1].type' must be \"string\" or \"bool\""},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end,\n"
+         " validate = 'yes' }",
+         "field 'validate' must be a function"},
+        /* Unknown keys: a typo must not be ignored (a misspelt secret exposes a key). */
+        {"return { api_version = 1, name = 'c', display_name = 'C',\n"
+         " config = { { name = 'api-key', help = 'h', secrte = true } },\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
+         "unknown field 'config[1].secrte' (did you mean 'secret'?)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', dispaly_name = 'G', traits = {} } }, sync = function() end }",
+         "unknown field 'resource_types[1].dispaly_name' (did you mean 'display_name'?)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {}, grnat = 1,\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
+         "unknown field 'grnat' (did you mean 'grant'?)"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {}, zzzzzz = 1,\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
+         "unknown field 'zzzzzz'"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {}, [1] = 1,\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {} } }, sync = function() end }",
+         "unexpected number key in 'the contract'"},
+        /* A type's sync module must exist and export sync(). */
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, sync = 'conn.nope' } },\n"
+         " sync = function() end }",
+         "field 'resource_types[1].sync': module 'conn.nope' not found"},
+        {"return { api_version = 1, name = 'c', display_name = 'C', config = {},\n"
+         " resource_types = { { id = 'g', display_name = 'G', traits = {}, sync = 'bt.log' } },\n"
+         " sync = function() end }",
+         "field 'resource_types[1].sync': module 'bt.log' has no sync function"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bt_contract c;
@@ -235,11 +352,17 @@ static void test_config_module_keeps_secrets_in_c(void **state)
     new_host(f, 0);
     bt_config_set("api-key", "s3cr3t-value", true);
     bt_config_set("domain", "acme", false);
+    /* Outside the sync and provisioning phases the configuration is not read. */
+    assert_int_equal(run(f, "require('bt.config').get('domain')"), -1);
+    assert_non_null(strstr(f->err.message, "not in the sync or provisioning phase"));
+    assert_int_equal(run(f, "require('bt.config').is_set('domain')"), -1);
+    bt_config_set_readable(true);
     assert_int_equal(run(f, "local c = require 'bt.config'; assert(c.get('domain') == 'acme'); "
                             "assert(c.is_set('api-key')); assert(c.get('nothing') == nil)"), 0);
     assert_int_equal(run(f, "require('bt.config').get('api-key')"), -1);
-    assert_non_null(strstr(f->err.message, "is a secret"));
+    assert_non_null(strstr(f->err.message, "'api-key' is a secret: scripts never read it"));
     assert_null(strstr(f->err.message, "s3cr3t-value"));
+    bt_config_set_readable(false);
 }
 
 int main(void)
@@ -250,12 +373,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_module_is_a_clear_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_names_cannot_escape_the_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_removes_dangerous_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_functions_say_so, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_environment_is_out_of_reach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundled_prefix_skips_the_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_refuses_bytecode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_globals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_c_modules_are_allow_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_carry_file_line_and_traceback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_names_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_tables_use_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_name_the_authors_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_valid_contract_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_contracts_name_file_and_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_module_keeps_secrets_in_c, setup, teardown),

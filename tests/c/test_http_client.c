@@ -29,6 +29,7 @@ typedef struct fx {
     fake_clock fc;
     bt_http_limits lim;
     bt_http_response r;
+    const char *suffix; /* the request's redirect_host_suffix */
 } fx;
 
 static int setup(void **state)
@@ -36,7 +37,7 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     f->srv = httpd_start(0);
     f->c = bt_http_client_new("test-agent/1", "X-Test-Key", KEY);
-    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20};
+    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20, 0};
     f->fc.ud = f;
     fake_clock_install(&f->fc);
     bt_http_stats_reset();
@@ -57,7 +58,7 @@ static int teardown(void **state)
 
 static bt_http_outcome post_to(fx *f, const char *url, bool idempotent)
 {
-    bt_http_request req = {url, BODY, strlen(BODY), idempotent, NULL, &f->lim};
+    bt_http_request req = {url, BODY, strlen(BODY), idempotent, NULL, &f->lim, f->suffix};
     return bt_http_post(f->c, &req, &f->r);
 }
 
@@ -337,9 +338,18 @@ static void start_late_server(fake_clock *fc, double seconds)
     }
 }
 
+/* Retries for a host that is down are for a tenant that answered before. */
+static void answer_once(fx *f)
+{
+    push(f, 200, NULL, "{\"data\":{}}");
+    assert_int_equal(post(f, true), BT_HTTP_DONE);
+    f->fc.nsleeps = 0;
+}
+
 static void mutation_retried_when_the_connection_fails(void **state)
 {
     fx *f = *state;
+    answer_once(f);
     f->late_port = httpd_free_port();
     f->fc.on_sleep = start_late_server;
     char url[100];
@@ -355,6 +365,7 @@ static void mutation_retried_when_the_connection_fails(void **state)
 static void connection_refused_is_transport_after_retries(void **state)
 {
     fx *f = *state;
+    answer_once(f);
     f->lim.max_attempts = 4;
     char url[100];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/gql", httpd_free_port());
@@ -362,6 +373,67 @@ static void connection_refused_is_transport_after_retries(void **state)
     assert_int_equal(f->r.curl_code, CURLE_COULDNT_CONNECT);
     assert_int_equal(f->r.attempts, 4);
     assert_true(strlen(f->r.message) > 0);
+}
+
+static void refused_before_any_answer_fails_at_once(void **state)
+{
+    fx *f = *state;
+    char url[100];
+    int port = httpd_free_port();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/gql", port);
+    assert_int_equal(post_to(f, url, true), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.curl_code, CURLE_COULDNT_CONNECT);
+    assert_int_equal(f->r.attempts, 1);
+    assert_int_equal(f->fc.nsleeps, 0);
+    char host[64];
+    snprintf(host, sizeof host, "cannot reach 127.0.0.1:%d: ", port);
+    assert_non_null(strstr(f->r.message, host));
+    assert_non_null(strstr(f->r.message, "not retried"));
+}
+
+static void unresolvable_name_fails_at_once(void **state)
+{
+    fx *f = *state;
+    /* .invalid never resolves (RFC 6761); https keeps the URL policy happy. */
+    assert_int_equal(post_to(f, "https://no-such-tenant.invalid/api/graphql/", true),
+                     BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.attempts, 1);
+    assert_int_equal(f->fc.nsleeps, 0);
+    assert_non_null(strstr(f->r.message, "cannot reach no-such-tenant.invalid: "));
+}
+
+/* Every attempt and every wait together stay inside max_total_time. */
+static void total_time_cap_stops_retries(void **state)
+{
+    fx *f = *state;
+    f->lim.max_attempts = 40;
+    f->lim.max_retry_wait = 100000;
+    f->lim.max_total_time = 20;
+    for (int i = 0; i < 40; i++)
+        push(f, 503, NULL, "");
+    log_capture lc;
+    log_capture_start(&lc, BT_LOG_WARN);
+    assert_int_equal(post(f, true), BT_HTTP_DONE);
+    int capped = log_capture_count(&lc, "cap on one request's total time");
+    log_capture_stop(&lc);
+    assert_int_equal(f->r.status, 503);
+    assert_true(f->r.attempts < 40);
+    assert_true(f->fc.slept < 20);
+    assert_int_equal(capped, 1);
+}
+
+/* The attempt that starts near the cap gets only the time that is left. */
+static void last_attempt_gets_only_the_time_left(void **state)
+{
+    fx *f = *state;
+    f->lim.timeout = 30;
+    f->lim.max_total_time = 0.4;
+    push_mode(f, HTTPD_HANG, 0);
+    /* The fake clock stands still while curl waits: curl's own timer, set
+     * from the time left, ends the attempt long before the 30 s timeout. */
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.curl_code, CURLE_OPERATION_TIMEDOUT);
+    assert_int_equal(f->r.attempts, 1);
 }
 
 /* ---- redirects ---- */
@@ -411,6 +483,66 @@ static void redirect_to_another_scheme_is_refused(void **state)
     assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
     assert_int_equal(f->r.attempts, 1);
     assert_int_equal(httpd_request_count(f->srv), 1);
+}
+
+/* A Location on another listener must not receive the key: libcurl would
+ * resend the custom header there. */
+static void redirect_elsewhere_refused(fx *f, const char *host)
+{
+    httpd *other = httpd_start(0);
+    assert_non_null(other);
+    httpd_push_json(other, 200, "{\"data\":{\"stolen\":true}}");
+    char loc[200];
+    snprintf(loc, sizeof loc, "Location: http://%s:%d/api/graphql/\r\n", host, httpd_port(other));
+    push(f, 307, loc, "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    int reached = httpd_request_count(other);
+    httpd_stop(other);
+    assert_int_equal(reached, 0);
+    assert_int_equal(f->r.attempts, 1); /* refused, not retried */
+    assert_int_equal(httpd_request_count(f->srv), 1);
+    assert_non_null(strstr(f->r.message, "redirect to "));
+    assert_non_null(strstr(f->r.message, "refused"));
+    assert_null(strstr(f->r.message, KEY));
+}
+
+static void redirect_to_another_port_is_refused(void **state)
+{
+    redirect_elsewhere_refused(*state, "127.0.0.1");
+}
+
+static void redirect_to_another_host_is_refused(void **state)
+{
+    fx *f = *state;
+    redirect_elsewhere_refused(f, "localhost");
+    assert_non_null(strstr(f->r.message, "redirect to localhost refused"));
+}
+
+static void redirect_to_a_host_outside_the_suffix_is_refused(void **state)
+{
+    fx *f = *state;
+    f->suffix = ".example.com";
+    push(f, 308, "Location: https://evil.example.net/api/graphql/\r\n", "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "evil.example.net"));
+    assert_int_equal(bt_http_stats_get()->requests, 1);
+}
+
+static void redirect_from_loopback_to_a_remote_host_is_refused(void **state)
+{
+    fx *f = *state;
+    push(f, 302, "Location: https://example.com/api/graphql/\r\n", "");
+    assert_int_equal(post(f, false), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "leaves a loopback host"));
+    assert_int_equal(bt_http_stats_get()->requests, 1);
+}
+
+static void redirect_without_location_is_refused(void **state)
+{
+    fx *f = *state;
+    push(f, 308, NULL, "");
+    assert_int_equal(post(f, true), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "Location"));
 }
 
 static void plain_http_to_a_remote_host_is_refused(void **state)
@@ -532,6 +664,10 @@ int main(void)
         T(mutation_retried_on_429),
         T(mutation_retried_when_the_connection_fails),
         T(connection_refused_is_transport_after_retries),
+        T(refused_before_any_answer_fails_at_once),
+        T(unresolvable_name_fails_at_once),
+        T(total_time_cap_stops_retries),
+        T(last_attempt_gets_only_the_time_left),
         T(redirect_308_keeps_post),
         T(redirect_307_keeps_post),
         T(redirect_301_keeps_post),
@@ -539,6 +675,11 @@ int main(void)
         T(redirect_303_keeps_post),
         T(redirect_loop_stops_after_five),
         T(redirect_to_another_scheme_is_refused),
+        T(redirect_to_another_port_is_refused),
+        T(redirect_to_another_host_is_refused),
+        T(redirect_to_a_host_outside_the_suffix_is_refused),
+        T(redirect_from_loopback_to_a_remote_host_is_refused),
+        T(redirect_without_location_is_refused),
         T(plain_http_to_a_remote_host_is_refused),
         T(truncated_body_is_transport),
         T(body_over_the_cap_with_length_is_refused),

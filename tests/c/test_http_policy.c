@@ -118,6 +118,78 @@ static void url_policy(void **state)
     assert_null(strstr(err, "pw"));
 }
 
+/* Explicit --api-url forms that would mean a different host to another
+ * parser, or that libcurl would silently cut down, are refused. */
+static void url_policy_refuses_ambiguous_forms(void **state)
+{
+    (void)state;
+    char err[200];
+    bool lb;
+    const char *bad[] = {
+        "https://evil.example/#.twingate.com", "https://evil.example\\@acme.twingate.com/",
+        "https://acme.twingate.com /x",        "https://acme.twingate.com/\n",
+        "https://@acme.twingate.com/",         "https:/acme.twingate.com/",
+        "//acme.twingate.com/",                "https://",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bt_http_url_check(bad[i], &lb, err, sizeof err) != -1)
+            fail_msg("accepted: %s", bad[i]);
+    }
+}
+
+typedef struct redirect_case {
+    const char *from, *to, *suffix;
+    bool allowed;
+    const char *names; /* in the refusal message */
+} redirect_case;
+
+static void redirect_policy(void **state)
+{
+    (void)state;
+    static const char *const TG = "https://acme.twingate.com/api/graphql/";
+    static const char *const LO = "http://127.0.0.1:8080/api/graphql/";
+    const redirect_case cases[] = {
+        /* allowed: the same host and port, or a shard under the suffix */
+        {TG, "https://acme.twingate.com/other/", NULL, true, NULL},
+        {TG, "https://ACME.twingate.com:443/x", NULL, true, NULL},
+        {TG, "https://acme.us1.twingate.com/api/graphql/", ".twingate.com", true, NULL},
+        {TG, "https://acme.us1.TWINGATE.com/api/graphql/", ".twingate.com", true, NULL},
+        {LO, "http://127.0.0.1:8080/shard/", NULL, true, NULL},
+        /* refused: another host, another port, no suffix given */
+        {TG, "https://acme.us1.twingate.com/api/graphql/", NULL, false, "acme.us1.twingate.com"},
+        {TG, "https://evil.example/api/graphql/", ".twingate.com", false, "evil.example"},
+        {TG, "https://twingate.com.evil.example/", ".twingate.com", false, "twingate.com.evil"},
+        {TG, "https://eviltwingate.com/", ".twingate.com", false, "eviltwingate.com"},
+        {TG, "https://.twingate.com/", ".twingate.com", false, NULL},
+        {TG, "https://acme.us1.twingate.com:8443/", ".twingate.com", false, "acme.us1"},
+        {TG, "https://acme.twingate.com:8443/", NULL, false, "acme.twingate.com"},
+        {LO, "http://127.0.0.1:9090/", NULL, false, "127.0.0.1"},
+        {LO, "http://localhost:8080/", NULL, false, "localhost"},
+        {LO, "http://127.0.0.2:8080/", NULL, false, "127.0.0.2"},
+        /* refused: https to http, loopback to a non-loopback host */
+        {TG, "http://acme.twingate.com/api/graphql/", NULL, false, "plain http"},
+        {TG, "http://127.0.0.1/", ".twingate.com", false, "plain http"},
+        {LO, "https://acme.twingate.com/", ".twingate.com", false, "leaves a loopback host"},
+        {LO, "http://evil.example/", NULL, false, "evil.example"},
+        /* refused: not a usable url */
+        {TG, "ftp://acme.twingate.com/", NULL, false, "acme.twingate.com"},
+        {TG, "https://user:pw@acme.twingate.com/", NULL, false, "credentials"},
+        {TG, NULL, NULL, false, "Location"},
+        {TG, "no url", NULL, false, "Location"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const redirect_case *c = &cases[i];
+        char err[300] = "";
+        int rc = bt_http_redirect_check(c->from, c->to, c->suffix, err, sizeof err);
+        if (rc != (c->allowed ? 0 : -1))
+            fail_msg("case %zu (%s): got %d (%s)", i, c->to ? c->to : "NULL", rc, err);
+        if (c->names && !strstr(err, c->names))
+            fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err, c->names);
+        if (strstr(err, "pw"))
+            fail_msg("case %zu: message carries a credential", i);
+    }
+}
+
 static void redact_header_line(void **state)
 {
     (void)state;
@@ -219,6 +291,8 @@ int main(void)
         cmocka_unit_test(retry_after_seconds),
         cmocka_unit_test(retry_after_http_date),
         cmocka_unit_test(url_policy),
+        cmocka_unit_test(url_policy_refuses_ambiguous_forms),
+        cmocka_unit_test(redirect_policy),
         cmocka_unit_test(redact_header_line),
         cmocka_unit_test(pacer_allows_a_burst_then_keeps_the_window),
         cmocka_unit_test(pacer_never_exceeds_the_rate_in_any_window),

@@ -72,9 +72,14 @@ static void capabilities_by_the_rules(void **state)
     for (size_t i = 1; i < c->n_resource_type_capabilities; i++) /* sorted by id */
         assert_true(strcmp(c->resource_type_capabilities[i - 1]->resource_type->id,
                            c->resource_type_capabilities[i]->resource_type->id) < 0);
-    caps_are(type_cap("group"), (int[]){2, 1}, 2);
-    caps_are(type_cap("role"), (int[]){2, 1}, 2);
-    caps_are(type_cap("user"), (int[]){2, 5, 8}, 3);
+    /* TARGETED_SYNC (11) first where the type can be targeted, as the SDK lists it */
+    caps_are(type_cap("group"), (int[]){11, 2, 1}, 3);
+    caps_are(type_cap("role"), (int[]){11, 2, 1}, 3);
+    caps_are(type_cap("user"), (int[]){11, 2, 5, 8}, 4);
+    /* opt-in types say so; the default ones do not */
+    assert_true(type_cap("service_account")->opt_in_required);
+    assert_true(type_cap("resource")->opt_in_required);
+    assert_false(type_cap("group")->opt_in_required);
     const bt_pb_resource_type *user = type_cap("user")->resource_type;
     assert_int_equal(user->n_traits, 1);
     assert_int_equal(user->traits[0], 1);
@@ -82,7 +87,7 @@ static void capabilities_by_the_rules(void **state)
     assert_string_equal(user->annotations[0]->type_url,
                         "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants");
     caps_are(&(TypeCap){.capabilities = c->connector_capabilities,
-                        .n_capabilities = c->n_connector_capabilities}, (int[]){1, 2, 5, 8}, 4);
+                        .n_capabilities = c->n_connector_capabilities}, (int[]){1, 2, 5, 8, 11, 13}, 6);
     const C1__Connector__V2__CredentialDetailsAccountProvisioning *p =
         c->credential_details->capability_account_provisioning;
     assert_int_equal(p->n_supported_credential_options, 1);

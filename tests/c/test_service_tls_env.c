@@ -23,8 +23,10 @@ static void twingate_client_uses_ssl_cert_file(void **state)
     httpd *srv = httpd_start(0);
     char url[64];
     snprintf(url, sizeof url, "https://127.0.0.1:%d/api/graphql/", httpd_port(srv));
-    bt_http_limits lim = {2, 2, 1, 0, 1 << 20};
-    bt_http_request req = {url, "{}", 2, true, NULL, &lim};
+    bt_http_limits lim = {.connect_timeout = 2, .timeout = 2, .max_attempts = 1,
+                          .max_response_bytes = 1 << 20};
+    bt_http_request req = {.url = url, .body = "{}", .body_len = 2, .idempotent = true,
+                           .limits = &lim};
     bt_http_response resp;
     setenv("SSL_CERT_FILE", "/nonexistent/bt-test-ca.pem", 1);
     bt_http_client *c = bt_http_client_new("test-agent/1", NULL, NULL);

@@ -282,6 +282,115 @@ static void streamed_size_over_the_limit(void **state)
     assert_fails_with(f, run_opts(f, &o), "decompressed data exceeds the limit of 4096 bytes");
 }
 
+/* ---- zstd bombs: nothing of a frame that announces too much is written ---- */
+
+/* One zstd frame of n bytes (random or zeros), content size in its header. */
+static uint8_t *frame_of(size_t n, bool random_bytes, size_t *out_len)
+{
+    uint8_t *data = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = random_bytes ? (uint8_t)rand() : 0;
+    size_t cap = ZSTD_compressBound(n);
+    uint8_t *z = malloc(cap);
+    *out_len = ZSTD_compress(z, cap, data, n, 1);
+    assert_false(ZSTD_isError(*out_len));
+    free(data);
+    return z;
+}
+
+/* bt_show_inflate into a scratch file; returns the bytes it wrote. */
+static long inflate_file(fixture *f, uint64_t max_decoded, bt_show_err *e, int *rc)
+{
+    FILE *in = fopen(f->path, "rb");
+    assert_non_null(in);
+    assert_int_equal(fseek(in, 5, SEEK_SET), 0);
+    FILE *out = tmpfile();
+    bt_show_limits lim = {max_decoded, 128u << 20};
+    *rc = bt_show_inflate(in, out, &lim, e);
+    fflush(out);
+    long written = ftell(out);
+    fclose(out);
+    fclose(in);
+    return written;
+}
+
+/* "C1ZF\0" + a small honest frame + a frame announcing 64 MiB of zeros. */
+static void write_two_frames(fixture *f, size_t first_len, bool random_first)
+{
+    size_t a_len, b_len;
+    uint8_t *a = frame_of(first_len, random_first, &a_len);
+    uint8_t *b = frame_of(64u << 20, false, &b_len);
+    FILE *out = fopen(f->path, "wb");
+    assert_non_null(out);
+    fwrite("C1ZF", 1, 5, out);
+    fwrite(a, 1, a_len, out);
+    fwrite(b, 1, b_len, out);
+    fclose(out);
+    free(a);
+    free(b);
+}
+
+static void second_frame_announcing_too_much(void **state)
+{
+    fixture *f = *state;
+    write_two_frames(f, 1000, false);
+    bt_show_err e;
+    int rc;
+    long written = inflate_file(f, 1u << 20, &e, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e.msg, "declares 67108864 bytes"));
+    assert_int_equal(written, 1000); /* the first frame only */
+    bt_show_opts o = {.file = f->path, .limits = {1u << 20, 128u << 20}};
+    assert_fails_with(f, run_opts(f, &o), "over the limit of 1048576 bytes");
+}
+
+/* The second frame's header straddles two reads of the input. */
+static void frame_header_across_reads(void **state)
+{
+    fixture *f = *state;
+    size_t want = ZSTD_DStreamInSize() - 3, len = want - 40, got = 0;
+    for (; len < want; len++) { /* random data is stored: size = len + overhead */
+        uint8_t *z = frame_of(len, true, &got);
+        free(z);
+        if (got == want)
+            break;
+    }
+    assert_int_equal(got, want);
+    write_two_frames(f, len, true);
+    bt_show_err e;
+    int rc;
+    long written = inflate_file(f, 1u << 20, &e, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e.msg, "declares 67108864 bytes"));
+    assert_int_equal(written, (long)len);
+}
+
+/* Without an announced size, writing stops at the limit. */
+static void unannounced_size_stops_at_the_limit(void **state)
+{
+    fixture *f = *state;
+    size_t n = 8u << 20;
+    uint8_t *zeros = calloc(1, n);
+    size_t cap = ZSTD_compressBound(n);
+    uint8_t *z = malloc(cap + 5);
+    memcpy(z, "C1ZF", 5);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+    ZSTD_inBuffer in = {zeros, n, 0};
+    ZSTD_outBuffer out = {z + 5, cap, 0};
+    assert_int_equal(ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end), 0);
+    write_bytes(f->path, z, out.pos + 5);
+    ZSTD_freeCCtx(cctx);
+    free(z);
+    free(zeros);
+    bt_show_err e;
+    int rc;
+    long written = inflate_file(f, 1u << 20, &e, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e.msg, "decompressed data exceeds the limit of 1048576 bytes"));
+    assert_true(written <= (1L << 20));
+}
+
 static void missing_file(void **state)
 {
     fixture *f = *state;
@@ -508,6 +617,9 @@ int main(void)
         T(window_larger_than_the_memory_limit),
         T(declared_size_over_the_limit),
         T(streamed_size_over_the_limit),
+        T(second_frame_announcing_too_much),
+        T(frame_header_across_reads),
+        T(unannounced_size_stops_at_the_limit),
         T(missing_file),
         T(payload_is_not_a_database),
         T(corrupt_pages),

@@ -43,8 +43,11 @@ static void exact_lines(void **state)
     fixture *f = *state;
     bt_sink *s = open_jsonl(f->out);
     tb_add_tenant(s);
-    /* While running, only the temporary file exists. */
-    assert_listing(f->dir, "out.jsonl.tmp\n");
+    /* While running, only the (uniquely named) temporary file exists. */
+    char *during = tu_listdir(f->dir);
+    assert_int_equal(strncmp(during, "out.jsonl.tmp-out-", 18), 0);
+    assert_int_equal(strlen(during), strlen("out.jsonl.tmp-out-XXXXXX\n"));
+    free(during);
     commit_ok(s);
     assert_listing(f->dir, "out.jsonl\n");
     char *got = (char *)tu_read(f->out, NULL);
@@ -60,6 +63,12 @@ static size_t count_lines(const char *path)
         n += *p == '\n';
     free(text);
     return n;
+}
+
+static void conflicts_skips_and_lookups(void **state)
+{
+    fixture *f = *state;
+    tu_conflicts_skips_and_lookups(open_jsonl(f->out));
 }
 
 static void duplicates_and_forward_references(void **state)
@@ -195,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(exact_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_and_forward_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflicts_skips_and_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(integrity_failures_name_the_id, setup, teardown),
         cmocka_unit_test_setup_teardown(atomic_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(many_pending_references, setup, teardown),

@@ -97,6 +97,9 @@ def _sync_body(t):
     pairs = [(2, bool(t.get("skip_expand_grants"))), (3, bool(t.get("skip_entitlements_and_grants"))),
              (6, bool(t.get("skip_grants"))), (7, t.get("storage_engine", ""))]
     pairs += [(5, rt) for rt in t.get("sync_resource_type_ids", [])]
+    # targeted_sync_resources: c1.connector.v2.Resource { 1 id: ResourceId {1 type, 2 id} }
+    pairs += [(4, encode([(1, encode([(1, r["type"]), (2, r["id"])]))]))
+              for r in t.get("targeted_sync_resources", [])]
     return encode(pairs)
 
 

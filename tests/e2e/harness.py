@@ -138,3 +138,30 @@ def fake_api_names():
             "print(require('cjson').encode(fr.API_NAMES))") % (ROOT, ROOT)
     out = subprocess.run(["lua5.4", "-e", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+# ---------------------------------------------------------------- request floors
+
+
+def _pages(n):
+    return max(1, -(-n // 100))
+
+
+def _extra(n):
+    return max(0, -(-n // 100) - 1)
+
+
+def request_floors(truth):
+    """(user side, group side): the requests each way of reading memberships
+    needs at 100 per page (README, Cost). Both list every user and group; the
+    user side adds a page per further 100 groups of a user, the group side a
+    page per further 100 members of a group."""
+    users, groups = truth["users"], truth["groups"]
+    base = _pages(len(users)) + _pages(len(groups))
+    per_user = {}
+    for g in groups:
+        for m in g["members"]:
+            per_user[m] = per_user.get(m, 0) + 1
+    user_side = base + sum(_extra(k) for k in per_user.values())
+    group_side = base + sum(_extra(len(g["members"])) for g in groups)
+    return user_side, group_side

@@ -43,13 +43,25 @@ class Cli(unittest.TestCase):
         self.assertEqual(caps["@type"], "type.googleapis.com/c1.connector.v2.ConnectorCapabilities")
         by_id = {c["resourceType"]["id"]: c for c in caps["resourceTypeCapabilities"]}
         self.assertEqual(list(by_id), sorted(by_id))
-        self.assertEqual(by_id["group"]["capabilities"], ["CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
-        self.assertEqual(by_id["role"]["capabilities"], ["CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
+        # Targeted sync (--sync-resources) covers users, groups and roles.
+        self.assertEqual(by_id["group"]["capabilities"],
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
+        self.assertEqual(by_id["role"]["capabilities"],
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC", "CAPABILITY_PROVISION"])
         self.assertEqual(by_id["user"]["capabilities"],
-                         ["CAPABILITY_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"])
+                         ["CAPABILITY_TARGETED_SYNC", "CAPABILITY_SYNC",
+                          "CAPABILITY_ACCOUNT_PROVISIONING", "CAPABILITY_RESOURCE_DELETE"])
+        self.assertEqual(by_id["resource"]["capabilities"], ["CAPABILITY_SYNC"])
+        self.assertEqual(caps["connectorCapabilities"],
+                         ["CAPABILITY_PROVISION", "CAPABILITY_SYNC", "CAPABILITY_ACCOUNT_PROVISIONING",
+                          "CAPABILITY_RESOURCE_DELETE", "CAPABILITY_TARGETED_SYNC",
+                          "CAPABILITY_SERVICE_MODE_TARGETED_SYNC"])
         self.assertEqual(by_id["user"]["resourceType"]["annotations"][0]["@type"],
                          "type.googleapis.com/c1.connector.v2.SkipEntitlementsAndGrants")
         self.assertEqual(by_id["group"]["resourceType"]["traits"], ["TRAIT_GROUP"])
+        # Types that only an opt-in setting syncs say so; the default ones do not.
+        self.assertEqual({t for t, c in by_id.items() if c.get("optInRequired")},
+                         {"service_account", "resource"})
 
     def test_config_schema(self):
         r = run(["config"])
@@ -58,6 +70,10 @@ class Cli(unittest.TestCase):
         fields = {f["name"]: f for f in schema["fields"]}
         self.assertTrue(fields["api-key"]["isSecret"])
         self.assertTrue(fields["api-key"]["isRequired"])
+        # C1's form asks for the two fields of the setup guide; api-url is an ops override.
+        self.assertTrue(fields["domain"]["isRequired"])
+        self.assertNotIn("isRequired", fields["api-url"])
+        self.assertTrue(fields["api-url"]["isOps"])
         self.assertIn({"kind": "CONSTRAINT_KIND_AT_LEAST_ONE", "fieldNames": ["domain", "api-url"]},
                       schema["constraints"])
         self.assertEqual(fields["include-service-accounts"]["boolField"], {})  # false is left out

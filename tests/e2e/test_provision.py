@@ -1,28 +1,14 @@
 """End to end: provisioning against the mock; effects checked in the mock's truth
 and in the next sync; refusals send zero mutations."""
 
-import base64
 import json
 import os
 import shutil
 import tempfile
 import unittest
 
+from demo_ids import ALICE, BOB, NEW_HIRE, EMEKA, EVERYONE, ENGINEERING, ENGINEERING_SYNCED, RELEASE
 from harness import C1Z, MockServer, run, sync_against
-
-
-def gid(n, kind):
-    return base64.b64encode(("%s:%d" % (kind, n)).encode()).decode()
-
-
-ALICE = gid(589701, "User")          # ADMIN, MANUAL
-BOB = gid(589702, "User")            # DEVOPS, SYNCED
-NEW_HIRE = gid(589705, "User")       # MEMBER, MANUAL, PENDING
-EMEKA = gid(589707, "User")          # HELPDESK, MANUAL
-EVERYONE = gid(34891, "Group")       # SYSTEM
-ENGINEERING = gid(34892, "Group")    # MANUAL
-ENGINEERING_SYNCED = gid(34893, "Group")
-RELEASE = gid(34897, "Group")        # MANUAL, empty
 
 
 class Provisioning(unittest.TestCase):
@@ -92,12 +78,6 @@ class Provisioning(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(word, r.stderr)
         self.assertEqual(self.mutations(), 0)
-
-    def test_provisioning_flags_need_p(self):
-        r = self.provision("--grant-entitlement", "group:%s:member" % RELEASE, "--grant-principal", ALICE)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("requires -p/--provisioning", r.stderr)
-        self.assertEqual(self.mock.stats()["requests"], 0)
 
     def test_malformed_ids_are_refused_before_any_request(self):
         for args in (["--revoke-grant", "group:only-two"], ["--grant-entitlement", "nonsense",

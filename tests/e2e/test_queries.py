@@ -1,12 +1,15 @@
-"""Every GraphQL document in scripts/twingate/queries.lua is valid against
+"""Every GraphQL document the bundled scripts send (the strings of their
+module tables, listed by tests/tools/documents.lua) is valid against
 vendor/twingate/schema.graphql, takes ids and cursors as variables, pages at
 most 100 items and selects what graphql.paginate needs.
 
 Run: /usr/bin/python3 -m unittest -v test_queries   (graphql-core 2.3)
 BT_SOURCE_DIR names the repository root (default: two directories up).
 """
+import json
 import os
 import re
+import subprocess
 import unittest
 
 from graphql import build_ast_schema, parse, validate
@@ -20,6 +23,7 @@ SCHEMA = os.path.join(ROOT, "vendor", "twingate", "schema.graphql")
 
 # Q.NAME = [[ ... ]]  or  Q.NAME = [==[ ... ]==]
 DOC_RE = re.compile(r"^Q\.([A-Z][A-Z0-9_]*)\s*=\s*\[(=*)\[(.*?)\]\2\]", re.S | re.M)
+TEMPLATE_RE = re.compile(r"^Q\.TEMPLATES\.([A-Z][A-Z0-9_]*)\s*=\s*\[(=*)\[(.*?)\]\2\]", re.S | re.M)
 LONG_STRING_RE = re.compile(r"\[(=*)\[.*?\]\1\]", re.S)
 
 # Arguments that carry an id, a cursor or user data: always variables.
@@ -34,8 +38,14 @@ def read(path):
         return f.read()
 
 
-def documents():
-    return {m.group(1): m.group(3) for m in DOC_RE.finditer(read(QUERIES))}
+def documents(override=None):
+    """{name: document} of every document the scripts can send: twingate.queries'
+    by their bare name (USERS), others as module.NAME."""
+    args = ["lua5.4", os.path.join(ROOT, "tests", "tools", "documents.lua"), ROOT]
+    out = subprocess.run(args + ([override] if override else []), capture_output=True,
+                         text=True, check=True).stdout
+    prefix = "twingate.queries."
+    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in json.loads(out).items()}
 
 
 class Collect(Visitor):
@@ -82,6 +92,8 @@ class QueriesTest(unittest.TestCase):
         source = read(QUERIES)
         self.assertGreaterEqual(len(self.docs), 12)
         self.assertEqual(len(LONG_STRING_RE.findall(source)), len(self.docs))
+        self.assertEqual(set(m.group(1) for m in DOC_RE.finditer(source))
+                         | set(m.group(1) for m in TEMPLATE_RE.finditer(source)), set(self.docs))
         for name in ("USERS", "GROUPS", "GROUP_MEMBERS", "MEMBERSHIP", "USER_GROUPS", "USER",
                      "USER_BY_EMAIL", "GROUP_ADD_MEMBER", "GROUP_REMOVE_MEMBER",
                      "USER_ROLE_UPDATE", "USER_CREATE", "USER_DELETE"):
@@ -174,7 +186,9 @@ class QueriesTest(unittest.TestCase):
                     self.assertIsNotNone(selected(field, "error"))
 
     def test_nothing_is_spliced_into_documents(self):
-        code = LONG_STRING_RE.sub("", read(QUERIES))
+        # Only field names from Q.FIELDS go into the templates (checked by the
+        # expansion itself, below the documents); no value is ever spliced.
+        code = LONG_STRING_RE.sub("", read(QUERIES)).split("\nlocal function field_text")[0]
         code = re.sub(r"--[^\n]*", "", code)
         self.assertNotIn("..", code)
         self.assertNotIn("format", code)

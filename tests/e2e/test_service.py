@@ -250,6 +250,22 @@ class MainPath(ServiceTest):
         self.assertEqual((len(rows["entitlements"]), len(rows["grants"])), (0, 0), "skip_entitlements_and_grants")
         self.assertGreater(len(rows["resources"]), 0)
 
+    def test_targeted_sync_task_and_skip_full_sync(self):
+        # A SyncFullTask's targeted_sync_resources run the targeted sync of the
+        # one-shot --sync-resources; --skip-full-sync refuses only untargeted ones.
+        self.start_polling("--skip-full-sync")
+        _, fin = self.run_task({"type": "sync_full"})
+        self.assert_failed(fin, 9, True, "--skip-full-sync")
+        group = max(self.twingate.truth()["groups"], key=lambda g: len(g["members"]))
+        tid, fin = self.run_task({"type": "sync_full",
+                                  "targeted_sync_resources": [{"type": "group", "id": group["id"]}]},
+                                 timeout=120)
+        self.assertEqual(fin["final_state"], "success", fin)
+        rows = sync_rows(self.c1.uploads(tid)[0]["path"])
+        self.assertEqual(rows["syncs"], [("partial", 1)])
+        self.assertEqual({(t, i) for t, i, *_ in rows["resources"]}, {("group", "group:" + group["id"])})
+        self.assertEqual({p for *_, p, _, _ in rows["grants"]}, set(group["members"]))
+
 
 class Tasks(ServiceTest):
     def test_04_the_uploaded_file_opens_in_every_reader(self):

@@ -11,7 +11,6 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT
 from service_harness import ServiceTest, one_shot_sync
 
 
@@ -50,9 +49,10 @@ class TaskHelpers:
 
 
 class SlowSyncs(TaskHelpers, ServiceTest):
-    # Many short requests per sync (about 23): latency per request sets the sync's
-    # length, and a cancelled sync leaves at most one short request in flight.
-    tenant = dict(tenant="synthetic", seed=1, users=1000, groups=10)
+    # Many short requests per sync (about 24 with the user-side walk): latency per
+    # request sets the sync's length, and a cancelled sync leaves at most one short
+    # request in flight for the next test. setUpClass counts them.
+    tenant = dict(tenant="synthetic", seed=1, users=2300, groups=10)
 
     @classmethod
     def setUpClass(cls):
@@ -194,12 +194,11 @@ class Lifecycle(TaskHelpers, ServiceTest):
         scripts = tempfile.mkdtemp(prefix="bt-svc-scripts-")
         self.addCleanup(shutil.rmtree, scripts, True)
         os.makedirs(os.path.join(scripts, "twingate"))
-        with open(os.path.join(ROOT, "scripts", "twingate", "users.lua")) as f:
-            source = f.read()
-        broken = source.replace("function M.sync(roles)", "function M.sync(roles)\n  error('exploded on purpose')")
-        self.assertNotEqual(broken, source)
+        # An override that extends the bundled module and breaks its sync.
         with open(os.path.join(scripts, "twingate", "users.lua"), "w") as f:
-            f.write(broken)
+            f.write('local users = require "bundled:twingate.users"\n'
+                    'function users.sync() error("exploded on purpose") end\n'
+                    'return users\n')
         d = self.start_polling("--scripts-dir", scripts)
         tid, fin = self.run_task({"type": "sync_full"})
         self.assert_failed(fin, 2, False, "exploded on purpose")

@@ -112,8 +112,10 @@ class SyntheticTenant(SyncTestCase):
             self.assertLessEqual(m.stats()["reads"], request_budget(truth))
 
     def test_survives_rate_limits_and_faults(self):
+        # Two reads a second: the user-side walk needs only 8 requests here,
+        # and even those must meet the limit.
         with MockServer(tenant="synthetic", seed=11, users=700, groups=60,
-                        reads_per_minute=6, rate_window_seconds=1, retry_after_seconds=1,
+                        reads_per_minute=2, rate_window_seconds=1, retry_after_seconds=1,
                         fail_every=5, truncate_every=7) as m:
             r = sync_against(m, self.out)
             self.assertEqual(r.returncode, 0, r.stderr)

@@ -5,22 +5,55 @@ describe("twingate.client", function()
   after_each(fake.uninstall)
 
   describe("endpoint", function()
+    local TG = "https://acme.twingate.com/api/graphql/"
     local cases = {
-      { domain = "acme", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = "acme.twingate.com", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = "https://acme.twingate.com", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = "https://acme.twingate.com/", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = " ACME.twingate.com ", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = "acme.us1.twingate.com", want = "https://acme.us1.twingate.com/api/graphql/" },
-      { domain = "https://acme.twingate.com/api/graphql", want = "https://acme.twingate.com/api/graphql/" },
-      { domain = "http://127.0.0.1:8443", want = "http://127.0.0.1:8443/api/graphql/" },
-      { domain = "localhost:9000", want = "https://localhost:9000/api/graphql/" },
+      -- the three accepted forms, case-insensitive, surrounding blanks trimmed
+      { domain = "acme", want = TG },
+      { domain = "acme.twingate.com", want = TG },
+      { domain = "https://acme.twingate.com", want = TG },
+      { domain = "https://acme.twingate.com/", want = TG },
+      { domain = " ACME.twingate.com ", want = TG },
+      { domain = "HTTPS://Acme.TwinGate.Com/", want = TG },
+      { domain = "my-net-2", want = "https://my-net-2.twingate.com/api/graphql/" },
+      { domain = "a", want = "https://a.twingate.com/api/graphql/" },
+      { domain = string.rep("a", 63), want = "https://" .. string.rep("a", 63) .. ".twingate.com/api/graphql/" },
+      -- api-url is the explicit way elsewhere and wins over domain
       { domain = "acme", api_url = "https://mock.example/graphql", want = "https://mock.example/graphql" },
+      { domain = "evil.com#.twingate.com", api_url = "https://mock.example/g", want = "https://mock.example/g" },
       { api_url = "http://127.0.0.1:5000/api/graphql/", want = "http://127.0.0.1:5000/api/graphql/" },
       { domain = "", api_url = "  ", err = "no endpoint" },
       { err = "no endpoint" },
-      { domain = "ac me", err = "not a host name" },
-      { domain = "https://", err = "not a host name" },
+      -- anything else is refused, never cut down to a host
+      { domain = "evil.com#.twingate.com", err = "is not accepted" },
+      { domain = "evil.com/.twingate.com", err = "is not accepted" },
+      { domain = "evil.com?.twingate.com", err = "is not accepted" },
+      { domain = "evil.com\\.twingate.com", err = "is not accepted" },
+      { domain = "evil.com@acme.twingate.com", err = "is not accepted" },
+      { domain = "https://evil.com/path", err = "is not accepted" },
+      { domain = "https://evil.com", err = "is not accepted" },
+      { domain = "evil.com", err = "is not accepted" },
+      { domain = "acme.twingate.com.evil.com", err = "is not accepted" },
+      { domain = "acme.twingate.com.", err = "is not accepted" },
+      { domain = "acme.us1.twingate.com", err = "is not accepted" },
+      { domain = "https://acme.twingate.com/api/graphql", err = "is not accepted" },
+      { domain = "https://acme.twingate.com//", err = "is not accepted" },
+      { domain = "https://acme.twingate.com:8443", err = "is not accepted" },
+      { domain = "https://acme.twingate.com?x", err = "is not accepted" },
+      { domain = "https://acme.twingate.com#x", err = "is not accepted" },
+      { domain = "http://acme.twingate.com", err = "is not accepted" },
+      { domain = "http://127.0.0.1:8443", err = "is not accepted" },
+      { domain = "localhost:9000", err = "is not accepted" },
+      { domain = "localhost", want = "https://localhost.twingate.com/api/graphql/" },
+      { domain = "ac me", err = "is not accepted" },
+      { domain = "https://", err = "is not accepted" },
+      { domain = "-acme", err = "is not accepted" },
+      { domain = "acme-", err = "is not accepted" },
+      { domain = "ac_me", err = "is not accepted" },
+      { domain = ".twingate.com", err = "is not accepted" },
+      { domain = "twingate.com", err = "is not accepted" },
+      { domain = string.rep("a", 64), err = "is not accepted" },
+      { domain = "acme\0.twingate.com", err = "is not accepted" },
+      { domain = "acm\195\169", err = "is not accepted" },
     }
     for _, c in ipairs(cases) do
       it(string.format("domain=%s api-url=%s", tostring(c.domain), tostring(c.api_url)), function()
@@ -42,13 +75,35 @@ describe("twingate.client", function()
     local client = require "twingate.client"
     assert.equal("https://acme.twingate.com/api/graphql/", client.configure())
     assert.same({ url = "https://acme.twingate.com/api/graphql/", auth_header = "X-API-KEY",
-      auth_config = "api-key", reads_per_minute = 60, writes_per_minute = 20 }, rt.configured)
+      auth_config = "api-key", redirect_host_suffix = ".twingate.com",
+      reads_per_minute = 60, writes_per_minute = 20 }, rt.configured)
+  end)
+
+  it("names the accepted forms in one line that never echoes control characters", function()
+    fake.install{}
+    local client = require "twingate.client"
+    local _, err = client.endpoint("evil.com#.twingate.com")
+    assert.equal('domain "evil.com#.twingate.com" is not accepted: use the network name (acme), '
+      .. "acme.twingate.com or https://acme.twingate.com; to reach another endpoint give --api-url",
+      err)
+    _, err = client.endpoint("evil\n.com\27[31m")
+    assert.matches("domain (the value given) is not accepted", err, 1, true)
+    assert.is_nil(err:find("[%c]"))
+  end)
+
+  it("refuses a bad domain before configuring anything", function()
+    local rt = fake.install{ config = { domain = "https://evil.com/path", ["api-key"] = "k" } }
+    local ok, err = require("twingate.client").configure()
+    assert.is_nil(ok)
+    assert.matches("is not accepted", err, 1, true)
+    assert.is_nil(rt.configured)
   end)
 
   it("prefers api-url over domain", function()
     local rt = fake.install{ config = { domain = "acme", ["api-url"] = "http://127.0.0.1:4000/gql" } }
     assert.equal("http://127.0.0.1:4000/gql", require("twingate.client").configure())
     assert.equal("http://127.0.0.1:4000/gql", rt.configured.url)
+    assert.is_nil(rt.configured.redirect_host_suffix) -- redirects stay on that host
   end)
 
   it("returns nil, err and configures nothing without domain or api-url", function()

@@ -18,30 +18,39 @@ describe("twingate contract table", function()
     assert.equal("Connector syncing Twingate users, groups, and roles to Baton", connector.description)
   end)
 
-  it("declares the three connection flags and the two opt-in switches, off by default", function()
+  it("declares the three connection flags, the two opt-in switches (off by default) and the membership side", function()
     assert.same({
       { name = "api-key", help = "The Twingate API key", required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
         required = true, required_unless = "api-url" },
-      { name = "api-url", help = "GraphQL endpoint; default https://<domain>/api/graphql/" },
+      { name = "api-url", ops = true,
+        help = "GraphQL endpoint; default https://<domain>/api/graphql/ (tests, proxies)" },
       { name = "include-service-accounts", type = "bool", default = "false",
         help = "Also sync service accounts (resource type service_account)" },
       { name = "include-network-resources", type = "bool", default = "false",
         help = "Also sync network resources (resource type resource) and who can access them" },
+      { name = "membership-side", default = "users", ops = true,
+        help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
+          .. "users costs fewer requests unless users sit in more groups than groups hold members" },
     }, connector.config)
   end)
 
   it("declares the resource types and their capabilities", function()
     assert.same({
       { id = "user", display_name = "User", traits = { "user" }, skip_entitlements_and_grants = true,
-        account_provisioning = true, resource_delete = true },
-      { id = "group", display_name = "Group", traits = { "group" }, provision = true },
-      { id = "role", display_name = "Role", traits = { "role" }, provision = true },
+        account_provisioning = true, resource_delete = true, targeted_sync = true,
+        sync = "twingate.users" },
+      { id = "group", display_name = "Group", traits = { "group" }, provision = true,
+        targeted_sync = true, sync = "twingate.groups" },
+      { id = "role", display_name = "Role", traits = { "role" }, provision = true,
+        targeted_sync = true, sync = "twingate.roles" },
       { id = "service_account", display_name = "Service Account", traits = { "user" },
         description = "A Twingate service account: a non-human identity with API keys",
-        skip_entitlements_and_grants = true },
+        skip_entitlements_and_grants = true, opt_in = "include-service-accounts",
+        sync = "twingate.service_accounts" },
       { id = "resource", display_name = "Resource", traits = {},
-        description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it" },
+        description = "A Twingate network resource (Network, SSH or Kubernetes) and who can access it",
+        opt_in = "include-network-resources", sync = "twingate.resources" },
     }, connector.resource_types)
   end)
 
@@ -50,7 +59,7 @@ describe("twingate contract table", function()
     for _, field in ipairs(connector.config) do names[field.name] = field end
     local optional = 0
     for _, rt in ipairs(connector.resource_types) do
-      local option = require("twingate.sync").OPT_IN[rt.id]
+      local option = rt.opt_in
       if option then
         optional = optional + 1
         assert.same({ "bool", "false" }, { names[option].type, names[option].default }, option)
@@ -70,16 +79,23 @@ describe("twingate contract table", function()
     assert.is_nil(fake.current().configured)
   end)
 
-  it("opens every bundled script with a header saying what it maps and that it may be copied", function()
+  it("names a sync module with a sync function for every resource type", function()
+    for _, rt in ipairs(connector.resource_types) do
+      assert.is_function(sandbox.new()(rt.sync).sync, rt.id)
+    end
+  end)
+
+  it("opens every bundled script with a header saying what it maps and how to change it", function()
     for _, name in ipairs{ "twingate/init", "twingate/queries", "twingate/client", "twingate/sync",
         "twingate/users", "twingate/groups", "twingate/roles", "twingate/provisioning",
-        "twingate/service_accounts", "twingate/resources",
-        "lib/text", "lib/ids", "lib/page" } do
+        "twingate/service_accounts", "twingate/resources", "twingate/principals",
+        "twingate/targets", "lib/text", "lib/ids", "lib/page", "lib/scope" } do
       local f = assert(io.open(sandbox.SCRIPTS .. name .. ".lua", "rb"))
       local head = f:read("l") .. "\n" .. f:read("l") .. "\n" .. f:read("l")
       f:close()
       assert.matches("^%-%- ", head, nil, false, name)
-      assert.truthy(head:find("--scripts-dir", 1, true) and head:find("[Cc]opy"), name .. ": " .. head)
+      assert.truthy(head:find("--scripts-dir", 1, true) and (head:find("[Cc]opy") or head:find("[Ee]xtend")),
+        name .. ": " .. head)
     end
   end)
 end)

@@ -86,5 +86,18 @@ describe("lib", function()
       for _ in page.nodes(nil, "things") do error("no node expected") end
       assert.equal(2, #rt:logged("warn", "no edges in things"))
     end)
+
+    it("raises on misuse at the caller's line, naming the option", function()
+      local page = require "lib.page"
+      local line = debug.getinfo(1, "l").currentline
+      local ok, err = pcall(function() return (page.walk{ query = "q", path = "p", label = "l" }) end)
+      assert.is_false(ok)
+      assert.equal("lib_spec.lua:" .. (line + 1) .. ": lib.page.walk: opts.each must be a function (got nil)",
+        err:match("[^/]*$"))
+      ok, err = pcall(function() return (page.walk_nested("x")) end)
+      assert.is_false(ok)
+      assert.matches("lib_spec.lua:%d+: lib.page.walk_nested: expected a table of options, got string", err)
+      assert.same({}, rt.requests)
+    end)
   end)
 end)

@@ -85,7 +85,7 @@ local CASES = {
       membership(rt, Q, group("MANUAL"), user_in({ "R3JvdXA6OQ==" }, true))
       rt:answer{ query = Q.USER_GROUPS, variables = { id = UID, first = 100, after = "c1" },
         data = { user = { groups = { pageInfo = { hasNextPage = false },
-          edges = { { node = nil }, { node = { id = "R3JvdXA6OA==" } } } } } } }
+          edges = { { node = { id = "R3JvdXA6Nw==" } }, { node = { id = "R3JvdXA6OA==" } } } } } } }
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
         data = payload("groupUpdate", true) }
     end,
@@ -130,7 +130,7 @@ local CASES = {
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
         errors = { { message = "permission denied" } } }
     end,
-    err_kind = "graphql", err = "graphql: permission denied", writes = { "GroupAddMember" } },
+    err_kind = "graphql", err = "graphql: GroupAddMember: permission denied", writes = { "GroupAddMember" } },
   { name = "grant passes an auth failure on the read through", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)

@@ -8,7 +8,7 @@ local sandbox = require "helpers.sandbox"
 describe("sandboxed scripts", function()
   local rt, require_
   before_each(function()
-    rt = fake.install{ config = { domain = "acme" } }
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } }
     require_ = sandbox.new()
   end)
   after_each(fake.uninstall)
@@ -25,14 +25,25 @@ describe("sandboxed scripts", function()
     return ok, err
   end
 
-  it("raises on reading or writing an undeclared global and hides os, io, debug", function()
+  it("raises on reading or writing an undeclared global", function()
     assert.is_true((probe("local s = string.format('%d', 1); return { s = s }")))
-    for _, source in ipairs{ "x = 1", "return y", "return os.time()", "return io.open",
-        "return debug.traceback", "return load('return 1')", "return package.loaded" } do
+    assert.is_true((probe("return { t = os.time(), f = load('return 1')() }")))
+    for _, source in ipairs{ "x = 1", "return y", "return package.loaded" } do
       local ok, err = probe(source)
       assert.is_false(ok, source)
       assert.matches("undeclared global", tostring(err), 1, true)
     end
+  end)
+
+  it("says a removed function is not available, as the runtime does", function()
+    for _, source in ipairs{ "return os.getenv('BATON_API_KEY')", "return os.execute('id')",
+        "return io.open('/etc/passwd')", "return debug.traceback()", "return dofile('x')" } do
+      local ok, err = probe(source)
+      assert.is_false(ok, source)
+      assert.matches("is not available in the connector sandbox", tostring(err), 1, true)
+    end
+    local ok, err = probe("local f, e = load('\\27Lua'); assert(f == nil and e:find('binary')); return {}")
+    assert.is_true(ok, tostring(err))
   end)
 
   it("runs a full sync", function()

@@ -181,3 +181,23 @@ class MockServer:
         if reply.status != 200:
             raise ValueError(reply.json)
         return reply.json
+
+    # ---- changes during a sync, broken pages (mock_changes.py)
+    def schedule(self, after_requests, query, variables=None):
+        """Run a mutation once after_requests GraphQL requests were executed."""
+        reply = http("POST", self.base + "/_mock/schedule",
+                     {"after_requests": after_requests, "query": query,
+                      "variables": variables or {}})
+        if reply.status != 200:
+            raise ValueError(reply.json)
+        return reply.json
+
+    def schedule_state(self):
+        return http("GET", self.base + "/_mock/schedule").json
+
+    def page_fault(self, path, kind, times=1):
+        reply = http("POST", self.base + "/_mock/page-fault",
+                     {"path": path, "kind": kind, "times": times})
+        if reply.status != 200:
+            raise ValueError(reply.json)
+        return reply.json

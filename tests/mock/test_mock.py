@@ -417,7 +417,7 @@ class LimitAndFaultTests(unittest.TestCase):
     def setUp(self):
         self.m.config(fail_every=0, truncate_every=0, fail_first=0, reads_per_minute=0,
                       writes_per_minute=0, rate_window_seconds=60, retry_after_seconds=None,
-                      retry_after_date=False, latency_ms=0)
+                      retry_after_date=False, latency_ms=0, cut_mutations=0, fail_after_cut=0)
         self.m.reset()
         self.m.reset_stats()
 
@@ -501,6 +501,32 @@ class LimitAndFaultTests(unittest.TestCase):
         st = self.m.stats()
         self.assertEqual(st["mutations"].get("groupUpdate"), 1)
         self.assertEqual(st["faults"], 1)
+
+    def test_cut_mutation_is_applied_and_its_answer_lost(self):
+        self.m.config(cut_mutations=1, fail_after_cut=1)
+        t = self.m.truth()
+        eng = [g for g in t["groups"] if g["name"] == "Engineering" and g["type"] == "MANUAL"][0]
+        ivan = [u for u in t["users"] if u["email"].startswith("ivan.")][0]
+        body = json.dumps({"query": GROUP_UPDATE,
+                           "variables": {"id": eng["id"], "added": [ivan["id"]]}}).encode()
+        with socket.create_connection(("127.0.0.1", self.m.port), timeout=10) as s:
+            s.sendall(b"POST /api/graphql/ HTTP/1.1\r\nHost: x\r\nX-API-KEY: %s\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      % (self.m.api_key.encode(), len(body), body))
+            raw = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break  # the server closed the connection mid-body
+                raw += chunk
+        head, _, got = raw.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        self.assertEqual(len(got), length // 2)
+        self.assertIn(ivan["id"], self.eng_members())      # applied all the same
+        self.assertEqual(self.m.graphql("{ users { totalCount } }").status, 502)  # fail_after_cut
+        r, _, _ = self.add_ivan()                          # only the next one was cut
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.m.stats()["mutations"].get("groupUpdate"), 2)
 
     def test_config_and_concurrency(self):
         r = http("POST", self.m.base + "/_mock/config", {"no_such_option": 1})
@@ -657,6 +683,51 @@ class SyntheticTests(unittest.TestCase):
             self.assertEqual(again.truth(), self.t)
         with MockServer(**dict(self.ARGS, seed=12)) as other:
             self.assertNotEqual(other.truth()["users"], self.t["users"])
+
+
+class ChangeAndPageFaultTests(unittest.TestCase):
+    """mock_changes.py: a mutation scheduled after N executed requests, and
+    connections broken in the next N answers that hold them."""
+    USERS = "{ users(first: 2) { pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+
+    def test_a_scheduled_change_runs_before_the_next_request(self):
+        with MockServer(tenant="demo") as m:
+            n = len(m.truth()["users"])
+            m.schedule(1, "mutation($e: String!) { userCreate(email: $e) { ok } }",
+                       {"e": "new@example.com"})
+            m.graphql(self.USERS)
+            self.assertEqual(len(m.truth()["users"]), n)
+            self.assertEqual(m.schedule_state()["pending"], 1)
+            m.graphql(self.USERS)
+            self.assertEqual(len(m.truth()["users"]), n + 1)
+            state = m.schedule_state()
+            self.assertEqual((state["executed"], state["pending"]), (2, 0))
+            self.assertTrue(state["done"][0]["ok"])
+            self.assertEqual(m.stats()["mutations"], {}, "not counted as a client mutation")
+            with self.assertRaises(ValueError):
+                m.schedule(-1, "mutation { x }")
+
+    def test_page_faults_break_the_next_answers_only(self):
+        with MockServer(tenant="demo") as m:
+            m.page_fault("users", "edges_null", times=2)
+            for _ in range(2):
+                self.assertIsNone(m.graphql(self.USERS).data["users"]["edges"])
+            self.assertEqual(len(m.graphql(self.USERS).data["users"]["edges"]), 2)
+            m.page_fault("groups.edges.node.users", "no_id")
+            data = m.graphql("{ groups(first: 2) { edges { node { id users(first: 1) {"
+                             " edges { node { id } } } } } } }").data
+            for edge in data["groups"]["edges"]:
+                self.assertEqual(edge["node"]["users"]["edges"], [{"node": {}}])
+            m.page_fault("users", "endless")
+            info = m.graphql(self.USERS).data["users"]["pageInfo"]
+            self.assertEqual((info["hasNextPage"], info["endCursor"]), (True, "endless-1"))
+            m.page_fault("users", "duplicate_conflict")
+            edges = m.graphql("{ users(first: 3) { edges { node { id firstName } } } }").data[
+                "users"]["edges"]
+            self.assertEqual(edges[0]["node"]["id"], edges[2]["node"]["id"])
+            self.assertNotEqual(edges[0]["node"]["firstName"], edges[2]["node"]["firstName"])
+            with self.assertRaises(ValueError):
+                m.page_fault("users", "sideways")
 
 
 class LifecycleTests(unittest.TestCase):

@@ -37,6 +37,8 @@ from graphql import build_ast_schema, execute, parse, validate
 from graphql.error import GraphQLError, format_error
 from graphql.language import ast as gast
 
+import mock_changes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SCHEMA = os.path.normpath(
     os.path.join(HERE, "..", "..", "vendor", "twingate", "schema.graphql"))
@@ -1343,7 +1345,12 @@ CONFIG_KEYS = {
     "reads_per_minute": int, "writes_per_minute": int, "rate_window_seconds": float,
     "retry_after_seconds": lambda v: None if v is None else int(v),
     "retry_after_date": bool, "no_retry_after": bool, "latency_ms": float,
+    "cut_mutations": int, "fail_after_cut": int,
 }
+
+# Marks an answer to be cut mid-body: the full Content-Length goes out, then
+# half the body, then the connection closes (the client sees a partial body).
+CUT_MARK = ("X-Mock-Cut", "1")
 
 
 class MockApp:
@@ -1363,12 +1370,15 @@ class MockApp:
             "retry_after_date": opts.retry_after_date,
             "no_retry_after": opts.no_retry_after,
             "latency_ms": opts.latency_ms,
+            "cut_mutations": opts.cut_mutations, "fail_after_cut": opts.fail_after_cut,
         }
         self.fail_first_left = opts.fail_first
+        self.cut_mutations_left = opts.cut_mutations
         self.fail_counter = 0
         self.truncate_counter = 0
         self.windows = {"read": RateWindow(), "write": RateWindow()}
         self.cache = {}
+        self.changes = mock_changes.Changes(self, Ctx)  # scheduled changes, page faults
         self.reset_stats()
 
     def build_tenant(self):
@@ -1406,6 +1416,8 @@ class MockApp:
                 self.cfg[key] = value
                 if key == "fail_first":
                     self.fail_first_left = value
+                elif key == "cut_mutations":
+                    self.cut_mutations_left = value
                 elif key == "fail_every":
                     self.fail_counter = 0
                 elif key == "truncate_every":
@@ -1578,6 +1590,7 @@ class MockApp:
             return self._cut(truncate, bad(prep.errors))
 
         with self.exec_lock:
+            self.changes.before_request()
             ctx = Ctx(self.tenant, read_only)
             try:
                 result = execute(self.schema, prep.document, context_value=ctx,
@@ -1598,6 +1611,7 @@ class MockApp:
         if result.errors:
             resp["errors"] = [format_error(e) for e in result.errors]
         resp["data"] = result.data
+        self.changes.mangle(resp["data"])
         out = json.dumps(resp).encode("ascii")
         with self.lock:
             if truncate:
@@ -1606,9 +1620,20 @@ class MockApp:
                 self.stats["mutations"].update(ctx.mutations)
                 self.stats["mutations_ok"].update(ctx.mutations_ok)
             self.stats["queries"].update(ctx.queries)
+            cut = self._take_cut(cls, truncate)
         if truncate:
             return 200, [], "application/json", out[:len(out) // 2]
-        return 200, [], "application/json", out
+        return 200, [CUT_MARK] if cut else [], "application/json", out
+
+    def _take_cut(self, cls, truncate):
+        """An applied mutation whose answer is to be cut mid-body (cut_mutations);
+        the fail_after_cut requests after it answer 502. Called under self.lock."""
+        if cls != "write" or truncate or self.cut_mutations_left <= 0:
+            return False
+        self.cut_mutations_left -= 1
+        self.fail_first_left = self.cfg["fail_after_cut"]
+        self.stats["faults"] += 1
+        return True
 
     def _cut(self, truncate, answer):
         if not truncate:
@@ -1669,16 +1694,20 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, status, ctype, body, extra=()):
+        cut = CUT_MARK in extra
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra:
-            self.send_header(k, v)
+            if (k, v) != CUT_MARK:
+                self.send_header(k, v)
         # one write for headers and body
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self._headers_buffer.append(body)
+            self._headers_buffer.append(body[:len(body) // 2] if cut else body)
         self.flush_headers()
+        if cut:
+            self.close_connection = True  # the rest of the body never comes
 
     def _json(self, status, obj):
         self._send(status, "application/json", json.dumps(obj).encode("ascii"))
@@ -1730,6 +1759,12 @@ class Handler(BaseHTTPRequestHandler):
             elif rest == "reset":
                 app.reset_tenant()
                 self._json(200, {"ok": True})
+            elif rest in ("schedule", "page-fault"):
+                try:
+                    fn = app.changes.schedule if rest == "schedule" else app.changes.page_fault
+                    self._json(200, fn(payload if isinstance(payload, dict) else {}))
+                except ValueError as e:
+                    self._json(400, {"error": str(e)})
             else:
                 self._send(404, "text/html", HTML_404)
         else:
@@ -1752,6 +1787,8 @@ class Handler(BaseHTTPRequestHandler):
                     self._json(200, dict(app.cfg))
             elif rest == "health":
                 self._json(200, {"ok": True})
+            elif rest == "schedule":
+                self._json(200, app.changes.state())
             else:
                 self._send(404, "text/html", HTML_404)
         else:
@@ -1807,6 +1844,11 @@ def make_parser():
                    help="every Nth answered request: body cut in half (state unchanged)")
     p.add_argument("--fail-first", type=int, default=0, help="first N requests: 502 HTML")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added delay per request")
+    p.add_argument("--cut-mutations", type=int, default=0,
+                   help="the next N mutations are applied, then their answer is cut mid-body "
+                        "(full Content-Length, half the body, connection closed)")
+    p.add_argument("--fail-after-cut", type=int, default=0,
+                   help="after each cut answer, the next N requests answer 502")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return p
 

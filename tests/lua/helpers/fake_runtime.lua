@@ -12,13 +12,14 @@ local M = {}
 M.API_NAMES = {
   ["bt.clock"] = { "monotonic", "now" },
   ["bt.config"] = { "get", "is_set" },
-  ["bt.emit"] = { "counts", "entitlement", "grant", "resource", "resource_type" },
-  ["bt.graphql"] = { "array", "configure", "null", "paginate", "query", "stats" },
+  ["bt.emit"] = { "counts", "entitlement", "grant", "has_resource", "resource", "resource_type",
+    "skip" },
+  ["bt.graphql"] = { "array", "check_page", "configure", "null", "paginate", "query", "stats" },
   ["bt.log"] = { "debug", "error", "info", "warn" },
 }
 
 -- Script modules that cache runtime modules at load; unloaded around a test.
-local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%." }
+local SCRIPT_PATTERNS = { "^twingate$", "^twingate%.", "^lib%.", "^bundled:" }
 
 local ERROR_MT = {
   __tostring = function(e)
@@ -80,10 +81,11 @@ end
 
 local function fail(fmt, ...) error(string.format(fmt, ...), 3) end
 
-local function check_keys(where, t, allowed)
+-- prefix names the nested table as the runtime does ("user." for the user trait).
+local function check_keys(where, t, allowed, prefix)
   if type(t) ~= "table" then fail("%s: expected a table, got %s", where, type(t)) end
   for k in pairs(t) do
-    if not allowed[k] then fail("%s: unknown field %s", where, tostring(k)) end
+    if not allowed[k] then fail("%s: unknown field '%s%s'", where, prefix or "", tostring(k)) end
   end
 end
 
@@ -158,8 +160,9 @@ local ENTITLEMENT_KEYS = set{ "resource", "slug", "display_name", "description",
 local GRANT_KEYS = set{ "resource", "slug", "principal", "immutable", "expandable" }
 local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
-  "writes_per_minute", "user_agent_suffix" }
-local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page" }
+  "writes_per_minute", "user_agent_suffix", "redirect_host_suffix" }
+local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
+  "max_nodes", "previous_page" }
 
 local function check_ref(where, ref, name)
   check_keys(where .. " " .. name, ref, REF_KEYS)
@@ -169,7 +172,7 @@ end
 
 local function check_user_trait(u)
   local w = "emit.resource user"
-  check_keys(w, u, USER_KEYS)
+  check_keys(w, u, USER_KEYS, "user.")
   if u.emails ~= nil then
     if type(u.emails) ~= "table" then fail("%s: emails must be a list", w) end
     for _, e in ipairs(u.emails) do
@@ -190,14 +193,14 @@ local function check_user_trait(u)
 end
 
 local function check_group_trait(g)
-  check_keys("emit.resource group", g, GROUP_KEYS)
+  check_keys("emit.resource group", g, GROUP_KEYS, "group.")
   check_struct("emit.resource group", g.profile, 0)
   opt_string("emit.resource group", g.source_type, "source_type")
   opt_string("emit.resource group", g.raw_source_type, "raw_source_type")
 end
 
 local function check_role_trait(r)
-  check_keys("emit.resource role", r, ROLE_KEYS)
+  check_keys("emit.resource role", r, ROLE_KEYS, "role.")
   check_struct("emit.resource role", r.profile, 0)
 end
 
@@ -300,9 +303,10 @@ local function build_graphql(rt)
   local graphql = { null = require("helpers.fixtures").NULL }
   -- The runtime marks a table to encode as a JSON array even when empty.
   function graphql.array(t) return t end
+  -- The runtime's keys (tests/e2e/test_parity.py compares them).
   local stats = { requests = 0, reads = 0, writes = 0, retries = 0, retries_rate_limited = 0,
-    retries_server = 0, retries_transport = 0, bytes_received = 0,
-    rate_limit_wait_seconds = 0, pages = 0 }
+    retries_server = 0, retries_transport = 0, retries_decode = 0, bytes_received = 0,
+    rate_limit_wait_seconds = 0, backoff_wait_seconds = 0, pacing_wait_seconds = 0, pages = 0 }
   rt.stats = stats
 
   function graphql.configure(opts)
@@ -338,18 +342,101 @@ local function build_graphql(rt)
     stats.requests = stats.requests + 1
     if write then stats.writes = stats.writes + 1 else stats.reads = stats.reads + 1 end
     local ex = respond(rt, query, vars)
+    -- Like the runtime, a mutation's error says whether it may have been
+    -- applied (the answer lost); a query's error does not.
+    local function lost(v) if write then return v == true end end
     if ex.fail then
-      return nil, M.error(ex.fail.kind, ex.fail.message, ex.fail.status)
+      return nil, M.error(ex.fail.kind, ex.fail.message, ex.fail.status,
+        { maybe_applied = lost(ex.fail.maybe_applied) })
     end
     local resp = copy(ex.response)
     if type(resp.errors) == "table" and next(resp.errors) ~= nil then
       local msgs = {}
       for _, e in ipairs(resp.errors) do msgs[#msgs + 1] = tostring(e.message) end
-      return nil, M.error("graphql", table.concat(msgs, "; "), nil,
-        { errors = resp.errors, data = resp.data })
+      local name = M.operation(query)
+      local prefix = name ~= "(anonymous)" and name .. ": " or ""
+      return nil, M.error("graphql", prefix .. table.concat(msgs, "; "), nil,
+        { errors = resp.errors, data = resp.data, maybe_applied = lost(false) })
     end
-    if resp.data == nil then return nil, M.error("decode", "response has no data") end
+    if resp.data == nil then
+      return nil, M.error("decode", "response has no data", nil, { maybe_applied = lost(true) })
+    end
     return resp.data
+  end
+
+  local NULL = graphql.null
+
+  -- The runtime's page check (src/graphql/page_check.c): nil, why or items.
+  local function shape(conn, id_field)
+    if type(conn) ~= "table" then return nil, "the connection is not an object" end
+    local info = conn.pageInfo
+    if type(info) ~= "table" then return nil, "pageInfo is missing or not an object" end
+    if type(info.hasNextPage) ~= "boolean" then
+      return nil, "pageInfo.hasNextPage is missing or not a boolean"
+    end
+    local cursor = info.endCursor
+    if cursor ~= nil and type(cursor) ~= "string" then return nil, "pageInfo.endCursor is not a string" end
+    if info.hasNextPage and (cursor == nil or cursor == "") then
+      return nil, "hasNextPage is true but endCursor is null or empty"
+    end
+    local name = conn.edges ~= nil and "edges" or "nodes"
+    local list = conn[name]
+    if list == nil then return nil, "edges is null or missing" end
+    if type(list) ~= "table" then return nil, name .. " is not a list" end
+    local n = 0
+    for k in pairs(list) do
+      if math.type(k) ~= "integer" or k < 1 or k > #list then return nil, name .. " is not a list" end
+      n = n + 1
+    end
+    for i = 1, n do
+      local entry = list[i]
+      if type(entry) ~= "table" or entry == NULL then
+        return nil, string.format("%s[%d] is null or not an object", name, i)
+      end
+      local node = entry
+      if name == "edges" then
+        node = entry.node
+        if type(node) ~= "table" or node == NULL then
+          return nil, string.format("edges[%d].node is null or not an object", i)
+        end
+      end
+      local id = id_field and node[id_field]
+      if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer") then
+        return nil, string.format("%s[%d]%s has no %s", name, i, name == "edges" and ".node" or "",
+          id_field)
+      end
+    end
+    return n
+  end
+
+  local function id_field_of(where, opts)
+    local f = opts and opts.id_field
+    if f == nil then return "id" end
+    if f == false then return nil end
+    if type(f) ~= "string" or f == "" then
+      fail("%s: field id_field must be a non-empty string or false", where)
+    end
+    return f
+  end
+
+  function graphql.check_page(conn, opts)
+    if opts ~= nil then check_keys("graphql.check_page", opts, set{ "id_field" }) end
+    local n, why = shape(conn, id_field_of("graphql.check_page", opts))
+    if n == nil then return nil, M.error("decode", why) end
+    return n
+  end
+
+  -- Whether a page brought an id the previous page did not have.
+  local function fresh_ids(conn, id_field, prev)
+    local list, now, fresh = conn.edges or conn.nodes, {}, false
+    for _, entry in ipairs(list) do
+      local node = conn.edges and entry.node or entry
+      local id = id_field and node[id_field] or true
+      if not prev[id] then fresh = true end
+      now[id] = true
+    end
+    if not id_field then fresh = #list > 0 end
+    return fresh, now
   end
 
   function graphql.paginate(opts)
@@ -363,28 +450,42 @@ local function build_graphql(rt)
       fail("graphql.paginate: on_page must be a function")
     end
     opt_string("graphql.paginate", opts.cursor_var, "cursor_var")
-    local vars = opts.variables or {}
+    local id_field = id_field_of("graphql.paginate", opts)
+    local max_nodes = opts.max_nodes or 10000000
+    if math.type(max_nodes) ~= "integer" or max_nodes < 1 then
+      fail("graphql.paginate: field max_nodes must be a positive integer")
+    end
+    local vars = copy(opts.variables or {})
     local cursor_var = opts.cursor_var or "after"
-    local seen, pages = {}, 0
+    local size = math.type(vars.first) == "integer" and vars.first > 0 and vars.first or 1
+    local max_pages = (max_nodes + size - 1) // size
+    local seen, pages, items, stale, prev = {}, 0, 0, 0, {}
     if vars[cursor_var] ~= nil then seen[vars[cursor_var]] = true end
     while true do
       local data, err = graphql.query(opts.query, vars)
       if not data then return nil, err end
-      pages = pages + 1
-      stats.pages = stats.pages + 1
       local conn = data
       for part in opts.path:gmatch("[^.]+") do
         conn = type(conn) == "table" and conn[part] or nil
       end
       if conn == nil then return nil, M.error("not_found", "no object at " .. opts.path) end
-      if type(conn) ~= "table" or type(conn.pageInfo) ~= "table" then
-        return nil, M.error("pagination", "no connection at " .. opts.path)
+      local n, why = shape(conn, id_field)
+      if n == nil then
+        return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: " .. why)
       end
+      pages, items = pages + 1, items + n
+      stats.pages = stats.pages + 1
+      local fresh
+      fresh, prev = fresh_ids(conn, id_field, prev)
       if opts.on_page and opts.on_page(conn, data) == false then return pages end
       if not conn.pageInfo.hasNextPage then return pages end
+      stale = fresh and 0 or stale + 1
+      if stale >= 3 or pages >= max_pages or items > max_nodes then
+        return nil, M.error("pagination", opts.path .. ": the walk does not end; stopping")
+      end
       local cursor = conn.pageInfo.endCursor
-      if cursor == nil or seen[cursor] then
-        return nil, M.error("pagination", "repeated or missing cursor at " .. opts.path)
+      if seen[cursor] then
+        return nil, M.error("pagination", "repeated cursor at " .. opts.path)
       end
       seen[cursor] = true
       vars[cursor_var] = cursor
@@ -401,7 +502,7 @@ local function build_emit(rt)
   local rows, index = rt.rows, rt.index
 
   local function phase(fn)
-    if rt.phase ~= "sync" then fail("emit.%s: called outside the sync phase (%s)", fn, rt.phase) end
+    if rt.phase ~= "sync" then fail("bt.emit.%s: not in the sync phase (%s)", fn, rt.phase) end
   end
 
   local function add(kind, key, row)
@@ -440,8 +541,9 @@ local function build_emit(rt)
     need_string(w, r.type, "type")
     need_string(w, r.id, "id")
     need_string(w, r.display_name, "display_name")
-    local rtype = index.resource_types[r.type]
-    if not rtype then fail("%s: resource type %s was not emitted first", w, r.type) end
+    -- As in the runtime, the type may come later (it must exist when the sync
+    -- ends); the trait tables it asks for are checked when it is known.
+    local rtype = index.resource_types[r.type] or {}
     for _, trait in ipairs(rtype.traits or {}) do
       if trait ~= "app" and r[trait] == nil then
         fail("%s: %s %s lacks its %s trait", w, r.type, r.id, trait)
@@ -470,6 +572,12 @@ local function build_emit(rt)
     opt_string(w, e.description, "description")
     opt_enum(w, e.purpose, "purpose", PURPOSE)
     check_list(w, e.grantable_to, "grantable_to")
+    for _, t in ipairs(e.grantable_to or {}) do
+      -- as the runtime: the sink embeds the stored resource type
+      if not index.resource_types[t] then
+        fail("%s: grantable_to type %s was never emitted", w, t)
+      end
+    end
     opt_bool(w, e.immutable, "immutable")
     local row = copy(e)
     row.id = e.resource.type .. ":" .. e.resource.id .. ":" .. e.slug
@@ -497,7 +605,28 @@ local function build_emit(rt)
 
   function emit.counts()
     return { resource_types = #rows.resource_types, resources = #rows.resources,
-      entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates }
+      entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates,
+      skipped = copy(rt.skipped) }
+  end
+
+  function emit.has_resource(rtype, id)
+    phase("has_resource")
+    if type(rtype) ~= "string" or type(id) ~= "string" then
+      fail("emit.has_resource: type and id must be strings")
+    end
+    return index.resources[rtype .. "\0" .. id] ~= nil
+  end
+
+  function emit.skip(cause, message)
+    phase("skip")
+    if type(cause) ~= "string" or not cause:match("^[a-z0-9_]+$") or #cause > 47 then
+      fail("emit.skip: cause must be 1-47 characters of a-z, 0-9 and _")
+    end
+    rt.skipped[cause] = (rt.skipped[cause] or 0) + 1
+    if message ~= nil then
+      rt.logs[#rt.logs + 1] = { level = "warn", msg = tostring(message) .. " (skipped: " .. cause .. ")" }
+    end
+    return rt.skipped[cause]
   end
 
   return emit
@@ -515,15 +644,24 @@ end
 
 local function build_config(rt)
   local config = {}
+  local function phase(fn)
+    if rt.phase ~= "sync" and rt.phase ~= "provision" then
+      fail("bt.config.%s: not in the sync or provisioning phase (%s)", fn, rt.phase)
+    end
+  end
   function config.get(name)
     if type(name) ~= "string" then fail("config.get: name must be a string") end
-    if rt.secrets[name] then fail("config.get: %s is a secret; it stays in the runtime", name) end
+    phase("get")
+    if rt.secrets[name] then
+      fail("bt.config.get: '%s' is a secret: scripts never read it, the runtime sends it", name)
+    end
     local v = rt.config[name]
     if v == nil or v == "" then return nil end
     return v
   end
   function config.is_set(name)
     if type(name) ~= "string" then fail("config.is_set: name must be a string") end
+    phase("is_set")
     return rt.config[name] ~= nil and rt.config[name] ~= ""
   end
   return config
@@ -548,7 +686,7 @@ function M.install(opts)
   local rt = setmetatable({
     config = copy(opts.config or {}), secrets = set(opts.secrets or { "api-key" }),
     phase = opts.phase or "sync", exchanges = {}, handler = nil, requests = {}, logs = {},
-    configured = nil, duplicates = 0, now = 1767225600.0, ticks = 0, sequence = {},
+    configured = nil, duplicates = 0, skipped = {}, now = 1767225600.0, ticks = 0, sequence = {},
     rows = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
     index = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
   }, RT)

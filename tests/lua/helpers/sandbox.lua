@@ -1,8 +1,11 @@
 -- Loads the bundled scripts the way the runtime's sandbox does: text-only
--- chunks, an environment built from an allow-list (no os, io, debug, load,
--- package), strict globals (reading or writing an undeclared global raises),
+-- chunks, an environment built from an allow-list (os.clock/date/difftime/time
+-- only, no io, debug, package, dofile or loadfile: using one raises "... is not
+-- available in the connector sandbox"), strict globals (reading or writing an
+-- undeclared global raises),
 -- and a require that serves bt.* from package.loaded (the fake runtime) and
--- scripts from <scripts>/?.lua and <scripts>/?/init.lua.
+-- scripts from <override>/?.lua, then <scripts>/?.lua (and ?/init.lua);
+-- "bundled:<name>" skips the override dir, as in the runtime.
 local M = {}
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)tests/lua/helpers/[^/]*$") or ""
@@ -10,18 +13,46 @@ M.SCRIPTS = here .. "scripts/"
 
 M.ALLOWED = { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
   "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
-  "tostring", "type", "xpcall", "_VERSION", "math", "string", "table", "utf8" }
+  "tostring", "type", "xpcall", "_VERSION", "math", "string", "table", "utf8", "coroutine" }
+
+-- Names the runtime removes (src/host/sandbox.c): reading one says so.
+M.REMOVED = { io = true, debug = true, dofile = true, loadfile = true }
+M.OS_REMOVED = { execute = true, exit = true, remove = true, rename = true, tmpname = true,
+  setlocale = true, getenv = true }
+
+local function sandbox_os()
+  local os_ = { clock = os.clock, date = os.date, difftime = os.difftime, time = os.time }
+  return setmetatable(os_, { __index = function(_, k)
+    if M.OS_REMOVED[k] then error("os." .. k .. " is not available in the connector sandbox", 2) end
+  end })
+end
 
 local function strict(env)
   return setmetatable(env, {
-    __index = function(_, k) error("read of undeclared global '" .. tostring(k) .. "'", 2) end,
+    __index = function(_, k)
+      if M.REMOVED[k] then error(tostring(k) .. " is not available in the connector sandbox", 2) end
+      error("read of undeclared global '" .. tostring(k) .. "'", 2)
+    end,
     __newindex = function(_, k) error("write of undeclared global '" .. tostring(k) .. "'", 2) end,
   })
 end
 
+local function find(dir, name)
+  local rel = name:gsub("%.", "/")
+  for _, pattern in ipairs{ "%s.lua", "%s/init.lua" } do
+    local path = dir .. pattern:format(rel)
+    local f = io.open(path, "rb")
+    if f then
+      f:close()
+      return path
+    end
+  end
+  return nil
+end
+
 -- A fresh sandbox: returns require(name) bound to it. scripts_dir defaults
--- to the bundled scripts.
-function M.new(scripts_dir)
+-- to the bundled scripts; override_dir (optional, ending in "/") is searched first.
+function M.new(scripts_dir, override_dir)
   scripts_dir = scripts_dir or M.SCRIPTS
   local env, loaded = {}, {}
   for _, name in ipairs(M.ALLOWED) do env[name] = _G[name] end
@@ -32,22 +63,24 @@ function M.new(scripts_dir)
       if m == nil then error("module " .. name .. " not installed", 2) end
       return m
     end
-    local rel = name:gsub("%.", "/")
-    for _, pattern in ipairs{ "%s.lua", "%s/init.lua" } do
-      local path = scripts_dir .. pattern:format(rel)
-      local f = io.open(path, "rb")
-      if f then
-        f:close()
-        local chunk = assert(loadfile(path, "t", env))
-        local value = chunk(name)
-        if value == nil then value = true end
-        loaded[name] = value
-        return value
-      end
+    local bare = name:match("^bundled:(.+)$")
+    -- Without an override of it, "bundled:x" is module x itself (one instance).
+    if bare and not (override_dir and find(override_dir, bare)) and find(scripts_dir, bare) then
+      loaded[name] = require_(bare)
+      return loaded[name]
     end
-    error("module '" .. name .. "' not found in " .. scripts_dir, 2)
+    local path = bare and find(scripts_dir, bare)
+      or not bare and (override_dir and find(override_dir, name) or find(scripts_dir, name))
+    if not path then error("module '" .. name .. "' not found in " .. scripts_dir, 2) end
+    local chunk = assert(loadfile(path, "t", env))
+    local value = chunk(name)
+    if value == nil then value = true end
+    loaded[name] = value
+    return value
   end
   env.require = require_
+  env.os = sandbox_os()
+  env.load = function(chunk, name, _, chunk_env) return load(chunk, name, "t", chunk_env or env) end
   strict(env)
   return require_
 end

@@ -88,6 +88,15 @@ function M.build(spec)
     for i = 1, g.members do members[i] = t.users[i] end
     t.members[group.id] = members
   end
+  -- each user's groups, in group order (User.groups)
+  t.groups_of = {}
+  for _, u in ipairs(t.users) do t.groups_of[u.id] = {} end
+  for _, g in ipairs(t.groups) do
+    for _, u in ipairs(t.members[g.id]) do
+      local list = t.groups_of[u.id]
+      list[#list + 1] = g
+    end
+  end
   local n = 0
   for j, a in ipairs(spec.service_accounts or {}) do
     local account = { id = M.base64("ServiceAccount:" .. j), name = a.name or ("Robot " .. j),
@@ -147,6 +156,8 @@ function M.handler(t)
   for _, g in ipairs(t.groups) do by_id[g.id] = g end
   for _, a in ipairs(t.service_accounts) do by_id[a.id] = a end
   for _, r in ipairs(t.resources) do by_id[r.id] = r end
+  local user_by_id = {}
+  for _, u in ipairs(t.users) do user_by_id[u.id] = u end
   return function(query, vars)
     if query == Q.USERS then
       return too_many(vars.first) or
@@ -160,6 +171,39 @@ function M.handler(t)
         node.users = connection(t.members[g.id], vars.first, nil, id_only)
         return node
       end) } }
+    elseif query == Q.GROUP_LIST then
+      return too_many(vars.first) or { data = { groups = connection(t.groups, vars.first,
+        vars.after, function(g)
+          local node = {}
+          for k, v in pairs(g) do node[k] = v end
+          node.users = { totalCount = #t.members[g.id] }
+          return node
+        end) } }
+    elseif query == Q.USERS_WITH_GROUPS then
+      return too_many(vars.first) or { data = { users = connection(t.users, vars.first,
+        vars.after, function(u)
+          return with_page(u, "groups", t.groups_of[u.id], vars.first, id_only)
+        end) } }
+    elseif query == Q.USER_GROUPS then
+      local err = too_many(vars.first)
+      if err then return err end
+      if not t.groups_of[vars.id] then return { data = {} } end
+      return { data = { user = {
+        groups = connection(t.groups_of[vars.id], vars.first, vars.after, id_only) } } }
+    elseif query == Q.GROUP then
+      local g = by_id[vars.id]
+      if not g or not t.members[vars.id] then return { data = {} } end
+      return { data = { group = with_page(g, "users", t.members[g.id], vars.first, id_only) } }
+    elseif query == Q.USER_DETAILS then
+      return { data = { user = user_by_id[vars.id] } }
+    elseif query == Q.ROLE_HOLDERS then
+      local err = too_many(vars.first)
+      if err then return err end
+      local want, holders = vars.filter.role["in"][1], {}
+      for _, u in ipairs(t.users) do
+        if u.role == want then holders[#holders + 1] = u end
+      end
+      return { data = { users = connection(holders, vars.first, vars.after, id_only) } }
     elseif query == Q.GROUP_MEMBERS then
       local err = too_many(vars.first)
       if err then return err end
@@ -194,15 +238,21 @@ function M.handler(t)
 end
 
 -- Requests an ideal client needs for t: one per page of users and groups
--- (at least one each) plus one per extra page of each member list; with
+-- (at least one each) plus one per extra page of each member list (the group side); with
 -- opts.service_accounts / opts.resources also one per page of that list (at
 -- least one) plus one per extra page of each key / access list.
+-- opts.side = "users" counts the user side instead: one per extra page of
+-- each user's groups.
 function M.ideal_requests(t, page, opts)
   opts = opts or {}
   local function pages(n) return math.max(1, (n + page - 1) // page) end
   local function extra(n) return math.max(0, (n + page - 1) // page - 1) end
   local n = pages(#t.users) + pages(#t.groups)
-  for _, g in ipairs(t.groups) do n = n + extra(#t.members[g.id]) end
+  if opts.side == "users" then
+    for _, u in ipairs(t.users) do n = n + extra(#t.groups_of[u.id]) end
+  else
+    for _, g in ipairs(t.groups) do n = n + extra(#t.members[g.id]) end
+  end
   if opts.service_accounts then
     n = n + pages(#t.service_accounts)
     for _, a in ipairs(t.service_accounts) do n = n + extra(#t.keys[a.id]) end

@@ -1,0 +1,13 @@
+-- Recipe "add a field": ask Twingate for each user's updatedAt and put it in
+-- the user's profile as updated_at.
+local users = require "bundled:twingate.users"
+local Q = require "twingate.queries"
+table.insert(Q.FIELDS.user, "updatedAt")
+
+local map = users.map
+function users.map(node)
+  local resource = map(node)
+  resource.user.profile.updated_at = node.updatedAt
+  return resource
+end
+return users

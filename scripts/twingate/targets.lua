@@ -1,0 +1,123 @@
+-- Targeted sync (--sync-resources): only the named resources, their
+-- entitlements and the grants on those entitlements, as baton-sdk defines
+-- it. Extend it from --scripts-dir (API.md). A group brings its members' grants,
+-- a role its holders' grants, a user only itself (its memberships are grants
+-- on the groups' entitlements). Each target costs one request plus its
+-- member or holder pages, never a walk of a whole list.
+local emit = require "bt.emit"
+local graphql = require "bt.graphql"
+local Q = require "twingate.queries"
+local groups = require "twingate.groups"
+local page = require "lib.page"
+local roles = require "twingate.roles"
+local users = require "twingate.users"
+
+local M = {}
+
+-- The error of a target the tenant does not hold. The API answers an
+-- unknown or malformed id with null or a GraphQL error; both mean the same here.
+local function missing(rtype, id, err)
+  local why = err and (": " .. tostring(err)) or ""
+  return string.format("--sync-resources: no %s with id %q in this tenant%s", rtype, id, why)
+end
+
+-- data.<field> of a by-id query, or nil, message.
+local function fetch(query, field, rtype, id, variables)
+  local data, err = graphql.query(query, variables)
+  if data == nil then
+    if err and (err.kind == "not_found" or err.kind == "graphql") then
+      return nil, missing(rtype, id, err)
+    end
+    return nil, err
+  end
+  local node = data[field]
+  if type(node) ~= "table" or node.id == nil then return nil, missing(rtype, id) end
+  return node
+end
+
+function M.group(id, scope)
+  local node, err = fetch(Q.GROUP, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
+  if not node then return nil, err end
+  local group = { id = node.id, name = groups.name(node), immutable = groups.IMMUTABLE[node.type] == true }
+  emit.resource(groups.map(node, group.name))
+  if not scope.entitlements("group") then return true end
+  emit.entitlement(groups.entitlement(node, group.name))
+  if not scope.grants("group", "user") then return true end
+  local label, grant = "members of group " .. group.name, groups.granter(group)
+  for member in page.nodes(node.users, label) do grant(member) end
+  local info = page.info(node.users)
+  if not info.hasNextPage then return true end
+  return page.walk{
+    query = Q.GROUP_MEMBERS, path = "group.users", label = label, each = grant,
+    variables = { id = node.id, first = Q.PAGE_SIZE, after = info.endCursor },
+  }
+end
+
+function M.user(id)
+  local node, err = fetch(Q.USER_DETAILS, "user", "user", id, { id = id })
+  if not node then return nil, err end
+  emit.resource(users.map(node))
+  return true
+end
+
+-- Roles are Twingate's fixed UserRole values: no request for the role itself.
+function M.role(id, scope)
+  local value = roles.value_of(id)
+  if value == nil then return nil, missing("role", id) end
+  local registry = roles.registry{ resources = true, entitlements = scope.entitlements("role"),
+    grants = scope.grants("role", "user") }
+  registry.ensure(value)
+  if not scope.grants("role", "user") then return true end
+  return page.walk{
+    query = Q.ROLE_HOLDERS, path = "users", label = "holders of role " .. id,
+    variables = { filter = { role = { ["in"] = { value } } }, first = Q.PAGE_SIZE },
+    each = function(user)
+      if user.id ~= nil then registry.grant(user.id, value) end
+    end,
+  }
+end
+
+-- The resource types a targeted sync can name, and who syncs each.
+M.HANDLERS = { group = M.group, user = M.user, role = M.role }
+
+-- The resource types a targeted sync of these targets writes: the targets'
+-- own, and user when an entitlement lists it in grantable_to.
+local function types_needed(targets, scope)
+  local need = {}
+  for _, t in ipairs(targets) do
+    need[t.type] = true
+    if t.type ~= "user" and scope.entitlements(t.type) then need.user = true end
+  end
+  return need
+end
+
+-- Checks every target before the first request: a type this connector cannot
+-- target fails the sync with one message and no file.
+local function check(targets)
+  for _, t in ipairs(targets) do
+    if M.HANDLERS[t.type] == nil then
+      return nil, string.format("--sync-resources: resources of type %q cannot be synced alone "
+        .. "(targeted sync covers user, group and role)", tostring(t.type))
+    end
+  end
+  return true
+end
+
+-- Emits the resource types (entries of init.lua's resource_types, through
+-- emit_type) and every target. Returns true or nil, err.
+function M.run(scope, resource_types, emit_type)
+  local targets = scope.targets()
+  local ok, err = check(targets)
+  if not ok then return nil, err end
+  local need = types_needed(targets, scope)
+  for _, rt in ipairs(resource_types) do
+    if need[rt.id] then emit_type(rt) end
+  end
+  for _, t in ipairs(targets) do
+    ok, err = M.HANDLERS[t.type](t.id, scope)
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+return M
