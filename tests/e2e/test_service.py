@@ -250,6 +250,19 @@ class MainPath(ServiceTest):
         self.assertEqual((len(rows["entitlements"]), len(rows["grants"])), (0, 0), "skip_entitlements_and_grants")
         self.assertGreater(len(rows["resources"]), 0)
 
+    def test_04_options_give_the_same_file_as_the_one_shot_flags(self):
+        # SyncFullTask options (3.5) and the one-shot flags are one sync: same rows.
+        self.start_polling()
+        work = tempfile.mkdtemp(prefix="bt-svc-opts-")
+        self.addCleanup(shutil.rmtree, work, True)
+        cases = [({"sync_resource_type_ids": ["group", "role"]}, ["--sync-resource-types", "group,role"]),
+                 ({"skip_entitlements_and_grants": True}, ["--skip-entitlements-and-grants"])]
+        for task, flags in cases:
+            with self.subTest(task=task):
+                tid, fin = self.run_task(dict({"type": "sync_full"}, **task), timeout=120)
+                self.assertEqual(fin["final_state"], "success", fin)
+                self.assertSameSync(self.c1.uploads(tid)[0]["path"], one_shot_sync(self.twingate, work, flags))
+
     def test_targeted_sync_task_and_skip_full_sync(self):
         # A SyncFullTask's targeted_sync_resources run the targeted sync of the
         # one-shot --sync-resources; --skip-full-sync refuses only untargeted ones.
