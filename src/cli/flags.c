@@ -34,7 +34,7 @@ static const bt_flag runtime_flags[] = {
     {"http-timeout", 0, "Old name of --http-timeout-seconds", NULL, NULL, BT_FIELD_INT, true, false, false, false},
     {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
-    {"http-max-retry-wait", 0, "Total seconds a run may spend waiting to retry", "900", NULL, BT_FIELD_INT, false, false, false, false},
+    {"http-max-retry-wait", 0, "Seconds one request may spend waiting between its retries", "900", NULL, BT_FIELD_INT, false, false, false, false},
     {"http-max-total-time", 0, "Seconds one request may take with all its retries and waits", "1800", NULL, BT_FIELD_INT, false, false, false, false},
     {"script-memory-limit", 0, "Megabytes of memory the connector scripts may use", "512", NULL, BT_FIELD_INT, false, false, false, false},
     {"script-cpu-limit", 0, "CPU seconds a script may run between two requests", "60", NULL, BT_FIELD_INT, false, false, false, false},
