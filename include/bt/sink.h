@@ -84,6 +84,10 @@ int bt_sink_has_resource(bt_sink *s, const char *type, const char *id, char *err
  * cannot be written fails here, before any work. NULL with err filled on
  * failure. */
 bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t errsz);
+/* What the one error line of an interrupted run says when no output file is
+ * involved (a provisioning action): "error: interrupted by SIGTERM; <text>".
+ * The handler is bt_sink_install_signal_cleanup's. */
+void bt_sink_note_interruption(const char *text);
 /* --c1z-temp-dir: where the c1z sink keeps its working database (NULL: beside
  * the target, the default). The compressed file is still written beside the
  * target and renamed into place. For the sinks opened after the call. */

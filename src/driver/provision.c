@@ -5,6 +5,7 @@
 #include "bt/json_write.h"
 #include "bt/log.h"
 #include "bt/prim.h"
+#include "bt/sink.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,12 @@ int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
+    /* An interrupted change may have reached Twingate: say so on the way out. */
+    char said[160];
+    snprintf(said, sizeof said, "%s: the change may or may not have been applied; check "
+             "before trying again", a->handler);
+    bt_sink_note_interruption(said);
+    bt_sink_install_signal_cleanup();
     bt_graphql_allow_writes(true);
     bt_config_set_readable(true);
     int rc = run_handler(h, c, a);

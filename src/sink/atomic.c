@@ -184,6 +184,17 @@ void bt_cleanup_remove(const char *path, int *slot)
 
 static char note_path[PATH_MAX];
 static volatile sig_atomic_t note_set, note_existed;
+static char note_text[256]; /* bt_sink_note_interruption: said instead of a path */
+static volatile sig_atomic_t note_text_set;
+
+void bt_sink_note_interruption(const char *text)
+{
+    note_text_set = 0;
+    if (!text || strlen(text) >= sizeof note_text)
+        return;
+    memcpy(note_text, text, strlen(text) + 1);
+    note_text_set = 1;
+}
 
 void bt_sink_note_output(const char *path)
 {
@@ -226,6 +237,9 @@ static void say_interrupted(int sig)
         n = append(line, n, room, published      ? " was already written"
                                   : note_existed ? " unchanged"
                                                  : " not written");
+    } else if (note_text_set) {
+        n = append(line, n, room, "; ");
+        n = append(line, n, room, note_text);
     }
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, n);

@@ -4,11 +4,14 @@ and in the next sync; refusals send zero mutations."""
 import json
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
+import time
 import unittest
 
 from demo_ids import ALICE, BOB, NEW_HIRE, EMEKA, EVERYONE, ENGINEERING, ENGINEERING_SYNCED, RELEASE
-from harness import C1Z, MockServer, run, sync_against
+from harness import BINARY, C1Z, MockServer, run, sync_against
 
 
 class Provisioning(unittest.TestCase):
@@ -133,6 +136,30 @@ class Provisioning(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("Permission denied", r.stderr)
             self.assertEqual(m.truth()["groups"][-1]["members"], [])
+
+
+
+class InterruptedProvisioning(unittest.TestCase):
+    def test_a_signal_says_the_change_may_have_been_applied(self):
+        with MockServer(tenant="demo", latency_ms=1500) as m:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+            env["BATON_API_KEY"] = m.api_key
+            p = subprocess.Popen([BINARY, "--api-url", m.url, "--writes-per-minute", "0",
+                                  "--reads-per-minute", "0", "--log-format", "json",
+                                  "--grant-entitlement", "group:%s:member" % RELEASE,
+                                  "--grant-principal", NEW_HIRE, "--grant-principal-type", "user"],
+                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while m.stats()["requests"] == 0:   # the handler is talking to Twingate
+                self.assertLess(time.monotonic(), deadline, "no request reached the mock")
+                time.sleep(0.05)
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGTERM)
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        self.assertEqual(errors, ["error: interrupted by SIGTERM; grant: the change may or may not "
+                                  "have been applied; check before trying again"])
 
 
 if __name__ == "__main__":
