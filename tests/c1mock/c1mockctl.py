@@ -13,10 +13,7 @@ the public key. Only the standard library and python3-cryptography are used.
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,92 +21,49 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "mock"))
+
 import credentials  # noqa: E402
+from server_process import PYTHON, ServerProcess  # noqa: E402  (tests/mock)
 
 SERVER = os.path.join(HERE, "c1mock.py")
-PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
-class C1Mock:
+class C1Mock(ServerProcess):
+    name = "c1mock"
+    keep_env = "C1MOCK_KEEP"
+
     def __init__(self, config=None, tasks=(), client_name="quiet-otter-12345", kid=None,
                  host_id="bt-test-host", start_timeout=30):
+        super().__init__(start_timeout)
         self.client_id = "%s@localhost/pcc" % client_name
         self.kid = kid
         self.client_secret, self.public_x = credentials.new_secret(kid)
         self.host_id = host_id
         self.spec = {"config": dict(config or {}), "tasks": list(tasks)}
-        self.start_timeout = start_timeout
-        self.proc = None
-        self.dir = None
 
-    # ---- lifecycle
+    # ---- lifecycle (stop, with, log_text: ServerProcess)
 
-    def start(self):
-        self.dir = tempfile.mkdtemp(prefix="c1mock-")
-        spec_path = os.path.join(self.dir, "scenario.json")
+    def _argv(self, d):
+        spec_path = os.path.join(d, "scenario.json")
         with open(spec_path, "w") as f:
             json.dump(self.spec, f)
-        port_file = os.path.join(self.dir, "port")
-        cport_file = os.path.join(self.dir, "control-port")
-        self.log_path = os.path.join(self.dir, "server.log")
-        self.record_path = os.path.join(self.dir, "calls.jsonl")
-        argv = [PYTHON, SERVER, "--port", "0", "--port-file", port_file, "--control-port-file",
-                cport_file, "--dir", self.dir, "--client-id=" + self.client_id,
+        self.record_path = os.path.join(d, "calls.jsonl")
+        argv = [PYTHON, SERVER, "--port", "0", "--port-file", os.path.join(d, "port"),
+                "--control-port-file", os.path.join(d, "control-port"), "--dir", d,
+                "--client-id=" + self.client_id,
                 # "=": a base64url key may start with "-"
                 "--public-key=" + self.public_x, "--scenario", spec_path, "--record", self.record_path]
         if self.kid:
             argv.append("--kid=" + self.kid)
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        self.port = self._wait_port(port_file)
-        self.control_port = self._wait_port(cport_file)
-        self.ca_path = os.path.join(self.dir, "ca.pem")
+        return argv
+
+    def start(self):
+        d = self.launch("c1mock-", self._argv)
+        self.port = self.wait_port(os.path.join(d, "port"))
+        self.control_port = self.wait_port(os.path.join(d, "control-port"))
+        self.ca_path = os.path.join(d, "ca.pem")
         return self
-
-    def _wait_port(self, path):
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if os.path.exists(path):
-                with open(path) as f:
-                    return int(f.read().strip())
-            if self.proc.poll() is not None:
-                text = self.log_text()
-                self.stop()
-                raise RuntimeError("c1mock exited with %s:\n%s" % (self.proc.returncode, text))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("c1mock did not start within %ss" % self.start_timeout)
-            time.sleep(0.02)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "_log", None):
-            self._log.close()
-            self._log = None
-        if self.dir and not os.environ.get("C1MOCK_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
     # ---- what the connector needs
 

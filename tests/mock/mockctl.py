@@ -13,17 +13,16 @@ appends raw arguments. Only the standard library is used.
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from server_process import PYTHON, ServerProcess  # noqa: E402  (path set above)
+
 SERVER = os.path.join(HERE, "twingate_mock.py")
-PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
 class Reply:
@@ -64,10 +63,12 @@ def http(method, url, body=None, headers=None, timeout=30):
         return Reply(e.code, dict(e.headers), e.read())
 
 
-class MockServer:
+class MockServer(ServerProcess):
+    name = "mock server"
+
     def __init__(self, args=(), api_key="demo-key", start_timeout=30, **options):
+        super().__init__(start_timeout)
         self.api_key = api_key
-        self.start_timeout = start_timeout
         self.argv = [PYTHON, SERVER, "--port", "0", "--api-key", api_key]
         for key, value in options.items():
             flag = "--" + key.replace("_", "-")
@@ -76,64 +77,14 @@ class MockServer:
             elif value is not None and value is not False:
                 self.argv += [flag, str(value)]
         self.argv += list(args)
-        self.proc = None
         self.port = None
-        self.tmpdir = None
 
-    # ---- lifecycle
+    # ---- lifecycle (stop, with, log_text: ServerProcess)
     def start(self):
-        self.tmpdir = tempfile.mkdtemp(prefix="mock-twingate-")
-        port_file = os.path.join(self.tmpdir, "port")
-        self.log_path = os.path.join(self.tmpdir, "server.log")
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv + ["--port-file", port_file],
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    text = f.read().strip()
-                if text:
-                    self.port = int(text)
-                    break
-            if self.proc.poll() is not None:
-                raise RuntimeError("mock server exited with %s:\n%s"
-                                   % (self.proc.returncode, self.log_text()))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("mock server did not start within %ss" % self.start_timeout)
-            time.sleep(0.02)
+        d = self.launch("mock-twingate-",
+                        lambda d: self.argv + ["--port-file", os.path.join(d, "port")])
+        self.port = self.wait_port(os.path.join(d, "port"))
         return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "_log", None):
-            self._log.close()
-            self._log = None
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
     # ---- addresses
     @property
