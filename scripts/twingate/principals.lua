@@ -44,7 +44,7 @@ function M.tracker(registry)
         "user %s appeared during the sync and %d users were fetched already", id, M.FETCH_CAP))
     end
     fetched = fetched + 1
-    local data, err = graphql.query(Q.SYNC_USER, { id = id })
+    local data, err = graphql.query(Q.USER, { id = id })
     if not data then return nil, err end
     local node = data.user
     if type(node) ~= "table" or node.id ~= id then

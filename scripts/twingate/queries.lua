@@ -40,9 +40,10 @@ query Users($first: Int!, $after: String) {
 ]]
 
 -- One user with the fields USERS reads: a principal that appeared during the
--- sync (twingate.principals).
-Q.TEMPLATES.SYNC_USER = [[
-query SyncUser($id: ID!) {
+-- sync (twingate.principals), a user a targeted sync names (twingate.targets),
+-- or a provisioning handler's read of a user (twingate.provisioning).
+Q.TEMPLATES.USER = [[
+query User($id: ID!) {
   user(id: $id) {
     {{user}}
   }
@@ -130,13 +131,6 @@ query Group($id: ID!, $first: Int!) {
 }
 ]]
 
-Q.TEMPLATES.USER_DETAILS = [[
-query UserDetails($id: ID!) {
-  user(id: $id) {
-    {{user}}
-  }
-}
-]]
 
 -- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
 Q.ROLE_HOLDERS = [[
@@ -249,12 +243,6 @@ query UserGroups($id: ID!, $first: Int!, $after: String) {
       edges { node { id } }
     }
   }
-}
-]]
-
-Q.USER = [[
-query User($id: ID!) {
-  user(id: $id) { id email firstName lastName role state type }
 }
 ]]
 

@@ -54,7 +54,7 @@ function M.group(id, scope)
 end
 
 function M.user(id)
-  local node, err = fetch(Q.USER_DETAILS, "user", "user", id, { id = id })
+  local node, err = fetch(Q.USER, "user", "user", id, { id = id })
   if not node then return nil, err end
   emit.resource(users.map(node))
   return true

@@ -82,7 +82,7 @@ describe("concurrent change and broken pages, group side", function()
   it("fetches a member the users list missed, with its role grant", function()
     users{ user(1) }
     groups{ group("Everyone", page(member_ids(1, 2))) }
-    rt:answer{ query = Q.SYNC_USER, variables = { id = "U2" }, data = { user = user(2, "DEVOPS") } }
+    rt:answer{ query = Q.USER, variables = { id = "U2" }, data = { user = user(2, "DEVOPS") } }
     local ok, err = sync()
     assert.is_true(ok, tostring(err))
     assert.same({}, rt:unused())
@@ -95,11 +95,11 @@ describe("concurrent change and broken pages, group side", function()
   it("drops and counts the grants of a member deleted during the sync, fetching it once", function()
     users{ user(1) }
     groups{ group("G1", page(member_ids(1, 9))), group("G2", page(member_ids(9))) }
-    rt:answer{ query = Q.SYNC_USER, variables = { id = "U9" }, data = {} }
+    rt:answer{ query = Q.USER, variables = { id = "U9" }, data = {} }
     local ok, err = sync()
     assert.is_true(ok, tostring(err))
     assert.same({}, rt:unused())
-    assert.equal(1, #rt:requests_of(Q.SYNC_USER))
+    assert.equal(1, #rt:requests_of(Q.USER))
     assert.is_nil(rt:grant("group:G1:member:user:U9"))
     assert.truthy(rt:grant("group:G1:member:user:U1"))
     assert.same({ principal_deleted_during_sync = 2 }, rt.skipped)
@@ -110,7 +110,7 @@ describe("concurrent change and broken pages, group side", function()
     users{ user(1) }
     groups{ group("G1", page(member_ids(1, 2, 3))) }
     require("twingate.principals").FETCH_CAP = 1
-    rt:answer{ query = Q.SYNC_USER, variables = { id = "U2" }, data = { user = user(2) } }
+    rt:answer{ query = Q.USER, variables = { id = "U2" }, data = { user = user(2) } }
     local ok, err = sync()
     require("twingate.principals").FETCH_CAP = 200
     assert.is_true(ok, tostring(err))
@@ -123,7 +123,7 @@ describe("concurrent change and broken pages, group side", function()
   it("fails the sync when fetching a missing member fails", function()
     users{ user(1) }
     groups{ group("G1", page(member_ids(2))) }
-    rt:answer{ query = Q.SYNC_USER, variables = { id = "U2" },
+    rt:answer{ query = Q.USER, variables = { id = "U2" },
       fail = { kind = "server", message = "bad gateway", status = 502 } }
     local ok, err = sync()
     assert.is_nil(ok)
@@ -195,6 +195,6 @@ describe("concurrent change and broken pages, user side", function()
     assert.truthy(rt:grant("group:G1:member:user:U1"))
     assert.is_nil(rt:grant("group:G9:member:user:U1"))
     assert.same({ group_not_emitted = 2 }, rt.skipped)
-    assert.same({}, rt:requests_of(Q.SYNC_USER))
+    assert.same({}, rt:requests_of(Q.USER))
   end)
 end)

@@ -118,7 +118,7 @@ describe("targeted sync", function()
   it("syncs one user alone in one request", function()
     local u = t.users[7]
     assert.is_true(sync(rt, { targets = { { type = "user", id = u.id } } }))
-    assert.same({ "UserDetails" }, names(rt))
+    assert.same({ "User" }, names(rt))
     assert.same({ "user" }, type_ids(rt))
     assert.same({ "user:" .. u.id }, { rt.rows.resources[1].type .. ":" .. rt.rows.resources[1].id })
     assert.equal(0, #rt.rows.entitlements + #rt.rows.grants)
@@ -144,7 +144,7 @@ describe("targeted sync", function()
   it("drops targets whose type --sync-resource-types leaves out", function()
     assert.is_true(sync(rt, { resource_types = { "user" },
       targets = { { type = "group", id = t.groups[1].id }, { type = "user", id = t.users[1].id } } }))
-    assert.same({ "UserDetails" }, names(rt))
+    assert.same({ "User" }, names(rt))
   end)
 
   it("fails on an id the tenant does not hold, naming it", function()

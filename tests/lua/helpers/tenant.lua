@@ -194,7 +194,7 @@ function M.handler(t)
       local g = by_id[vars.id]
       if not g or not t.members[vars.id] then return { data = {} } end
       return { data = { group = with_page(g, "users", t.members[g.id], vars.first, id_only) } }
-    elseif query == Q.USER_DETAILS then
+    elseif query == Q.USER then
       return { data = { user = user_by_id[vars.id] } }
     elseif query == Q.ROLE_HOLDERS then
       local err = too_many(vars.first)
