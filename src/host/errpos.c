@@ -54,13 +54,44 @@ void bt_host_function_position(lua_State *L, int idx, char *out, size_t n)
         snprintf(out, n, "%s:%d", ar.short_src, ar.linedefined);
 }
 
+/* [-1, +2] The error value as a string, and its `where` (or nil). Runs the
+ * value's metamethods (__tostring, __index), so it is called protected. */
+static int describe_error(lua_State *L)
+{
+    /* A plain table ({message = ..., kind = ...}) says its message. */
+    bool plain_message = lua_istable(L, 1) &&
+                         luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL &&
+                         lua_getfield(L, 1, "message") == LUA_TSTRING;
+    if (!plain_message)
+        luaL_tolstring(L, 1, NULL);
+    if (lua_istable(L, 1))
+        lua_getfield(L, 1, "where");
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
 void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err)
 {
     err_idx = lua_absindex(L, err_idx);
-    const char *msg = lua_isnil(L, err_idx) ? "returned nil" : luaL_tolstring(L, err_idx, NULL);
-    const char *where = fallback;
-    if (lua_istable(L, err_idx) && lua_getfield(L, err_idx, "where") == LUA_TSTRING)
-        where = lua_tostring(L, -1);
+    const char *msg = "returned nil", *where = fallback;
+    char unshowable[96];
+    if (!lua_isnil(L, err_idx)) {
+        /* A script's error value is script code too: a throwing or endless
+         * __tostring must not escape the protected call that ran the handler. */
+        lua_pushcfunction(L, describe_error);
+        lua_pushvalue(L, err_idx);
+        if (lua_pcall(L, 1, 2, 0) == LUA_OK && lua_type(L, -2) == LUA_TSTRING) {
+            msg = lua_tostring(L, -2);
+            if (lua_type(L, -1) == LUA_TSTRING)
+                where = lua_tostring(L, -1);
+        } else {
+            snprintf(unshowable, sizeof unshowable,
+                     "the handler failed with a %s that cannot be shown as text",
+                     luaL_typename(L, err_idx));
+            msg = unshowable;
+        }
+    }
     if (where && *where && !bt_host_message_has_position(msg))
         snprintf(err->message, sizeof err->message, "%s: %s", where, msg);
     else

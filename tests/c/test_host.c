@@ -365,6 +365,31 @@ static void test_config_module_keeps_secrets_in_c(void **state)
     bt_config_set_readable(false);
 }
 
+/* A returned error value whose metamethods throw is reported, not raised
+ * outside the protected call (that aborted the process). */
+static void test_returned_error_with_throwing_metamethods(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    lua_State *L = bt_host_lua(f->host);
+    static const char *const values[] = {
+        "return setmetatable({}, {__tostring = function() error('boom') end})",
+        "return setmetatable({}, {__index = function() error('boom') end})",
+        "return { message = 'plain', where = 'x.lua:3' }",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        int top = lua_gettop(L);
+        assert_int_equal(luaL_loadstring(L, values[i]), LUA_OK);
+        assert_int_equal(lua_pcall(L, 0, 1, 0), LUA_OK);
+        bt_host_error err;
+        bt_host_returned_error(L, -1, "init.lua:9", &err);
+        assert_int_equal(lua_gettop(L), top + 1);
+        assert_non_null(strstr(err.message, i < 2 ? "init.lua:9: the handler failed with a table"
+                                                  : "x.lua:3: plain"));
+        lua_settop(L, top);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_valid_contract_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_contracts_name_file_and_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_module_keeps_secrets_in_c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_returned_error_with_throwing_metamethods, setup, teardown),
     };
     return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }
