@@ -12,6 +12,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "bt/pb_check.h"
+
 #include "c1/connector/v2/entitlement.pb-c.h"
 #include "c1/connector/v2/grant.pb-c.h"
 #include "c1/connector/v2/resource.pb-c.h"
@@ -225,11 +227,12 @@ int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
 
 /* ------------------------------------------------------------------------
  * Protobuf blobs (show_pb.c). Before protobuf-c unpacks a blob it is walked
- * once, guided by the descriptor: malformed wire data, nesting deeper than
- * BT_SHOW_MAX_DEPTH and invalid UTF-8 in string fields are refused (Go's
- * runtime refuses the last too). Unknown fields are skipped. */
+ * once, guided by the descriptor (bt_pb_wire_check, bt/pb_check.h): malformed
+ * wire data, nesting deeper than BT_SHOW_MAX_DEPTH and invalid UTF-8 in string
+ * fields are refused (Go's runtime refuses the last too). Unknown fields are
+ * skipped. */
 
-#define BT_SHOW_MAX_DEPTH 200
+#define BT_SHOW_MAX_DEPTH BT_PB_MAX_DEPTH
 
 int bt_show_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
                        bt_show_err *e);

@@ -1,6 +1,7 @@
 /* Unary BatonService calls: token, framing, the call, the answer decoded. */
 #include "service/svc.h"
 #include "bt/log.h"
+#include "bt/pb_check.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
@@ -17,6 +18,16 @@ int bt_svc_pack_framed(const ProtobufCMessage *req, bt_http_buf *out)
     int rc = bt_grpc_frame_append(out, bytes, n);
     free(bytes);
     return rc;
+}
+
+ProtobufCMessage *bt_svc_decode(const ProtobufCMessageDescriptor *d, const unsigned char *msg,
+                                size_t n, char *why, size_t whysz)
+{
+    char err[256];
+    ProtobufCMessage *m = bt_pb_decode(d, msg, n, err, sizeof err);
+    if (!m)
+        snprintf(why, whysz, "the answer does not decode as %s: %s", d->name, err);
+    return m;
 }
 
 int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *req,
@@ -46,12 +57,9 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
     if (code == BT_GRPC_UNAUTHENTICATED)
         bt_svc_token_drop(&cl->token); /* the next call asks for a new one */
     if (code == BT_GRPC_OK) {
-        *resp = protobuf_c_message_unpack(resp_desc, NULL, r.msg_len, r.msg);
-        if (!*resp) {
-            snprintf(r.message, sizeof r.message, "the answer does not decode as %s",
-                     resp_desc->name);
+        *resp = bt_svc_decode(resp_desc, r.msg, r.msg_len, r.message, sizeof r.message);
+        if (!*resp)
             code = BT_GRPC_INTERNAL;
-        }
     }
     if (code != BT_GRPC_OK)
         snprintf(err, errsz, "%s: code %d: %s", method, code, r.message);

@@ -183,11 +183,16 @@ typedef struct {
 
 #define BT_SVC_PATH "/c1.connectorapi.baton.v1.BatonService/"
 
-/* One unary RPC: pack req, call BT_SVC_PATH<method>, unpack into *resp (free
- * with protobuf_c_message_free_unpacked). Returns the gRPC code; err is one
- * line. deadline 0: none. */
 /* Append req, packed, as one gRPC message frame to out. 0, or -1 on out of memory. */
 int bt_svc_pack_framed(const struct ProtobufCMessage *req, bt_http_buf *out);
+/* Every message from the server is decoded here: the wire check of
+ * bt/pb_check.h (depth, bounds, UTF-8), then protobuf-c. NULL with why filled. */
+struct ProtobufCMessage *bt_svc_decode(const struct ProtobufCMessageDescriptor *d,
+                                       const unsigned char *msg, size_t n, char *why,
+                                       size_t whysz);
+/* One unary RPC: pack req, call BT_SVC_PATH<method>, decode into *resp with
+ * bt_svc_decode (free with protobuf_c_message_free_unpacked). Returns the gRPC
+ * code; err is one line. deadline 0: none. */
 int bt_svc_rpc(bt_svc_client *cl, const char *method, const struct ProtobufCMessage *req,
                const struct ProtobufCMessageDescriptor *resp_desc, double deadline,
                struct ProtobufCMessage **resp, char *err, size_t errsz);

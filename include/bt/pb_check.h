@@ -1,0 +1,25 @@
+/* Protobuf wire data from outside (a c1z blob, a ConductorOne answer) checked
+ * before protobuf-c unpacks it (src/util/pb_check.c). protobuf-c recurses once
+ * per nested message without a limit, so a deeply nested google.protobuf.Struct
+ * or Value would overflow the stack; the check walks the bytes once, guided by
+ * the descriptor, and refuses malformed wire data, nesting deeper than
+ * BT_PB_MAX_DEPTH and invalid UTF-8 in string fields (Go's runtime refuses the
+ * last too). Unknown fields are skipped. */
+#ifndef BT_PB_CHECK_H
+#define BT_PB_CHECK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#define BT_PB_MAX_DEPTH 200
+
+/* 0 when the bytes may be unpacked as d, else -1 with err (one line) filled. */
+int bt_pb_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, char *err,
+                     size_t errsz);
+/* The checked, unpacked message (free with protobuf_c_message_free_unpacked),
+ * or NULL with err filled. data may be NULL when n is 0. */
+ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
+                               char *err, size_t errsz);
+
+#endif
