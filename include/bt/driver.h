@@ -11,11 +11,6 @@
 
 /* A sync with the options from the command line (--sync-resources & co). */
 int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli);
-/* A sync to path (format: NULL = by extension) with explicit options, e.g.
- * from a SyncFullTask: checked against the contract, then passed to the
- * script's sync(opts); the file records the sync type they make. */
-int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
-                        const bt_sync_options *opts);
 /* Service mode's sync: a c1z at path with a SyncFullTask's options (skips,
  * targeted resources, resource types); 0, or -1 with the reason in err. */
 int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,

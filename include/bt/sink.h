@@ -88,6 +88,8 @@ bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t er
  * involved (a provisioning action): "error: interrupted by SIGTERM; <text>".
  * The handler is bt_sink_install_signal_cleanup's. */
 void bt_sink_note_interruption(const char *text);
+/* No line at all (a service-mode task: its daemon reports the outcome). */
+void bt_sink_quiet_interruption(void);
 /* --c1z-temp-dir: where the c1z sink keeps its working database (NULL: beside
  * the target, the default). The compressed file is still written beside the
  * target and renamed into place. For the sinks opened after the call. */

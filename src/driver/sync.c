@@ -136,47 +136,70 @@ static int run_into(bt_host *h, const bt_contract *c, const bt_sync_options *opt
     return rc;
 }
 
-int bt_driver_sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
-                        const bt_sync_options *opts)
+typedef struct {
+    const char *sync_type;
+    bt_sink_counts counts;
+    char per_type[512];
+} sync_result;
+
+/* The whole sync into path, for the command line and service mode alike:
+ * options checked, signal cleanup before the sink's temporary files exist,
+ * the script run, the file committed. 0, or -1 with the failure in herr and
+ * *what set to "sync failed" when the sync itself (not its set-up) failed. */
+static int sync_to(bt_host *h, const bt_contract *c, const char *path, const char *format,
+                   const bt_sync_options *opts, sync_result *out, const char **what,
+                   bt_host_error *herr)
 {
-    char err[2048];
-    double started = bt_clock_monotonic();
-    if (bt_sync_options_check(opts, c, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s\n", err);
-        return 1;
-    }
-    const char *sync_type = bt_sync_options_sync_type(opts);
-    /* Before the sink creates its temporary files, so that a signal at any
-     * point removes them and says what happened to the file. */
+    char *err = herr->message;
+    size_t errsz = sizeof herr->message;
+    herr->traceback[0] = '\0';
+    *what = NULL;
+    if (bt_sync_options_check(opts, c, err, errsz) != 0)
+        return -1;
+    out->sync_type = bt_sync_options_sync_type(opts);
     bt_sink_note_output(path);
     bt_sink_install_signal_cleanup();
-    bt_sink *sink = bt_sink_open(path, format, err, sizeof err);
-    if (!sink || bt_sink_set_sync_type(sink, sync_type, err, sizeof err) != 0) {
+    char why[1024];
+    bt_sink *sink = bt_sink_open(path, format, why, sizeof why);
+    if (!sink || bt_sink_set_sync_type(sink, out->sync_type, why, sizeof why) != 0) {
         bt_sink_abort(sink);
-        fprintf(stderr, "error: cannot write %s: %s\n", path, err);
-        return 1;
+        snprintf(err, errsz, "cannot write %s: %s", path, why);
+        return -1;
     }
     if (bt_sink_stale_removed(sink) > 0)
         bt_info("removed %d temporary files that an earlier, interrupted run left",
                 bt_sink_stale_removed(sink));
-    bt_host_error herr;
-    int rc = run_into(h, c, opts, sink, &herr);
-    if (rc != 0) {
+    *what = "sync failed";
+    if (run_into(h, c, opts, sink, herr) != 0) {
         bt_sink_abort(sink);
-        bt_driver_report("sync failed", &herr);
-        bt_info("no file written; %s is unchanged", path); /* one error: line only */
+        return -1;
+    }
+    bt_sink_get_counts(sink, &out->counts);
+    describe_types(sink, out->per_type, sizeof out->per_type);
+    if (bt_sink_commit(sink, why, sizeof why) != 0) {
+        snprintf(err, errsz, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int sync_with(bt_host *h, const bt_contract *c, const char *path, const char *format,
+                     const bt_sync_options *opts)
+{
+    double started = bt_clock_monotonic();
+    sync_result res;
+    const char *what;
+    bt_host_error herr;
+    if (sync_to(h, c, path, format, opts, &res, &what, &herr) != 0) {
+        if (what) {
+            bt_driver_report(what, &herr);
+            bt_info("no file written; %s is unchanged", path); /* one error: line only */
+        } else {
+            fprintf(stderr, "error: %s\n", herr.message);
+        }
         return 1;
     }
-    bt_sink_counts counts;
-    char per_type[512];
-    bt_sink_get_counts(sink, &counts);
-    describe_types(sink, per_type, sizeof per_type);
-    if (bt_sink_commit(sink, err, sizeof err) != 0) {
-        fprintf(stderr, "error: sync failed: %s\n", err);
-        bt_info("no file written; %s is unchanged", path);
-        return 1;
-    }
-    print_summary(path, sync_type, per_type, &counts, bt_clock_monotonic() - started);
+    print_summary(path, res.sync_type, res.per_type, &res.counts, bt_clock_monotonic() - started);
     return 0;
 }
 
@@ -204,41 +227,33 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    int rc = bt_driver_sync_with(h, c, bt_cli_get(cli, "file"), bt_cli_get(cli, "output-format"),
-                                 &opts);
+    int rc = sync_with(h, c, bt_cli_get(cli, "file"), bt_cli_get(cli, "output-format"), &opts);
     bt_sync_options_free(&opts);
     return rc;
 }
 
 /* The same sync for service mode: a c1z at path with the task's options, no
- * summary on stdout, the failure (redacted) in err instead of on stderr. */
+ * summary on stdout and no line on an interruption (the daemon reports the
+ * outcome); the failure (redacted) in err instead of on stderr. */
 int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
                          const bt_sync_options *opts, char *err, size_t errsz)
 {
     double started = bt_clock_monotonic();
-    if (bt_sync_options_check(opts, c, err, errsz) != 0)
-        return -1;
-    bt_sink *sink = bt_sink_open(path, "c1z", err, errsz);
-    if (!sink || bt_sink_set_sync_type(sink, bt_sync_options_sync_type(opts), err, errsz) != 0) {
-        bt_sink_abort(sink);
-        return -1;
-    }
-    bt_sink_install_signal_cleanup();
+    sync_result res;
+    const char *what;
     bt_host_error herr;
-    int rc = run_into(h, c, opts, sink, &herr);
-    if (rc != 0) {
-        bt_sink_abort(sink);
+    bt_sink_quiet_interruption();
+    if (sync_to(h, c, path, "c1z", opts, &res, &what, &herr) != 0) {
         bt_log_redact(herr.message, err, errsz);
         if (herr.traceback[0])
             bt_debug("%s", herr.traceback);
         return -1;
     }
-    bt_sink_counts n;
-    bt_sink_get_counts(sink, &n);
-    if (bt_sink_commit(sink, err, errsz) != 0)
-        return -1;
-    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants in %.2f s",
-            (long)n.resources, (long)n.entitlements, (long)n.grants,
-            bt_clock_monotonic() - started);
+    char causes[512];
+    uint64_t skipped = bt_driver_report_skips(&res.counts, causes, sizeof causes);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s in "
+            "%.2f s", (long)res.counts.resources, (long)res.counts.entitlements,
+            (long)res.counts.grants, (unsigned long long)skipped, skipped ? " (" : "", causes,
+            skipped ? ")" : "", bt_clock_monotonic() - started);
     return 0;
 }

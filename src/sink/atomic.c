@@ -185,7 +185,12 @@ void bt_cleanup_remove(const char *path, int *slot)
 static char note_path[PATH_MAX];
 static volatile sig_atomic_t note_set, note_existed;
 static char note_text[256]; /* bt_sink_note_interruption: said instead of a path */
-static volatile sig_atomic_t note_text_set;
+static volatile sig_atomic_t note_text_set, note_quiet;
+
+void bt_sink_quiet_interruption(void)
+{
+    note_quiet = 1;
+}
 
 void bt_sink_note_interruption(const char *text)
 {
@@ -227,6 +232,8 @@ static const char *signal_name(int sig)
 
 static void say_interrupted(int sig)
 {
+    if (note_quiet)
+        return;
     char line[PATH_MAX + 96];
     size_t room = sizeof line - 1, n = 0; /* room for the newline */
     n = append(line, n, room, "error: interrupted by ");
@@ -276,7 +283,13 @@ void bt_sink_install_signal_cleanup(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&sa.sa_mask, sigs[i]);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        /* An ignored signal stays ignored: nohup's SIGHUP, and the SIGINT a
+         * service-mode task leaves to its daemon. */
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
         sigaction(sigs[i], &sa, NULL);
+    }
     cleanup_installed = 1;
 }

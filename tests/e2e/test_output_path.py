@@ -271,6 +271,24 @@ class StaleTemporaryFiles(OutputCase):
 
 
 class Interrupted(OutputCase):
+    def test_an_ignored_signal_stays_ignored(self):
+        # nohup: SIGHUP is ignored before the run starts, and the run must keep it so.
+        with MockServer(tenant="synthetic", seed=3, users=600, groups=20, latency_ms=100) as m:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+            env["BATON_API_KEY"] = m.api_key
+            p = subprocess.Popen([BINARY, "--api-url", m.url, "-f", self.out, "--reads-per-minute", "0"],
+                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+            deadline = time.monotonic() + 20
+            while not self.temp_files(self.dir):
+                self.assertLess(time.monotonic(), deadline, "the sync never started")
+                time.sleep(0.02)
+            p.send_signal(signal.SIGHUP)
+            _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assert_valid_c1z(self.out)
+
     def test_signal_prints_one_error_line_and_keeps_the_earlier_file(self):
         with open(self.out, "wb") as f:
             f.write(EARLIER)
