@@ -8,7 +8,9 @@
 #include "bt/log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define REQUEST_SECONDS 0.5 /* to read a probe's request head */
 
 bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz)
 {
@@ -164,16 +168,26 @@ static bool answer(bt_svc_daemon *d, int fd, const char *path)
     return true;
 }
 
-/* Read the request head (1 s at most); the path of a GET, else "". */
+/* Read the request head within REQUEST_SECONDS in all (one deadline for the
+ * whole head, however the client spreads its bytes); the path of a GET, else
+ * "". The daemon is single-threaded: a slow client costs it this much at most. */
 static void read_path(int fd, char *path, size_t n)
 {
     char req[2048];
     size_t len = 0;
-    struct timeval tv = {1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    double deadline = bt_clock_monotonic() + REQUEST_SECONDS;
     path[0] = '\0';
     while (len < sizeof req - 1 && !memmem(req, len, "\r\n\r\n", 4)) {
-        ssize_t r = read(fd, req + len, sizeof req - 1 - len);
+        double left = deadline - bt_clock_monotonic();
+        struct pollfd p = {fd, POLLIN, 0};
+        int ready = left > 0 ? poll(&p, 1, (int)(left * 1000) + 1) : 0;
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            break;
+        ssize_t r = recv(fd, req + len, sizeof req - 1 - len, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
         if (r <= 0)
             break;
         len += (size_t)r;

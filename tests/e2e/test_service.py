@@ -440,6 +440,34 @@ class HealthCheck(ServiceTest):
             self.assertEqual(http_get(port, "/health")[0], 200)
         self.assertEqual(self.twingate.stats()["requests"], reads, "/health is cached")
 
+    def test_a_trickling_client_does_not_hold_up_the_daemon(self):
+        # One deadline (0.5 s) for a request head, not 1 s per read: a client sending
+        # a byte every 0.3 s must not keep other probes and the polls waiting.
+        import threading
+        port = free_port()
+        self.start_polling("--health-check", "--health-check-port", str(port))
+        slow = socket.create_connection(("127.0.0.1", port))
+        self.addCleanup(slow.close)
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def trickle():
+            for byte in b"GET /live HTTP/1.1\r\nX-Slow: " + b"a" * 60:
+                if stop.wait(0.3):
+                    return
+                try:
+                    slow.send(bytes([byte]))
+                except OSError:
+                    return
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(0.1)
+        seq = self.c1.state()["calls"][-1]["seq"]
+        started = time.monotonic()
+        self.assertEqual(http_get(port, "/live")[0], 200)
+        self.assertLess(time.monotonic() - started, 1.5, "/live waited behind the slow client")
+        self.polls_after(seq, 3, timeout=3)  # polling (every 0.1 s) goes on meanwhile
+        stop.set()
+
 
 def free_port():
     s = socket.socket()
