@@ -1,12 +1,14 @@
 /* BATON_* environment names and the flat YAML config file (./.baton.yaml or
  * $BATON_CONFIG_PATH): `key: value` lines, # comments, quoted or bare scalars. */
 #include "bt/cli.h"
+#include "bt/files.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define MAX_FILE_KEYS 64
@@ -124,20 +126,19 @@ static int load_file(char *err, size_t errsz)
     cf->loaded = true;
     const char *explicit_path = getenv("BATON_CONFIG_PATH");
     snprintf(cf->path, sizeof cf->path, "%s", explicit_path && *explicit_path ? explicit_path : ".baton.yaml");
-    FILE *f = fopen(cf->path, "r");
-    if (!f) {
-        if (!explicit_path || !*explicit_path)
-            return 0; /* the default file is optional */
-        snprintf(err, errsz, "cannot read config file %s (BATON_CONFIG_PATH)", cf->path);
-        return -1;
-    }
-    /* fopen opens a directory and fgets then reads nothing: it would pass
-     * for an empty file. */
+    bool named = explicit_path && *explicit_path;
+    /* Only a regular file: a directory would read as empty, a FIFO would hang. */
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        snprintf(err, errsz, "config file %s%s is a directory", cf->path,
-                 explicit_path && *explicit_path ? " (BATON_CONFIG_PATH)" : "");
+    int fd = bt_open_regular(cf->path, &st);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        if (fd == -1 && errno == ENOENT && !named)
+            return 0; /* the default file is optional */
+        snprintf(err, errsz, "config file %s%s %s", cf->path, named ? " (BATON_CONFIG_PATH)" : "",
+                 fd == -2 ? (S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file")
+                          : "cannot be read");
         return -1;
     }
     char line[4096];

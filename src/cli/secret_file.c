@@ -2,6 +2,7 @@
  * every local user could see it in the process list. The file must be a
  * regular file that neither group nor others may read or write. */
 #include "bt/cli.h"
+#include "bt/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,14 +19,10 @@ static int fail(char *err, size_t errsz, const char *flag, const char *path, con
 }
 
 /* The open file's type and mode; 0 or -1 with err filled. */
-static int check_file(int fd, const char *flag, const char *path, char *err, size_t errsz)
+static int check_mode(const struct stat *st, const char *flag, const char *path, char *err,
+                      size_t errsz)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return fail(err, errsz, flag, path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errsz, flag, path, "is not a regular file");
-    if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))
+    if (st->st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))
         return fail(err, errsz, flag, path,
                     "group or others may read or write it (chmod 600 or 400 it)");
     return 0;
@@ -70,16 +67,16 @@ int bt_cli_read_secret_file(const char *flag, const char *path, char **out, char
                             size_t errsz)
 {
     *out = NULL;
-    /* O_NONBLOCK: a FIFO must not hang the run before fstat refuses it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    int fd = bt_open_regular(path, &st);
     if (fd < 0)
-        return fail(err, errsz, flag, path, strerror(errno));
+        return fail(err, errsz, flag, path, fd == -2 ? "is not a regular file" : strerror(errno));
     char *buf = malloc(BT_CLI_SECRET_FILE_MAX + 1);
     ssize_t len;
     int rc = -1;
     if (!buf)
         fail(err, errsz, flag, path, "out of memory");
-    else if (check_file(fd, flag, path, err, errsz) == 0 &&
+    else if (check_mode(&st, flag, path, err, errsz) == 0 &&
              (len = read_all(fd, buf, flag, path, err, errsz)) >= 0 &&
              trim_and_check(buf, (size_t)len, flag, path, err, errsz) == 0) {
         *out = strdup(buf);

@@ -111,6 +111,12 @@ static void test_config_file_errors_are_clear(void **state)
     tmpdir_write(f->dir, ".baton.yaml", "domain:\n  - a\n");
     assert_int_equal(parse(f, 1, argv), -1);
     assert_non_null(strstr(f->err, ".baton.yaml:2"));
+    /* A FIFO (no writer) must be refused, not waited on. */
+    bt_cli_config_file_reset();
+    unlink(".baton.yaml");
+    assert_int_equal(mkfifo(".baton.yaml", 0600), 0);
+    assert_int_equal(parse(f, 1, argv), -1);
+    assert_non_null(strstr(f->err, "config file .baton.yaml is not a regular file"));
 }
 
 /* Values a YAML parser would read as something else, and malformed files,
