@@ -7,6 +7,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #define HEARTBEAT_FAILURE_LIMIT 9
+#define HEARTBEAT_DEADLINE 30.0 /* seconds; a stalled server must not hold the loop */
 
 int bt_svc_heartbeat(bt_svc_daemon *d, const char *task_id, double *interval, bool *cancelled)
 {
@@ -17,7 +18,8 @@ int bt_svc_heartbeat(bt_svc_daemon *d, const char *task_id, double *interval, bo
     req.task_id = (char *)task_id;
     *cancelled = false;
     int code = bt_svc_rpc(&d->client, "Heartbeat", &req.base,
-                          SVC_DESC(baton_service_heartbeat_response), 0, &m, err, sizeof err);
+                          SVC_DESC(baton_service_heartbeat_response), HEARTBEAT_DEADLINE, &m, err,
+                          sizeof err);
     if (code != BT_GRPC_OK) {
         bt_warn("service: heartbeat for task %s failed: %s", task_id, err);
         return code;

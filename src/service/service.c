@@ -12,6 +12,10 @@
 #include <string.h>
 
 #define SHUTDOWN_GRACE 10.0 /* seconds a provisioning task may still take */
+/* Deadlines of the calls the loop waits on: a stalled or trickling server
+ * must not hold the single-threaded daemon (heartbeats, reaping, probes). */
+#define HELLO_DEADLINE 60.0
+#define GET_TASK_DEADLINE 30.0 /* at most; less when a heartbeat is due sooner */
 
 static int parse_credentials(const bt_cli *cli, bt_svc_creds *c)
 {
@@ -46,7 +50,7 @@ int bt_svc_send_hello(bt_svc_daemon *d, const char *task_id, char *err, size_t e
     ProtobufCMessage *resp;
     d->hello.task_id = (char *)task_id;
     int code = bt_svc_rpc(&d->client, "Hello", &d->hello.base, SVC_DESC(baton_service_hello_response),
-                          0, &resp, err, errsz);
+                          HELLO_DEADLINE, &resp, err, errsz);
     d->hello.task_id = (char *)"";
     if (resp)
         protobuf_c_message_free_unpacked(resp, NULL);
@@ -134,6 +138,20 @@ static double duration_seconds(const Google__Protobuf__Duration *d)
     return d ? (double)d->seconds + d->nanos / 1e9 : 0;
 }
 
+/* GetTask's deadline: GET_TASK_DEADLINE, or the time until the next
+ * heartbeat of a running sync when that is sooner, but at least 1 s. */
+double bt_svc_get_task_deadline(const bt_svc_daemon *d, double now)
+{
+    double deadline = GET_TASK_DEADLINE;
+    for (int i = 0; i < d->n_tasks; i++) {
+        const bt_svc_running *t = &d->tasks[i];
+        if (t->kind == BT_TASK_SYNC && !t->cancel_reason && t->pid > 0 &&
+            t->next_heartbeat - now < deadline)
+            deadline = t->next_heartbeat - now;
+    }
+    return deadline < 1 ? 1 : deadline;
+}
+
 static void poll_once(bt_svc_daemon *d)
 {
     ProtobufCMessage *m;
@@ -141,7 +159,8 @@ static void poll_once(bt_svc_daemon *d)
     SvcGetTaskReq req = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_GET_TASK_REQUEST__INIT;
     req.host_id = d->set.host_id;
     int code = bt_svc_rpc(&d->client, "GetTask", &req.base,
-                          SVC_DESC(baton_service_get_task_response), 0, &m, err, sizeof err);
+                          SVC_DESC(baton_service_get_task_response),
+                          bt_svc_get_task_deadline(d, bt_clock_monotonic()), &m, err, sizeof err);
     if (code != BT_GRPC_OK) {
         double wait = bt_svc_poll_error_wait(++d->poll_errors);
         bt_warn("service: GetTask failed (%s); polling again in %.0f s", err, wait);

@@ -306,6 +306,9 @@ int bt_svc_finish_success(bt_svc_daemon *d, const char *task_id, const char *typ
 /* hello.c (service.c): the Hello RPC, for start-up (task_id "") or a hello task. */
 int bt_svc_send_hello(bt_svc_daemon *d, const char *task_id, char *err, size_t errsz);
 
+/* service.c: GetTask's deadline at monotonic time now: 30 s, or less when a
+ * running sync's heartbeat is due sooner, but at least 1 s. */
+double bt_svc_get_task_deadline(const bt_svc_daemon *d, double now);
 /* tasks.c: one GetTask answer handled (dispatch, or answered at once). */
 void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *task);
 /* heartbeat.c */

@@ -179,6 +179,27 @@ static void token_answers(void **state)
     }
 }
 
+/* GetTask's deadline: 30 s, less when a running sync's heartbeat is due
+ * sooner (at least 1 s); cancelled or ended tasks and provisioning don't count. */
+static void get_task_deadline(void **state)
+{
+    (void)state;
+    static bt_svc_daemon d;
+    memset(&d, 0, sizeof d);
+    assert_true(bt_svc_get_task_deadline(&d, 100) == 30);
+    d.n_tasks = 3;
+    d.tasks[0] = (bt_svc_running){.pid = 10, .kind = BT_TASK_SYNC, .next_heartbeat = 112.5};
+    d.tasks[1] = (bt_svc_running){.pid = 11, .kind = BT_TASK_PROVISION, .next_heartbeat = 101};
+    d.tasks[2] = (bt_svc_running){.pid = 12, .kind = BT_TASK_SYNC, .next_heartbeat = 200};
+    assert_true(bt_svc_get_task_deadline(&d, 100) == 12.5);
+    d.tasks[0].next_heartbeat = 100.2; /* due at once: still 1 s */
+    assert_true(bt_svc_get_task_deadline(&d, 100) == 1);
+    d.tasks[0].next_heartbeat = 90;
+    assert_true(bt_svc_get_task_deadline(&d, 100) == 1);
+    d.tasks[0].cancel_reason = "cancelled";
+    assert_true(bt_svc_get_task_deadline(&d, 100) == 30);
+}
+
 /* ---- task outcome and OS info ---- */
 
 static void outcome_round_trip(void **state)
@@ -267,6 +288,7 @@ int main(void)
         cmocka_unit_test(permanent_codes),
         cmocka_unit_test(grpc_timeout_values),
         cmocka_unit_test(clamps),
+        cmocka_unit_test(get_task_deadline),
         cmocka_unit_test(token_answers),
         cmocka_unit_test(outcome_round_trip),
         cmocka_unit_test(os_release_values),

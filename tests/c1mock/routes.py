@@ -28,6 +28,7 @@ class Reply:
         self.http, self.content_type = http, content_type
         self.no_message = False   # grpc-status 0 with no message (a broken unary answer)
         self.compressed = False   # the message frame carries the compressed flag
+        self.delay = 0.0          # seconds before the answer goes out (a stalled server)
 
 
 def grpc_ok(body=b""):
@@ -231,6 +232,11 @@ def get_task(state, msg, call):
     if state.take("get_task_fail"):
         call["fault"] = "get_task_fail"
         return _get_task_fault(state.config)
+    if state.take("get_task_stall"):
+        call["fault"] = "get_task_stall"
+        reply = grpc_ok(c1proto.get_task_response(None, state.config["next_poll"]))
+        reply.delay = state.config["get_task_stall_seconds"]
+        return reply
     t = state.next_task()
     next_poll = None if state.take("omit_next_poll") else state.config["next_poll"]
     call["task"] = {"id": t["id"], "type": t["type"]} if t else None

@@ -6,6 +6,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -51,13 +52,21 @@ class H2Session:
         config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=config)
         self.streams = {}
+        self.delayed = []  # (monotonic due time, stream id, reply): stalled answers
 
     def run(self):
         self.conn.initiate_connection()
         self.flush()
         while True:
+            self.send_due()
+            waiting = bool(self.delayed)
             try:
+                self.sock.settimeout(0.05 if waiting else 120)
                 data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                if waiting:
+                    continue
+                break
             except (OSError, ssl.SSLError):
                 break
             if not data:
@@ -72,6 +81,16 @@ class H2Session:
                 self.on_event(event)
             self.flush()
         self.abort_open_uploads()
+
+    def send_due(self):
+        """Answers held back by Reply.delay whose time has come (the stream may be reset by now)."""
+        now = time.monotonic()
+        due = [d for d in self.delayed if d[0] <= now]
+        self.delayed = [d for d in self.delayed if d[0] > now]
+        for _, sid, reply in due:
+            self.send(sid, reply)
+        if due:
+            self.flush()
 
     def flush(self):
         out = self.conn.data_to_send()
@@ -144,7 +163,11 @@ class H2Session:
         if stream.deframer.leftover():
             self.state.add_call({"kind": "grpc", "method": stream.path,
                                  "violations": ["%d bytes of an incomplete message" % stream.deframer.leftover()]})
-        self.send(sid, self.route(stream))
+        reply = self.route(stream)
+        if reply.delay:
+            self.delayed.append((time.monotonic() + reply.delay, sid, reply))
+            return
+        self.send(sid, reply)
 
     def route(self, stream):
         path, headers = stream.path, stream.headers

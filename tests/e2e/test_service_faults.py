@@ -12,6 +12,7 @@ import time
 import unittest
 
 from service_harness import ServiceTest, one_shot_sync
+import routes  # tests/c1mock, on the path once service_harness is imported
 
 
 EMEKA = base64.b64encode(b"User:589707").decode()  # a MANUAL user of the demo tenant
@@ -142,6 +143,27 @@ class SlowSyncs(TaskHelpers, ServiceTest):
         self.c1.wait_finished(quick)
         self.assertEqual(self.c1.finishes(tid), [], "the sync is still running")
         self.c1.wait_finished(tid, 60)
+
+    def test_a_stalled_get_task_does_not_hold_up_heartbeats(self):
+        # GetTask's deadline is at most the time to the next heartbeat (1 s here):
+        # a server that holds a GetTask for 20 s must not stop the heartbeats.
+        d, tid = self.slow_sync(8)
+        self.c1.wait_for(lambda st: len(heartbeats_of(st, tid)) >= 2, 30, "two heartbeats")
+        self.c1.configure(get_task_stall=1, get_task_stall_seconds=20)
+        stalled = self.c1.wait_for(lambda st: [c for c in st["calls"] if c.get("fault") == "get_task_stall"],
+                                   30, "the stalled GetTask")[0]
+        timeout = routes.timeout_seconds(stalled["headers"].get("grpc-timeout"))
+        self.assertIsNotNone(timeout, "GetTask carries a grpc-timeout")
+        self.assertLessEqual(timeout, 2, "GetTask's deadline is the time to the next heartbeat")
+        self.c1.wait_for(lambda st: len([c for c in heartbeats_of(st, tid) if c["seq"] > stalled["seq"]]) >= 3,
+                         8, "heartbeats while the GetTask is stalled")
+        self.assertEqual(self.c1.wait_finished(tid, 60)["final_state"], "success")
+        for c in self.c1.state()["calls"]:
+            if c["method"] in ("Hello", "GetTask", "Heartbeat"):
+                limit = 60 if c["method"] == "Hello" else 30
+                t = routes.timeout_seconds(c["headers"].get("grpc-timeout"))
+                self.assertIsNotNone(t, "%s without grpc-timeout" % c["method"])
+                self.assertLessEqual(t, limit, c["method"])
 
 
 class Lifecycle(TaskHelpers, ServiceTest):
