@@ -1,41 +1,26 @@
 -- Generic Relay-connection helpers on top of bt.graphql: iterate the nodes of
 -- a page and walk every page of a connection. Nothing here knows Twingate;
--- extend it from --scripts-dir (API.md). Pages reach them checked: a null edge or
--- node, or a node without id, is a decode failure the runtime asks again.
+-- extend it from --scripts-dir (API.md). Every page these helpers hand on is
+-- checked (graphql.check_page): no null edge or node, no node without id.
 local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 
 local M = {}
 
--- Highest integer key of a list. GraphQL null elements decode to holes, so
--- the length operator is not a safe bound.
-local function last_index(list)
-  local n = 0
-  for k in pairs(list) do
-    if math.type(k) == "integer" and k > n then n = k end
+-- Iterator over the nodes of a page that passed graphql.check_page (as every
+-- page of graphql.paginate has): edges[i].node, or nodes[i] for a connection
+-- that lists its nodes directly. A page not checked may hold graphql.null.
+function M.nodes(conn)
+  local edges, i = conn.edges, 0
+  if edges == nil then
+    local list = conn.nodes or {}
+    return function() i = i + 1; return list[i] end
   end
-  return n
-end
-
--- Iterator over the non-null nodes of conn.edges. label names the list in
--- warnings ("members of group X").
-function M.nodes(conn, label)
-  local edges = type(conn) == "table" and conn.edges or nil
-  if type(edges) ~= "table" then
-    log.warn("no edges in " .. label .. "; treating the page as empty")
-    return function() return nil end
-  end
-  local n, i = last_index(edges), 0
   return function()
-    while i < n do
-      i = i + 1
-      local edge = edges[i]
-      local node = type(edge) == "table" and edge.node or nil
-      if node ~= nil then return node end
-      log.warn("skipping a null entry at position " .. i .. " of " .. label)
-    end
-    return nil
+    i = i + 1
+    local edge = edges[i]
+    return edge and edge.node
   end
 end
 
@@ -44,9 +29,10 @@ function M.info(conn)
   return type(conn) == "table" and type(conn.pageInfo) == "table" and conn.pageInfo or {}
 end
 
--- Misuse raises at the line that called walk or walk_nested (level 3 from
+-- Misuse raises at the line that called the public function (level 3 from
 -- here), not inside this file. spec: field -> expected type ("?" = optional).
-local function check_opts(fn, opts, spec)
+local function check_opts(fn, opts, spec, name)
+  name = name or "opts"
   if type(opts) ~= "table" then
     error(string.format("lib.page.%s: expected a table of options, got %s", fn, type(opts)), 3)
   end
@@ -54,7 +40,7 @@ local function check_opts(fn, opts, spec)
     local optional, kind = want:match("^(%??)(%a+)$")
     local got = type(opts[field])
     if got ~= kind and not (optional == "?" and got == "nil") then
-      error(string.format("lib.page.%s: opts.%s must be a %s (got %s)", fn, field, kind, got), 3)
+      error(string.format("lib.page.%s: %s.%s must be a %s (got %s)", fn, name, field, kind, got), 3)
     end
   end
 end
@@ -64,19 +50,21 @@ local WALK = { query = "string", path = "string", label = "string", each = "func
   variables = "?table", on_page = "?function", max_nodes = "?number", previous_page = "?table" }
 local WALK_NESTED = { query = "string", path = "string", label = "string",
   nested = "string", follow = "table", parent = "function", variables = "?table" }
+local FOLLOW = { query = "string", path = "string", page_size = "number" }
+local OWNER = { id = "string", label = "string", each = "function", done = "?function" }
 
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
 -- after the nodes of a page; optional id_field, max_nodes and previous_page
 -- are graphql.paginate's (id_field "id" by default, false when nodes carry no
--- id). each returning false stops early (success);
--- each or on_page returning nil, err stops and the walk returns nil, err.
--- Returns the page count.
+-- id; max_nodes bounds a list the script knows to be small). each returning
+-- false stops early (success); each or on_page returning nil, err stops and
+-- the walk returns nil, err. Returns the page count.
 function M.walk(opts)
   check_opts("walk", opts, WALK)
   local failure
   local function visit(conn)
-    for node in M.nodes(conn, opts.label) do
+    for node in M.nodes(conn) do
       local ok, err = opts.each(node)
       if ok == false then return false end
       if ok == nil and err ~= nil then failure = err; return false end
@@ -97,71 +85,119 @@ function M.walk(opts)
   return pages
 end
 
+-- One owner's nested list (a group's members, a user's groups) whose first
+-- page arrived inside another answer, in two steps: first() uses that page,
+-- rest() pages the remainder with the follow query.
+-- owner = { id =, label =, each = fn(child), done = fn() or nil }: each sees
+-- every nested node (returning false ends the list early, as complete;
+-- nil, err stops), done runs once the list is complete.
+-- follow = { query =, path =, page_size =, id_field = } pages one nested list
+-- with variables { id =, first =, after = } (id_field as in graphql.paginate).
+
+-- Feeds the first page conn to owner.each. A page of the wrong shape
+-- (graphql.check_page) is not used: the list is read again from its start.
+-- Returns true (the list is complete and done has run), a pending entry for
+-- rest() when more remains, or nil, err from each.
+function M.first(owner, conn, follow)
+  check_opts("first", owner, OWNER, "owner")
+  check_opts("first", follow, FOLLOW, "follow")
+  local fine, bad = graphql.check_page(conn, { id_field = follow.id_field })
+  if not fine then
+    log.warn(string.format("%s: the first page in the answer is not usable (%s); "
+      .. "asking for the list again", owner.label, tostring(bad.message or bad)))
+    return { owner = owner }
+  end
+  for child in M.nodes(conn) do
+    local ok, err = owner.each(child)
+    if ok == false then break end
+    if ok == nil and err ~= nil then return nil, err end
+  end
+  local info = conn.pageInfo
+  if info.hasNextPage then
+    -- the count the first page showed, so a list that shrank since is read back
+    local total = math.type(conn.totalCount) == "integer" and conn.totalCount or nil
+    return { owner = owner, cursor = info.endCursor, total = total }
+  end
+  if owner.done then owner.done() end
+  return true
+end
+
+-- Pages the rest of a list from first()'s pending entry. Returns true (done
+-- has run), false when the owner no longer exists (the follow query found no
+-- object: deleted since its first page; done does not run), or nil, err.
+function M.rest(entry, follow)
+  check_opts("rest", entry, { owner = "table" }, "entry")
+  check_opts("rest", follow, FOLLOW, "follow")
+  local owner = entry.owner
+  local ok, err = M.walk{
+    query = follow.query, path = follow.path, label = owner.label, each = owner.each,
+    variables = { id = owner.id, first = follow.page_size, after = entry.cursor },
+    id_field = follow.id_field,
+    previous_page = entry.total and { total = entry.total } or nil,
+  }
+  if not ok then
+    if type(err) == "table" and err.kind == "not_found" then return false end
+    return nil, err
+  end
+  if owner.done then owner.done() end
+  return true
+end
+
+-- Counts (sync phase) an owner that rest() found deleted.
+function M.skip_deleted(owner)
+  emit.skip("owner_deleted_during_sync", owner.label .. ": deleted during the sync; "
+    .. "the rest of the list is left out")
+end
+
+-- Root ids of the last pages, at least `pages` of them (graphql.paginate
+-- reads back at most 7 pages): a root page read again hands no parent over
+-- twice, and memory stays flat.
+local function recent(pages)
+  local now, before, n = {}, {}, 0
+  local r = {}
+  function r.seen(id) return now[id] or before[id] end
+  function r.add(id) now[id] = true end
+  function r.page()
+    n = n + 1
+    if n >= pages then before, now, n = now, {}, 0 end
+    return true
+  end
+  return r
+end
+
 -- Walks a root connection whose nodes each carry the first page of a nested
--- connection (a group's members, an account's keys) and pages the nested
--- lists that run longer only after the root walk, from their endCursor, so
--- only those cost extra requests and at most a few cursors are held. A nested
--- first page of the wrong shape (graphql.check_page) is not used: that list
--- is asked for again from its start with the follow query.
+-- connection (first() above) and pages the nested lists that run longer only
+-- after the root walk (rest()), so only those cost extra requests and at most
+-- a few cursors are held.
 -- opts: query, variables, path, label (the root walk); nested (the nested
--- field name); follow = { query =, path =, page_size =, id_field = } pages one
--- nested list with variables { id =, first =, after = } (id_field as in
--- graphql.paginate, for the nested nodes); parent(node) returns nil to skip
--- the node, or { id =, label =, each = fn(child), done = fn() or nil }: each
--- sees every nested node (returning nil, err stops the walk), done runs once
--- the node's nested list is complete.
--- A node deleted before its list is complete (the follow query finds no
--- object) gets no done; that is counted as skip owner_deleted_during_sync.
+-- field name); follow (as above); parent(node) returns nil to skip the node,
+-- or an owner (as above) for its nested list. A root node seen before (its
+-- page read again after a deletion, or the server repeating it) goes to
+-- parent again, so the sink absorbs or flags its row as for any repeat, but
+-- its nested list is not used again: each and done run once per owner.
+-- An owner deleted before its list is complete gets no done; that is counted
+-- as skip owner_deleted_during_sync.
 function M.walk_nested(opts)
   check_opts("walk_nested", opts, WALK_NESTED)
-  local pending, queued, follow = {}, {}, opts.follow
-  -- a root page read again (graphql.paginate's read back) queues nothing twice
-  local function queue(entry)
-    if queued[entry.h.id] then return end
-    queued[entry.h.id] = true
-    pending[#pending + 1] = entry
-  end
+  local pending, follow, visited = {}, opts.follow, recent(16)
   local ok, err = M.walk{
     query = opts.query, variables = opts.variables, path = opts.path, label = opts.label,
+    on_page = visited.page,
     each = function(node)
-      local h = opts.parent(node)
-      if h == nil then return end
-      local nested = node[opts.nested]
-      local fine, bad = graphql.check_page(nested, { id_field = follow.id_field })
-      if not fine then
-        log.warn(string.format("%s: the first page in the answer is not usable (%s); "
-          .. "asking for the list again", h.label, bad.message))
-        queue{ h = h }
-        return
-      end
-      for child in M.nodes(nested, h.label) do
-        local fine2, err2 = h.each(child)
-        if fine2 == nil and err2 ~= nil then return nil, err2 end
-      end
-      local info = M.info(nested)
-      if info.hasNextPage then
-        queue{ h = h, cursor = info.endCursor, total = nested.totalCount }
-      elseif h.done then
-        h.done()
-      end
+      local again = visited.seen(node.id)
+      visited.add(node.id)
+      local owner = opts.parent(node)
+      if owner == nil or again then return end
+      local entry, failed = M.first(owner, node[opts.nested], follow)
+      if entry == nil then return nil, failed end
+      if entry ~= true then pending[#pending + 1] = entry end
     end,
   }
   if not ok then return nil, err end
-  for _, p in ipairs(pending) do
-    ok, err = M.walk{
-      query = follow.query, path = follow.path, label = p.h.label, each = p.h.each,
-      variables = { id = p.h.id, first = follow.page_size, after = p.cursor },
-      id_field = follow.id_field,
-      -- the count the first page showed, so a list that shrank since is read back
-      previous_page = math.type(p.total) == "integer" and { total = p.total } or nil,
-    }
-    if not ok and err.kind ~= "not_found" then return nil, err end
-    if ok then
-      if p.h.done then p.h.done() end
-    else -- the owner was deleted after the root page was read
-      emit.skip("owner_deleted_during_sync", p.h.label .. ": deleted during the sync; "
-        .. "the rest of the list is left out")
-    end
+  for _, entry in ipairs(pending) do
+    ok, err = M.rest(entry, follow)
+    if ok == nil then return nil, err end
+    if ok == false then M.skip_deleted(entry.owner) end
   end
   return true
 end

@@ -107,6 +107,9 @@ end
 
 -- Group membership ---------------------------------------------------------
 
+-- How a user's groups are paged past the first page (lib.page.first/rest).
+local USER_GROUPS = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE }
+
 -- Reads the group and the user; refuses non-MANUAL groups. Returns group,
 -- user, is_member, or nil, err.
 local function membership(gid, uid)
@@ -122,19 +125,24 @@ local function membership(gid, uid)
     return nil, refusal:format(name)
   end
   if user == nil then return nil, "user " .. uid .. " not found" end
+  -- The user's groups: the first page nested here, the rest paged like
+  -- lib.page.walk_nested's lists. A first page of the wrong shape is read
+  -- again from its start; a read that stays malformed fails (outcome unknown
+  -- when it is a read back), never "not a member".
   local member = false
-  local function look(g)
-    if g.id == gid then member = true; return false end
-  end
-  for g in page.nodes(user.groups, "groups of user " .. uid) do look(g) end
-  local info = page.info(user.groups)
-  if not member and info.hasNextPage then
+  local owner = { id = uid, label = "groups of user " .. uid,
+    each = function(g)
+      if g.id == gid then member = true; return false end
+      return true
+    end }
+  local entry
+  entry, err = page.first(owner, user.groups, USER_GROUPS)
+  if entry == nil then return nil, err end
+  if entry ~= true then
     local ok
-    ok, err = page.walk{
-      query = Q.USER_GROUPS, path = "user.groups", label = "groups of user " .. uid,
-      variables = { id = uid, first = Q.PAGE_SIZE, after = info.endCursor }, each = look,
-    }
-    if not ok then return nil, err end
+    ok, err = page.rest(entry, USER_GROUPS)
+    if ok == nil then return nil, err end
+    if ok == false then return nil, "user " .. uid .. " not found (deleted while its groups were read)" end
   end
   return { id = gid, name = name }, user, member
 end
@@ -256,11 +264,18 @@ local function new_user(req)
   }
 end
 
--- The user with this email: user | nil (none) | nil, err.
+-- The user with this email: user | nil (none) | nil, err. The answer's
+-- shape is checked first: a malformed answer (users null, a null edge) is an
+-- error, never "no such user", so a read back after a lost answer reports
+-- the outcome unknown instead of concluding the user was not created.
 local function user_with_email(email)
   local data, err = graphql.query(Q.USER_BY_EMAIL, { email = email })
   if not data then return nil, err end
-  return page.nodes(data.users, "users with email " .. email)()
+  local ok, bad = graphql.check_page(data.users)
+  if not ok then
+    return nil, "the users with email " .. email .. " could not be read: " .. tostring(bad)
+  end
+  return page.nodes(data.users)()
 end
 
 function M.create_account(req)
@@ -310,9 +325,15 @@ function M.delete_resource(req)
   if user.type == "SYNCED" then
     return nil, "user " .. who(user) .. " is managed by the identity provider; delete it there"
   end
+  -- A deleted user reads back as user = null. An answer that lost the user
+  -- object some other way (a malformed answer with user null) cannot be told
+  -- apart from that: null is exactly what the API answers for a deleted user.
   local function check()
     local data, read_err = graphql.query(Q.USER, { id = req.id })
     if not data then return nil, read_err end
+    if data.user ~= nil and (type(data.user) ~= "table" or data.user.id ~= req.id) then
+      return nil, "the answer reading user " .. req.id .. " back is malformed"
+    end
     return data.user == nil
   end
   local payload

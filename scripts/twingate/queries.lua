@@ -249,6 +249,7 @@ query UserGroups($id: ID!, $first: Int!, $after: String) {
 Q.USER_BY_EMAIL = [[
 query UserByEmail($email: String!) {
   users(first: 1, filter: { email: { eq: $email } }) {
+    pageInfo { hasNextPage endCursor }
     edges { node { id email } }
   }
 }

@@ -14,18 +14,31 @@ local users = require "twingate.users"
 
 local M = {}
 
--- The error of a target the tenant does not hold. The API answers an
--- unknown or malformed id with null or a GraphQL error; both mean the same here.
+-- The error of a target the tenant does not hold.
 local function missing(rtype, id, err)
   local why = err and (": " .. tostring(err)) or ""
   return string.format("--sync-resources: no %s with id %q in this tenant%s", rtype, id, why)
 end
 
--- data.<field> of a by-id query, or nil, message.
+-- Whether a GraphQL error is the API refusing to resolve the id of the
+-- by-id field (an unknown or malformed id): every error sits at path { field }.
+local function unresolved(err, field)
+  if type(err.errors) ~= "table" or err.errors[1] == nil then return false end
+  for _, e in ipairs(err.errors) do
+    local path = type(e) == "table" and e.path or nil
+    if type(path) ~= "table" or path[1] ~= field or path[2] ~= nil then return false end
+  end
+  return true
+end
+
+-- data.<field> of a by-id query, or nil, message. The API answers an unknown
+-- or malformed id with null or an error on that field; both mean "no such
+-- id". Any other failure is returned unchanged.
 local function fetch(query, field, rtype, id, variables)
   local data, err = graphql.query(query, variables)
   if data == nil then
-    if err and (err.kind == "not_found" or err.kind == "graphql") then
+    if type(err) == "table" and (err.kind == "not_found"
+        or (err.kind == "graphql" and unresolved(err, field))) then
       return nil, missing(rtype, id, err)
     end
     return nil, err
@@ -35,6 +48,10 @@ local function fetch(query, field, rtype, id, variables)
   return node
 end
 
+-- The member list of a group fetched by id (its first page nested), paged
+-- to the end like lib.page.walk_nested's lists.
+local MEMBERS = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE }
+
 function M.group(id, scope)
   local node, err = fetch(Q.GROUP, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
   if not node then return nil, err end
@@ -43,14 +60,17 @@ function M.group(id, scope)
   if not scope.entitlements("group") then return true end
   emit.entitlement(groups.entitlement(node, group.name))
   if not scope.grants("group", "user") then return true end
-  local label, grant = "members of group " .. group.name, groups.granter(group)
-  for member in page.nodes(node.users, label) do grant(member) end
-  local info = page.info(node.users)
-  if not info.hasNextPage then return true end
-  return page.walk{
-    query = Q.GROUP_MEMBERS, path = "group.users", label = label, each = grant,
-    variables = { id = node.id, first = Q.PAGE_SIZE, after = info.endCursor },
-  }
+  local owner = { id = node.id, label = "members of group " .. group.name,
+    each = groups.granter(group) }
+  local entry
+  entry, err = page.first(owner, node.users, MEMBERS)
+  if entry == nil then return nil, err end
+  if entry == true then return true end
+  local ok
+  ok, err = page.rest(entry, MEMBERS)
+  if ok == nil then return nil, err end
+  if ok == false then page.skip_deleted(owner) end
+  return true
 end
 
 function M.user(id)
@@ -71,9 +91,7 @@ function M.role(id, scope)
   return page.walk{
     query = Q.ROLE_HOLDERS, path = "users", label = "holders of role " .. id,
     variables = { filter = { role = { ["in"] = { value } } }, first = Q.PAGE_SIZE },
-    each = function(user)
-      if user.id ~= nil then registry.grant(user.id, value) end
-    end,
+    each = function(user) registry.grant(user.id, value) end,
   }
 end
 

@@ -248,7 +248,7 @@ local CASES = {
       profile = { first_name = "New", last_name = "Person" } },
     answers = function(rt, Q)
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "new@acme.test" },
-        data = { users = { edges = {} } } }
+        data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
       rt:answer{ query = Q.USER_CREATE, variables = { email = "new@acme.test", firstName = "New",
         lastName = "Person", role = "MEMBER", shouldSendInvite = true },
         data = payload("userCreate", true, nil, { id = "VXNlcjo5OTk=", email = "new@acme.test",
@@ -260,7 +260,7 @@ local CASES = {
     req = { email = "ops@acme.test", profile = { role = "devops", send_invite = "false" } },
     answers = function(rt, Q)
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "ops@acme.test" },
-        data = { users = { edges = {} } } }
+        data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
       rt:answer{ query = Q.USER_CREATE, variables = { email = "ops@acme.test", role = "DEVOPS",
         shouldSendInvite = false }, data = payload("userCreate", true, nil, { id = "VXNlcjo4ODg=" }) }
     end,
@@ -270,14 +270,14 @@ local CASES = {
     req = { email = EMAIL, profile = { send_invite = false } },
     answers = function(rt, Q)
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = EMAIL },
-        data = { users = { edges = { { node = { id = UID, email = EMAIL } } } } } }
+        data = { users = { pageInfo = { hasNextPage = false }, edges = { { node = { id = UID, email = EMAIL } } } } } }
     end,
     err = "a user with email alice@acme.test already exists (id " .. UID .. ")", writes = {} },
   { name = "create_account surfaces ok:false", handler = "create_account",
     req = { email = "new@acme.test" },
     answers = function(rt, Q)
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "new@acme.test" },
-        data = { users = { edges = {} } } }
+        data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
       rt:answer{ query = Q.USER_CREATE, variables = { email = "new@acme.test", role = "MEMBER",
         shouldSendInvite = true }, data = payload("userCreate", false, "Invalid email domain") }
     end,
@@ -286,7 +286,7 @@ local CASES = {
     req = { email = "new@acme.test" },
     answers = function(rt, Q)
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "new@acme.test" },
-        data = { users = { edges = {} } } }
+        data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
       rt:answer{ query = Q.USER_CREATE, variables = { email = "new@acme.test", role = "MEMBER",
         shouldSendInvite = true }, data = payload("userCreate", true) }
     end,

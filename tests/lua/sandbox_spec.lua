@@ -90,7 +90,7 @@ describe("sandboxed scripts", function()
       principal = { type = "user", id = uid } })
 
     rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "n@acme.test" },
-      data = { users = { edges = {} } } }
+      data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
     rt:answer{ query = Q.USER_CREATE, variables = { email = "n@acme.test", role = "MEMBER",
       shouldSendInvite = true }, data = { userCreate = { ok = true, entity = { id = "VXNlcjo3" } } } }
     assert.equal("VXNlcjo3", c.create_account{ email = "n@acme.test" }.id)
