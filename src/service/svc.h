@@ -149,7 +149,7 @@ typedef struct {
     const bt_svc_creds *creds;
     char *url;         /* https://<token host>/auth/v1/token */
     char *auth;        /* "Bearer <token>": the authorization value; wiped */
-    double expires_at; /* monotonic seconds; reuse until 10 s before */
+    double expires_at; /* monotonic seconds; see bt_svc_token_reuse */
     long fetches;      /* token POSTs made (for tests and logs) */
 } bt_svc_token;
 
@@ -164,6 +164,12 @@ int bt_svc_token_get(bt_svc_token *t, const char **auth, char *err, size_t errsz
 void bt_svc_token_drop(bt_svc_token *t);
 /* "Bearer" for bearer/empty, "Basic", "MAC", else verbatim (into out). */
 void bt_svc_token_type(const char *type, char *out, size_t outsz);
+/* The gRPC code of a non-200 token answer: 400/401/403 UNAUTHENTICATED
+ * (permanent), anything else UNAVAILABLE (retried). */
+int bt_svc_token_http_code(long http_status);
+/* Seconds a token of expires_in is used: 300 when expires_in is absent (0) or
+ * negative; 10 s less than its life when that is over 20 s, else half of it. */
+double bt_svc_token_reuse(long expires_in);
 /* Parse a token answer body: 0 ok (*token, *type malloc'd, *expires_in),
  * else a gRPC code with err filled. */
 int bt_svc_token_parse(const char *body, size_t len, char **token, char **type,

@@ -1,5 +1,6 @@
 /* The access token: a client-credentials POST with a fresh EdDSA client
- * assertion, cached until 10 s before it expires. No refresh token. */
+ * assertion, cached until 10 s before it expires (see bt_svc_token_reuse).
+ * No refresh token. */
 #include "service/svc.h"
 #include "bt/clock.h"
 #include "bt/log.h"
@@ -12,6 +13,21 @@
 
 #define TOKEN_USER_AGENT "baton-c1-credential-provider baton-sdk/v0.25.0"
 #define MAX_TOKEN_ANSWER ((size_t)64 << 10)
+#define DEFAULT_TOKEN_LIFE 300 /* seconds, when expires_in is absent or not positive */
+
+int bt_svc_token_http_code(long http_status)
+{
+    /* The endpoint refused the client: permanent. Anything else (a 5xx, a 429,
+     * a proxy's page) may pass: retried. */
+    return http_status == 400 || http_status == 401 || http_status == 403
+               ? BT_GRPC_UNAUTHENTICATED : BT_GRPC_UNAVAILABLE;
+}
+
+double bt_svc_token_reuse(long expires_in)
+{
+    double life = expires_in > 0 ? (double)expires_in : DEFAULT_TOKEN_LIFE;
+    return life > 20 ? life - 10 : life / 2;
+}
 
 int bt_svc_token_init(bt_svc_token *t, const bt_svc_creds *c, const char *token_host)
 {
@@ -189,7 +205,7 @@ static int store(bt_svc_token *t, char *token, const char *type, long expires_in
     t->auth = malloc(n);
     if (t->auth)
         snprintf(t->auth, n, "%s %s", word, token);
-    t->expires_at = bt_clock_monotonic() + (double)expires_in - 10;
+    t->expires_at = bt_clock_monotonic() + bt_svc_token_reuse(expires_in);
     explicit_bzero(token, strlen(token));
     return t->auth ? BT_GRPC_OK : BT_GRPC_INTERNAL;
 }
@@ -206,7 +222,7 @@ static int fetch(bt_svc_token *t, char *err, size_t errsz)
     else if ((status = post_form(t->url, &form, &answer, err, errsz)) < 0)
         rc = BT_GRPC_UNAVAILABLE;
     else if (status != 200) {
-        rc = BT_GRPC_UNAUTHENTICATED;
+        rc = bt_svc_token_http_code(status);
         snprintf(err, errsz, "failed to get token: HTTP status %ld", status);
     }
     else if ((rc = bt_svc_token_parse(answer.data ? answer.data : "", answer.len, &token, &type,

@@ -200,6 +200,26 @@ static void get_task_deadline(void **state)
     assert_true(bt_svc_get_task_deadline(&d, 100) == 30);
 }
 
+/* A refused client is permanent; a busy or broken endpoint is retried. The
+ * token's reuse time never makes a token POST per call. */
+static void token_status_and_lifetime(void **state)
+{
+    (void)state;
+    assert_int_equal(bt_svc_token_http_code(400), BT_GRPC_UNAUTHENTICATED);
+    assert_int_equal(bt_svc_token_http_code(401), BT_GRPC_UNAUTHENTICATED);
+    assert_int_equal(bt_svc_token_http_code(403), BT_GRPC_UNAUTHENTICATED);
+    long retried[] = {429, 500, 502, 503, 504, 404, 302};
+    for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++)
+        assert_int_equal(bt_svc_token_http_code(retried[i]), BT_GRPC_UNAVAILABLE);
+    assert_true(bt_svc_token_reuse(3600) == 3590);
+    assert_true(bt_svc_token_reuse(21) == 11);
+    assert_true(bt_svc_token_reuse(20) == 10);
+    assert_true(bt_svc_token_reuse(10) == 5);
+    assert_true(bt_svc_token_reuse(1) == 0.5);
+    assert_true(bt_svc_token_reuse(0) == 290); /* absent: 300 s */
+    assert_true(bt_svc_token_reuse(-5) == 290);
+}
+
 /* ---- task outcome and OS info ---- */
 
 static void outcome_round_trip(void **state)
@@ -289,6 +309,7 @@ int main(void)
         cmocka_unit_test(grpc_timeout_values),
         cmocka_unit_test(clamps),
         cmocka_unit_test(get_task_deadline),
+        cmocka_unit_test(token_status_and_lifetime),
         cmocka_unit_test(token_answers),
         cmocka_unit_test(outcome_round_trip),
         cmocka_unit_test(os_release_values),

@@ -55,6 +55,10 @@ def token(state, headers, body):
         call["http_status"] = state.config["token_status"]
         state.add_call(call)
         return http_reply(state.config["token_status"], b'{"error":"invalid_client"}', "application/json")
+    if state.take("token_fail"):
+        call.update(http_status=state.config["token_fail_status"], fault="token_fail")
+        state.add_call(call)
+        return http_reply(state.config["token_fail_status"], b"<html>busy</html>", "text/html")
     if problems:
         call["http_status"] = 401
         state.add_call(call)

@@ -141,6 +141,16 @@ class StartUp(ServiceTest):
         self.assertEqual(len(self.c1.calls("token", st)), 1)
         self.assertEqual(self.c1.calls("GetTask", st), [])
 
+    def test_token_503_at_start_is_retried(self):
+        # Only 400/401/403 from the token endpoint are a refusal; a busy endpoint is retried
+        # like a failed Hello (after 1 s, then 2 s).
+        self.c1.configure(token_fail=2, token_fail_status=503)
+        d = self.start_polling()
+        self.assertTrue(d.alive())
+        tokens = self.c1.calls("token")
+        self.assertEqual([t["http_status"] for t in tokens[:3]], [503, 503, 200])
+        self.assertNoViolations()
+
     def test_17_hello_failures_are_retried_after_1_then_2_seconds(self):
         # 4.1: anything but the permanent codes is retried, waiting 1 s, doubling.
         self.c1.configure(hello_fail=[{"code": "INTERNAL"}, {"http": 503}])
