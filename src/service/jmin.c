@@ -60,8 +60,8 @@ static int unicode_escape(cursor *c, char *out, size_t *o)
             return -1;
         c->p += 6;
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    } else if (cp >= 0xdc00 && cp <= 0xdfff)
-        return -1;
+    } else if ((cp >= 0xdc00 && cp <= 0xdfff) || cp == 0)
+        return -1; /* a lone low surrogate; or U+0000, which would cut a C string short */
     if (out)
         *o += put_utf8(cp, out + *o);
     return 0;
@@ -86,7 +86,9 @@ static int read_string(cursor *c, char *out, size_t *outlen)
         }
         if (c->end - c->p < 2)
             return -1;
-        const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c->p[1]);
+        /* c->p[1] may be a NUL byte of the input: strchr would find the
+         * literal's terminator, so NUL is ruled out first. */
+        const char *map = c->p[1] ? strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c->p[1]) : NULL;
         if (c->p[1] == 'u') {
             if (unicode_escape(c, out, &o) != 0)
                 return -1;
@@ -117,7 +119,7 @@ static int skip_number(cursor *c)
     const char *start = c->p;
     if (c->p < c->end && *c->p == '-')
         c->p++;
-    while (c->p < c->end && strchr("0123456789.eE+-", *c->p))
+    while (c->p < c->end && *c->p && strchr("0123456789.eE+-", *c->p))
         c->p++;
     return c->p > start && (c->p[-1] >= '0' && c->p[-1] <= '9') ? 0 : -1;
 }

@@ -207,6 +207,25 @@ static void json_reader(void **state)
         assert_int_equal(bt_jmin_find(bad[i], strlen(bad[i]), "a", &v), -1);
 }
 
+/* NUL bytes inside the input (the length is explicit): a backslash before a
+ * NUL used to read past the escape table (ASan: global-buffer-overflow), and a
+ * NUL passed as a digit of a number. Both are malformed; so is \u0000. */
+static void json_reader_nul_bytes(void **state)
+{
+    (void)state;
+    bt_jmin_value v;
+    static const char esc_nul[] = "{\"a\":\"x\\\0\"}";
+    static const char num_nul[] = "{\"a\":1\0}";
+    static const char num_nul2[] = "{\"a\":1\0 , \"b\":2}";
+    static const char u0000[] = "{\"a\":\"x\\u0000y\"}";
+    assert_int_equal(bt_jmin_find(esc_nul, sizeof esc_nul - 1, "a", &v), -1);
+    assert_int_equal(bt_jmin_find(num_nul, sizeof num_nul - 1, "a", &v), -1);
+    assert_int_equal(bt_jmin_find(num_nul2, sizeof num_nul2 - 1, "b", &v), -1);
+    assert_int_equal(bt_jmin_find(u0000, sizeof u0000 - 1, "a", &v), -1);
+    /* A backslash as the very last byte of the input. */
+    assert_int_equal(bt_jmin_find("{\"a\":\"\\", 7, "a", &v), -1);
+}
+
 /* ---- the assertion ---- */
 
 static char *decode_part(const char *p, size_t n)
@@ -302,6 +321,7 @@ int main(void)
         cmocka_unit_test(secret_refused),
         cmocka_unit_test(base64url_strict),
         cmocka_unit_test(json_reader),
+        cmocka_unit_test(json_reader_nul_bytes),
         cmocka_unit_test(assertion_round_trip),
     };
     return cmocka_run_group_tests(tests, make_key, NULL);
