@@ -77,8 +77,8 @@ int bt_svc_spawn(bt_svc_daemon *d, const SvcTask *task, bt_svc_task_kind kind, c
                  bt_svc_child_fn fn)
 {
     int p[2];
-    if (d->n_tasks >= BT_SVC_MAX_TASKS || pipe(p) != 0)
-        return -1;
+    if (d->n_tasks >= BT_SVC_MAX_TASKS || strlen(task->id) > BT_SVC_TASK_ID_MAX || pipe(p) != 0)
+        return -1; /* a longer id is refused before (tasks.c) */
     fflush(NULL); /* nothing buffered is written twice */
     pid_t daemon_pid = getpid(), pid = fork();
     if (pid == 0) {

@@ -236,6 +236,9 @@ C1__Connector__V2__ConnectorAccountCreationSchema *bt_svc_account_schema(bt_host
 #include <sys/types.h>
 
 #define BT_SVC_MAX_TASKS 32
+/* Longest task id kept for a running task (ConductorOne's are 27 characters);
+ * a task with a longer one is refused (tasks.c), never cut short. */
+#define BT_SVC_TASK_ID_MAX 63
 
 typedef enum { BT_TASK_SYNC, BT_TASK_PROVISION } bt_svc_task_kind;
 
@@ -253,7 +256,7 @@ typedef struct {
     int fd;              /* read end of the result pipe, -1 once at EOF */
     bt_http_buf result;  /* bytes read so far */
     bt_svc_task_kind kind;
-    char task_id[64];
+    char task_id[BT_SVC_TASK_ID_MAX + 1];
     char dir[4096];      /* the task's temp directory ("" for none) */
     double next_heartbeat, heartbeat_interval;
     int heartbeat_failures;

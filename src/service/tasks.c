@@ -102,6 +102,14 @@ void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *t)
         bt_warn("service: ignoring a task without an id");
         return;
     }
+    if (strlen(t->id) > BT_SVC_TASK_ID_MAX) {
+        /* Heartbeats and the FinishTask of a running task use the id it keeps:
+         * a cut id would name another task, or none. */
+        char why[96];
+        snprintf(why, sizeof why, "task id longer than %d bytes", BT_SVC_TASK_ID_MAX);
+        bt_svc_finish_error(d, t->id, BT_GRPC_INVALID_ARGUMENT, why, true);
+        return;
+    }
     switch (t->task_type_case) {
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_NONE: return;
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_HELLO: answer_hello(d, t); return;

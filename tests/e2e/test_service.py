@@ -343,6 +343,20 @@ class Tasks(ServiceTest):
         self.assertEqual(self.twingate.stats()["requests"], 0)
         self.assertNoViolations()
 
+    def test_a_task_id_too_long_to_keep_is_refused_whole(self):
+        # The daemon keeps 63 bytes of a running task's id: a longer one is refused
+        # (INVALID_ARGUMENT, not retryable) under its full id, never run under a cut one.
+        self.start_polling()
+        long_id = "L" * 27 + "x" * 53
+        (tid,) = self.c1.enqueue({"type": "sync_full", "id": long_id})
+        fin = self.c1.wait_finished(tid)
+        self.assertEqual(fin["task_id"], long_id)
+        self.assert_failed(fin, 3, True, "task id longer than 63 bytes")
+        self.assertEqual(self.c1.calls("Heartbeat"), [])
+        self.assertEqual(self.twingate.stats()["requests"], 0)
+        # The mock names only the id's form (not 27 alphanumerics); nothing else is wrong.
+        self.assertEqual([v for v in self.c1.violations() if "27 alphanumerics" not in v["problem"]], [])
+
     def test_15_next_poll_is_honoured_and_a_missing_one_repolls_at_once(self):
         self.c1.configure(next_poll=1.0)
         self.start_polling()
