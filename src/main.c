@@ -1,7 +1,7 @@
 /* The connector binary: resolve the command line, load the connector script, run one action. */
 #include "bt/budget.h"
 #include "bt/cli.h"
-#include "bt/clock.h"
+#include "bt/model.h"
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/driver.h"
@@ -42,61 +42,53 @@ static void setup_logging(const char *level, const char *format)
         bt_log_set_format(isatty(STDERR_FILENO) ? BT_LOG_CONSOLE : BT_LOG_JSON);
 }
 
-/* --log-level-debug-expires-at: C1 turns debug logging on for a while. */
-static int debug_expired(const char *at, bool *expired)
+/* The log settings, from the full parse (report: bad values are errors) or,
+ * before it, from flags and BATON_* only (the script's load logs at debug
+ * level; bad values are left for the full parse to report). */
+static int apply_log_settings(const char *level, const char *format, const char *path,
+                              const char *debug_until, bool report)
 {
-    time_t t;
-    *expired = false;
-    if (!at)
-        return 0;
-    if (bt_parse_rfc3339(at, &t) != 0) {
-        fprintf(stderr, "error: invalid --log-level-debug-expires-at \"%s\" (an RFC 3339 time)\n", at);
+    char err[1200];
+    int64_t until = 0;
+    int32_t nanos;
+    if (report && level && bt_log_level_parse(level) < 0) {
+        fprintf(stderr, "error: invalid --log-level \"%s\" (debug, info, warn, error)\n", level);
         return -1;
     }
-    *expired = time(NULL) >= t;
+    if (report && format && strcmp(format, "json") && strcmp(format, "console")) {
+        fprintf(stderr, "error: invalid --log-format \"%s\" (json, console)\n", format);
+        return -1;
+    }
+    if (debug_until && bt_time_parse_iso8601(debug_until, &until, &nanos) != 0) {
+        if (report) {
+            fprintf(stderr, "error: invalid --log-level-debug-expires-at \"%s\" (an RFC 3339 "
+                            "time)\n", debug_until);
+            return -1;
+        }
+        until = 0;
+    }
+    if (path && *path && bt_log_set_file(path, err, sizeof err) != 0 && report) {
+        fprintf(stderr, "error: %s\n", err);
+        return -1;
+    }
+    bt_log_set_debug_until((time_t)until);
+    setup_logging(level, format);
     return 0;
 }
 
 static int check_log_flags(const bt_cli *cli)
 {
-    const char *level = bt_cli_get(cli, "log-level"), *format = bt_cli_get(cli, "log-format");
-    const char *path = bt_cli_get(cli, "log-path");
-    bool expired;
-    char err[1200];
-    if (level && bt_log_level_parse(level) < 0) {
-        fprintf(stderr, "error: invalid --log-level \"%s\" (debug, info, warn, error)\n", level);
-        return -1;
-    }
-    if (debug_expired(bt_cli_get(cli, "log-level-debug-expires-at"), &expired) != 0)
-        return -1;
-    if (expired && level && strcmp(level, "debug") == 0)
-        level = "info";
-    if (path && *path && bt_log_set_file(path, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s\n", err);
-        return -1;
-    }
-    if (format && strcmp(format, "json") && strcmp(format, "console")) {
-        fprintf(stderr, "error: invalid --log-format \"%s\" (json, console)\n", format);
-        return -1;
-    }
-    setup_logging(level, format);
-    return 0;
+    return apply_log_settings(bt_cli_get(cli, "log-level"), bt_cli_get(cli, "log-format"),
+                              bt_cli_get(cli, "log-path"),
+                              bt_cli_get(cli, "log-level-debug-expires-at"), true);
 }
 
-/* Logging before the full parse (the script's load logs at debug level), from
- * flags and BATON_* only; check_log_flags() reports bad values afterwards. */
 static void early_logging(int argc, char **argv)
 {
-    const char *level = bt_cli_prescan(argc, argv, "log-level");
-    const char *expires = bt_cli_prescan(argc, argv, "log-level-debug-expires-at");
-    const char *path = bt_cli_prescan(argc, argv, "log-path");
-    time_t t;
-    char err[1200];
-    if (level && expires && bt_parse_rfc3339(expires, &t) == 0 && time(NULL) >= t)
-        level = "info";
-    if (path && *path)
-        (void)bt_log_set_file(path, err, sizeof err);
-    setup_logging(level, bt_cli_prescan(argc, argv, "log-format"));
+    (void)apply_log_settings(bt_cli_prescan(argc, argv, "log-level"),
+                             bt_cli_prescan(argc, argv, "log-format"),
+                             bt_cli_prescan(argc, argv, "log-path"),
+                             bt_cli_prescan(argc, argv, "log-level-debug-expires-at"), false);
 }
 
 static int check_scripts_dir(const char *dir)

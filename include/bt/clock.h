@@ -1,7 +1,6 @@
 /* Wall clock and sleeping, injectable so tests never wait on real time. */
 #ifndef BT_CLOCK_H
 #define BT_CLOCK_H
-#include <time.h>
 
 typedef double (*bt_clock_now_fn)(void *ud);
 typedef void (*bt_clock_sleep_fn)(double seconds, void *ud);
@@ -13,8 +12,5 @@ double bt_clock_monotonic(void);
 void bt_clock_sleep(double seconds);
 /* Install fake clock hooks (NULL, NULL restores the real clock). */
 void bt_clock_set_hooks(bt_clock_now_fn now, bt_clock_sleep_fn sleep, void *ud);
-
-/* Parse an RFC 3339 time (Z or ±hh:mm, optional fraction). 0, or -1 when malformed. */
-int bt_parse_rfc3339(const char *s, time_t *out);
 
 #endif

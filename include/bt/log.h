@@ -3,6 +3,7 @@
 #define BT_LOG_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <time.h>
 
 typedef enum { BT_LOG_DEBUG = 0, BT_LOG_INFO, BT_LOG_WARN, BT_LOG_ERROR } bt_log_level;
 typedef enum { BT_LOG_CONSOLE = 0, BT_LOG_JSON } bt_log_format;
@@ -20,6 +21,9 @@ void bt_log_add_secret(const char *secret);
 void bt_log_redact(const char *s, char *out, size_t outsz);
 
 int bt_log_enabled(bt_log_level level);
+/* From this time on (0: never), debug lines are not written whatever the
+ * level (--log-level-debug-expires-at). */
+void bt_log_set_debug_until(time_t t);
 void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bt_logv(bt_log_level level, const char *fmt, va_list ap);
 

@@ -38,7 +38,18 @@ int bt_log_level_parse(const char *s)
 void bt_log_set_level(bt_log_level level) { current_level = level; }
 void bt_log_set_format(bt_log_format format) { current_format = format; }
 bt_log_format bt_log_get_format(void) { return current_format; }
-int bt_log_enabled(bt_log_level level) { return level >= current_level; }
+static time_t debug_until; /* --log-level-debug-expires-at; 0: no end */
+
+void bt_log_set_debug_until(time_t t) { debug_until = t; }
+
+/* Debug logging that ConductorOne turned on for a while ends on time, in a
+ * daemon too, not only at start-up. */
+int bt_log_enabled(bt_log_level level)
+{
+    if (level == BT_LOG_DEBUG && debug_until && time(NULL) >= debug_until)
+        return 0;
+    return level >= current_level;
+}
 
 void bt_log_set_sink(bt_log_sink_fn fn, void *ud)
 {
@@ -141,15 +152,22 @@ static void write_line(bt_log_level level, const char *msg)
         fflush(log_file); /* a line is on disk when the process dies */
 }
 
-/* Appends, never truncates or replaces: a regular file (created 0600) or a
- * character device such as /dev/stderr; FIFOs, sockets and directories are refused. */
+static char log_path[4096]; /* the file log_file appends to */
+
+/* Appends, never truncates or replaces: a regular file (created 0600), a
+ * character device such as /dev/stderr, or a pipe with a reader (/dev/stdout
+ * under `| cat` or a container runtime; O_NONBLOCK makes a FIFO without one
+ * fail at open instead of hanging). Sockets and directories are refused. */
 int bt_log_set_file(const char *path, char *err, size_t errsz)
 {
+    if (log_file && strcmp(path, log_path) == 0)
+        return 0; /* opened already (the early set-up) */
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+    if (fd < 0 || fstat(fd, &st) != 0 ||
+        !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
         snprintf(err, errsz, "--log-path \"%s\": %s", path,
-                 fd < 0 ? strerror(errno) : "not a regular file or character device");
+                 fd < 0 ? strerror(errno) : "not a file, character device or pipe");
         if (fd >= 0)
             close(fd);
         return -1;
@@ -164,6 +182,7 @@ int bt_log_set_file(const char *path, char *err, size_t errsz)
     if (log_file)
         fclose(log_file);
     log_file = f;
+    snprintf(log_path, sizeof log_path, "%s", path);
     return 0;
 }
 

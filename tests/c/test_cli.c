@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "bt/cli.h"
-#include "bt/clock.h"
 #include "bt/config.h"
 #include "tmpdir.h"
 
@@ -325,25 +324,6 @@ static void test_sdk_table_lists_only_unimplemented_flags(void **state)
     assert_true(bt_cli_has_flag(&f->cli, "log-path"));
 }
 
-static void test_rfc3339(void **state)
-{
-    (void)state;
-    time_t t;
-    assert_int_equal(bt_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
-    assert_int_equal((long)t, 0);
-    assert_int_equal(bt_parse_rfc3339("2026-12-01T14:00:00.123Z", &t), 0);
-    assert_int_equal((long)t, 1796133600L);
-    assert_int_equal(bt_parse_rfc3339("2026-12-01T16:00:00+02:00", &t), 0);
-    assert_int_equal((long)t, 1796133600L);
-    assert_int_equal(bt_parse_rfc3339("2024-02-29T00:00:00-00:30", &t), 0);
-    assert_int_equal((long)t, 1709166600L);
-    const char *bad[] = {"", "2026-12-01", "2026-13-01T00:00:00Z", "2026-12-01T00:00:00",
-                         "2026-12-01T00:00:00Zjunk", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00.Z",
-                         "tomorrow", "2026-12-01T00:00:00+2:00"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (bt_parse_rfc3339(bad[i], &t) == 0)
-            fail_msg("accepted \"%s\"", bad[i]);
-}
 
 /* ---- --<secret>-file ---- */
 
@@ -518,7 +498,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prescan_agrees_with_the_parser_on_repeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_sdk_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sdk_table_lists_only_unimplemented_flags, setup, teardown),
-        cmocka_unit_test(test_rfc3339),
         cmocka_unit_test_setup_teardown(test_secret_file_twin_is_declared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_is_read_once_and_trimmed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_from_the_environment, setup, teardown),
