@@ -10,10 +10,6 @@ local text = require "lib.text"
 
 local M = {}
 
--- The sync's lib.scope (twingate.sync makes it; required when called, as
--- twingate.sync requires the modules of the types).
-local function sync_scope(ctx) return require("twingate.sync").scope(ctx) end
-
 -- Twingate GroupType -> baton group source type.
 M.SOURCE_TYPE = { MANUAL = "native", SYNCED = "directory_synced", SYSTEM = "built_in" }
 
@@ -107,7 +103,7 @@ end
 -- runs first: the users' membership walk or the group type's own entry.
 function M.listed(ctx)
   if ctx.group_list then return ctx.group_list end
-  local list, err = M.list{ entitlements = sync_scope(ctx).entitlements("group") }
+  local list, err = M.list{ entitlements = ctx.scope.entitlements("group") }
   if not list then return nil, err end
   ctx.group_list = list
   return list
@@ -144,10 +140,13 @@ end
 
 -- The group type's entry. On the user side (the default) the groups are a
 -- list without members, read by the users' walk when it ran first; on the
--- group side (membership-side=groups) the full walk with members.
+-- group side (membership-side=groups) the full walk with members, unless
+-- this sync writes no membership grant (--skip-grants,
+-- --skip-entitlements-and-grants, --sync-resource-types without user): then
+-- the member-less list, as on the user side.
 function M.sync(ctx)
-  local scope = sync_scope(ctx)
-  if (ctx.membership_side or "users") == "users" then
+  local scope = ctx.scope
+  if ctx.membership_side == "users" or not scope.grants("group", "user") then
     local list, err = M.listed(ctx)
     if not list then return nil, err end
     return true

@@ -122,7 +122,7 @@ end
 -- be granted only to types the file holds. Without service accounts,
 -- grantable_to names groups alone and their grants are skipped.
 function M.principals(ctx)
-  local scope, principals = require("twingate.sync").scope(ctx), {}
+  local scope, principals = ctx.scope, {}
   for _, p in ipairs{ "group", "service_account" } do
     if scope.has(p) then principals[#principals + 1] = p end
   end
@@ -150,7 +150,7 @@ end
 -- requests. --skip-entitlements-and-grants and --skip-grants page no access list.
 function M.sync(ctx)
   local principals, emitted = M.principals(ctx), {}
-  local scope = require("twingate.sync").scope(ctx)
+  local scope = ctx.scope
   if scope.skip_grants or not scope.entitlements("resource") then
     return without_grants(principals, scope.entitlements("resource"))
   end

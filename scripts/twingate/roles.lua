@@ -102,12 +102,21 @@ function M.registry(opts)
 end
 
 -- The role value of a role resource id ("devops" -> "DEVOPS"), or nil when
--- no known role has that id (a dropped role included).
+-- the id cannot name a role: not lower-case letters, digits and _, or a
+-- dropped role. An id no known role has is taken as a value newer than this
+-- script (the full sync emits such a role as it meets it: "security_auditor"
+-- -> "SECURITY_AUDITOR"); the API refuses a value it does not have.
 function M.value_of(id)
+  if type(id) ~= "string" or not id:match("^[a-z][a-z0-9_]*$") then return nil end
   for _, r in ipairs(M.KNOWN) do
-    if M.id(r.value) == id and not M.DROP[r.value] then return r.value end
+    if M.id(r.value) == id then
+      if M.DROP[r.value] then return nil end
+      return r.value
+    end
   end
-  return nil
+  local value = id:upper()
+  if M.DROP[value] then return nil end
+  return value
 end
 
 -- The registry of one sync (ctx from twingate.sync), shared by the users'
@@ -115,7 +124,7 @@ end
 -- writes follows the sync's scope (lib.scope).
 function M.for_sync(ctx)
   if ctx.roles then return ctx.roles end
-  local scope = require("twingate.sync").scope(ctx)
+  local scope = ctx.scope
   ctx.roles = M.registry{ resources = scope.has("role"), entitlements = scope.entitlements("role"),
     grants = scope.grants("role", "user") }
   return ctx.roles

@@ -41,19 +41,13 @@ end
 
 local function emit_type(rt) emit.resource_type(resource_type(rt)) end
 
--- The scope of this sync (lib.scope): made from ctx.on when a caller built
--- ctx without one (a plain full sync of the enabled types).
-function M.scope(ctx)
-  ctx.scope = ctx.scope or scope_of.new(nil, function(id) return ctx.on[id] == true end)
-  return ctx.scope
-end
-
 -- The generic loop: each entry's module (rt.sync) whose type this sync
 -- writes runs its sync(ctx) in list order; the first failure stops the sync.
--- ctx.on[id] says which types are enabled, ctx.scope which this sync writes;
--- modules may keep per-sync state in ctx.
+-- ctx (made by M.run) holds on[id] (which types are enabled), scope (the
+-- lib.scope of what this sync writes) and membership_side; modules may keep
+-- per-sync state in it.
 function M.each_type(resource_types, ctx)
-  local scope = M.scope(ctx)
+  local scope = ctx.scope
   for _, rt in ipairs(resource_types) do
     if scope.has(rt.id) and rt.sync then
       local ok, err = require(rt.sync).sync(ctx)

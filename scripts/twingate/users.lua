@@ -50,11 +50,6 @@ function M.emit(node, registry)
   registry.grant(node.id, node.role)
 end
 
--- twingate.groups and twingate.sync, required when called: twingate.groups
--- reaches this module through twingate.principals.
-local function groups() return require "twingate.groups" end
-local function sync_scope(ctx) return require("twingate.sync").scope(ctx) end
-
 -- Per-sync tally of the user side: the follow-up pages of users in more
 -- than a page of groups.
 local function tally()
@@ -62,10 +57,11 @@ local function tally()
 end
 
 -- The membership grants of one user, from the group table of
--- twingate.groups.list ({ [group id] = immutable }); counts into t. A group
+-- twingate.groups.list ({ [group id] = immutable }), through groups (the
+-- twingate.groups module); counts into t. A group
 -- not in that table was created after the group list was read: its grant
 -- would name a resource the file lacks, so it is left out and counted.
-local function memberships(user_id, table_, t)
+local function memberships(groups, user_id, table_, t)
   local n = 0
   return {
     id = user_id, label = "groups of user " .. user_id,
@@ -77,12 +73,10 @@ local function memberships(user_id, table_, t)
           .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
         return true
       end
-      groups().grant(group.id, user_id, immutable)
+      groups.grant(group.id, user_id, immutable)
       return true
     end,
-    done = function()
-      if n > Q.PAGE_SIZE then t.follow_ups = t.follow_ups + (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1 end
-    end,
+    done = function() t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
   }
 end
 
@@ -96,9 +90,10 @@ end
 
 -- Emits every user, its role grant and its membership grants, read from the
 -- first page of its groups nested in the users list and, for users in more
--- groups, from USER_GROUPS after the users list. list is twingate.groups.list's
--- result. Returns the tally { follow_ups = }, or nil, err.
-function M.walk_with_groups(registry, list)
+-- groups, from USER_GROUPS after the users list. groups is the
+-- twingate.groups module, list its list's result. Returns the tally
+-- { follow_ups = }, or nil, err.
+function M.walk_with_groups(registry, groups, list)
   local t = tally()
   local ok, err = page.walk_nested{
     query = Q.USERS_WITH_GROUPS, variables = { first = Q.PAGE_SIZE }, path = "users",
@@ -106,7 +101,7 @@ function M.walk_with_groups(registry, list)
     follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
     parent = function(node)
       M.emit(node, registry)
-      return memberships(node.id, list.immutable, t)
+      return memberships(groups, node.id, list.immutable, t)
     end,
   }
   if not ok then return nil, err end
@@ -129,15 +124,18 @@ end
 -- user side the groups are listed first (twingate.groups.listed), so that
 -- each grant's group is known.
 function M.sync(ctx)
-  local registry, scope = roles.for_sync(ctx), sync_scope(ctx)
-  if (ctx.membership_side or "users") ~= "users" or not scope.has("group") then
+  local registry, scope = roles.for_sync(ctx), ctx.scope
+  if ctx.membership_side ~= "users" or not scope.has("group") then
     return M.walk(registry)
   end
-  local list, err = groups().listed(ctx)
+  -- required here, once per sync: twingate.groups reaches this module
+  -- through twingate.principals
+  local groups = require "twingate.groups"
+  local list, err = groups.listed(ctx)
   if not list then return nil, err end
   if not scope.grants("group", "user") then return M.walk(registry) end
   local t
-  t, err = M.walk_with_groups(registry, list)
+  t, err = M.walk_with_groups(registry, groups, list)
   if not t then return nil, err end
   report(t, list)
   return true

@@ -94,6 +94,38 @@ describe("sync options", function()
   end)
 end)
 
+describe("sync options on the group side (membership-side=groups)", function()
+  local rt, t
+  before_each(function()
+    rt = fake.install{ config = { domain = "acme", ["membership-side"] = "groups" } }
+    t = model()
+    rt.handler = tenant.handler(t)
+  end)
+  after_each(fake.uninstall)
+
+  -- no membership grant written: the member-less group list, never 100
+  -- members nested per group
+  for _, c in ipairs{
+    { "--skip-grants", { skip_grants = true }, { "Users", "Users", "Users", "GroupList", "GroupList" } },
+    { "--skip-entitlements-and-grants", { skip_entitlements_and_grants = true },
+      { "Users", "Users", "Users", "GroupList", "GroupList" } },
+    { "--sync-resource-types group", { resource_types = { "group" } }, { "GroupList", "GroupList" } },
+  } do
+    it(c[1] .. ": the group list without members", function()
+      assert.is_true(sync(rt, c[2]))
+      assert.same(c[3], names(rt))
+      assert.equal(150, count(rt.rows.resources, "group"))
+      assert.equal(0, #rt.rows.grants)
+    end)
+  end
+
+  it("a full sync walks the groups with their members", function()
+    assert.is_true(sync(rt))
+    assert.equal(tenant.ideal_requests(t, 100), #rt.requests)
+    assert.equal(250 + 120 + 148 * 2, count(rt.rows.grants, "group"))
+  end)
+end)
+
 describe("targeted sync", function()
   local rt, t
   before_each(function()
@@ -154,7 +186,31 @@ describe("targeted sync", function()
     ok, err = sync(rt, { targets = { { type = "role", id = "owner" } } })
     assert.is_nil(ok)
     assert.matches('no role with id "owner"', tostring(err), 1, true)
-    assert.equal(1, #rt.requests)
+    -- the group's fetch, and the one request asking the API about OWNER
+    assert.same({ "Group", "RoleHolders" }, names(rt))
+    ok, err = sync(rt, { targets = { { type = "role", id = "Admin" } } })
+    assert.is_nil(ok)
+    assert.matches('no role with id "Admin"', tostring(err), 1, true)
+    assert.equal(2, #rt.requests)
+  end)
+
+  it("syncs a role newer than the script, as the full sync emits it", function()
+    t = tenant.build{ users = 3, groups = {}, roles = { "SECURITY_AUDITOR" },
+      user_roles = { [2] = "SECURITY_AUDITOR" } }
+    rt.handler = tenant.handler(t)
+    assert.is_true(sync(rt, { targets = { { type = "role", id = "security_auditor" } } }))
+    assert.same({ "RoleHolders", "RoleHolders" }, names(rt))
+    assert.same({ "role:security_auditor" },
+      { rt.rows.resources[1].type .. ":" .. rt.rows.resources[1].id })
+    assert.same({ "role:security_auditor:member:user:" .. t.users[2].id }, { rt.rows.grants[1].id })
+  end)
+
+  it("does not target a dropped role", function()
+    require("twingate.roles").DROP.BILLING = true
+    local ok, err = sync(rt, { targets = { { type = "role", id = "billing" } } })
+    assert.is_nil(ok)
+    assert.matches('no role with id "billing"', tostring(err), 1, true)
+    assert.same({}, rt.requests)
   end)
 
   it("refuses a type it cannot target before any request", function()

@@ -65,7 +65,12 @@ end
 -- Resource kinds (the Resource interface's implementations), in turn.
 M.KINDS = { "NetworkResource", "SSHResource", "KubernetesResource" }
 
--- spec: { users = U, groups = { { members = n, type = "SYSTEM", name = ... }, ... },
+-- The API's UserRole enum (vendor/twingate/schema.graphql).
+M.USER_ROLES = { "ADMIN", "DEVOPS", "SUPPORT", "MEMBER", "ACCESS_REVIEWER", "HELPDESK", "BILLING" }
+
+-- spec: { users = U, roles = { extra UserRole values the API has },
+--         user_roles = { [i] = role of user i (default: ADMIN for user 1, else MEMBER) },
+--         groups = { { members = n, type = "SYSTEM", name = ... }, ... },
 --         service_accounts = { { keys = k, revoked = r, name = ... }, ... },
 --         resources = { { groups = n, service_accounts = m, name = ... }, ... } }
 -- Group k's members are users 1..n (n <= U). A service account's first r keys
@@ -73,10 +78,13 @@ M.KINDS = { "NetworkResource", "SSHResource", "KubernetesResource" }
 -- service accounts 1..m.
 function M.build(spec)
   local t = { users = {}, groups = {}, members = {}, service_accounts = {}, keys = {},
-    resources = {}, access = {} }
+    resources = {}, access = {}, role_values = {} }
+  for _, v in ipairs(M.USER_ROLES) do t.role_values[v] = true end
+  for _, v in ipairs(spec.roles or {}) do t.role_values[v] = true end
   for i = 1, spec.users do
     t.users[i] = { id = M.base64("User:" .. i), firstName = "User", lastName = tostring(i),
-      email = "user" .. i .. "@acme.test", role = (i == 1) and "ADMIN" or "MEMBER",
+      email = "user" .. i .. "@acme.test",
+      role = (spec.user_roles or {})[i] or ((i == 1) and "ADMIN" or "MEMBER"),
       state = "ACTIVE", type = "MANUAL", isAdmin = i == 1,
       createdAt = "2026-01-01T00:00:00.000000+00:00" }
   end
@@ -200,6 +208,11 @@ function M.handler(t)
       local err = too_many(vars.first)
       if err then return err end
       local want, holders = vars.filter.role["in"][1], {}
+      if not t.role_values[want] then   -- the API's UserRole enum refuses it (HTTP 400)
+        return { errors = { { message = "Variable '$filter' got invalid value '" .. tostring(want)
+          .. "' at 'filter.role.in[0]'; Value '" .. tostring(want)
+          .. "' does not exist in 'UserRole' enum." } } }
+      end
       for _, u in ipairs(t.users) do
         if u.role == want then holders[#holders + 1] = u end
       end
