@@ -24,12 +24,16 @@ static double thread_cpu_seconds(void)
 static void tick(lua_State *L, lua_Debug *ar);
 
 /* Past half the cap, note the line at every new line (not only every
- * TICK_INSTRUCTIONS), so a refusal can name where the script was. */
+ * TICK_INSTRUCTIONS), so a refusal can name where the script was; below a
+ * quarter, stop again: a line hook slows Lua down many times over. */
 static void watch_lines(bt_budget *b)
 {
     if (b->main && !b->watching && b->used > b->cap / 2) {
         b->watching = true;
         lua_sethook(b->main, tick, LUA_MASKCOUNT | LUA_MASKLINE, TICK_INSTRUCTIONS);
+    } else if (b->main && b->watching && b->used < b->cap / 4) {
+        b->watching = false;
+        lua_sethook(b->main, tick, LUA_MASKCOUNT, TICK_INSTRUCTIONS);
     }
 }
 
@@ -40,6 +44,8 @@ void *bt_budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize == 0) {
         free(ptr);
         b->used -= old;
+        if (b->cap && b->watching)
+            watch_lines(b);
         return NULL;
     }
     if (b->cap && nsize > old && nsize - old > b->cap - (b->used < b->cap ? b->used : b->cap)) {
