@@ -48,21 +48,45 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+pid_t bt_svc_fork_task_process(bt_svc_daemon *d, int *fd)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(NULL); /* nothing buffered is written twice */
+    pid_t daemon_pid = getpid(), pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        /* A daemon killed outright takes its tasks along: no orphan keeps
+         * working (and spending the API budget) for nobody. If it died
+         * before the line above, the parent is already someone else. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != daemon_pid)
+            _exit(1);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_IGN); /* the daemon decides how a task ends on Ctrl-C */
+        signal(SIGCHLD, SIG_DFL);
+        close(bt_svc_wake_fd());
+        if (d->health)
+            bt_svc_health_close_fds(d->health);
+        *fd = p[1];
+        return 0;
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    *fd = p[0];
+    return pid;
+}
+
 /* The task process: never returns, never touches the daemon's connections. */
 static void child_main(bt_svc_daemon *d, const SvcTask *task, const char *dir,
-                       bt_svc_child_fn fn, int fd, pid_t daemon_pid)
+                       bt_svc_child_fn fn, int fd)
 {
-    /* A daemon killed outright takes its tasks along: no orphan keeps
-     * working (and spending the API budget) for nobody. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != daemon_pid)
-        _exit(1);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_IGN); /* the daemon decides how a task ends on Ctrl-C */
-    signal(SIGCHLD, SIG_DFL);
-    close(bt_svc_wake_fd());
-    if (d->health)
-        bt_svc_health_close_fds(d->health);
     bt_svc_outcome out;
     memset(&out, 0, sizeof out);
     fn(d, task, dir, &out);
@@ -76,26 +100,18 @@ static void child_main(bt_svc_daemon *d, const SvcTask *task, const char *dir,
 int bt_svc_spawn(bt_svc_daemon *d, const SvcTask *task, bt_svc_task_kind kind, const char *dir,
                  bt_svc_child_fn fn)
 {
-    int p[2];
-    if (d->n_tasks >= BT_SVC_MAX_TASKS || strlen(task->id) > BT_SVC_TASK_ID_MAX || pipe(p) != 0)
+    int fd;
+    if (d->n_tasks >= BT_SVC_MAX_TASKS || strlen(task->id) > BT_SVC_TASK_ID_MAX)
         return -1; /* a longer id is refused before (tasks.c) */
-    fflush(NULL); /* nothing buffered is written twice */
-    pid_t daemon_pid = getpid(), pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        child_main(d, task, dir, fn, p[1], daemon_pid);
-    }
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
+    pid_t pid = bt_svc_fork_task_process(d, &fd);
+    if (pid == 0)
+        child_main(d, task, dir, fn, fd);
+    if (pid < 0)
         return -1;
-    }
-    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
     bt_svc_running *t = &d->tasks[d->n_tasks++];
     memset(t, 0, sizeof *t);
     t->pid = pid;
-    t->fd = p[0];
+    t->fd = fd;
     t->kind = kind;
     snprintf(t->task_id, sizeof t->task_id, "%s", task->id);
     snprintf(t->dir, sizeof t->dir, "%s", dir);

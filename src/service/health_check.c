@@ -7,11 +7,9 @@
 #include "bt/clock.h"
 #include "bt/log.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +22,6 @@ static void check_child(bt_svc_daemon *d, int fd)
     bt_svc_outcome out;
     bt_contract c;
     memset(&out, 0, sizeof out);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    signal(SIGTERM, SIG_DFL);
     bt_host *h = bt_svc_child_host(d, &c, &out);
     if (h) {
         lua_State *L = bt_host_lua(h);
@@ -44,22 +40,16 @@ static void check_child(bt_svc_daemon *d, int fd)
 
 static void start_check(bt_svc_daemon *d, bt_svc_health *h)
 {
-    int p[2];
-    fflush(NULL);
-    pid_t pid = pipe(p) == 0 ? fork() : -1;
-    if (pid == 0) {
-        close(p[0]);
-        check_child(d, p[1]);
-    }
+    int fd;
+    pid_t pid = bt_svc_fork_task_process(d, &fd);
+    if (pid == 0)
+        check_child(d, fd);
     if (pid < 0) {
         bt_svc_health_store(h, false, "cannot start the check process");
         return;
     }
-    close(p[1]);
-    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
     h->check_pid = pid;
-    h->check_fd = p[0];
+    h->check_fd = fd;
     h->check_ended = false;
     h->check_len = 0;
     h->check_deadline = bt_clock_monotonic() + HEALTH_TIMEOUT_SECONDS;

@@ -324,6 +324,13 @@ void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *task);
 int bt_svc_heartbeat(bt_svc_daemon *d, const char *task_id, double *interval, bool *cancelled);
 void bt_svc_heartbeats_due(bt_svc_daemon *d);
 
+/* children.c: fork a process of the daemon's (a task, the /health check)
+ * with a pipe back. In the child (returns 0): it dies with the daemon
+ * (PR_SET_PDEATHSIG, checked against a daemon already gone), SIGTERM is
+ * default, SIGINT ignored, SIGCHLD default, the wake pipe and the health
+ * server's sockets closed; *fd is the pipe's write end. In the daemon: the
+ * pid, *fd the read end (non-blocking, close-on-exec); -1 on failure. */
+pid_t bt_svc_fork_task_process(bt_svc_daemon *d, int *fd);
 /* children.c: fork a task process running fn(d, task, ud) -> outcome. */
 typedef void (*bt_svc_child_fn)(bt_svc_daemon *d, const SvcTask *task, const char *dir,
                                 bt_svc_outcome *out);
