@@ -47,7 +47,7 @@ bool bt_svc_stopping(void) { return g_stop != 0; }
 
 int bt_svc_wake_fd(void) { return g_pipe[0]; }
 
-void bt_svc_wake_drain(void)
+static void wake_drain(void)
 {
     char buf[64];
     while (read(g_pipe[0], buf, sizeof buf) > 0)
@@ -73,7 +73,7 @@ void bt_svc_wait(bt_svc_daemon *d, double seconds)
         return;
     }
     if (fds[0].revents)
-        bt_svc_wake_drain();
+        wake_drain();
     if (hfd >= 0 && fds[1].revents)
         bt_svc_health_serve(d);
     bt_svc_read_results(d);

@@ -203,10 +203,8 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const struct ProtobufCMess
                const struct ProtobufCMessageDescriptor *resp_desc, double deadline,
                struct ProtobufCMessage **resp, char *err, size_t errsz);
 /* UploadAsset of a file: metadata, 512 KiB data messages, eof with the
- * SHA-256; one attempt. Returns the gRPC code. */
-int bt_svc_upload_once(bt_svc_client *cl, const char *task_id, const char *path, char *err,
-                       size_t errsz);
-/* Up to 3 attempts (waits 0 s, then 1 s). */
+ * SHA-256 (hashed once); up to 3 attempts (waits 0 s, then 1 s). Returns the
+ * gRPC code. */
 int bt_svc_upload(bt_svc_client *cl, const char *task_id, const char *path, char *err,
                   size_t errsz);
 
@@ -301,8 +299,7 @@ int bt_svc_host_id(char *out, size_t outsz);
 /* signals.c: SIGTERM/SIGINT set the stop flag; SIGCHLD and both wake the loop. */
 int bt_svc_signals_install(void);
 bool bt_svc_stopping(void);
-int bt_svc_wake_fd(void); /* readable after a signal; drain with bt_svc_wake_drain */
-void bt_svc_wake_drain(void);
+int bt_svc_wake_fd(void); /* readable after a signal (bt_svc_wait drains it) */
 /* Sleep until `seconds` pass, a signal arrives or one of fds is readable;
  * the health server's socket is served meanwhile. */
 void bt_svc_wait(bt_svc_daemon *d, double seconds);

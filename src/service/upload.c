@@ -1,5 +1,5 @@
-/* UploadAsset: the c1z streamed as gRPC messages, hashed in a first pass. On
- * any failure the whole stream is redone from the start. */
+/* UploadAsset: the c1z streamed as gRPC messages, hashed once beforehand. On
+ * any failure the whole stream is redone from the start (same digest). */
 #include "service/svc.h"
 #include "bt/clock.h"
 #include "bt/log.h"
@@ -26,8 +26,12 @@ typedef struct {
     bool failed;
 } stream;
 
-static int sha256_file(FILE *f, unsigned char digest[32])
+/* The SHA-256 of the file at path: one pass, before the first attempt. */
+static int sha256_file(const char *path, unsigned char digest[32])
 {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char buf[65536];
     size_t n;
@@ -37,7 +41,7 @@ static int sha256_file(FILE *f, unsigned char digest[32])
         ok = EVP_DigestUpdate(ctx, buf, n) == 1;
     ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, digest, &len) == 1 && len == 32;
     EVP_MD_CTX_free(ctx);
-    rewind(f);
+    fclose(f);
     return ok ? 0 : -1;
 }
 
@@ -47,7 +51,7 @@ static int frame_msg(const UploadReq *m, bt_http_buf *out)
 }
 
 static int build_ends(stream *s, const char *host_id, const char *task_id,
-                      unsigned char digest[32])
+                      const unsigned char digest[32])
 {
     UploadReq m = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_UPLOAD_ASSET_REQUEST__INIT;
     C1__Connectorapi__Baton__V1__BatonServiceUploadAssetRequest__UploadMetadata md =
@@ -60,7 +64,7 @@ static int build_ends(stream *s, const char *host_id, const char *task_id,
     m.metadata = &md;
     if (frame_msg(&m, &s->head) != 0)
         return -1;
-    eof.sha256_checksum.data = digest;
+    eof.sha256_checksum.data = (uint8_t *)digest;
     eof.sha256_checksum.len = 32;
     m.msg_case = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_UPLOAD_ASSET_REQUEST__MSG_EOF;
     m.eof = &eof;
@@ -146,9 +150,8 @@ static void stream_free(stream *s)
 }
 
 static int open_stream(stream *s, const char *host_id, const char *task_id, const char *path,
-                       char *err, size_t errsz)
+                       const unsigned char digest[32], char *err, size_t errsz)
 {
-    unsigned char digest[32];
     struct stat st;
     memset(s, 0, sizeof *s);
     s->f = fopen(path, "rb");
@@ -157,22 +160,23 @@ static int open_stream(stream *s, const char *host_id, const char *task_id, cons
         return -1;
     }
     s->file_size = s->file_left = (long long)st.st_size;
-    if (sha256_file(s->f, digest) != 0 || build_ends(s, host_id, task_id, digest) != 0) {
-        snprintf(err, errsz, "UploadAsset: cannot hash the sync file");
+    if (build_ends(s, host_id, task_id, digest) != 0) {
+        snprintf(err, errsz, "UploadAsset: out of memory");
         return -1;
     }
     return 0;
 }
 
-int bt_svc_upload_once(bt_svc_client *cl, const char *task_id, const char *path, char *err,
-                       size_t errsz)
+/* One attempt: metadata, 512 KiB data messages, eof with the digest. */
+static int upload_once(bt_svc_client *cl, const char *task_id, const char *path,
+                       const unsigned char digest[32], char *err, size_t errsz)
 {
     const char *auth;
     stream s;
     int code = bt_svc_token_get(&cl->token, &auth, err, errsz);
     if (code != BT_GRPC_OK)
         return code;
-    if (open_stream(&s, cl->host_id, task_id, path, err, errsz) != 0) {
+    if (open_stream(&s, cl->host_id, task_id, path, digest, err, errsz) != 0) {
         stream_free(&s);
         return BT_GRPC_INTERNAL;
     }
@@ -194,9 +198,14 @@ int bt_svc_upload_once(bt_svc_client *cl, const char *task_id, const char *path,
 int bt_svc_upload(bt_svc_client *cl, const char *task_id, const char *path, char *err,
                   size_t errsz)
 {
+    unsigned char digest[32];
     int code = BT_GRPC_OK;
+    if (sha256_file(path, digest) != 0) {
+        snprintf(err, errsz, "UploadAsset: cannot hash the sync file");
+        return BT_GRPC_INTERNAL;
+    }
     for (int attempt = 1; attempt <= 3; attempt++) {
-        code = bt_svc_upload_once(cl, task_id, path, err, errsz);
+        code = upload_once(cl, task_id, path, digest, err, errsz);
         if (code == BT_GRPC_OK)
             break;
         bt_warn("service: upload attempt %d of 3 failed: %s", attempt, err);
