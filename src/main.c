@@ -151,10 +151,13 @@ static void apply_script_limits(const bt_cli *cli, bt_host *h)
     bt_host_set_limits(h, (size_t)mb, (double)secs);
 }
 
-static int apply_http_options(const bt_cli *cli)
+static int apply_http_options(const bt_cli *cli, bool service)
 {
     bt_graphql_options o;
     bt_graphql_default_options(&o);
+    /* A one-shot run with a wrong host fails at once; a daemon's task rides
+     * out a DNS or connect blip with the usual retries. */
+    o.retry_unreachable = service;
     long v;
     char err[256];
     /* --http-timeout is the old name of the SDK's --http-timeout-seconds. */
@@ -221,7 +224,7 @@ static int run_action(app *a)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (check_positive(&a->cli) != 0 || apply_http_options(&a->cli) != 0)
+    if (check_positive(&a->cli) != 0 || apply_http_options(&a->cli, service) != 0)
         return 1;
     apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);

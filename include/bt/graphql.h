@@ -21,6 +21,7 @@ typedef struct bt_graphql_options {
     double writes_per_minute_override; /* -1 = unset; 0 = unpaced */
     double max_total_time;             /* seconds for one request with all its
                                         * retries (default 1800) */
+    bool retry_unreachable;            /* bt_http_limits'; false by default */
 } bt_graphql_options;
 
 typedef struct bt_graphql_stats {

@@ -127,6 +127,9 @@ typedef struct bt_http_limits {
     size_t max_response_bytes; /* decoded body bytes */
     double max_total_time;     /* seconds for one request, attempts and waits
                                 * together; 0 = no cap beyond the above */
+    bool retry_unreachable;    /* false: a host that never answered fails at once
+                                * (a one-shot run); true: retried like any
+                                * transport failure (a daemon rides out a blip) */
 } bt_http_limits;
 
 typedef struct bt_http_stats {

@@ -36,13 +36,13 @@ void bt_graphql_share_pacing(bt_http_pacer *reads, bt_http_pacer *writes)
     g_shared_reads = reads;
     g_shared_writes = writes;
 }
-static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
+static bt_graphql_options g_opts = {10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800, false};
 static bool g_allow_writes;
 static long g_reads, g_writes, g_pages, g_decode_retries;
 
 void bt_graphql_default_options(bt_graphql_options *o)
 {
-    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800};
+    *o = (bt_graphql_options){10, 60, 8, 900, (size_t)64 << 20, -1, -1, 1800, false};
 }
 
 static void apply_pacing(void)
@@ -273,7 +273,7 @@ static bt_http_limits limits(void)
 {
     return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
                             g_opts.max_retry_wait, g_opts.max_response_bytes,
-                            g_opts.max_total_time};
+                            g_opts.max_total_time, g_opts.retry_unreachable};
 }
 
 /* [-0, +0, -] True when the pushed result (n values) is a decode error of a

@@ -526,7 +526,8 @@ bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_h
         resp->attempts = n;
         bt_http_retry_cause cause =
             bt_http_retry_cause_of(resp->curl_code, resp->status, req->idempotent);
-        if (cause == BT_HTTP_RETRY_NONE || unreachable_from_the_start(c, req, resp))
+        if (cause == BT_HTTP_RETRY_NONE ||
+            (!l->retry_unreachable && unreachable_from_the_start(c, req, resp)))
             break;
         if (n >= max) {
             bt_warn("http: giving up after %d attempts", n);

@@ -37,7 +37,7 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     f->srv = httpd_start(0);
     f->c = bt_http_client_new("test-agent/1", "X-Test-Key", KEY);
-    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20, 0};
+    f->lim = (bt_http_limits){5, 10, 8, 900, 1 << 20, 0, false};
     f->fc.ud = f;
     fake_clock_install(&f->fc);
     bt_http_stats_reset();
@@ -391,6 +391,21 @@ static void refused_before_any_answer_fails_at_once(void **state)
     assert_non_null(strstr(f->r.message, "not retried"));
 }
 
+/* A daemon (retry_unreachable) rides out a refused connection on a fresh
+ * client like any transport failure. */
+static void refused_is_retried_when_the_caller_asks(void **state)
+{
+    fx *f = *state;
+    f->lim.max_attempts = 3;
+    f->lim.retry_unreachable = true;
+    char url[100];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/gql", httpd_free_port());
+    assert_int_equal(post_to(f, url, true), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.attempts, 3);
+    assert_int_equal(f->fc.nsleeps, 2);
+    assert_null(strstr(f->r.message, "not retried"));
+}
+
 static void unresolvable_name_fails_at_once(void **state)
 {
     fx *f = *state;
@@ -665,6 +680,7 @@ int main(void)
         T(mutation_retried_when_the_connection_fails),
         T(connection_refused_is_transport_after_retries),
         T(refused_before_any_answer_fails_at_once),
+        T(refused_is_retried_when_the_caller_asks),
         T(unresolvable_name_fails_at_once),
         T(total_time_cap_stops_retries),
         T(last_attempt_gets_only_the_time_left),
