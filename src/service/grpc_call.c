@@ -221,15 +221,6 @@ static bool set_options(bt_grpc_conn *c, const char *url, struct curl_slist *hdr
     return ok;
 }
 
-static int set_result(bt_grpc_result *r, int code, const char *msg)
-{
-    size_t n = strnlen(msg, sizeof r->message - 1);
-    r->code = code;
-    memcpy(r->message, msg, n);
-    r->message[n] = '\0';
-    return code;
-}
-
 /* The status of a finished exchange, from HTTP status, headers and body. */
 static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
 {
@@ -237,11 +228,11 @@ static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c->curl, CURLINFO_HTTP_VERSION, &version);
     if (c->not_h2)
-        return set_result(r, BT_GRPC_UNAVAILABLE, "the server did not negotiate HTTP/2 (ALPN h2)");
+        return bt_grpc_result_set(r, BT_GRPC_UNAVAILABLE, "the server did not negotiate HTTP/2 (ALPN h2)");
     if (rc != CURLE_OK && !c->h.has_status) {
         const char *why = c->over_cap ? "response larger than 4 MiB"
                         : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
-        return set_result(r, c->over_cap ? BT_GRPC_INTERNAL : BT_GRPC_UNAVAILABLE, why);
+        return bt_grpc_result_set(r, c->over_cap ? BT_GRPC_INTERNAL : BT_GRPC_UNAVAILABLE, why);
     }
     return bt_grpc_headers_result(&c->h, status, version == CURL_HTTP_VERSION_2_0,
                                   (const unsigned char *)c->resp.data, c->resp.len, r);
@@ -267,7 +258,7 @@ int bt_grpc_call(bt_grpc_conn *c, const char *path, const char *auth, const bt_g
     if (!url || !hdrs) {
         free(url);
         curl_slist_free_all(hdrs);
-        return set_result(r, BT_GRPC_INTERNAL, "out of memory");
+        return bt_grpc_result_set(r, BT_GRPC_INTERNAL, "out of memory");
     }
     snprintf(url, n, "%s%s", c->base_url, path);
     CURLcode rc = CURLE_FAILED_INIT;

@@ -118,7 +118,10 @@ typedef struct {
     char message[512]; /* decoded grpc-message */
 } bt_grpc_headers;
 
-/* Take one header or trailer line ("name: value\r\n"). */
+/* Set r's code and message (cut to fit); returns code. */
+int bt_grpc_result_set(bt_grpc_result *r, int code, const char *msg);
+/* Take one header or trailer line ("name: value\r\n"). grpc-status: digits
+ * only; above 16 counts as UNKNOWN. */
 void bt_grpc_headers_line(bt_grpc_headers *h, const char *line, size_t n);
 /* The call's status: non-HTTP/2 and non-200 first, then content type,
  * grpc-status, and the single response message. Returns r->code. */

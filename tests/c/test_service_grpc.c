@@ -75,6 +75,24 @@ static void status_normal_and_trailers_only(void **state)
     assert_int_equal(status_of(no_status, 200, true, "", 0, &r), BT_GRPC_UNAVAILABLE);
     const char *bad_status[] = {"content-type: application/grpc\r\n", "grpc-status: 1x\r\n", NULL};
     assert_int_equal(status_of(bad_status, 200, true, "", 0, &r), BT_GRPC_UNAVAILABLE);
+    /* The codes are 0-16: larger numbers, however long, are UNKNOWN (no overflow). */
+    struct { const char *line; bool has; int status; } st[] = {
+        {"grpc-status: 16\r\n", true, 16}, {"grpc-status: 016\r\n", true, 16},
+        {"grpc-status: 17\r\n", true, BT_GRPC_UNKNOWN},
+        {"grpc-status: 999999999999999\r\n", true, BT_GRPC_UNKNOWN},
+        {"grpc-status: 99999999999999999999999999999999\r\n", true, BT_GRPC_UNKNOWN},
+        {"grpc-status: 2147483648\r\n", true, BT_GRPC_UNKNOWN},
+        {"grpc-status: \r\n", false, 0}, {"grpc-status: -1\r\n", false, 0},
+        {"grpc-status: 1 2\r\n", false, 0},
+    };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        bt_grpc_headers h;
+        memset(&h, 0, sizeof h);
+        bt_grpc_headers_line(&h, st[i].line, strlen(st[i].line));
+        assert_int_equal(h.has_status, st[i].has);
+        if (st[i].has)
+            assert_int_equal(h.status, st[i].status);
+    }
 }
 
 static void status_from_http(void **state)
