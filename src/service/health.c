@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* accept4, memmem */
 #include "service/health.h"
 #include "bt/clock.h"
+#include "bt/json_str.h"
 #include "bt/log.h"
 
 #include <arpa/inet.h>
@@ -94,40 +95,49 @@ static void timestamp(char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* JSON string body (quotes and control characters escaped). */
-static void json_escape(const char *s, char *out, size_t n)
+static void write_all(int fd, const char *p, size_t n)
 {
-    size_t o = 0;
-    for (; *s && o + 7 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            o += (size_t)snprintf(out + o, n - o, "\\%c", c);
-        else if (c < 0x20)
-            o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
-        else
-            out[o++] = (char)c;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
     }
-    out[o] = '\0';
 }
 
+/* The JSON answer; error (the check's text: any bytes) escaped as valid JSON. */
 static void respond(int fd, int code, const char *status, const char *error, bool validation)
 {
-    char ts[32], err[1100], body[2600], head[256];
+    char ts[32], head[256];
+    bt_http_buf body = {0};
     timestamp(ts, sizeof ts);
+    bt_http_buf_puts(&body, "{\"status\":\"");
+    bt_http_buf_puts(&body, status);
+    bt_http_buf_puts(&body, "\",\"timestamp\":\"");
+    bt_http_buf_puts(&body, ts);
+    bt_http_buf_puts(&body, "\"");
     if (error) {
-        json_escape(error, err, sizeof err);
-        snprintf(body, sizeof body, "{\"status\":\"%s\",\"timestamp\":\"%s\",\"details\":{\"error\":\"%s\"%s%s%s}}\n",
-                 status, ts, validation ? "validation failed" : err,
-                 validation ? ",\"validation_error\":\"" : "", validation ? err : "",
-                 validation ? "\"" : "");
-    } else
-        snprintf(body, sizeof body, "{\"status\":\"%s\",\"timestamp\":\"%s\"}\n", status, ts);
+        bt_http_buf_puts(&body, ",\"details\":{\"error\":");
+        if (validation) {
+            bt_http_buf_puts(&body, "\"validation failed\",\"validation_error\":");
+        }
+        bt_json_str_append(&body, error, strlen(error));
+        bt_http_buf_puts(&body, "}");
+    }
+    if (bt_http_buf_puts(&body, "}\n") != 0 || !body.data) {
+        bt_http_buf_free(&body);
+        return; /* out of memory: the probe sees the connection close */
+    }
     int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                       code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Service Unavailable",
-                      strlen(body));
-    (void)!write(fd, head, (size_t)hn);
-    (void)!write(fd, body, strlen(body));
+                      body.len);
+    write_all(fd, head, (size_t)hn);
+    write_all(fd, body.data, body.len);
+    bt_http_buf_free(&body);
 }
 
 static void answer_health(int fd, const bt_svc_health *h)

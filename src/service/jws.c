@@ -1,6 +1,7 @@
 /* The client assertion: a compact JWS, EdDSA over
  * BASE64URL(header) "." BASE64URL(payload), with a fresh random nonce. */
 #include "service/svc.h"
+#include "bt/json_str.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -8,21 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* JSON string escaping for the few values we put in (ids are printable). */
+/* A JSON string of the few values we put in (ids are printable). */
 static void json_str(bt_http_buf *b, const char *s)
 {
-    bt_http_buf_puts(b, "\"");
-    for (; *s; s++) {
-        char esc[8];
-        if (*s == '"' || *s == '\\')
-            snprintf(esc, sizeof esc, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)*s);
-        else
-            esc[0] = *s, esc[1] = '\0';
-        bt_http_buf_puts(b, esc);
-    }
-    bt_http_buf_puts(b, "\"");
+    bt_json_str_append(b, s, strlen(s));
 }
 
 static int header_json(const bt_svc_creds *c, bt_http_buf *b)
