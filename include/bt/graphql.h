@@ -146,12 +146,16 @@ typedef struct bt_graphql_walk {
 int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Integer *items,
                           char *why, size_t whysz);
 
-/* The attempt cap for one query (at least 1). */
-int bt_graphql_query_attempts(void);
-/* Before asking a query again because its answer was damaged (attempt = the
- * attempt that failed, of max): count it in retries_decode, warn with `what`
- * and sleep the backoff. */
-void bt_graphql_decode_backoff(int attempt, int max, const char *what);
+/* One page of a walk: every time it is asked again because its answer was
+ * damaged (a body that is not JSON, or a page of the wrong shape) counts
+ * against one attempt cap and one --http-max-total-time deadline, not a cap
+ * per layer. */
+void bt_graphql_page_begin(void);
+void bt_graphql_page_end(void);
+/* Before asking the current query again because its answer was damaged:
+ * false when the attempt cap or the deadline says stop; else count it in
+ * retries_decode, warn with `what`, sleep the backoff and return true. */
+bool bt_graphql_reask(const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */
 void bt_graphql_note_page(void);

@@ -99,24 +99,26 @@ static int find_connection(lua_State *L, int data, const char *path, char *why, 
 static int fetch_page(lua_State *L, const bt_graphql_walk *w, int vars, lua_Integer *items)
 {
     char why[200], msg[400];
-    int max = bt_graphql_query_attempts();
-    for (int attempt = 1;; attempt++) {
+    bt_graphql_page_begin(); /* one attempt cap and deadline for the page */
+    for (;;) {
         int top = lua_gettop(L);
-        if (bt_graphql_execute(L, w->query, w->qlen, vars) == 2)
-            return 2;
-        int found = find_connection(L, top + 1, w->path, why, sizeof why);
+        int n = bt_graphql_execute(L, w->query, w->qlen, vars);
+        int found = n == 2 ? 0 : find_connection(L, top + 1, w->path, why, sizeof why);
+        if (n == 2 || (found == 0 &&
+                       bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0)) {
+            bt_graphql_page_end();
+            return n == 2 ? 2 : 0;
+        }
+        lua_settop(L, top);
         if (found == -1) {
-            lua_settop(L, top);
+            bt_graphql_page_end();
             return bt_err_push(L, "not_found", 0, why);
         }
-        if (found == 0 &&
-            bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0)
-            return 0;
-        lua_settop(L, top);
         snprintf(msg, sizeof msg, "%s: the page breaks the connection's shape: %s", w->path, why);
-        if (attempt >= max)
+        if (!bt_graphql_reask(msg)) {
+            bt_graphql_page_end();
             return bt_err_push(L, "decode", 0, msg);
-        bt_graphql_decode_backoff(attempt, max, msg);
+        }
     }
 }
 

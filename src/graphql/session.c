@@ -295,18 +295,43 @@ static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
     return false;
 }
 
-int bt_graphql_query_attempts(void)
+/* Re-asks of damaged answers: of one page while a walk has begun one, else
+ * of one query. */
+static struct {
+    bool page;       /* a page is under way: its state spans several queries */
+    int used;        /* re-asks so far */
+    double deadline; /* monotonic */
+} g_reask;
+
+static void reask_reset(void)
 {
-    return g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
+    g_reask.used = 0;
+    g_reask.deadline = bt_clock_monotonic() + g_opts.max_total_time;
 }
 
-void bt_graphql_decode_backoff(int attempt, int max, const char *what)
+void bt_graphql_page_begin(void)
 {
+    reask_reset();
+    g_reask.page = true;
+}
+
+void bt_graphql_page_end(void)
+{
+    g_reask.page = false;
+}
+
+bool bt_graphql_reask(const char *what)
+{
+    int max = g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
+    double wait = bt_http_backoff(g_reask.used, 0.5, 30, (double)rand() / RAND_MAX);
+    if (g_reask.used + 1 >= max || bt_clock_monotonic() + wait >= g_reask.deadline)
+        return false;
+    g_reask.used++;
     g_decode_retries++;
-    double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
-    bt_warn("graphql: %s; asking again in %.1f s (attempt %d of %d)", what, wait, attempt + 1,
-            max);
+    bt_warn("graphql: %s; asking again in %.1f s (attempt %d of %d)", what, wait,
+            g_reask.used + 1, max);
     bt_clock_sleep(wait);
+    return true;
 }
 
 /* [-0, +0, -] The error on top (a mutation's) gets maybe_applied: true when
@@ -338,26 +363,25 @@ static int post_and_push(lua_State *L, bool write)
                            .limits = &lim,
                            .redirect_host_suffix = S.redirect_host_suffix};
     bt_http_response resp;
-    /* Asking again after a mangled answer stays inside the same total cap. */
-    double deadline = bt_clock_monotonic() + lim.max_total_time;
-    for (int attempt = 1;; attempt++) {
+    /* Asking again after a mangled answer stays inside the same total cap
+     * (the page's, when a walk asks for one). */
+    if (!g_reask.page)
+        reask_reset();
+    for (;;) {
+        lim.max_total_time = g_reask.deadline - bt_clock_monotonic();
+        if (lim.max_total_time < 0.001)
+            lim.max_total_time = 0.001;
         bt_http_post(S.client, &req, &resp);
         bt_budget_touch(L); /* the script waited: its CPU budget starts again */
         int n = bt_graphql_push_response(L, &resp, S.secret);
         if (write && n == 2)
             mark_maybe_applied(L, &resp);
-        double wait = bt_http_backoff(attempt - 1, 0.5, 30, (double)rand() / RAND_MAX);
-        if (write || attempt >= lim.max_attempts || !is_mangled_answer(L, n, &resp) ||
-            bt_clock_monotonic() + wait >= deadline) {
+        if (write || !is_mangled_answer(L, n, &resp) ||
+            !bt_graphql_reask("the answer was not valid JSON")) {
             bt_http_client_trim(S.client);
             return n;
         }
         lua_pop(L, n);
-        g_decode_retries++;
-        bt_warn("graphql: the answer was not valid JSON; asking again in %.1f s (attempt %d of %d)",
-                wait, attempt + 1, lim.max_attempts);
-        bt_clock_sleep(wait);
-        lim.max_total_time = deadline - bt_clock_monotonic();
     }
 }
 

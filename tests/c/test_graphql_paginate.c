@@ -397,6 +397,30 @@ static void broken_pages_are_decode_errors_after_asking_again(void **state)
     assert_int_equal(s.pages, 0);
 }
 
+/* Bodies that are not JSON and pages of the wrong shape, mixed, share one
+ * attempt cap per page: not a cap per layer (which let a server draw cap x
+ * cap requests for one page). */
+static void damaged_answers_of_either_kind_share_one_cap(void **state)
+{
+    fx *f = *state;
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    o.max_attempts = 4;
+    bt_graphql_set_options(&o);
+    httpd_push_json(f->srv, 200, "not json {");
+    httpd_push_json(f->srv, 200, "not json either");
+    char chunk[400];
+    snprintf(chunk, sizeof chunk,
+             "local pages, err = graphql.paginate{ query = '{ %s }', path = 'users', on_page = function() end }\n"
+             "assert(pages == nil and err.kind == 'decode', tostring(err))",
+             BROKEN[0][0]);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 4);
+    bt_graphql_stats st;
+    bt_graphql_get_stats(&st);
+    assert_int_equal(st.retries_decode, 3);
+}
+
 static void a_broken_page_that_heals_is_used_once_whole(void **state)
 {
     fx *f = *state;
@@ -692,6 +716,7 @@ int main(void)
         T(null_object_on_the_path_is_not_found),
         T(null_objects_stay_not_found),
         T(broken_pages_are_decode_errors_after_asking_again),
+        T(damaged_answers_of_either_kind_share_one_cap),
         T(a_broken_page_that_heals_is_used_once_whole),
         T(nodes_without_ids_pass_when_the_caller_says_so),
         T(a_walk_in_place_stops_after_three_stale_pages),
