@@ -412,8 +412,9 @@ int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t 
         for (size_t i = 0; i < s->types.n; i++)
             if (strcmp(s->types.v[i].id, r->id->resource_type) == 0)
                 s->types.v[i].resources++;
-    char id[512];
-    snprintf(id, sizeof id, "%s:%s", r->id->resource_type, r->id->resource);
+    char id[512] = ""; /* named only in the rare conflict's warning */
+    if (rc == BT_SINK_CONFLICT)
+        snprintf(id, sizeof id, "%s:%s", r->id->resource_type, r->id->resource);
     return account_row(s, rc, fatal, &s->counts.resources, err, "resource", id);
 }
 
