@@ -24,7 +24,7 @@ static const bt_sdk_flag sdk_flags[] = {
     {"event-feed-id", false, "event feeds", NULL},
     {"event-feed-start-at", false, "event feeds", NULL},
     {"event-feed-cursor", false, "event feeds", NULL},
-    /* credential rotation: Twingate users and groups hold no credentials */
+    /* credential rotation: the script contract has no rotate handler */
     {"rotate-credentials", false, "credential rotation", NULL},
     {"rotate-credentials-type", false, "credential rotation", NULL},
     /* sync files from elsewhere */

@@ -341,7 +341,7 @@ int bt_driver_provision(bt_host *h, const bt_contract *c, const bt_cli *cli)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    /* An interrupted change may have reached Twingate: say so on the way out. */
+    /* An interrupted change may have reached the target system: say so on the way out. */
     char said[160];
     snprintf(said, sizeof said, "%s: the change may or may not have been applied; check "
              "before trying again", a->handler);
