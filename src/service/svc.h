@@ -170,8 +170,9 @@ void bt_svc_token_type(const char *type, char *out, size_t outsz);
 /* The gRPC code of a non-200 token answer: 400/401/403 UNAUTHENTICATED
  * (permanent), anything else UNAVAILABLE (retried). */
 int bt_svc_token_http_code(long http_status);
-/* Seconds a token of expires_in is used: 300 when expires_in is absent (0) or
- * negative; 10 s less than its life when that is over 20 s, else half of it. */
+/* Seconds a token of expires_in is used: its life is 300 s when expires_in is
+ * absent (0) or negative; used until 10 s before it ends when the life is over
+ * 10 s, else for half of it (never a token POST per RPC). */
 double bt_svc_token_reuse(long expires_in);
 /* Parse a token answer body: 0 ok (*token, *type malloc'd, *expires_in),
  * else a gRPC code with err filled. */

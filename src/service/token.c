@@ -25,8 +25,10 @@ int bt_svc_token_http_code(long http_status)
 
 double bt_svc_token_reuse(long expires_in)
 {
+    /* The SDK's rule (until 10 s before expiry) where it leaves a useful
+     * time; a life of 10 s or less would mean a token POST per RPC: half. */
     double life = expires_in > 0 ? (double)expires_in : DEFAULT_TOKEN_LIFE;
-    return life > 20 ? life - 10 : life / 2;
+    return life > 10 ? life - 10 : life / 2;
 }
 
 int bt_svc_token_init(bt_svc_token *t, const bt_svc_creds *c, const char *token_host)
