@@ -20,6 +20,39 @@ M.GROUP_REFUSAL = {
   SYSTEM = "membership of group %s is managed by Twingate",
 }
 
+-- A failure with a kind, which service mode answers with a matching gRPC
+-- code (API.md "Provisioning errors"): "precondition" (a refusal: the change
+-- cannot be made as asked), "not_found", "permission". Other failures stay
+-- strings or the runtime's error tables (their kind is the runtime's).
+-- tostring gives the message alone, as a string error would read.
+local FAILURE_MT = { __tostring = function(e) return e.message end }
+local function failure(kind, message)
+  return setmetatable({ kind = kind, message = message }, FAILURE_MT)
+end
+M.failure = failure
+
+-- Twingate answers a key that may not make a change with a GraphQL error
+-- (HTTP 200) that says so: kind "permission" for service mode.
+local PERMISSION = { "permission denied", "not authorized", "unauthorized", "forbidden" }
+local function refused_permission(err)
+  if type(err) ~= "table" or err.kind ~= "graphql" or type(err.errors) ~= "table" then return false end
+  for _, e in ipairs(err.errors) do
+    local msg = type(e) == "table" and type(e.message) == "string" and e.message:lower() or ""
+    for _, word in ipairs(PERMISSION) do
+      if msg:find(word, 1, true) then return true end
+    end
+  end
+  return false
+end
+
+-- A handler's result, its permission refusal given kind "permission".
+local function classify(result, err)
+  if result == nil and refused_permission(err) then
+    return nil, setmetatable({ kind = "permission", message = tostring(err), cause = err }, FAILURE_MT)
+  end
+  return result, err
+end
+
 -- The user as messages name them.
 local function who(user)
   return text.nonblank(user.email) or user.id
@@ -78,7 +111,7 @@ end
 local function read_user(uid)
   local data, err = graphql.query(Q.USER, { id = uid })
   if not data then return nil, err end
-  if data.user == nil then return nil, "user " .. uid .. " not found" end
+  if data.user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
   return data.user
 end
 
@@ -88,15 +121,21 @@ local function parse(req, is_revoke)
   local ent, err = ids.entitlement(req.entitlement)
   if not ent then return nil, err end
   if ent.type ~= "group" and ent.type ~= "role" then
-    return nil, "cannot provision entitlements of resource type " .. ent.type
+    return nil, failure("precondition", "cannot provision entitlements of resource type " .. ent.type)
   end
   if ent.slug ~= "member" then
-    return nil, string.format("%s %s has no entitlement %q (only \"member\")",
-      ent.type, ent.id, ent.slug)
+    return nil, failure("precondition", string.format("%s %s has no entitlement %q (only \"member\")",
+      ent.type, ent.id, ent.slug))
   end
   local principal
   principal, err = ids.principal(req.principal, "user")
-  if not principal then return nil, err end
+  if not principal then
+    local p = req.principal
+    if type(p) == "table" and p.type ~= nil and p.type ~= "user" then
+      return nil, failure("precondition", err)   -- a well-formed principal of another type
+    end
+    return nil, err
+  end
   if is_revoke then
     local ok
     ok, err = ids.check_grant(req.grant, ent, principal)
@@ -117,14 +156,14 @@ local function membership(gid, uid)
     { groupId = gid, userId = uid, first = Q.PAGE_SIZE })
   if not data then return nil, err end
   local group, user = data.group, data.user
-  if group == nil then return nil, "group " .. gid .. " not found" end
+  if group == nil then return nil, failure("not_found", "group " .. gid .. " not found") end
   local name = text.nonblank(group.name) or gid
   if group.type ~= "MANUAL" then
     local refusal = M.GROUP_REFUSAL[group.type]
       or ("membership of group %s (type " .. tostring(group.type) .. ") cannot be changed")
-    return nil, refusal:format(name)
+    return nil, failure("precondition", refusal:format(name))
   end
-  if user == nil then return nil, "user " .. uid .. " not found" end
+  if user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
   -- The user's groups: the first page nested here, the rest paged like
   -- lib.page.walk_nested's lists. A first page of the wrong shape is read
   -- again from its start; a read that stays malformed fails (outcome unknown
@@ -142,7 +181,9 @@ local function membership(gid, uid)
     local ok
     ok, err = page.rest(entry, USER_GROUPS)
     if ok == nil then return nil, err end
-    if ok == false then return nil, "user " .. uid .. " not found (deleted while its groups were read)" end
+    if ok == false then
+      return nil, failure("not_found", "user " .. uid .. " not found (deleted while its groups were read)")
+    end
   end
   return { id = gid, name = name }, user, member
 end
@@ -193,8 +234,8 @@ end
 
 local function change_role(value, uid, add)
   if not add and value == roles.BASE then
-    return nil, "every user holds a role; grant another role instead of revoking "
-      .. roles.display(value)
+    return nil, failure("precondition", "every user holds a role; grant another role instead of "
+      .. "revoking " .. roles.display(value))
   end
   local user, err = read_user(uid)
   if not user then return nil, err end
@@ -226,8 +267,8 @@ local function grant_or_revoke(req, add)
   return change_role(value, principal.id, add)
 end
 
-function M.grant(req) return grant_or_revoke(req, true) end
-function M.revoke(req) return grant_or_revoke(req, false) end
+function M.grant(req) return classify(grant_or_revoke(req, true)) end
+function M.revoke(req) return classify(grant_or_revoke(req, false)) end
 
 -- true/false from a boolean or "true"/"false"; nil, err otherwise.
 local function flag(v, name)
@@ -278,7 +319,7 @@ local function user_with_email(email)
   return page.nodes(data.users)()
 end
 
-function M.create_account(req)
+local function create_account(req)
   local vars, err = new_user(req)
   if not vars then return nil, err end
   local ok
@@ -288,8 +329,8 @@ function M.create_account(req)
   existing, err = user_with_email(vars.email)
   if err then return nil, err end
   if existing then
-    return nil, string.format("a user with email %s already exists (id %s)",
-      vars.email, tostring(existing.id))
+    return nil, failure("precondition", string.format("a user with email %s already exists (id %s)",
+      vars.email, tostring(existing.id)))
   end
   local function check()
     local user, read_err = user_with_email(vars.email)
@@ -309,13 +350,14 @@ function M.create_account(req)
       display_name = text.full_name(vars.firstName, vars.lastName) or vars.email })
 end
 
-function M.delete_resource(req)
+local function delete_resource(req)
   if type(req) ~= "table" or type(req.type) ~= "string" or type(req.id) ~= "string"
       or req.id == "" then
     return nil, "malformed request: type and id are required"
   end
   if req.type ~= "user" then
-    return nil, "deleting " .. req.type .. " resources is not supported; only users can be deleted"
+    return nil, failure("precondition",
+      "deleting " .. req.type .. " resources is not supported; only users can be deleted")
   end
   local ok, err = client.configure()
   if not ok then return nil, err end
@@ -323,7 +365,8 @@ function M.delete_resource(req)
   user, err = read_user(req.id)
   if not user then return nil, err end
   if user.type == "SYNCED" then
-    return nil, "user " .. who(user) .. " is managed by the identity provider; delete it there"
+    return nil, failure("precondition",
+      "user " .. who(user) .. " is managed by the identity provider; delete it there")
   end
   -- A deleted user reads back as user = null. An answer that lost the user
   -- object some other way (a malformed answer with user null) cannot be told
@@ -343,5 +386,8 @@ function M.delete_resource(req)
   return result(string.format("deleted user %s (id %s)", who(user), req.id), payload,
     { changed = true })
 end
+
+function M.create_account(req) return classify(create_account(req)) end
+function M.delete_resource(req) return classify(delete_resource(req)) end
 
 return M

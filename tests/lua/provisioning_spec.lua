@@ -93,21 +93,22 @@ local CASES = {
   { name = "grant on a SYNCED group is refused", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, group("SYNCED", "Okta Sales"), user_in{}) end,
+    err_kind = "precondition",
     err = "membership of group Okta Sales is managed by the identity provider", writes = {} },
   { name = "grant on a SYSTEM group is refused", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, group("SYSTEM", "Everyone"), user_in{}) end,
-    err = "membership of group Everyone is managed by Twingate", writes = {} },
+    err_kind = "precondition", err = "membership of group Everyone is managed by Twingate", writes = {} },
   { name = "grant on a group of an unknown type is refused", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, group("DYNAMIC", "Smart"), user_in{}) end,
-    err = "membership of group Smart (type DYNAMIC) cannot be changed", writes = {} },
+    err_kind = "precondition", err = "membership of group Smart (type DYNAMIC) cannot be changed", writes = {} },
   { name = "grant on a missing group", handler = "grant", req = grant_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, nil, user_in{}) end,
-    err = "group " .. GID .. " not found", writes = {} },
+    err_kind = "not_found", err = "group " .. GID .. " not found", writes = {} },
   { name = "grant to a missing user", handler = "grant", req = grant_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, group("MANUAL"), nil) end,
-    err = "user " .. UID .. " not found", writes = {} },
+    err_kind = "not_found", err = "user " .. UID .. " not found", writes = {} },
   { name = "grant surfaces ok:false", handler = "grant", req = grant_req("group", GID, "member"),
     answers = function(rt, Q)
       membership(rt, Q, group("MANUAL"), user_in{})
@@ -123,14 +124,15 @@ local CASES = {
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } }, data = {} }
     end,
     err = "Twingate returned no result", writes = { "GroupAddMember" } },
-  { name = "grant passes a GraphQL error on the mutation through", handler = "grant",
+  { name = "grant passes a GraphQL permission refusal through as kind permission", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)
       membership(rt, Q, group("MANUAL"), user_in{})
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
         errors = { { message = "permission denied" } } }
     end,
-    err_kind = "graphql", err = "graphql: GroupAddMember: permission denied", writes = { "GroupAddMember" } },
+    err_kind = "permission", err = "graphql: GroupAddMember: permission denied",
+    writes = { "GroupAddMember" } },
   { name = "grant passes an auth failure on the read through", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)
@@ -154,6 +156,7 @@ local CASES = {
   { name = "revoke on a SYNCED group is refused", handler = "revoke",
     req = revoke_req("group", GID, "member"),
     answers = function(rt, Q) membership(rt, Q, group("SYNCED", "Okta Sales"), user_in{ GID }) end,
+    err_kind = "precondition",
     err = "membership of group Okta Sales is managed by the identity provider", writes = {} },
   { name = "revoke surfaces ok:false", handler = "revoke", req = revoke_req("group", GID, "member"),
     answers = function(rt, Q)
@@ -191,7 +194,7 @@ local CASES = {
     err = "unknown Twingate role auditor", writes = {}, requests = 0 },
   { name = "grant role to a missing user", handler = "grant", req = grant_req("role", "admin", "member"),
     answers = function(rt, Q) read_user(rt, Q, nil) end,
-    err = "user " .. UID .. " not found", writes = {} },
+    err_kind = "not_found", err = "user " .. UID .. " not found", writes = {} },
   { name = "grant role surfaces ok:false", handler = "grant", req = grant_req("role", "admin", "member"),
     answers = function(rt, Q)
       read_user(rt, Q, user("MEMBER"))
@@ -215,18 +218,18 @@ local CASES = {
     message = "does not hold role Admin (holds DevOps)", changed = false, writes = {} },
   { name = "revoke of Member is refused before any request", handler = "revoke",
     req = revoke_req("role", "member", "member"), answers = function() end,
-    err = "every user holds a role; grant another role instead", writes = {}, requests = 0 },
+    err_kind = "precondition", err = "every user holds a role; grant another role instead", writes = {}, requests = 0 },
 
   -- malformed requests ----------------------------------------------------------
   { name = "no request at all", handler = "grant", req = nil, answers = function() end,
     err = "malformed request", requests = 0 },
   { name = "an entitlement of an unknown resource type", handler = "grant",
     req = grant_req("user", UID, "member"), answers = function() end,
-    err = "cannot provision entitlements of resource type user", requests = 0 },
+    err_kind = "precondition", err = "cannot provision entitlements of resource type user", requests = 0 },
   { name = "an unknown slug", handler = "grant", req = grant_req("group", GID, "owner"),
-    answers = function() end, err = 'has no entitlement "owner"', requests = 0 },
+    answers = function() end, err_kind = "precondition", err = 'has no entitlement "owner"', requests = 0 },
   { name = "a group principal", handler = "grant", req = grant_req("group", GID, "member", "group", "g2"),
-    answers = function() end, err = "only user principals", requests = 0 },
+    answers = function() end, err_kind = "precondition", err = "only user principals", requests = 0 },
   { name = "a principal without id", handler = "grant",
     req = { entitlement = ent("group", GID, "member"), principal = { type = "user" } },
     answers = function() end, err = "malformed principal", requests = 0 },
@@ -272,6 +275,7 @@ local CASES = {
       rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = EMAIL },
         data = { users = { pageInfo = { hasNextPage = false }, edges = { { node = { id = UID, email = EMAIL } } } } } }
     end,
+    err_kind = "precondition",
     err = "a user with email alice@acme.test already exists (id " .. UID .. ")", writes = {} },
   { name = "create_account surfaces ok:false", handler = "create_account",
     req = { email = "new@acme.test" },
@@ -312,10 +316,10 @@ local CASES = {
   { name = "delete_resource refuses a SYNCED user", handler = "delete_resource",
     req = { type = "user", id = UID },
     answers = function(rt, Q) read_user(rt, Q, user("MEMBER", "SYNCED")) end,
-    err = "user alice@acme.test is managed by the identity provider", writes = {} },
+    err_kind = "precondition", err = "user alice@acme.test is managed by the identity provider", writes = {} },
   { name = "delete_resource of a missing user", handler = "delete_resource",
     req = { type = "user", id = UID }, answers = function(rt, Q) read_user(rt, Q, nil) end,
-    err = "user " .. UID .. " not found", writes = {} },
+    err_kind = "not_found", err = "user " .. UID .. " not found", writes = {} },
   { name = "delete_resource surfaces ok:false", handler = "delete_resource",
     req = { type = "user", id = UID },
     answers = function(rt, Q)
@@ -326,7 +330,7 @@ local CASES = {
     err = "deleting user alice@acme.test failed: cannot delete yourself", writes = { "UserDelete" } },
   { name = "delete_resource refuses other resource types", handler = "delete_resource",
     req = { type = "group", id = GID }, answers = function() end,
-    err = "deleting group resources is not supported", requests = 0 },
+    err_kind = "precondition", err = "deleting group resources is not supported", requests = 0 },
   { name = "delete_resource without id", handler = "delete_resource", req = { type = "user" },
     answers = function() end, err = "malformed request", requests = 0 },
 }
