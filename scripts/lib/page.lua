@@ -107,13 +107,14 @@ function M.first(owner, conn, follow)
       .. "asking for the list again", owner.label, tostring(bad.message or bad)))
     return { owner = owner }
   end
+  local ended = false
   for child in M.nodes(conn) do
     local ok, err = owner.each(child)
-    if ok == false then break end
+    if ok == false then ended = true; break end
     if ok == nil and err ~= nil then return nil, err end
   end
   local info = conn.pageInfo
-  if info.hasNextPage then
+  if info.hasNextPage and not ended then
     -- the count the first page showed, so a list that shrank since is read back
     local total = math.type(conn.totalCount) == "integer" and conn.totalCount or nil
     return { owner = owner, cursor = info.endCursor, total = total }

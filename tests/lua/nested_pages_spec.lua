@@ -135,6 +135,13 @@ describe("provisioning reads", function()
     assert.same({}, rt:unused())
   end)
 
+  it("stops at the group on the first page: no further page is read", function()
+    membership(members({ "R3JvdXA6OQ==", GID }, true, "c1", 150))
+    local out = assert(p.grant(grant_req()))
+    assert.is_false(out.changed)
+    assert.equal(1, #rt.requests)
+  end)
+
   it("reports the outcome unknown when the membership read back stays malformed", function()
     membership(members({}, false))
     rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } }, fail = LOST }
