@@ -1,6 +1,5 @@
 /* Inside a task process: a provisioning task through the script's handler
  * (the one the one-shot flags call), answered with the response Any. */
-#define _GNU_SOURCE /* strcasestr */
 #include "service/svc.h"
 #include "bt/prim.h"
 #include "bt/graphql.h"
@@ -12,15 +11,13 @@
 
 #define TYPE_PREFIX "type.googleapis.com/c1.connector.v2."
 
-static bool contains(const char *s, const char *word) { return s && strcasestr(s, word) != NULL; }
-
 static bool kind_is(const char *kind, const char *name) { return kind && strcmp(kind, name) == 0; }
 
 /* The gRPC code of a handler's failure, from its error kind alone (the
  * runtime's kinds, and those a provisioning script sets: scripts/API.md
  * "Provisioning errors"). The text is never read: what a refusal says is the
  * script's business. */
-static int code_for_kind(const char *kind)
+int bt_svc_code_for_kind(const char *kind)
 {
     if (kind_is(kind, "precondition"))
         return BT_GRPC_FAILED_PRECONDITION;
@@ -33,28 +30,8 @@ static int code_for_kind(const char *kind)
     return BT_GRPC_UNKNOWN;
 }
 
-/* Superseded by code_for_kind, which the service uses; kept only because
- * tests/c/test_service_grpc.c (failure_codes) and its svc.h declaration,
- * outside this change, still name it. Remove the three together. */
-int bt_svc_code_for_failure(const char *kind, long http_status, const char *message)
-{
-    if (http_status == 401 || http_status == 403 || contains(message, "permission denied") ||
-        contains(message, "unauthorized") || contains(message, "forbidden"))
-        return BT_GRPC_PERMISSION_DENIED;
-    if ((kind && (strcmp(kind, "transport") == 0 || strcmp(kind, "rate_limited") == 0)) ||
-        http_status == 429 || http_status >= 500)
-        return BT_GRPC_UNAVAILABLE;
-    if (contains(message, "not found"))
-        return BT_GRPC_NOT_FOUND;
-    if (contains(message, "already") || contains(message, "managed by") ||
-        contains(message, "not supported") || contains(message, "cannot") ||
-        contains(message, "only "))
-        return BT_GRPC_FAILED_PRECONDITION;
-    return BT_GRPC_UNKNOWN;
-}
-
 /* [-0, +0] The handler's `nil, err` (a string or an error table) as a status:
- * the code from err.kind (code_for_kind), the text from its __tostring, or a
+ * the code from err.kind (bt_svc_code_for_kind), the text from its __tostring, or a
  * plain table's message. */
 static void failure(lua_State *L, int idx, bt_svc_outcome *out)
 {
@@ -72,7 +49,7 @@ static void failure(lua_State *L, int idx, bt_svc_outcome *out)
     if (!msg)
         msg = lua_isnil(L, idx) ? "handler returned nil" : luaL_tolstring(L, idx, NULL);
     bt_log_redact(msg, out->text, sizeof out->text);
-    out->code = code_for_kind(kind);
+    out->code = bt_svc_code_for_kind(kind);
     out->non_retryable = true;
     lua_settop(L, top);
 }

@@ -354,8 +354,8 @@ void bt_svc_child_provision(bt_svc_daemon *d, const SvcTask *task, const char *d
                             bt_svc_outcome *out);
 /* The fresh Lua state a task process runs in. NULL with out filled. */
 bt_host *bt_svc_child_host(bt_svc_daemon *d, bt_contract *c, bt_svc_outcome *out);
-/* Map a script's failure text / error kind to a gRPC code (child_provision.c). */
-int bt_svc_code_for_failure(const char *kind, long http_status, const char *message);
+/* The gRPC code of a handler's failure from its error kind (child_provision.c). */
+int bt_svc_code_for_kind(const char *kind);
 
 /* health.c */
 bt_svc_health *bt_svc_health_start(bt_svc_daemon *d, char *err, size_t errsz);

@@ -313,14 +313,16 @@ static void os_release_values(void **state)
 static void failure_codes(void **state)
 {
     (void)state;
-    assert_int_equal(bt_svc_code_for_failure("transport", 0, "connection refused"), 14);
-    assert_int_equal(bt_svc_code_for_failure("auth", 401, "Unauthorized"), 7);
-    assert_int_equal(bt_svc_code_for_failure(NULL, 0, "user VXNlcjox not found"), 5);
-    assert_int_equal(bt_svc_code_for_failure(NULL, 0, "membership of group E is managed by the identity provider"), 9);
-    assert_int_equal(bt_svc_code_for_failure(NULL, 0, "something odd"), 2);
-    /* A GraphQL error in a 200 answer: the text says it. */
-    assert_int_equal(bt_svc_code_for_failure("graphql", 200, "graphql: Permission denied (HTTP 200)"), 7);
-    assert_int_equal(bt_svc_code_for_failure(NULL, 0, "User NOT FOUND"), 5);
+    /* The kind decides; a message is never read. */
+    assert_int_equal(bt_svc_code_for_kind("transport"), 14);
+    assert_int_equal(bt_svc_code_for_kind("rate_limited"), 14);
+    assert_int_equal(bt_svc_code_for_kind("server"), 14);
+    assert_int_equal(bt_svc_code_for_kind("auth"), 7);
+    assert_int_equal(bt_svc_code_for_kind("permission"), 7);
+    assert_int_equal(bt_svc_code_for_kind("not_found"), 5);
+    assert_int_equal(bt_svc_code_for_kind("precondition"), 9);
+    assert_int_equal(bt_svc_code_for_kind("graphql"), 2);
+    assert_int_equal(bt_svc_code_for_kind(NULL), 2);
 }
 
 static void host_id_rules(void **state)
