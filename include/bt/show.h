@@ -103,6 +103,10 @@ void bt_show_c1z_close(bt_show_c1z *c);
 /* SIGINT/SIGTERM/SIGHUP remove a temporary file still being written, then
  * the signal's default action runs. bt_show_main installs it. */
 void bt_show_install_signal_cleanup(void);
+/* The changes from old's sync to new's as {"old":{...},"partial":..,"list":[...]}
+ * (show_diff.c), for the report; *count changes. */
+int bt_show_diff_json(bt_show_c1z *old, bt_show_c1z *new, FILE *out, size_t *count,
+                      bt_show_err *e);
 
 /* Stream-decompress the payload of `in` (positioned after the magic) into
  * `out`, enforcing the limits. */

@@ -116,3 +116,29 @@ int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err)
     }
     return d.added + d.removed + d.changed ? 1 : 0;
 }
+
+/* The report's "changes": the JSON array of changes from old to new. */
+int bt_show_diff_json(bt_show_c1z *old, bt_show_c1z *new, FILE *out, size_t *count,
+                      bt_show_err *e)
+{
+    diff_state d;
+    memset(&d, 0, sizeof d);
+    d.out = out;
+    d.json = true;
+    d.first = true;
+    int rc = open_side(&d.old, old, e) < 0 || open_side(&d.new, new, e) < 0 ? -1 : 0;
+    if (rc == 0) {
+        fprintf(out, "{\"old\":{\"id\":");
+        bt_show_json_string(out, d.old.sync.id, strlen(d.old.sync.id));
+        fputs(",\"endedAt\":", out);
+        const char *ended = d.old.sync.ended_at ? d.old.sync.ended_at : "";
+        bt_show_json_string(out, ended, strlen(ended));
+        fprintf(out, "},\"partial\":%s,\"list\":[", d.old.partial || d.new.partial ? "true" : "false");
+        rc = diff_merge_all(&d, e);
+        fputs("]}", out);
+    }
+    *count = d.added + d.removed + d.changed;
+    close_side(&d.old);
+    close_side(&d.new);
+    return rc;
+}
