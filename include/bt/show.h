@@ -307,8 +307,6 @@ typedef struct {
 typedef int (*bt_show_edge_fn)(void *ud, const bt_show_edge *edge, bt_show_err *e);
 typedef int (*bt_show_ent_fn)(void *ud, const char *entitlement_id, bt_show_err *e);
 
-#define BT_SHOW_MAX_ENTITLEMENTS 64 /* per resource */
-
 bt_show_graph *bt_show_graph_new(struct sqlite3 *db, const char *sync_id, bt_show_err *e);
 void bt_show_graph_free(bt_show_graph *g);
 /* Each grant of the entitlement / to the principal, in row order. The
@@ -320,7 +318,7 @@ int bt_show_graph_grants_to(bt_show_graph *g, const char *type, const char *id,
 /* 1 with the entitlement's resource (malloc'd), 0 unknown, -1 error. */
 int bt_show_graph_owner(bt_show_graph *g, const char *entitlement_id, char **type, char **id,
                         bt_show_err *e);
-/* The entitlements of a resource (at most BT_SHOW_MAX_ENTITLEMENTS). */
+/* Each entitlement of a resource, in row order. */
 int bt_show_graph_entitlements_of(bt_show_graph *g, const char *type, const char *id,
                                   bt_show_ent_fn fn, void *ud, bt_show_err *e);
 

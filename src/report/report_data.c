@@ -60,7 +60,10 @@ static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_sho
     if (!rt)
         return -1;
     int rc = 0;
-    if (w->ntypes < MAX_TYPES) {
+    if (w->ntypes == MAX_TYPES) {
+        bt_show_fail(e, "more than %d resource types", MAX_TYPES);
+        rc = -1;
+    } else {
         w->type_kind[w->ntypes] = kind_of(rt);
         rc = (w->type_id[w->ntypes] = strdup(rt->id)) ? 0 : -1;
         w->ntypes += rc == 0;
@@ -104,17 +107,20 @@ typedef struct {
     size_t ngroup, nuser, capg, capu;
 } access_lists;
 
-static void push(long **v, size_t *n, size_t *cap, long x)
+static int push(long **v, size_t *n, size_t *cap, long x, bt_show_err *e)
 {
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 8;
         long *bigger = realloc(*v, c * sizeof **v);
-        if (!bigger)
-            return;
+        if (!bigger) {
+            bt_show_fail(e, "out of memory");
+            return -1;
+        }
         *v = bigger;
         *cap = c;
     }
     (*v)[(*n)++] = x;
+    return 0;
 }
 
 static int on_access(void *ud, const bt_show_edge *edge, bt_show_err *e)
@@ -126,10 +132,8 @@ static int on_access(void *ud, const bt_show_edge *edge, bt_show_err *e)
         long u = bt_report_index_get(a->w->users, edge->principal_type, edge->principal_id);
         long g = bt_report_index_get(a->w->groups, edge->principal_type, edge->principal_id);
         if (u >= 0)
-            push(&a->user, &a->nuser, &a->capu, u);
-        else if (g >= 0)
-            push(&a->group, &a->ngroup, &a->capg, g);
-        return 0;
+            return push(&a->user, &a->nuser, &a->capu, u, e);
+        return g >= 0 ? push(&a->group, &a->ngroup, &a->capg, g, e) : 0;
     }
     for (size_t i = 0; i < edge->expandable->n_entitlement_ids; i++) {
         char *type = NULL, *id = NULL;
@@ -137,10 +141,10 @@ static int on_access(void *ud, const bt_show_edge *edge, bt_show_err *e)
                                 e) < 0)
             return -1;
         long g = type ? bt_report_index_get(a->w->groups, type, id) : -1;
-        if (g >= 0)
-            push(&a->group, &a->ngroup, &a->capg, g);
         free(type);
         free(id);
+        if (g >= 0 && push(&a->group, &a->ngroup, &a->capg, g, e) < 0)
+            return -1;
     }
     return 0;
 }

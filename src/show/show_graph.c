@@ -200,6 +200,34 @@ int bt_show_graph_owner(bt_show_graph *g, const char *entitlement_id, char **typ
     return -1;
 }
 
+/* The ids are collected first: fn may read the graph again. */
+static int collect_ids(bt_show_graph *g, sqlite3_stmt *st, char ***ids, size_t *n,
+                       bt_show_err *e)
+{
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **bigger = realloc(*ids, cap * sizeof **ids);
+            if (!bigger)
+                break;
+            *ids = bigger;
+        }
+        if (!((*ids)[*n] = column_dup(st, 0)))
+            break;
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc == SQLITE_ROW)
+        bt_show_fail(e, "out of memory");
+    else
+        bt_show_fail(e, "cannot read the entitlements: %s", sqlite3_errmsg(g->db));
+    return -1;
+}
+
 int bt_show_graph_entitlements_of(bt_show_graph *g, const char *type, const char *id,
                                   bt_show_ent_fn fn, void *ud, bt_show_err *e)
 {
@@ -207,19 +235,14 @@ int bt_show_graph_entitlements_of(bt_show_graph *g, const char *type, const char
     sqlite3_bind_text(st, 1, g->sync_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
-    int rc;
-    char *ids[BT_SHOW_MAX_ENTITLEMENTS];
+    char **ids = NULL;
     size_t n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < BT_SHOW_MAX_ENTITLEMENTS)
-        ids[n++] = column_dup(st, 0);
-    sqlite3_reset(st);
-    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-    if (out < 0)
-        bt_show_fail(e, "cannot read the entitlements: %s", sqlite3_errmsg(g->db));
+    int out = collect_ids(g, st, &ids, &n, e);
     for (size_t i = 0; i < n; i++) {
         if (out == 0)
-            out = ids[i] ? fn(ud, ids[i], e) : -1;
+            out = fn(ud, ids[i], e);
         free(ids[i]);
     }
+    free(ids);
     return out;
 }

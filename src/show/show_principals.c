@@ -24,11 +24,14 @@ static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_sho
     bool wanted = bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_USER) &&
                   (!u->only || strcmp(u->only, rt->id) == 0);
     int rc = 0;
-    if (wanted && u->n < MAX_PRINCIPAL_TYPES)
-        rc = (u->ids[u->n++] = strdup(rt->id)) ? 0 : -1;
-    bt_show_msg_free(&rt->base);
-    if (rc < 0)
+    if (wanted && u->n == MAX_PRINCIPAL_TYPES) {
+        bt_show_fail(e, "more than %d resource types with the user trait", MAX_PRINCIPAL_TYPES);
+        rc = -1;
+    } else if (wanted && !(u->ids[u->n++] = strdup(rt->id))) {
         bt_show_fail(e, "out of memory");
+        rc = -1;
+    }
+    bt_show_msg_free(&rt->base);
     return rc;
 }
 
