@@ -331,6 +331,18 @@ static int check_diff(parser *p)
     return 0;
 }
 
+/* --resource and --principal name TYPE:ID. */
+static int check_ids(parser *p)
+{
+    const char *const ids[2] = {p->o->resource, p->o->principal};
+    for (int i = 0; i < 2; i++) {
+        const char *colon = ids[i] ? strchr(ids[i], ':') : NULL;
+        if (ids[i] && (!colon || colon == ids[i] || !colon[1]))
+            return usage_error(p, "expected TYPE:ID", ids[i]);
+    }
+    return 0;
+}
+
 static int check_args(parser *p)
 {
     bt_show_opts *o = p->o;
@@ -339,7 +351,7 @@ static int check_args(parser *p)
         return 0;
     if (o->command != BT_SHOW_CMD_LIST && p->flag_views)
         return not_with(p, "view flags", p->command->name);
-    if (check_files(p) < 0)
+    if (check_files(p) < 0 || check_ids(p) < 0)
         return -1;
     if (o->command == BT_SHOW_CMD_ACCESS)
         return check_access(p);

@@ -116,6 +116,10 @@ int diff_resource_pair(diff_state *d, const char *key, const void *a, size_t ale
         compare(d, key, ra, rb);
     else if (ra && rb)
         bt_show_fail(e, "resource %s: no id", key);
+    else {
+        bt_show_err inner = *e;
+        bt_show_fail(e, "resource %s (%s file): %s", key, ra ? "new" : "old", inner.msg);
+    }
     bt_show_msg_free((ProtobufCMessage *)ra);
     bt_show_msg_free((ProtobufCMessage *)rb);
     return rc;

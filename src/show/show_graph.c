@@ -121,7 +121,13 @@ static int one_edge(sqlite3_stmt *st, bt_show_edge_fn fn, void *ud, bt_show_err 
     edge.grant = (C1__Connector__V2__Grant *)bt_show_decode(
         &c1__connector__v2__grant__descriptor, sqlite3_column_blob(st, 2),
         (size_t)sqlite3_column_bytes(st, 2), e);
-    if (!edge.grant || !edge.principal_type || !edge.principal_id || !edge.grant->entitlement) {
+    if (!edge.grant) {
+        bt_show_err inner = *e;
+        bt_show_fail(e, "a grant to %s:%s: %s", edge.principal_type ? edge.principal_type : "",
+                     edge.principal_id ? edge.principal_id : "", inner.msg);
+        return -1;
+    }
+    if (!edge.principal_type || !edge.principal_id || !edge.grant->entitlement) {
         if (edge.grant)
             bt_show_fail(e, "grant %s: no entitlement or principal", edge.grant->id);
         bt_show_msg_free((ProtobufCMessage *)edge.grant);

@@ -530,6 +530,8 @@ static void args_that_disagree_exit_2(void **state)
         {"diff", "a.c1z", NULL, NULL, NULL, "diff needs two files"},
         {"-o", "csv", NULL, NULL, NULL, "-o csv does not apply to several views"},
         {"-o", "yaml", NULL, NULL, NULL, "unknown output format"},
+        {"grants", "--resource", "nocolon", NULL, NULL, "expected TYPE:ID: nocolon"},
+        {"access", "--principal", "user:", NULL, NULL, "expected TYPE:ID: user:"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *argv[7] = {"show"};
