@@ -10,6 +10,7 @@
 #include "bt/host.h"
 #include "bt/log.h"
 #include "bt/service.h"
+#include "bt/report.h"
 #include "bt/show.h"
 
 #include <stdio.h>
@@ -278,6 +279,8 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "show") == 0)
         return bt_show_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return bt_report_main(argc - 1, argv + 1);
     app a;
     memset(&a, 0, sizeof a);
     int rc = run(&a, argc, argv);

@@ -33,7 +33,13 @@ enum {
     BT_SHOW_VIEW_RESOURCES = 1 << 2,
     BT_SHOW_VIEW_ENTITLEMENTS = 1 << 3,
     BT_SHOW_VIEW_GRANTS = 1 << 4,
+    BT_SHOW_VIEW_PRINCIPALS = 1 << 5,
+    BT_SHOW_VIEW_SYNCS = 1 << 6,
 };
+
+typedef enum { BT_SHOW_OUT_TABLE, BT_SHOW_OUT_JSON, BT_SHOW_OUT_CSV } bt_show_output;
+/* LIST: the listing views; ACCESS: `show access`; DIFF: `show diff OLD NEW`. */
+typedef enum { BT_SHOW_CMD_LIST, BT_SHOW_CMD_ACCESS, BT_SHOW_CMD_DIFF } bt_show_command;
 #define BT_SHOW_VIEW_DEFAULT                                                                       \
     (BT_SHOW_VIEW_STATS | BT_SHOW_VIEW_RESOURCES | BT_SHOW_VIEW_ENTITLEMENTS | BT_SHOW_VIEW_GRANTS)
 
@@ -43,11 +49,17 @@ typedef struct {
 } bt_show_limits;
 
 typedef struct {
-    const char *file;          /* default "sync.c1z" */
+    bt_show_command command;
+    const char *file;          /* default "sync.c1z"; diff: OLD */
+    const char *file2;         /* diff: NEW */
     const char *resource_type; /* NULL: all */
     const char *sync_id;       /* NULL: pick like the SDK */
+    const char *entitlement;   /* grants: only this entitlement id */
+    const char *resource;      /* grants, access: TYPE:ID */
+    const char *principal;     /* grants, access: TYPE:ID */
     unsigned views;            /* BT_SHOW_VIEW_* bits; 0: BT_SHOW_VIEW_DEFAULT */
-    bool json;
+    bt_show_output output;
+    bool json; /* output == BT_SHOW_OUT_JSON */
     bool help;
     bt_show_limits limits;
 } bt_show_opts;
@@ -61,6 +73,10 @@ bt_show_limits bt_show_default_limits(void);
 
 /* Run a parsed command. Errors go to err as one line naming the file. */
 int bt_show_run(const bt_show_opts *o, FILE *out, FILE *err);
+/* `show access` (show_access*.c): 0 shown, 1 error. */
+int bt_show_access_run(const bt_show_opts *o, FILE *out, FILE *err);
+/* `show diff OLD NEW` (show_diff*.c): 0 same, 1 different, 2 error. */
+int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err);
 
 /* ------------------------------------------------------------------------
  * Errors: every failing function fills one of these and returns -1. */
@@ -87,6 +103,10 @@ void bt_show_c1z_close(bt_show_c1z *c);
 /* SIGINT/SIGTERM/SIGHUP remove a temporary file still being written, then
  * the signal's default action runs. bt_show_main installs it. */
 void bt_show_install_signal_cleanup(void);
+/* The changes from old's sync to new's as {"old":{...},"partial":..,"list":[...]}
+ * (show_diff.c), for the report; *count changes. */
+int bt_show_diff_json(bt_show_c1z *old, bt_show_c1z *new, FILE *out, size_t *count,
+                      bt_show_err *e);
 
 /* Stream-decompress the payload of `in` (positioned after the magic) into
  * `out`, enforcing the limits. */
@@ -137,14 +157,17 @@ bt_show_lookup_entitlement(bt_show_lookup *l, const char *entitlement_id, bt_sho
  * Tables (show_table.c): pterm style. Header first, every cell left-aligned
  * and padded with spaces to its column's width in code points, columns
  * joined by " | ". Cells are made printable: control characters and bytes
- * that are not UTF-8 are shown as U+FFFD. */
+ * that are not UTF-8 are shown as U+FFFD; a cell over BT_SHOW_MAX_CELL code
+ * points is cut and ends in "…". CSV rows are written as they are. */
 
 #define BT_SHOW_MAX_COLS 8
+#define BT_SHOW_MAX_CELL 80 /* code points; longer cells end in an ellipsis */
 
 typedef struct {
     FILE *out;
     size_t ncols;
     size_t width[BT_SHOW_MAX_COLS];
+    bool csv; /* print rows as CSV (RFC 4180, CRLF) instead */
 } bt_show_table;
 
 void bt_show_table_init(bt_show_table *t, FILE *out, const char *const *header, size_t ncols);
@@ -206,6 +229,7 @@ struct bt_show_view {
     /* The pass runner (bt_show_view_run_rows for the views above). */
     int (*run)(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass, bt_show_table *t,
                bt_show_err *e);
+    bool filters; /* takes the grants filters (bt_show_scan_filter) */
 };
 
 #define BT_SHOW_VIEW_MAX 8 /* capacity callers size arrays with; BT_SHOW_VIEW_COUNT <= it */
@@ -214,6 +238,14 @@ extern const size_t BT_SHOW_VIEW_COUNT;
 
 int bt_show_view_run_rows(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
                           bt_show_table *t, bt_show_err *e);
+/* bt_show_view_run_rows once per type (NULL: all) into one table or array. */
+int bt_show_view_run_types(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                           bt_show_table *t, const char *const *types, size_t ntypes,
+                           bt_show_err *e);
+int bt_show_view_run_principals(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                                bt_show_table *t, bt_show_err *e);
+int bt_show_view_run_syncs(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                           bt_show_table *t, bt_show_err *e);
 int bt_show_view_run_stats(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
                            bt_show_table *t, bt_show_err *e);
 
@@ -224,6 +256,20 @@ typedef int (*bt_show_scan_fn)(void *ud, int64_t rowid, const void *blob, size_t
 int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
                  const char *sync_id, const char *type_filter, bt_show_scan_fn fn, void *ud,
                  bt_show_err *e);
+/* v1_grants only: entitlement id, resource type, resource id, principal type,
+ * principal id; NULL matches anything. len 0: up to the NUL. */
+#define BT_SHOW_SCAN_FILTERS 5
+typedef struct {
+    const char *value[BT_SHOW_SCAN_FILTERS];
+    size_t len[BT_SHOW_SCAN_FILTERS];
+} bt_show_scan_filter;
+int bt_show_scan_where(struct sqlite3 *db, const char *table, const char *type_column,
+                       const char *sync_id, const char *type_filter,
+                       const bt_show_scan_filter *filter, bt_show_scan_fn fn, void *ud,
+                       bt_show_err *e);
+/* "TYPE:ID" -> its two parts (not copied); NULL or no ':' leaves both NULL. */
+void bt_show_split_id(const char *s, const char **type, size_t *type_len, const char **id,
+                      size_t *id_len);
 
 /* ------------------------------------------------------------------------
  * Protobuf blobs (show_pb.c). Before protobuf-c unpacks a blob it is walked
@@ -243,6 +289,50 @@ void bt_show_msg_free(ProtobufCMessage *m);
 /* Descriptor for an Any type URL ("type.googleapis.com/c1.connector.v2.UserTrait"),
  * matched on the text after the last '/'; NULL when unknown. */
 const ProtobufCMessageDescriptor *bt_show_type_for_url(const char *type_url);
+
+/* ------------------------------------------------------------------------
+ * The grant graph of one sync (show_graph.c): what `access` and `report`
+ * expand, read through the file's indexes. */
+
+typedef struct C1__Connector__V2__GrantExpandable C1__Connector__V2__GrantExpandable;
+typedef struct bt_show_graph bt_show_graph;
+
+typedef struct {
+    const char *principal_type, *principal_id; /* the grant's principal */
+    C1__Connector__V2__Grant *grant;
+    C1__Connector__V2__GrantExpandable *expandable; /* NULL: not an edge */
+    bool derived; /* a Go syncer's expansion result (sources not its own) */
+} bt_show_edge;
+
+typedef int (*bt_show_edge_fn)(void *ud, const bt_show_edge *edge, bt_show_err *e);
+typedef int (*bt_show_ent_fn)(void *ud, const char *entitlement_id, bt_show_err *e);
+
+bt_show_graph *bt_show_graph_new(struct sqlite3 *db, const char *sync_id, bt_show_err *e);
+void bt_show_graph_free(bt_show_graph *g);
+/* Each grant of the entitlement / to the principal, in row order. The
+ * callback must not call back into the same listing. */
+int bt_show_graph_grants_of(bt_show_graph *g, const char *entitlement_id, bt_show_edge_fn fn,
+                            void *ud, bt_show_err *e);
+int bt_show_graph_grants_to(bt_show_graph *g, const char *type, const char *id,
+                            bt_show_edge_fn fn, void *ud, bt_show_err *e);
+/* 1 with the entitlement's resource (malloc'd), 0 unknown, -1 error. */
+int bt_show_graph_owner(bt_show_graph *g, const char *entitlement_id, char **type, char **id,
+                        bt_show_err *e);
+/* Each entitlement of a resource, in row order. */
+int bt_show_graph_entitlements_of(bt_show_graph *g, const char *type, const char *id,
+                                  bt_show_ent_fn fn, void *ud, bt_show_err *e);
+
+/* ------------------------------------------------------------------------
+ * Facts read from messages (show_facts.c) */
+
+/* The first annotation of message type d, decoded (free it), or NULL. */
+ProtobufCMessage *bt_show_annotation(size_t n, Google__Protobuf__Any **anns,
+                                     const ProtobufCMessageDescriptor *d);
+bool bt_show_type_has_trait(const C1__Connector__V2__ResourceType *rt, int trait);
+/* "enabled", "disabled", "deleted", or "" when unknown. */
+const char *bt_show_resource_status(const C1__Connector__V2__Resource *r);
+/* Login, else primary email, else ""; malloc'd (NULL: out of memory). */
+char *bt_show_resource_login(const C1__Connector__V2__Resource *r);
 
 /* ------------------------------------------------------------------------
  * JSON (show_json.c) */

@@ -32,7 +32,8 @@ void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out)
           "  completion    Print a shell completion script: completion bash|zsh\n"
           "  config        Print the connector's configuration schema (JSON)\n"
           "  help          Print this help\n"
-          "  show          Print a sync file: stats, resources, entitlements, grants\n\n",
+          "  report        Write a sync file as one HTML access report\n"
+          "  show          Print a sync file: listings, access paths, diffs\n\n",
           out);
     fputs("Flags:\n", out);
     for (int i = 0; i < cli->flag_count; i++)

@@ -15,6 +15,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "bt/files.h"
 #include "bt/show.h"
 
 #define MAGIC_LEN 5
@@ -395,13 +396,29 @@ static int open_database(bt_show_c1z *c, bt_show_err *e)
 
 /* ---- public ------------------------------------------------------------ */
 
-static int open_into(const char *path, const bt_show_limits *lim, bt_show_c1z *c, bt_show_err *e)
+/* A regular file only: a FIFO or a device would block or never end. */
+static FILE *open_input(const char *path, bt_show_err *e)
 {
-    FILE *in = fopen(path, "rb");
+    struct stat st;
+    int fd = bt_open_regular(path, &st);
+    if (fd == -2) {
+        bt_show_fail(e, "not a regular file");
+        return NULL;
+    }
+    FILE *in = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!in) {
         bt_show_fail(e, "cannot open: %s", strerror(errno));
-        return -1;
+        if (fd >= 0)
+            close(fd);
     }
+    return in;
+}
+
+static int open_into(const char *path, const bt_show_limits *lim, bt_show_c1z *c, bt_show_err *e)
+{
+    FILE *in = open_input(path, e);
+    if (!in)
+        return -1;
     int rc = unpack_to_temp(in, lim, c, e);
     fclose(in);
     if (rc == 0)

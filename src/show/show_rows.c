@@ -220,6 +220,23 @@ static int grant_cells(const bt_show_resolved *r, bt_show_row *row)
     return rc;
 }
 
+/* ---- principals: ID, Display Name, Resource Type, Login, Status ------------- */
+
+static int principal_cells(const bt_show_resolved *r, bt_show_row *row)
+{
+    const Resource *res = (const Resource *)r->msg[0];
+    const ResourceType *rt = (const ResourceType *)r->msg[1];
+    char *login = bt_show_resource_login(res);
+    int rc = login ? 0 : -1;
+    rc |= bt_show_row_set(row, 0, res->id ? res->id->resource : "");
+    rc |= bt_show_row_set(row, 1, res->display_name);
+    rc |= bt_show_row_set(row, 2, rt->display_name);
+    rc |= bt_show_row_set(row, 3, login);
+    rc |= bt_show_row_set(row, 4, bt_show_resource_status(res));
+    free(login);
+    return rc;
+}
+
 /* ---- the views, in the order the combined view prints them ----------------- */
 
 static const char *const STATS_HEADER[] = {"Type", "Count"};
@@ -230,20 +247,27 @@ static const char *const ENTITLEMENT_HEADER[] = {"ID", "Display Name", "Resource
                                                  "Permission"};
 static const char *const GRANT_HEADER[] = {"ID", "Resource Type", "Resource", "Entitlement",
                                            "Principal"};
+static const char *const PRINCIPAL_HEADER[] = {"ID", "Display Name", "Resource Type", "Login",
+                                               "Status"};
+static const char *const SYNC_HEADER[] = {"ID", "Started At", "Ended At", "Type", "Parent ID"};
 
 const bt_show_view BT_SHOW_VIEWS[] = {
     {BT_SHOW_VIEW_STATS, "Stats", "stats", STATS_HEADER, 2, NULL, NULL, NULL, NULL,
-     bt_show_view_run_stats},
+     bt_show_view_run_stats, false},
     {BT_SHOW_VIEW_RESOURCE_TYPES, "Resource Types", "resourceTypes", RESOURCE_TYPE_HEADER, 3,
      "v1_resource_types", "external_id", resource_type_resolve, resource_type_cells,
-     bt_show_view_run_rows},
+     bt_show_view_run_rows, false},
     {BT_SHOW_VIEW_RESOURCES, "Resources", "resources", RESOURCE_HEADER, 4, "v1_resources",
-     "resource_type_id", resource_resolve, resource_cells, bt_show_view_run_rows},
+     "resource_type_id", resource_resolve, resource_cells, bt_show_view_run_rows, false},
     {BT_SHOW_VIEW_ENTITLEMENTS, "Entitlements", "entitlements", ENTITLEMENT_HEADER, 5,
      "v1_entitlements", "resource_type_id", entitlement_resolve, entitlement_cells,
-     bt_show_view_run_rows},
+     bt_show_view_run_rows, false},
     {BT_SHOW_VIEW_GRANTS, "Grants", "grants", GRANT_HEADER, 5, "v1_grants", "resource_type_id",
-     grant_resolve, grant_cells, bt_show_view_run_rows},
+     grant_resolve, grant_cells, bt_show_view_run_rows, true},
+    {BT_SHOW_VIEW_PRINCIPALS, "Principals", "principals", PRINCIPAL_HEADER, 5, "v1_resources",
+     "resource_type_id", resource_resolve, principal_cells, bt_show_view_run_principals, false},
+    {BT_SHOW_VIEW_SYNCS, "Syncs", "syncs", SYNC_HEADER, 5, NULL, NULL, NULL, NULL,
+     bt_show_view_run_syncs, false},
 };
 const size_t BT_SHOW_VIEW_COUNT = sizeof BT_SHOW_VIEWS / sizeof BT_SHOW_VIEWS[0];
 _Static_assert(sizeof BT_SHOW_VIEWS / sizeof BT_SHOW_VIEWS[0] <= BT_SHOW_VIEW_MAX,

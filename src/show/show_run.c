@@ -27,6 +27,13 @@ static bool combined(const bt_show_ctx *c)
     return (views & (views - 1)) != 0; /* more than one bit */
 }
 
+/* The sync's id, type and times: with several views, and with the stats
+ * (as baton-sdk HEAD's stats prints them). */
+static bool with_sync(const bt_show_ctx *c)
+{
+    return combined(c) || c->opts->views == BT_SHOW_VIEW_STATS;
+}
+
 /* Pass 1 for every selected view: everything is resolved before any output. */
 static int measure_all(bt_show_ctx *c, bt_show_table *tables, bt_show_err *e)
 {
@@ -35,6 +42,7 @@ static int measure_all(bt_show_ctx *c, bt_show_table *tables, bt_show_err *e)
         if (!selected(c, v))
             continue;
         bt_show_table_init(&tables[i], c->out, v->header, v->ncols);
+        tables[i].csv = c->opts->output == BT_SHOW_OUT_CSV;
         if (v->run(v, c, BT_SHOW_PASS_MEASURE, &tables[i], e) < 0)
             return -1;
     }
@@ -57,7 +65,7 @@ static void print_sync_line(const bt_show_ctx *c)
 
 static int print_tables(bt_show_ctx *c, bt_show_table *tables, bt_show_err *e)
 {
-    if (combined(c))
+    if (with_sync(c) && c->opts->output != BT_SHOW_OUT_CSV)
         print_sync_line(c);
     for (size_t i = 0; i < BT_SHOW_VIEW_COUNT; i++) {
         const bt_show_view *v = &BT_SHOW_VIEWS[i];
@@ -98,7 +106,7 @@ static void print_sync_json(const bt_show_ctx *c)
 static int print_json(bt_show_ctx *c, bt_show_table *tables, bt_show_err *e)
 {
     fputc('{', c->out);
-    if (combined(c))
+    if (with_sync(c))
         print_sync_json(c);
     bool first = true;
     for (size_t i = 0; i < BT_SHOW_VIEW_COUNT; i++) {
@@ -127,8 +135,25 @@ static int show_sync(bt_show_ctx *c, bt_show_err *e)
     return rc;
 }
 
+/* `show syncs` lists the file's syncs: no sync is chosen. */
+static int show_syncs(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
+{
+    bt_show_ctx c = {bt_show_c1z_db(c1z), NULL, o, NULL, out};
+    bt_show_table tables[BT_SHOW_VIEW_MAX];
+    if (bt_show_require_table(c.db, "v1_sync_runs", e) < 0 || measure_all(&c, tables, e) < 0)
+        return -1;
+    int rc = o->json ? print_json(&c, tables, e) : print_tables(&c, tables, e);
+    if (rc == 0 && (fflush(out) != 0 || ferror(out))) {
+        bt_show_fail(e, "cannot write the output");
+        rc = -1;
+    }
+    return rc;
+}
+
 static int show_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
 {
+    if (o->views == BT_SHOW_VIEW_SYNCS)
+        return show_syncs(o, out, c1z, e);
     bt_show_sync sync;
     if (bt_show_pick_sync(bt_show_c1z_db(c1z), o->sync_id, &sync, e) < 0)
         return -1;

@@ -16,13 +16,21 @@ typedef struct {
     bool done;
 } scan;
 
-static int prepare(scan *s, const char *table, const char *type_column, bt_show_err *e)
+/* The grants filters (bt_show_scan_filter) as ?4..?8. */
+static const char GRANT_FILTERS[] =
+    " AND (?4 IS NULL OR entitlement_id = ?4)"
+    " AND (?5 IS NULL OR resource_type_id = ?5) AND (?6 IS NULL OR resource_id = ?6)"
+    " AND (?7 IS NULL OR principal_resource_type_id = ?7)"
+    " AND (?8 IS NULL OR principal_resource_id = ?8)";
+
+static int prepare(scan *s, const char *table, const char *type_column, bool filtered,
+                   bt_show_err *e)
 {
-    char sql[256];
+    char sql[768];
     snprintf(sql, sizeof sql,
-             "SELECT id, data FROM %s WHERE sync_id = ?1 AND (?2 IS NULL OR %s = ?2) "
+             "SELECT id, data FROM %s WHERE sync_id = ?1 AND (?2 IS NULL OR %s = ?2)%s "
              "AND id >= ?3 ORDER BY id LIMIT %d",
-             table, type_column, PAGE_SIZE);
+             table, type_column, filtered ? GRANT_FILTERS : "", PAGE_SIZE);
     if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL) == SQLITE_OK)
         return 0;
     bt_show_fail(e, "cannot read %s: %s", table, sqlite3_errmsg(s->db));
@@ -61,12 +69,30 @@ static int one_page(scan *s, bt_show_err *e)
 int bt_show_scan(sqlite3 *db, const char *table, const char *type_column, const char *sync_id,
                  const char *type_filter, bt_show_scan_fn fn, void *ud, bt_show_err *e)
 {
+    return bt_show_scan_where(db, table, type_column, sync_id, type_filter, NULL, fn, ud, e);
+}
+
+static void bind_filters(sqlite3_stmt *st, const bt_show_scan_filter *f)
+{
+    for (int i = 0; i < BT_SHOW_SCAN_FILTERS; i++)
+        if (f->value[i])
+            sqlite3_bind_text(st, 4 + i, f->value[i], f->len[i] ? (int)f->len[i] : -1,
+                              SQLITE_STATIC);
+}
+
+int bt_show_scan_where(sqlite3 *db, const char *table, const char *type_column,
+                       const char *sync_id, const char *type_filter,
+                       const bt_show_scan_filter *filter, bt_show_scan_fn fn, void *ud,
+                       bt_show_err *e)
+{
     scan s = {.db = db, .fn = fn, .ud = ud, .next_id = INT64_MIN};
-    if (prepare(&s, table, type_column, e) < 0)
+    if (prepare(&s, table, type_column, filter != NULL, e) < 0)
         return -1;
     sqlite3_bind_text(s.st, 1, sync_id, -1, SQLITE_STATIC);
     if (type_filter)
         sqlite3_bind_text(s.st, 2, type_filter, -1, SQLITE_STATIC);
+    if (filter)
+        bind_filters(s.st, filter);
     int rows;
     do
         rows = one_page(&s, e);

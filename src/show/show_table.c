@@ -44,6 +44,61 @@ void bt_show_print_display(FILE *out, const char *s)
     }
 }
 
+/* Print at most max code points of s made printable; returns how many. */
+static size_t print_display_n(FILE *out, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0, shown = 0;
+    bool printable;
+    for (size_t i = 0; i < n && shown < max; shown++) {
+        size_t len = next_unit(s + i, n - i, &printable);
+        if (printable)
+            fwrite(s + i, 1, len, out);
+        else
+            fputs(REPLACEMENT, out);
+        i += len;
+    }
+    return shown;
+}
+
+/* A cell wider than BT_SHOW_MAX_CELL shows its first BT_SHOW_MAX_CELL - 1
+ * code points and an ellipsis. */
+static size_t print_cell(FILE *out, const char *s)
+{
+    size_t w = bt_show_display_width(s);
+    if (w <= BT_SHOW_MAX_CELL)
+        return print_display_n(out, s, w);
+    print_display_n(out, s, BT_SHOW_MAX_CELL - 1);
+    fputs("\xE2\x80\xA6", out); /* U+2026 */
+    return BT_SHOW_MAX_CELL;
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+static void print_csv_cell(FILE *out, const char *s)
+{
+    s = s ? s : "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void print_csv_row(const bt_show_table *t, const char *const *cells)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (i > 0)
+            fputc(',', t->out);
+        print_csv_cell(t->out, cells[i]);
+    }
+    fputs("\r\n", t->out);
+}
+
 void bt_show_table_init(bt_show_table *t, FILE *out, const char *const *header, size_t ncols)
 {
     memset(t, 0, sizeof *t);
@@ -56,6 +111,7 @@ void bt_show_table_measure(bt_show_table *t, const char *const *cells)
 {
     for (size_t i = 0; i < t->ncols; i++) {
         size_t w = bt_show_display_width(cells[i]);
+        w = w > BT_SHOW_MAX_CELL ? BT_SHOW_MAX_CELL : w;
         if (w > t->width[i])
             t->width[i] = w;
     }
@@ -69,11 +125,14 @@ static void print_padding(FILE *out, size_t n)
 
 void bt_show_table_print(const bt_show_table *t, const char *const *cells)
 {
+    if (t->csv) {
+        print_csv_row(t, cells);
+        return;
+    }
     for (size_t i = 0; i < t->ncols; i++) {
         if (i > 0)
             fputs(SEPARATOR, t->out);
-        size_t w = bt_show_display_width(cells[i]);
-        bt_show_print_display(t->out, cells[i]);
+        size_t w = print_cell(t->out, cells[i]);
         print_padding(t->out, w < t->width[i] ? t->width[i] - w : 0);
     }
     fputc('\n', t->out);

@@ -91,17 +91,38 @@ static int on_row(void *ud, int64_t rowid, const void *blob, size_t len, bt_show
     return rc;
 }
 
-int bt_show_view_run_rows(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
-                          bt_show_table *t, bt_show_err *e)
+/* The grants filters of the command line, bound as ?4..?8 of the scan. */
+static void grant_filters(const bt_show_opts *o, bt_show_scan_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->value[0] = o->entitlement;
+    bt_show_split_id(o->resource, &f->value[1], &f->len[1], &f->value[2], &f->len[2]);
+    bt_show_split_id(o->principal, &f->value[3], &f->len[3], &f->value[4], &f->len[4]);
+}
+
+int bt_show_view_run_types(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                           bt_show_table *t, const char *const *types, size_t ntypes,
+                           bt_show_err *e)
 {
     pass_state p = {v, c, pass, t, true};
+    bt_show_scan_filter f;
+    grant_filters(c->opts, &f);
     if (pass == BT_SHOW_PASS_TABLE)
         bt_show_table_print(t, v->header);
     if (pass == BT_SHOW_PASS_JSON)
         fputc('[', c->out);
-    int rc = bt_show_scan(c->db, v->table, v->type_column, c->sync->id, c->opts->resource_type,
-                          on_row, &p, e);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ntypes; i++)
+        rc = bt_show_scan_where(c->db, v->table, v->type_column, c->sync->id, types[i],
+                                v->filters ? &f : NULL, on_row, &p, e);
     if (pass == BT_SHOW_PASS_JSON)
         fputc(']', c->out);
     return rc;
+}
+
+int bt_show_view_run_rows(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
+                          bt_show_table *t, bt_show_err *e)
+{
+    const char *types[1] = {c->opts->resource_type};
+    return bt_show_view_run_types(v, c, pass, t, types, 1, e);
 }

@@ -541,7 +541,8 @@ static void resources_only_sync(void **state)
     pack_db(f);
     result r = run_view(f, "--stats");
     assert_int_equal(r.rc, 0);
-    assert_string_equal(r.out, "Type           | Count\n"
+    assert_non_null(strstr(r.out, "(resources_only, started "));
+    assert_string_equal(strchr(r.out, '\n') + 1, "Type           | Count\n"
                                "group          | 2    \n"
                                "resource_types | 3    \n"
                                "role           | 1    \n"
