@@ -118,26 +118,40 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
 
 -- Targeted sync (--sync-resources) ---------------------------------------
 
--- One group with the first page of its members (GROUP_MEMBERS continues).
+-- One group with the first page of its members (TARGET_MEMBERS continues).
+-- A targeted sync emits no user, so members come with the user fields: the
+-- users' keep hook decides on each grant without a request of its own.
 Q.TEMPLATES.GROUP = [[
 query Group($id: ID!, $first: Int!) {
   group(id: $id) {
     {{group}}
     users(first: $first) {
       totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id } }
+      edges { node { {{user}} } }
+    }
+  }
+}
+]]
+
+Q.TEMPLATES.TARGET_MEMBERS = [[
+query TargetMembers($id: ID!, $first: Int!, $after: String) {
+  group(id: $id) {
+    users(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { {{user}} } }
     }
   }
 }
 ]]
 
 
--- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
-Q.ROLE_HOLDERS = [[
+-- The holders of one role: the users list with filter { role = { in = { ROLE } } },
+-- with the user fields the users' keep hook reads.
+Q.TEMPLATES.ROLE_HOLDERS = [[
 query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
   users(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id } }
+    edges { node { {{user}} } }
   }
 }
 ]]
@@ -221,12 +235,13 @@ query ResourceAccess($id: ID!, $first: Int!, $after: String) {
 
 -- Provisioning -------------------------------------------------------------
 
--- The group, the user and the first page of the user's groups in one request.
-Q.MEMBERSHIP = [[
+-- The group, the user and the first page of the user's groups in one request
+-- (the sync's fields: the keep hooks decide on them as in a sync).
+Q.TEMPLATES.MEMBERSHIP = [[
 query Membership($groupId: ID!, $userId: ID!, $first: Int!, $after: String) {
-  group(id: $groupId) { id name type isActive }
+  group(id: $groupId) { {{group}} }
   user(id: $userId) {
-    id email type
+    {{user}}
     groups(first: $first, after: $after) {
       pageInfo { hasNextPage endCursor }
       edges { node { id } }

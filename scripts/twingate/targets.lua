@@ -8,6 +8,7 @@ local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local Q = require "twingate.queries"
 local groups = require "twingate.groups"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local roles = require "twingate.roles"
 local users = require "twingate.users"
@@ -50,24 +51,42 @@ end
 
 -- The member list of a group fetched by id (its first page nested), paged
 -- to the end like lib.page.walk_nested's lists.
-local MEMBERS = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE }
+-- (built at each call: Q.FIELDS.user may grow after this file loaded)
+local function members()
+  return { query = Q.TARGET_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE }
+end
+
+-- Whether a user node (a member or role holder, with the user fields) is
+-- kept; one left out is recorded as filtered and gets no grant.
+local function user_kept(node)
+  if keep.accepts(users, "twingate.users", node) then return true end
+  emit.filter("user", node.id)
+  return false
+end
 
 function M.group(id, scope)
   local node, err = fetch(Q.GROUP, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
   if not node then return nil, err end
   local group = { id = node.id, name = groups.name(node), immutable = groups.IMMUTABLE[node.type] == true }
-  emit.resource(groups.map(node, group.name))
+  local row = keep.row(groups, "twingate.groups", "group", node, group.name)
+  if row == nil then return true end
+  emit.resource(row)
   if not scope.entitlements("group") then return true end
   emit.entitlement(groups.entitlement(node, group.name))
   if not scope.grants("group", "user") then return true end
+  local grant = groups.granter(group)
   local owner = { id = node.id, label = "members of group " .. group.name,
-    each = groups.granter(group) }
+    each = function(member)
+      if not user_kept(member) then return true end
+      return grant(member)
+    end }
   local entry
-  entry, err = page.first(owner, node.users, MEMBERS)
+  local follow = members()
+  entry, err = page.first(owner, node.users, follow)
   if entry == nil then return nil, err end
   if entry == true then return true end
   local ok
-  ok, err = page.rest(entry, MEMBERS)
+  ok, err = page.rest(entry, follow)
   if ok == nil then return nil, err end
   if ok == false then page.skip_deleted(owner) end
   return true
@@ -76,7 +95,8 @@ end
 function M.user(id)
   local node, err = fetch(Q.USER, "user", "user", id, { id = id })
   if not node then return nil, err end
-  emit.resource(users.map(node))
+  local row = keep.row(users, "twingate.users", "user", node)
+  if row ~= nil then emit.resource(row) end
   return true
 end
 
@@ -102,7 +122,9 @@ function M.role(id, scope)
   return page.walk{
     query = Q.ROLE_HOLDERS, path = "users", label = "holders of role " .. id,
     variables = { filter = filter, first = Q.PAGE_SIZE },
-    each = function(user) registry.grant(user.id, value) end,
+    each = function(user)
+      if user_kept(user) then registry.grant(user.id, value) end
+    end,
   }
 end
 

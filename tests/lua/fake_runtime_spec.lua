@@ -54,7 +54,7 @@ describe("fake runtime", function()
     assert.equal("first", rt:entitlement("group:g1:member").display_name)
     assert.truthy(rt:grant("group:g1:member:user:u1"))
     assert.same({ resource_types = 1, resources = 1, entitlements = 1, grants = 1, duplicates = 1,
-      skipped = {} }, emit.counts())
+      skipped = {}, filtered = {} }, emit.counts())
   end)
 
   it("raises on misuse: unknown fields, bad enums, entitlement order, phase", function()

@@ -12,8 +12,8 @@ local M = {}
 M.API_NAMES = {
   ["bt.clock"] = { "monotonic", "now" },
   ["bt.config"] = { "get", "is_set" },
-  ["bt.emit"] = { "counts", "entitlement", "grant", "has_resource", "resource", "resource_type",
-    "skip" },
+  ["bt.emit"] = { "counts", "entitlement", "filter", "grant", "has_resource", "is_filtered",
+    "resource", "resource_type", "skip" },
   ["bt.graphql"] = { "array", "check_page", "configure", "null", "paginate", "query", "stats" },
   ["bt.log"] = { "debug", "error", "info", "warn" },
 }
@@ -606,7 +606,27 @@ local function build_emit(rt)
   function emit.counts()
     return { resource_types = #rows.resource_types, resources = #rows.resources,
       entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates,
-      skipped = copy(rt.skipped) }
+      skipped = copy(rt.skipped), filtered = copy(rt.filtered) }
+  end
+
+  -- As the runtime: counted once per id under its type.
+  function emit.filter(rtype, id)
+    phase("filter")
+    need_string("emit.filter", rtype, "type")
+    need_string("emit.filter", id, "id")
+    local key = rtype .. "\0" .. id
+    if rt.filtered_ids[key] then return false end
+    rt.filtered_ids[key] = true
+    rt.filtered[rtype] = (rt.filtered[rtype] or 0) + 1
+    return true
+  end
+
+  function emit.is_filtered(rtype, id)
+    phase("is_filtered")
+    if type(rtype) ~= "string" or type(id) ~= "string" then
+      fail("emit.is_filtered: type and id must be strings")
+    end
+    return rt.filtered_ids[rtype .. "\0" .. id] == true
   end
 
   function emit.has_resource(rtype, id)
@@ -686,7 +706,8 @@ function M.install(opts)
   local rt = setmetatable({
     config = copy(opts.config or {}), secrets = set(opts.secrets or { "api-key" }),
     phase = opts.phase or "sync", exchanges = {}, handler = nil, requests = {}, logs = {},
-    configured = nil, duplicates = 0, skipped = {}, now = 1767225600.0, ticks = 0, sequence = {},
+    configured = nil, duplicates = 0, skipped = {}, filtered = {},
+    filtered_ids = {}, now = 1767225600.0, ticks = 0, sequence = {},
     rows = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
     index = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
   }, RT)
