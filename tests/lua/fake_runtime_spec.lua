@@ -127,7 +127,8 @@ describe("fake runtime", function()
       err, 1, true)
     emit.resource{ type = "group", id = "g1", display_name = "G", group = {} }
     local g = { resource = { type = "group", id = "g1" }, slug = "member", principal = { type = "user" } }
-    _, err = pcall(function() emit.grant(g) end)
+    ok, err = pcall(function() emit.grant(g) end)
+    assert.is_false(ok)
     assert.matches("fake_runtime_spec.lua:" .. line + 7 .. ": emit.grant: field principal.id", err, 1, true)
   end)
 
