@@ -50,12 +50,16 @@ local function guarded_package()
   })
 end
 
+M.guarded_package = guarded_package
+
 local function print_to_log(...)
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
   local log = package.loaded["bt.log"]
   if type(log) == "table" then log.info(table.concat(parts, "\t")) end
 end
+
+M.print = print_to_log
 
 -- A fresh environment shared by every script module, as the runtime's one
 -- global table.
