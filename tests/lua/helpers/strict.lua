@@ -139,7 +139,8 @@ function M.searcher(dirs)
     local path = package.searchpath(name, package.path)
     if not path or path:match("_spec%.lua$") then return nil end
     for _, dir in ipairs(dirs) do
-      if path:sub(1, #dir) == dir then
+      -- DIR/spec/ holds the specs' own helpers: they run outside the sandbox
+      if path:sub(1, #dir) == dir and not path:sub(#dir + 1):match("^spec/") then
         return function() return M.load(name, path) end, path
       end
     end
