@@ -118,11 +118,25 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
 
 -- Targeted sync (--sync-resources) ---------------------------------------
 
--- One group with the first page of its members (TARGET_MEMBERS continues).
--- A targeted sync emits no user, so members come with the user fields: the
--- users' keep hook decides on each grant without a request of its own.
+-- One group with the first page of its members (GROUP_MEMBERS continues).
 Q.TEMPLATES.GROUP = [[
 query Group($id: ID!, $first: Int!) {
+  group(id: $id) {
+    {{group}}
+    users(first: $first) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { id } }
+    }
+  }
+}
+]]
+
+-- The same with the user fields of each member (GROUP_MEMBERS_KEEP continues):
+-- a targeted sync emits no user, so when an override replaced users.keep or
+-- users.map (twingate.users.filters) the hook decides on each member's grant
+-- from these fields, without a request of its own.
+Q.TEMPLATES.GROUP_KEEP = [[
+query GroupKeep($id: ID!, $first: Int!) {
   group(id: $id) {
     {{group}}
     users(first: $first) {
@@ -133,8 +147,8 @@ query Group($id: ID!, $first: Int!) {
 }
 ]]
 
-Q.TEMPLATES.TARGET_MEMBERS = [[
-query TargetMembers($id: ID!, $first: Int!, $after: String) {
+Q.TEMPLATES.GROUP_MEMBERS_KEEP = [[
+query GroupMembersKeep($id: ID!, $first: Int!, $after: String) {
   group(id: $id) {
     users(first: $first, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
@@ -145,10 +159,19 @@ query TargetMembers($id: ID!, $first: Int!, $after: String) {
 ]]
 
 
--- The holders of one role: the users list with filter { role = { in = { ROLE } } },
--- with the user fields the users' keep hook reads.
-Q.TEMPLATES.ROLE_HOLDERS = [[
+-- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
+Q.ROLE_HOLDERS = [[
 query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
+  users(first: $first, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id } }
+  }
+}
+]]
+
+-- The same with the user fields the users' keep hook reads (see GROUP_KEEP).
+Q.TEMPLATES.ROLE_HOLDERS_KEEP = [[
+query RoleHoldersKeep($filter: UserFilterInput!, $first: Int!, $after: String) {
   users(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { {{user}} } }

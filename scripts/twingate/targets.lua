@@ -51,21 +51,28 @@ end
 
 -- The member list of a group fetched by id (its first page nested), paged
 -- to the end like lib.page.walk_nested's lists.
--- (built at each call: Q.FIELDS.user may grow after this file loaded)
-local function members()
-  return { query = Q.TARGET_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE }
+-- The documents of a targeted sync's member and holder lists: ids, or the
+-- user fields when an override filters users (twingate.users.filters). Built
+-- at each call: Q.FIELDS.user may grow after this file loaded.
+local function documents()
+  if users.filters() then
+    return { group = Q.GROUP_KEEP, members = Q.GROUP_MEMBERS_KEEP, holders = Q.ROLE_HOLDERS_KEEP,
+      filters = true }
+  end
+  return { group = Q.GROUP, members = Q.GROUP_MEMBERS, holders = Q.ROLE_HOLDERS }
 end
 
--- Whether a user node (a member or role holder, with the user fields) is
--- kept; one left out is recorded as filtered and gets no grant.
-local function user_kept(node)
-  if keep.accepts(users, "twingate.users", node) then return true end
+-- Whether a member or role holder node is kept; one left out is recorded as
+-- filtered and gets no grant.
+local function user_kept(docs, node)
+  if not docs.filters or keep.accepts(users, "twingate.users", node) then return true end
   emit.filter("user", node.id)
   return false
 end
 
 function M.group(id, scope)
-  local node, err = fetch(Q.GROUP, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
+  local docs = documents()
+  local node, err = fetch(docs.group, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
   if not node then return nil, err end
   local group = { id = node.id, name = groups.name(node), immutable = groups.IMMUTABLE[node.type] == true }
   local row = keep.row(groups, "twingate.groups", "group", node, group.name)
@@ -77,11 +84,11 @@ function M.group(id, scope)
   local grant = groups.granter(group)
   local owner = { id = node.id, label = "members of group " .. group.name,
     each = function(member)
-      if not user_kept(member) then return true end
+      if not user_kept(docs, member) then return true end
       return grant(member)
     end }
   local entry
-  local follow = members()
+  local follow = { query = docs.members, path = "group.users", page_size = Q.PAGE_SIZE }
   entry, err = page.first(owner, node.users, follow)
   if entry == nil then return nil, err end
   if entry == true then return true end
@@ -119,11 +126,12 @@ function M.role(id, scope)
     grants = scope.grants("role", "user") }
   registry.ensure(value)
   if not scope.grants("role", "user") then return true end
+  local docs = documents()
   return page.walk{
-    query = Q.ROLE_HOLDERS, path = "users", label = "holders of role " .. id,
+    query = docs.holders, path = "users", label = "holders of role " .. id,
     variables = { filter = filter, first = Q.PAGE_SIZE },
     each = function(user)
-      if user_kept(user) then registry.grant(user.id, value) end
+      if user_kept(docs, user) then registry.grant(user.id, value) end
     end,
   }
 end

@@ -49,6 +49,12 @@ function M.map(node)
   }
 end
 
+-- The bundled keep and map, and whether an override replaced either: a
+-- targeted sync then asks for the user fields of members and role holders
+-- (twingate.targets), which it otherwise reads as ids.
+local BUNDLED = { keep = M.keep, map = M.map }
+function M.filters() return M.keep ~= BUNDLED.keep or M.map ~= BUNDLED.map end
+
 -- Emits one user node and, through registry (a twingate.roles registry),
 -- its role grant. Returns false when keep/map leave the user out (recorded
 -- as filtered), true otherwise.

@@ -164,17 +164,31 @@ describe("keep", function()
       local t = model()
       local opts = { targets = { { type = "group", id = t.groups[1].id } } }
       local plain, kept = twice(FULL, opts, function(m) m.users.keep = not_disabled end)
-      assert.same(names(plain), names(kept))
+      assert.same({ "Group" }, names(plain))       -- members as ids without a hook
+      assert.same({ "GroupKeep" }, names(kept))    -- with their user fields: the same request
       assert.equal(10, #plain.rows.grants)
       assert.equal(8, #kept.rows.grants)
       for _, i in ipairs{ 3, 4 } do assert.is_false(has_grant_of(kept, "user", t.users[i].id)) end
       assert.same({ user = 2 }, kept.filtered)
     end)
 
+    it("pages a long member list with the user fields too", function()
+      local t = tenant.build{ users = 150, groups = { { members = 150 } } }
+      for i = 101, 110 do t.users[i].state = "DISABLED" end
+      local rt = fake.install{ config = FULL }
+      rt.handler = tenant.handler(t)
+      require("twingate.users").keep = not_disabled
+      assert.is_true(require("twingate").sync{ targets = { { type = "group", id = t.groups[1].id } } })
+      assert.same({ "GroupKeep", "GroupMembersKeep" }, names(rt))
+      assert.equal(140, #rt.rows.grants)
+      assert.same({ user = 10 }, rt.filtered)
+    end)
+
     it("--sync-resources role:member writes no grant for filtered holders", function()
       local plain, kept, t = twice(FULL, { targets = { { type = "role", id = "member" } } },
         function(m) m.users.keep = not_disabled end)
-      assert.same(names(plain), names(kept))
+      assert.same({ "RoleHolders" }, names(plain))
+      assert.same({ "RoleHoldersKeep" }, names(kept))
       assert.equal(#plain.rows.grants - 2, #kept.rows.grants)
       assert.is_false(has_grant_of(kept, "user", t.users[3].id))
     end)

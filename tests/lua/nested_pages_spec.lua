@@ -41,7 +41,7 @@ describe("targeted group members", function()
 
   it("asks for a null member page again from the start instead of writing no grant", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 }, data = { group = group_node(nil) } }
-    rt:answer{ query = Q.TARGET_MEMBERS, variables = { id = GID, first = 100 },
+    rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100 },
       data = { group = { users = members(user_ids(1, 2), false) } } }
     assert.is_true(sync())
     assert.equal(2, #rt.rows.grants)
@@ -51,7 +51,7 @@ describe("targeted group members", function()
 
   it("fails the sync when the member list stays malformed", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 }, data = { group = group_node(nil) } }
-    rt:answer{ query = Q.TARGET_MEMBERS, variables = { id = GID, first = 100 },
+    rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100 },
       data = { group = { users = { pageInfo = { hasNextPage = false }, edges = { {} } } } } }
     local ok, err = sync()
     assert.is_nil(ok)
@@ -61,9 +61,9 @@ describe("targeted group members", function()
   it("pages a member list over several pages, telling the walk the first page's count", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 },
       data = { group = group_node(members(user_ids(1, 100), true, "c1", 250)) } }
-    rt:answer{ query = Q.TARGET_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
+    rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
       data = { group = { users = members(user_ids(101, 200), true, "c2", 250) } } }
-    rt:answer{ query = Q.TARGET_MEMBERS, variables = { id = GID, first = 100, after = "c2" },
+    rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100, after = "c2" },
       data = { group = { users = members(user_ids(201, 250), false, nil, 250) } } }
     assert.is_true(sync())
     assert.equal(250, #rt.rows.grants)
@@ -73,7 +73,7 @@ describe("targeted group members", function()
   it("counts a group deleted between its member pages instead of failing", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 },
       data = { group = group_node(members(user_ids(1, 100), true, "c1", 120)) } }
-    rt:answer{ query = Q.TARGET_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
+    rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
       data = { group = nil } }
     assert.is_true(sync())
     assert.equal(100, #rt.rows.grants)

@@ -138,7 +138,7 @@ describe("targeted sync", function()
   it("syncs one group of 250: the group, its entitlement and 250 grants in 3 requests", function()
     local g = t.groups[1]
     assert.is_true(sync(rt, { targets = { { type = "group", id = g.id } } }))
-    assert.same({ "Group", "TargetMembers", "TargetMembers" }, names(rt))
+    assert.same({ "Group", "GroupMembers", "GroupMembers" }, names(rt))
     assert.same({ "user", "group" }, type_ids(rt))
     assert.equal(1, #rt.rows.resources)
     assert.same({ "group:" .. g.id .. ":member" }, { rt.rows.entitlements[1].id })
