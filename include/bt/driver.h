@@ -38,5 +38,8 @@ void bt_driver_report(const char *what, const bt_host_error *err);
  * non-zero count in either log format), fill summary with "cause n, ..." and
  * return the total. */
 uint64_t bt_driver_report_skips(const bt_sink_counts *n, char *summary, size_t size);
+/* The resources left out on purpose (bt_sink_filter) as "user 3, group 1" in
+ * summary; returns their total. */
+uint64_t bt_driver_report_filtered(const bt_sink_counts *n, char *summary, size_t size);
 
 #endif

@@ -58,6 +58,10 @@ typedef struct {
     uint64_t duplicates; /* adds absorbed because the id was already there */
     bt_sink_skip_count skipped[BT_SINK_SKIP_CAUSES];
     size_t n_skipped; /* causes used in skipped[] */
+    /* Resources the connector chose to leave out (bt_sink_filter), by
+     * resource type in `cause`; apart from skipped: nothing was lost. */
+    bt_sink_skip_count filtered[BT_SINK_SKIP_CAUSES];
+    size_t n_filtered;
 } bt_sink_counts;
 
 /* Results of the row adders. */
@@ -71,6 +75,14 @@ enum {
 /* Count one row left out for `cause` (a short snake_case word) and return
  * the new count for that cause. The caller logs why. */
 uint64_t bt_sink_skip(bt_sink *s, const char *cause);
+
+/* Record resource type:id as left out on purpose by the connector (a filter
+ * of its own, not a failure): counted once per id under its type in
+ * counts.filtered. 1 when new, 0 when already recorded, -1 out of memory or
+ * blank type/id (err filled). */
+int bt_sink_filter(bt_sink *s, const char *type, const char *id, char *err, size_t errsz);
+/* Whether bt_sink_filter recorded type:id. */
+bool bt_sink_is_filtered(const bt_sink *s, const char *type, const char *id);
 
 /* Whether resource type:id was added: 1 yes, 0 no, -1 error (err filled;
  * an I/O failure also marks the sink failed). */

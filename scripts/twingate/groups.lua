@@ -4,6 +4,7 @@
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local tracking = require "twingate.principals"
 local text = require "lib.text"
@@ -23,6 +24,12 @@ function M.name(node)
   return node.id
 end
 
+-- Whether the sync keeps a group node (as queried, Q.FIELDS.group): false
+-- leaves the group out with its entitlement and every grant naming it
+-- (memberships, resource access). API.md "keep".
+function M.keep(node) return true end -- luacheck: no unused args
+
+-- One group node and its name -> the emit.resource table (nil: left out).
 function M.map(node, name)
   return {
     type = "group", id = node.id, display_name = name, created_at = node.createdAt,
@@ -88,7 +95,9 @@ function M.list(opts)
     query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
     each = function(node)
       local name = M.name(node)
-      emit.resource(M.map(node, name))
+      local row = keep.row(M, "twingate.groups", "group", node, name)
+      if row == nil then return end
+      emit.resource(row)
       if opts.entitlements then emit.entitlement(M.entitlement(node, name)) end
       seen.immutable[node.id] = M.IMMUTABLE[node.type] == true
       local members = type(node.users) == "table" and node.users.totalCount or nil
@@ -122,7 +131,9 @@ function M.walk(opts)
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
-      emit.resource(M.map(node, group.name))
+      local row = keep.row(M, "twingate.groups", "group", node, group.name)
+      if row == nil then return nil end
+      emit.resource(row)
       if not opts.entitlements then return nil end
       emit.entitlement(M.entitlement(node, group.name))
       if not opts.grants then return nil end

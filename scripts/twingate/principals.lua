@@ -18,6 +18,7 @@ local log = require "bt.log"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
 local users = require "twingate.users"
+local keep = require "lib.keep"
 
 local M = {}
 
@@ -38,6 +39,8 @@ function M.tracker(registry)
 
   function t.user(id, what)
     if emit.has_resource("user", id) then return true end
+    -- left out by users.keep / users.map: its grants go too, no request
+    if keep.filtered("user", id) then return false end
     if gone[id] then return drop("principal_deleted_during_sync", what, "the user was deleted") end
     if fetched >= M.FETCH_CAP then
       return drop("principal_fetch_cap", what, string.format(
@@ -51,13 +54,14 @@ function M.tracker(registry)
       gone[id] = true
       return drop("principal_deleted_during_sync", what, "the user was deleted during the sync")
     end
-    users.emit(node, registry)
+    if users.emit(node, registry) == false then return false end
     log.info("user " .. id .. " was not in the users list (it changed during the sync); fetched it")
     return true
   end
 
   function t.other(ptype, id, what)
     if emit.has_resource(ptype, id) then return true end
+    if keep.filtered(ptype, id) then return false end
     return drop("principal_not_emitted", what, string.format(
       "%s %s is not in this sync (created, or moved in its list, during the sync)", ptype, id))
   end

@@ -7,8 +7,11 @@ local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
 local Q = require "twingate.queries"
+local groups = require "twingate.groups"
 local roles = require "twingate.roles"
+local users = require "twingate.users"
 local ids = require "lib.ids"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -108,10 +111,26 @@ local function result(message, payload, fields)
   return out
 end
 
+-- A user or group the sync leaves out (its module's keep returns false or
+-- its map nil) is not this connector's to change: refused before any change.
+local function left_out(rtype, id, module_name)
+  return failure("precondition", string.format("%s %s is left out of this connector by %s.keep "
+    .. "(or its map); it cannot be provisioned", rtype, id, module_name))
+end
+
+local function user_kept(user)
+  return keep.accepts(users, "twingate.users", user)
+end
+
+local function group_kept(group)
+  return keep.accepts(groups, "twingate.groups", group, text.nonblank(group.name) or group.id)
+end
+
 local function read_user(uid)
   local data, err = graphql.query(Q.USER, { id = uid })
   if not data then return nil, err end
   if data.user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
+  if not user_kept(data.user) then return nil, left_out("user", uid, "twingate.users") end
   return data.user
 end
 
@@ -164,6 +183,8 @@ local function membership(gid, uid)
     return nil, failure("precondition", refusal:format(name))
   end
   if user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
+  if not group_kept(group) then return nil, left_out("group", gid, "twingate.groups") end
+  if not user_kept(user) then return nil, left_out("user", uid, "twingate.users") end
   -- The user's groups: the first page nested here, the rest paged like
   -- lib.page.walk_nested's lists. A first page of the wrong shape is read
   -- again from its start; a read that stays malformed fails (outcome unknown

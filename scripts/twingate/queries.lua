@@ -131,6 +131,33 @@ query Group($id: ID!, $first: Int!) {
 }
 ]]
 
+-- The same with the user fields of each member (GROUP_MEMBERS_KEEP continues):
+-- a targeted sync emits no user, so when an override replaced users.keep or
+-- users.map (twingate.users.filters) the hook decides on each member's grant
+-- from these fields, without a request of its own.
+Q.TEMPLATES.GROUP_KEEP = [[
+query GroupKeep($id: ID!, $first: Int!) {
+  group(id: $id) {
+    {{group}}
+    users(first: $first) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { {{user}} } }
+    }
+  }
+}
+]]
+
+Q.TEMPLATES.GROUP_MEMBERS_KEEP = [[
+query GroupMembersKeep($id: ID!, $first: Int!, $after: String) {
+  group(id: $id) {
+    users(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { {{user}} } }
+    }
+  }
+}
+]]
+
 
 -- The holders of one role: the users list with filter { role = { in = { ROLE } } }.
 Q.ROLE_HOLDERS = [[
@@ -138,6 +165,16 @@ query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
   users(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id } }
+  }
+}
+]]
+
+-- The same with the user fields the users' keep hook reads (see GROUP_KEEP).
+Q.TEMPLATES.ROLE_HOLDERS_KEEP = [[
+query RoleHoldersKeep($filter: UserFilterInput!, $first: Int!, $after: String) {
+  users(first: $first, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { {{user}} } }
   }
 }
 ]]
@@ -221,12 +258,13 @@ query ResourceAccess($id: ID!, $first: Int!, $after: String) {
 
 -- Provisioning -------------------------------------------------------------
 
--- The group, the user and the first page of the user's groups in one request.
-Q.MEMBERSHIP = [[
+-- The group, the user and the first page of the user's groups in one request
+-- (the sync's fields: the keep hooks decide on them as in a sync).
+Q.TEMPLATES.MEMBERSHIP = [[
 query Membership($groupId: ID!, $userId: ID!, $first: Int!, $after: String) {
-  group(id: $groupId) { id name type isActive }
+  group(id: $groupId) { {{group}} }
   user(id: $userId) {
-    id email type
+    {{user}}
     groups(first: $first, after: $after) {
       pageInfo { hasNextPage endCursor }
       edges { node { id } }

@@ -5,6 +5,7 @@ local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local ids = require "lib.ids"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local tracking = require "twingate.principals"
 local text = require "lib.text"
@@ -49,7 +50,11 @@ function M.describe(node)
   return table.concat(parts, " ")
 end
 
--- One resource node and its name -> the emit.resource table. No trait: a
+-- Whether the sync keeps a resource node (as queried, Q.FIELDS.resource):
+-- false leaves it out with its entitlement and access grants. API.md "keep".
+function M.keep(node) return true end -- luacheck: no unused args
+
+-- One resource node and its name -> the emit.resource table (nil: left out). No trait: a
 -- network resource is something access is granted to, like a repository or a
 -- database in other connectors. The app trait would make C1 treat every
 -- address as an application of its own (catalog entry, owners, app-level
@@ -137,7 +142,9 @@ local function without_grants(principals, entitlements)
     label = "resources",
     each = function(node)
       local name = M.name(node)
-      emit.resource(M.map(node, name))
+      local row = keep.row(M, "twingate.resources", "resource", node, name)
+      if row == nil then return end
+      emit.resource(row)
       if entitlements then emit.entitlement(M.entitlement(node, name, principals)) end
     end,
   }
@@ -164,7 +171,9 @@ function M.sync(ctx)
                id_field = false },
     parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
-      emit.resource(M.map(node, resource.name))
+      local row = keep.row(M, "twingate.resources", "resource", node, resource.name)
+      if row == nil then return nil end
+      emit.resource(row)
       emit.entitlement(M.entitlement(node, resource.name, principals))
       return { id = resource.id, label = "access of resource " .. resource.name,
                each = granter(resource, emitted, tracker) }

@@ -4,6 +4,7 @@
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -33,7 +34,12 @@ function M.tally()
   return t
 end
 
--- One service account node, its name and its key tally -> the emit.resource table.
+-- Whether the sync keeps a service account node (as queried: id name
+-- createdAt keys): false leaves it out with every grant naming it. API.md "keep".
+function M.keep(node) return true end -- luacheck: no unused args
+
+-- One service account node, its name and its key tally -> the emit.resource
+-- table (nil: left out, as keep false).
 function M.map(node, name, keys)
   return {
     type = "service_account", id = node.id, display_name = name,
@@ -57,12 +63,19 @@ function M.sync()
     label = "service accounts", nested = "keys",
     follow = { query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys", page_size = Q.PAGE_SIZE },
     parent = function(node)
+      if not keep.kept(M, "twingate.service_accounts", node) then
+        emit.filter("service_account", node.id)
+        return nil
+      end
       local name, keys = M.name(node), M.tally()
       -- only what the mapping needs is kept while more key pages are pending
       local kept = { id = node.id, name = node.name, createdAt = node.createdAt }
       return {
         id = node.id, label = "keys of service account " .. name, each = keys.add,
-        done = function() emit.resource(M.map(kept, name, keys)) end,
+        done = function()
+          local row = M.map(kept, name, keys)
+          if row == nil then emit.filter("service_account", kept.id) else emit.resource(row) end
+        end,
       }
     end,
   }

@@ -8,6 +8,7 @@ local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local Q = require "twingate.queries"
 local groups = require "twingate.groups"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local roles = require "twingate.roles"
 local users = require "twingate.users"
@@ -50,24 +51,49 @@ end
 
 -- The member list of a group fetched by id (its first page nested), paged
 -- to the end like lib.page.walk_nested's lists.
-local MEMBERS = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE }
+-- The documents of a targeted sync's member and holder lists: ids, or the
+-- user fields when an override filters users (twingate.users.filters). Built
+-- at each call: Q.FIELDS.user may grow after this file loaded.
+local function documents()
+  if users.filters() then
+    return { group = Q.GROUP_KEEP, members = Q.GROUP_MEMBERS_KEEP, holders = Q.ROLE_HOLDERS_KEEP,
+      filters = true }
+  end
+  return { group = Q.GROUP, members = Q.GROUP_MEMBERS, holders = Q.ROLE_HOLDERS }
+end
+
+-- Whether a member or role holder node is kept; one left out is recorded as
+-- filtered and gets no grant.
+local function user_kept(docs, node)
+  if not docs.filters or keep.accepts(users, "twingate.users", node) then return true end
+  emit.filter("user", node.id)
+  return false
+end
 
 function M.group(id, scope)
-  local node, err = fetch(Q.GROUP, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
+  local docs = documents()
+  local node, err = fetch(docs.group, "group", "group", id, { id = id, first = Q.PAGE_SIZE })
   if not node then return nil, err end
   local group = { id = node.id, name = groups.name(node), immutable = groups.IMMUTABLE[node.type] == true }
-  emit.resource(groups.map(node, group.name))
+  local row = keep.row(groups, "twingate.groups", "group", node, group.name)
+  if row == nil then return true end
+  emit.resource(row)
   if not scope.entitlements("group") then return true end
   emit.entitlement(groups.entitlement(node, group.name))
   if not scope.grants("group", "user") then return true end
+  local grant = groups.granter(group)
   local owner = { id = node.id, label = "members of group " .. group.name,
-    each = groups.granter(group) }
+    each = function(member)
+      if not user_kept(docs, member) then return true end
+      return grant(member)
+    end }
   local entry
-  entry, err = page.first(owner, node.users, MEMBERS)
+  local follow = { query = docs.members, path = "group.users", page_size = Q.PAGE_SIZE }
+  entry, err = page.first(owner, node.users, follow)
   if entry == nil then return nil, err end
   if entry == true then return true end
   local ok
-  ok, err = page.rest(entry, MEMBERS)
+  ok, err = page.rest(entry, follow)
   if ok == nil then return nil, err end
   if ok == false then page.skip_deleted(owner) end
   return true
@@ -76,7 +102,8 @@ end
 function M.user(id)
   local node, err = fetch(Q.USER, "user", "user", id, { id = id })
   if not node then return nil, err end
-  emit.resource(users.map(node))
+  local row = keep.row(users, "twingate.users", "user", node)
+  if row ~= nil then emit.resource(row) end
   return true
 end
 
@@ -99,10 +126,13 @@ function M.role(id, scope)
     grants = scope.grants("role", "user") }
   registry.ensure(value)
   if not scope.grants("role", "user") then return true end
+  local docs = documents()
   return page.walk{
-    query = Q.ROLE_HOLDERS, path = "users", label = "holders of role " .. id,
+    query = docs.holders, path = "users", label = "holders of role " .. id,
     variables = { filter = filter, first = Q.PAGE_SIZE },
-    each = function(user) registry.grant(user.id, value) end,
+    each = function(user)
+      if user_kept(docs, user) then registry.grant(user.id, value) end
+    end,
   }
 end
 

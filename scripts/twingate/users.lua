@@ -7,6 +7,7 @@ local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
+local keep = require "lib.keep"
 local page = require "lib.page"
 local text = require "lib.text"
 
@@ -19,7 +20,12 @@ M.STATUS = {
   PENDING = { status = "enabled", details = "invite pending (user has not signed in yet)" },
 }
 
--- One Twingate user node -> the emit.resource table.
+-- Whether the sync keeps a user node (as queried, Q.FIELDS.user): false
+-- leaves the user out with every grant naming it, on every path (API.md
+-- "keep"). Replace it from an override, e.g. to skip DISABLED users.
+function M.keep(node) return true end -- luacheck: no unused args
+
+-- One Twingate user node -> the emit.resource table (nil: left out, as keep false).
 function M.map(node)
   local email = text.nonblank(node.email)
   local state = M.STATUS[node.state] or {}
@@ -43,11 +49,21 @@ function M.map(node)
   }
 end
 
+-- The bundled keep and map, and whether an override replaced either: a
+-- targeted sync then asks for the user fields of members and role holders
+-- (twingate.targets), which it otherwise reads as ids.
+local BUNDLED = { keep = M.keep, map = M.map }
+function M.filters() return M.keep ~= BUNDLED.keep or M.map ~= BUNDLED.map end
+
 -- Emits one user node and, through registry (a twingate.roles registry),
--- its role grant.
+-- its role grant. Returns false when keep/map leave the user out (recorded
+-- as filtered), true otherwise.
 function M.emit(node, registry)
-  emit.resource(M.map(node))
+  local row = keep.row(M, "twingate.users", "user", node)
+  if row == nil then return false end
+  emit.resource(row)
   registry.grant(node.id, node.role)
+  return true
 end
 
 -- Per-sync tally of the user side: the follow-up pages of users in more
@@ -68,6 +84,7 @@ local function memberships(groups, user_id, table_, t)
     each = function(group)
       n = n + 1
       local immutable = table_[group.id]
+      if immutable == nil and keep.filtered("group", group.id) then return true end
       if immutable == nil then
         emit.skip("group_not_emitted", string.format("membership of user %s in group %s left "
           .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
@@ -100,7 +117,7 @@ function M.walk_with_groups(registry, groups, list)
     label = "users", nested = "groups",
     follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
     parent = function(node)
-      M.emit(node, registry)
+      if M.emit(node, registry) == false then return nil end
       return memberships(groups, node.id, list.immutable, t)
     end,
   }

@@ -30,3 +30,18 @@ uint64_t bt_driver_report_skips(const bt_sink_counts *n, char *summary, size_t s
     }
     return total;
 }
+
+uint64_t bt_driver_report_filtered(const bt_sink_counts *n, char *summary, size_t size)
+{
+    uint64_t total = 0;
+    size_t used = 0;
+    summary[0] = '\0';
+    for (size_t i = 0; i < n->n_filtered; i++) {
+        const bt_sink_skip_count *c = &n->filtered[i];
+        total += c->n;
+        if (used < size)
+            used += (size_t)snprintf(summary + used, size - used, "%s%s %llu", i ? ", " : "",
+                                     c->cause, (unsigned long long)c->n);
+    }
+    return total;
+}

@@ -96,8 +96,9 @@ static void print_summary(const char *path, const char *sync_type, const char *p
 {
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
-    char causes[1024];
+    char causes[1024], types[512];
     uint64_t skipped = bt_driver_report_skips(n, causes, sizeof causes);
+    uint64_t filtered = bt_driver_report_filtered(n, types, sizeof types);
     printf("sync complete: %s\n", path);
     if (strcmp(sync_type, "full") != 0)
         printf("  sync type       %s\n", sync_type);
@@ -109,6 +110,8 @@ static void print_summary(const char *path, const char *sync_type, const char *p
         printf("  duplicates      %ld (absorbed)\n", (long)n->duplicates);
     printf("  skipped         %llu%s%s%s\n", (unsigned long long)skipped, skipped ? " (" : "",
            causes, skipped ? ")" : "");
+    if (filtered)
+        printf("  filtered        %llu (%s)\n", (unsigned long long)filtered, types);
     printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
@@ -116,9 +119,10 @@ static void print_summary(const char *path, const char *sync_type, const char *p
            (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
     bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
-            "%ld requests in %.2f s",
+            "%llu filtered%s%s%s, %ld requests in %.2f s",
             (long)n->resources, (long)n->entitlements, (long)n->grants,
             (unsigned long long)skipped, skipped ? " (" : "", causes, skipped ? ")" : "",
+            (unsigned long long)filtered, filtered ? " (" : "", types, filtered ? ")" : "",
             s.requests, seconds);
 }
 
@@ -249,11 +253,13 @@ int bt_driver_sync_quiet(bt_host *h, const bt_contract *c, const char *path,
             bt_debug("%s", herr.traceback);
         return -1;
     }
-    char causes[512];
+    char causes[512], types[256];
     uint64_t skipped = bt_driver_report_skips(&res.counts, causes, sizeof causes);
-    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s in "
-            "%.2f s", (long)res.counts.resources, (long)res.counts.entitlements,
-            (long)res.counts.grants, (unsigned long long)skipped, skipped ? " (" : "", causes,
-            skipped ? ")" : "", bt_clock_monotonic() - started);
+    uint64_t filtered = bt_driver_report_filtered(&res.counts, types, sizeof types);
+    bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
+            "%llu filtered%s%s%s in %.2f s", (long)res.counts.resources,
+            (long)res.counts.entitlements, (long)res.counts.grants, (unsigned long long)skipped,
+            skipped ? " (" : "", causes, skipped ? ")" : "", (unsigned long long)filtered,
+            filtered ? " (" : "", types, filtered ? ")" : "", bt_clock_monotonic() - started);
     return 0;
 }

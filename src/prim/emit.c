@@ -304,11 +304,15 @@ static int l_counts(lua_State *L)
     for (size_t i = 0; i < n.n_skipped; i++)
         set_count(L, n.skipped[i].cause, n.skipped[i].n);
     lua_setfield(L, -2, "skipped");
+    lua_createtable(L, 0, (int)n.n_filtered);
+    for (size_t i = 0; i < n.n_filtered; i++)
+        set_count(L, n.filtered[i].cause, n.filtered[i].n);
+    lua_setfield(L, -2, "filtered");
     return 1;
 }
 
 /* ------------------------------------------------------------------------
- * emit.has_resource(type, id), emit.skip(cause, message) */
+ * emit.has_resource(type, id), emit.skip(cause, message), emit.filter(type, id) */
 
 static int l_has_resource(lua_State *L)
 {
@@ -319,6 +323,29 @@ static int l_has_resource(lua_State *L)
     if (rc < 0)
         return luaL_error(L, "bt.emit.has_resource: %s", err);
     lua_pushboolean(L, rc);
+    return 1;
+}
+
+/* emit.filter(type, id): the connector leaves resource type:id out on
+ * purpose; true when new (counted under its type), false when recorded
+ * before. emit.is_filtered(type, id) says whether it was. */
+static int l_filter(lua_State *L)
+{
+    bt_sink *s = bound_sink(L);
+    const char *type = luaL_checkstring(L, 1), *id = luaL_checkstring(L, 2);
+    char err[256];
+    int rc = bt_sink_filter(s, type, id, err, sizeof err);
+    if (rc < 0)
+        return luaL_error(L, "bt.emit.filter: %s", err);
+    lua_pushboolean(L, rc == 1);
+    return 1;
+}
+
+static int l_is_filtered(lua_State *L)
+{
+    bt_sink *s = bound_sink(L);
+    const char *type = luaL_checkstring(L, 1), *id = luaL_checkstring(L, 2);
+    lua_pushboolean(L, bt_sink_is_filtered(s, type, id));
     return 1;
 }
 
@@ -399,6 +426,8 @@ int luaopen_bt_emit(lua_State *L)
         {"counts", l_counts},
         {"has_resource", l_has_resource},
         {"skip", l_skip},
+        {"filter", l_filter},
+        {"is_filtered", l_is_filtered},
         {NULL, NULL},
     };
     ensure_state(L);

@@ -23,6 +23,7 @@ struct bt_sink {
     char sync_id[BT_KSUID_LEN + 1];
     char failure[1024]; /* non-empty: the sink is unusable */
     int stale_removed;  /* temporary files of crashed runs removed at open */
+    bt_idset filtered;  /* digests of the resources bt_sink_filter recorded */
 };
 
 /* ------------------------------------------------------------------------
@@ -166,6 +167,7 @@ static void sink_free(bt_sink *s)
 {
     types_free(&s->types);
     bt_bytes_free(&s->buf);
+    bt_idset_free(&s->filtered);
     free(s);
 }
 
@@ -256,22 +258,49 @@ static bool usable(const bt_sink *s, char *err, size_t errsz)
     return true;
 }
 
-uint64_t bt_sink_skip(bt_sink *s, const char *cause)
+/* One more under key in a by-key tally of BT_SINK_SKIP_CAUSES slots, the
+ * last of which collects the keys beyond as "other". The new count. */
+static uint64_t tally(bt_sink_skip_count *v, size_t *n, const char *key)
 {
-    bt_sink_counts *c = &s->counts;
     size_t i = 0;
-    while (i < c->n_skipped && strcmp(c->skipped[i].cause, cause) != 0)
+    while (i < *n && strcmp(v[i].cause, key) != 0)
         i++;
-    if (i == c->n_skipped && i + 1 >= BT_SINK_SKIP_CAUSES) {
-        cause = "other"; /* the last slot collects the rest */
-        for (i = 0; i < c->n_skipped && strcmp(c->skipped[i].cause, cause) != 0;)
+    if (i == *n && i + 1 >= BT_SINK_SKIP_CAUSES) {
+        key = "other"; /* the last slot collects the rest */
+        for (i = 0; i < *n && strcmp(v[i].cause, key) != 0;)
             i++;
     }
-    if (i == c->n_skipped) {
-        snprintf(c->skipped[i].cause, sizeof c->skipped[i].cause, "%s", cause);
-        c->n_skipped++;
+    if (i == *n) {
+        snprintf(v[i].cause, sizeof v[i].cause, "%s", key);
+        (*n)++;
     }
-    return ++c->skipped[i].n;
+    return ++v[i].n;
+}
+
+uint64_t bt_sink_skip(bt_sink *s, const char *cause)
+{
+    return tally(s->counts.skipped, &s->counts.n_skipped, cause);
+}
+
+int bt_sink_filter(bt_sink *s, const char *type, const char *id, char *err, size_t errsz)
+{
+    if (blank(type) || blank(id)) {
+        bt_sink_errf(err, errsz, "filter needs a type and an id");
+        return -1;
+    }
+    int rc = bt_idset_add(&s->filtered, bt_id_digest('f', type, id));
+    if (rc < 0) {
+        bt_sink_errf(err, errsz, "out of memory");
+        return -1;
+    }
+    if (rc == 1)
+        tally(s->counts.filtered, &s->counts.n_filtered, type);
+    return rc;
+}
+
+bool bt_sink_is_filtered(const bt_sink *s, const char *type, const char *id)
+{
+    return !blank(type) && !blank(id) && bt_idset_has(&s->filtered, bt_id_digest('f', type, id));
 }
 
 /* A second row under an id with other content: the first is kept (rows

@@ -4,6 +4,7 @@
 #include "test_sink_util.h"
 
 #include "../fixtures/golden/goldens.h"
+#include "bt/driver.h"
 #include "bt/lua.h"
 #include "bt/prim.h"
 
@@ -271,6 +272,36 @@ static void lookups_and_skips(void **state)
     commit(f);
 }
 
+/* emit.filter records a resource left out on purpose, once per id, counted
+ * by type apart from skipped; emit.is_filtered answers from that record. */
+static void filters(void **state)
+{
+    fixture *f = *state;
+    run_ok(f->L, TYPES);
+    run_ok(f->L, "local emit = require 'bt.emit'\n"
+                 "assert(emit.is_filtered('user', 'U5') == false)\n"
+                 "assert(emit.filter('user', 'U5') == true)\n"
+                 "assert(emit.filter('user', 'U5') == false)\n"
+                 "assert(emit.filter('user', 'U6') == true)\n"
+                 "assert(emit.filter('group', 'U5') == true)\n"
+                 "assert(emit.is_filtered('user', 'U5') and emit.is_filtered('group', 'U5'))\n"
+                 "assert(not emit.is_filtered('user', 'U7'))\n"
+                 "assert(emit.has_resource('user', 'U5') == false)\n"
+                 "local c = emit.counts()\n"
+                 "assert(c.filtered.user == 2 and c.filtered.group == 1, 'filtered by type')\n"
+                 "assert(next(c.skipped) == nil, 'no skip')");
+    run_fails(f->L, "require('bt.emit').filter('user', '')",
+              "script.lua:1: bt.emit.filter: filter needs a type and an id");
+    bt_sink_counts n;
+    bt_sink_get_counts(f->sink, &n);
+    assert_int_equal(n.n_filtered, 2);
+    assert_int_equal(n.n_skipped, 0);
+    char summary[64];
+    assert_int_equal(bt_driver_report_filtered(&n, summary, sizeof summary), 3);
+    assert_string_equal(summary, "user 2, group 1");
+    commit(f);
+}
+
 static void assert_blob(sqlite3 *db, const char *sql, const uint8_t *want, size_t n)
 {
     size_t len;
@@ -521,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(validation_errors_name_the_field, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_match_golden_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(lookups_and_skips, setup, teardown),
+        cmocka_unit_test_setup_teardown(filters, setup, teardown),
         cmocka_unit_test_setup_teardown(defaults_and_mirroring, setup, teardown),
         cmocka_unit_test_setup_teardown(sink_errors_raise, setup, teardown),
         cmocka_unit_test_setup_teardown(nul_bytes_become_replacement_characters, setup_jsonl, teardown),

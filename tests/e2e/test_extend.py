@@ -17,7 +17,8 @@ from harness import ROOT, MockServer, run, sync_against
 EXAMPLES = os.path.join(ROOT, "examples", "extend")
 RECIPES = {"field": ["twingate/users.lua"],
            "type": ["twingate/init.lua", "twingate/remote_networks.lua"],
-           "role": ["twingate/roles.lua"]}
+           "role": ["twingate/roles.lua"],
+           "drop": ["twingate/groups.lua"]}
 KNOWN_ROLES = {"admin", "devops", "support", "member", "access_reviewer", "helpdesk", "billing"}
 
 # Tries to read the key both ways at sync time and logs what came back.
@@ -45,6 +46,11 @@ def read_jsonl(path):
 def resources(rows, rtype):
     return {r["id"]["resource"]: r for r in rows
             if r["kind"] == "resource" and r["id"]["resourceType"] == rtype}
+
+
+def principals(rows, ptype):
+    return {r["principal"]["id"]["resource"] for r in rows
+            if r["kind"] == "grant" and r["principal"]["id"]["resourceType"] == ptype}
 
 
 def lines_of(path):
@@ -86,11 +92,28 @@ class ExtendTest(unittest.TestCase):
 
     # ---------------------------------------------------------------- recipes
 
+    def disabled(self):
+        return {u["id"] for u in self.truth["users"] if u["state"] == "DISABLED"}
+
     def check_field(self, rows):
+        # users.lua also holds the "skip users" recipe: DISABLED users are left out
         users = resources(rows, "user")
-        self.assertEqual({u["id"] for u in self.truth["users"]}, set(users))
+        self.assertEqual(2, len(self.disabled()))
+        self.assertEqual({u["id"] for u in self.truth["users"]} - self.disabled(), set(users))
         for u in self.truth["users"]:
-            self.assertEqual(u["updatedAt"], users[u["id"]]["profile"]["updated_at"], u["id"])
+            if u["id"] in users:
+                self.assertEqual(u["updatedAt"], users[u["id"]]["profile"]["updated_at"], u["id"])
+        self.assertFalse(self.disabled() & principals(rows, "user"))
+
+    def contractors(self):
+        return next(g["id"] for g in self.truth["groups"] if g["name"] == "Contractors")
+
+    def check_drop(self, rows):
+        gid = self.contractors()
+        self.assertNotIn(gid, resources(rows, "group"))
+        self.assertIn(self.truth["groups"][0]["id"], resources(rows, "group"))
+        self.assertFalse([r for r in rows if r["kind"] in ("entitlement", "grant")
+                          and gid in json.dumps(r)])
 
     def check_type(self, rows):
         types = [r["id"] for r in rows if r["kind"] == "resource_type"]
@@ -101,7 +124,7 @@ class ExtendTest(unittest.TestCase):
         for n in self.truth["remoteNetworks"]:
             self.assertEqual(n["location"], networks[n["id"]]["profile"]["location"])
 
-    def check_role(self, rows):
+    def check_role(self, rows, left_out=frozenset()):
         self.assertEqual(KNOWN_ROLES - {"billing"}, set(resources(rows, "role")))
         grants = [r for r in rows if r["kind"] == "grant"]
         self.assertFalse([g for g in grants if g["entitlement"]["id"].startswith("role:billing:")])
@@ -110,7 +133,7 @@ class ExtendTest(unittest.TestCase):
         role_grants = {g["principal"]["id"]["resource"] for g in grants
                        if g["entitlement"]["id"].startswith("role:")}
         self.assertFalse(billing & role_grants)
-        self.assertEqual({u["id"] for u in self.truth["users"]} - billing, role_grants)
+        self.assertEqual({u["id"] for u in self.truth["users"]} - billing - left_out, role_grants)
 
     def test_each_recipe_alone(self):
         for name, files in sorted(RECIPES.items()):
@@ -138,7 +161,8 @@ class ExtendTest(unittest.TestCase):
         r, rows, out = self.sync(scripts, "all", ["--log-level", "debug"])
         self.check_field(rows)
         self.check_type(rows)
-        self.check_role(rows)
+        self.check_role(rows, self.disabled())
+        self.check_drop(rows)
         self.assertIn("probe getenv: false", r.stderr)
         self.assertIn("os.getenv is not available in the connector sandbox", r.stderr)
         self.assertIn("probe config.get: false", r.stderr)
@@ -148,6 +172,76 @@ class ExtendTest(unittest.TestCase):
             written = f.read()
         for where, text in (("stdout", r.stdout), ("stderr", r.stderr), ("file", written)):
             self.assertNotIn(key, text, where)
+
+    # ---------------------------------------------------------------- keep
+
+    def requests(self, scripts, name, extra):
+        """The mock's request count for one sync (scripts None: the bundled ones)."""
+        self.mock.reset_stats()
+        args = (["--scripts-dir", scripts] if scripts else []) + list(extra)
+        r, rows, _ = self.sync(scripts, name, extra) if scripts else (None, None, None)
+        if scripts is None:
+            out = os.path.join(self.tmp, name + ".jsonl")
+            r = sync_against(self.mock, out, args)
+            self.assertEqual(0, r.returncode, r.stderr)
+            rows = read_jsonl(out)
+        return self.mock.stats()["requests"], r, rows
+
+    def test_keep_on_every_side_costs_no_request(self):
+        scripts = self.override("keep", RECIPES["field"] + RECIPES["drop"])
+        for side in ("users", "groups"):
+            with self.subTest(side=side):
+                extra = ["--membership-side", side, "--include-service-accounts",
+                         "--include-network-resources"]
+                plain, _, before = self.requests(None, "plain-" + side, extra)
+                n, r, rows = self.requests(scripts, "keep-" + side, extra)
+                self.assertEqual(plain, n)
+                self.check_field(rows)
+                self.check_drop(rows)
+                self.assertTrue(self.disabled() & principals(before, "user"))
+                self.assertIn("filtered        3 (group 1, user 2)"
+                              if side == "users" else "filtered        3 (user 2, group 1)", r.stdout)
+                self.assertIn("skipped         0", r.stdout)
+                self.assertNotIn("changed during the sync", r.stderr)
+
+    def test_keep_in_a_targeted_sync(self):
+        scripts = self.override("keep-targeted", RECIPES["field"])
+        everyone = self.truth["groups"][0]
+        self.assertEqual("Everyone", everyone["name"])
+        extra = ["--sync-resources", "group:" + everyone["id"]]
+        plain, _, before = self.requests(None, "plain-targeted", extra)
+        n, r, rows = self.requests(scripts, "keep-targeted", extra)
+        self.assertEqual(plain, n)
+        self.assertEqual(self.disabled(), self.disabled() & principals(before, "user"))
+        self.assertFalse(self.disabled() & principals(rows, "user"))
+        self.assertEqual(principals(before, "user") - self.disabled(), principals(rows, "user"))
+        self.assertIn("filtered        2 (user 2)", r.stdout)
+
+    def test_provisioning_a_filtered_principal_or_group_is_refused(self):
+        scripts = self.override("keep-provision", RECIPES["field"] + RECIPES["drop"])
+        disabled = sorted(self.disabled())[0]
+        everyone = self.truth["groups"][0]["id"]
+        manual = next(g["id"] for g in self.truth["groups"]
+                      if g["type"] == "MANUAL" and g["name"] != "Contractors")
+        self.mock.reset_stats()
+        cases = [(["--grant-entitlement", "group:%s:member" % manual, "--grant-principal", disabled],
+                  "user " + disabled),
+                 (["--grant-entitlement", "role:admin:member", "--grant-principal", disabled],
+                  "user " + disabled),
+                 (["--revoke-grant", "group:%s:member:user:%s" % (self.contractors(),
+                                                                  self.truth["users"][0]["id"])],
+                  "group " + self.contractors()),
+                 (["--delete-resource", disabled, "--delete-resource-type", "user"],
+                  "user " + disabled)]
+        for args, who in cases:
+            with self.subTest(args=args):
+                r = run(["--scripts-dir", scripts, "--api-url", self.mock.url, "-p",
+                         "-f", os.path.join(self.tmp, "prov.c1z")] + args,
+                        env={"BATON_API_KEY": self.mock.api_key})
+                self.assertNotEqual(0, r.returncode)
+                self.assertIn(who + " is left out of this connector by", r.stderr)
+        self.assertEqual({}, dict(self.mock.stats()["mutations"]))
+        self.assertNotEqual(everyone, manual)
 
     def test_dev_test_scripts_passes_on_it(self):
         scripts = self.override("checked")

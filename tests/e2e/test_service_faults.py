@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from service_harness import ServiceTest, one_shot_sync
+from service_harness import ServiceTest, one_shot_sync, sync_rows
 import routes  # tests/c1mock, on the path once service_harness is imported
 
 
@@ -229,6 +229,34 @@ class Lifecycle(TaskHelpers, ServiceTest):
         self.assert_failed(fin, 2, False, "unsupported task type")
         self.assertTrue(d.alive())
         self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
+
+    def test_keep_holds_in_service_mode(self):
+        # Issue 16 section 1: the service-mode sync runs the same keep hook, full and targeted.
+        scripts = tempfile.mkdtemp(prefix="bt-svc-keep-")
+        self.addCleanup(shutil.rmtree, scripts, True)
+        os.makedirs(os.path.join(scripts, "twingate"))
+        with open(os.path.join(scripts, "twingate", "users.lua"), "w") as f:
+            f.write('local users = require "bundled:twingate.users"\n'
+                    'function users.keep(node) return node.state ~= "DISABLED" end\n'
+                    'return users\n')
+        truth = self.twingate.truth()
+        disabled = {u["id"] for u in truth["users"] if u["state"] == "DISABLED"}
+        everyone = truth["groups"][0]
+        self.assertEqual(("Everyone", 2), (everyone["name"], len(disabled & set(everyone["members"]))))
+        d = self.start_polling("--scripts-dir", scripts)
+        for task in ({"type": "sync_full"},
+                     {"type": "sync_full",
+                      "targeted_sync_resources": [{"type": "group", "id": everyone["id"]}]}):
+            with self.subTest(task=task):
+                tid, fin = self.run_task(task)
+                self.assertEqual(fin["final_state"], "success", fin)
+                rows = sync_rows(self.c1.uploads(tid)[0]["path"])
+                principals = {p for *_, p, _, _ in rows["grants"]}
+                self.assertTrue(principals)
+                self.assertFalse(disabled & principals)
+                self.assertFalse({i for _, i, *_ in rows["resources"]} & {"user:" + u for u in disabled})
+        self.assertIn("2 filtered (user 2)", d.output())
+        self.assertNoViolations()
 
     def test_concurrent_tasks_share_one_read_budget(self):
         # Issue item 6: the children pace together. A demo sync needs k reads; with a

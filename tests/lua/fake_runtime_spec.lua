@@ -54,7 +54,7 @@ describe("fake runtime", function()
     assert.equal("first", rt:entitlement("group:g1:member").display_name)
     assert.truthy(rt:grant("group:g1:member:user:u1"))
     assert.same({ resource_types = 1, resources = 1, entitlements = 1, grants = 1, duplicates = 1,
-      skipped = {} }, emit.counts())
+      skipped = {}, filtered = {} }, emit.counts())
   end)
 
   it("raises on misuse: unknown fields, bad enums, entitlement order, phase", function()
@@ -95,8 +95,53 @@ describe("fake runtime", function()
     local graphql = require "bt.graphql"
     graphql.configure{ url = "https://acme.twingate.com/api/graphql/", auth_header = "X-API-KEY",
       auth_config = "api-key" }
-    assert.has_error(function() graphql.query("query Nope { users { totalCount } }", { a = 1 }) end,
-      'fake bt.graphql: no recorded answer for Nope {a=1}')
+    local ok, err = pcall(graphql.query, "query Nope { users { totalCount } }", { a = 1 })
+    assert.is_false(ok)
+    assert.matches('fake bt.graphql: no recorded answer for Nope {a=1}\n  expected: an answer '
+      .. 'recorded with rt:answer{ query = <this document>, variables = {a=1} }; none is recorded '
+      .. 'for Nope', err, 1, true)
+  end)
+
+  it("says what was recorded for the operation and how it differs from the request", function()
+    local Q = require "twingate.queries"
+    rt:answer{ query = Q.USERS_WITH_GROUPS, variables = { first = 100 }, data = {} }
+    table.insert(Q.FIELDS.user, "updatedAt")   -- an override loaded after the recording
+    require("twingate.client").configure()
+    local ok, err = pcall(require("bt.graphql").query, Q.USERS_WITH_GROUPS, { first = 100 })
+    table.remove(Q.FIELDS.user)
+    assert.is_false(ok)
+    assert.matches("no recorded answer for UsersWithGroups {first=100}\n  recorded: UsersWithGroups "
+      .. "{first=100}: another document (the request asks for updatedAt that the recorded document "
+      .. "lacks)\n  (a document read from twingate.queries before an override added its fields", err,
+      1, true)
+  end)
+
+  it("places emit checks at the caller's line, not in the fake", function()
+    local emit = require "bt.emit"
+    emit.resource_type{ id = "group", display_name = "Group", traits = { "group" } }
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() emit.grant{ resource = { type = "group", id = "nope" }, slug = "member",
+      principal = { type = "user", id = "u1" } } end)
+    assert.is_false(ok)
+    assert.matches("fake_runtime_spec.lua:" .. line .. ": emit.grant: resource group:nope was not emitted first",
+      err, 1, true)
+    emit.resource{ type = "group", id = "g1", display_name = "G", group = {} }
+    local g = { resource = { type = "group", id = "g1" }, slug = "member", principal = { type = "user" } }
+    ok, err = pcall(function() emit.grant(g) end)
+    assert.is_false(ok)
+    assert.matches("fake_runtime_spec.lua:" .. line + 7 .. ": emit.grant: field principal.id", err, 1, true)
+  end)
+
+  it("finds the reference the runtime's commit would refuse", function()
+    local emit = require "bt.emit"
+    emit.resource_type{ id = "group", display_name = "Group", traits = { "group" } }
+    emit.resource{ type = "group", id = "g1", display_name = "G", group = {} }
+    emit.entitlement{ resource = { type = "group", id = "g1" }, slug = "member" }
+    assert.is_nil(rt:dangling())
+    emit.grant{ resource = { type = "group", id = "g1" }, slug = "member",
+      principal = { type = "user", id = "u9" } }
+    assert.equal("grant group:g1:member:user:u9: principal user:u9 was never emitted", rt:dangling())
+    assert.is_nil(rt:dangling(true))
   end)
 
   describe("graphql.paginate", function()

@@ -28,11 +28,23 @@ describe("sandboxed scripts", function()
   it("raises on reading or writing an undeclared global", function()
     assert.is_true((probe("local s = string.format('%d', 1); return { s = s }")))
     assert.is_true((probe("return { t = os.time(), f = load('return 1')() }")))
-    for _, source in ipairs{ "x = 1", "return y", "return package.loaded" } do
+    for _, source in ipairs{ "x = 1", "return y", "return packages.loaded" } do
       local ok, err = probe(source)
       assert.is_false(ok, source)
       assert.matches("undeclared global", tostring(err), 1, true)
     end
+  end)
+
+  it("keeps package.path and package.cpath read-only, as the runtime does", function()
+    assert.is_true((probe("return { p = package.path }")))
+    for _, source in ipairs{ "package.cpath = '/tmp/x/?.so'", "package.path = '/tmp/?.lua'" } do
+      local ok, err = probe(source)
+      assert.is_false(ok, source)
+      assert.matches("is not writable in the connector sandbox", tostring(err), 1, true)
+    end
+    local ok, err = probe("return package.loadlib('/tmp/x.so', 'f')")
+    assert.is_false(ok)
+    assert.matches("package.loadlib is not available in the connector sandbox", tostring(err), 1, true)
   end)
 
   it("says a removed function is not available, as the runtime does", function()

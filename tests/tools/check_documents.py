@@ -21,7 +21,12 @@ def documents(override):
     args = ["lua5.4", os.path.join(ROOT, "tests", "tools", "documents.lua"), ROOT]
     run = subprocess.run(args + ([override] if override else []), capture_output=True, text=True)
     if run.returncode != 0:
-        sys.exit("error: cannot load the scripts: %s" % run.stderr.strip().splitlines()[-1:])
+        # the error itself (its first line), not the traceback's last frame
+        lines = [l for l in run.stderr.strip().splitlines() if l.strip()]
+        why = lines[0] if lines else "lua5.4 exited with %d" % run.returncode
+        if why.startswith("lua5.4: "):
+            why = why[len("lua5.4: "):]
+        sys.exit("error: cannot load the scripts: %s" % why)
     return json.loads(run.stdout)
 
 

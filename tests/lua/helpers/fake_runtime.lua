@@ -12,8 +12,8 @@ local M = {}
 M.API_NAMES = {
   ["bt.clock"] = { "monotonic", "now" },
   ["bt.config"] = { "get", "is_set" },
-  ["bt.emit"] = { "counts", "entitlement", "grant", "has_resource", "resource", "resource_type",
-    "skip" },
+  ["bt.emit"] = { "counts", "entitlement", "filter", "grant", "has_resource", "is_filtered",
+    "resource", "resource_type", "skip" },
   ["bt.graphql"] = { "array", "check_page", "configure", "null", "paginate", "query", "stats" },
   ["bt.log"] = { "debug", "error", "info", "warn" },
 }
@@ -79,7 +79,19 @@ end
 
 -- Argument checks (misuse raises, like the runtime) ---------------------------
 
-local function fail(fmt, ...) error(string.format(fmt, ...), 3) end
+-- Raises at the first frame outside this file, as the runtime's C checks
+-- raise at their Lua caller: the author's line, not a line in here.
+local HERE = debug.getinfo(1, "S").source
+local function fail(fmt, ...)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil then level = 1; break end
+    if info.source ~= HERE and info.what ~= "C" then break end
+    level = level + 1
+  end
+  error(string.format(fmt, ...), level)
+end
 
 -- prefix names the nested table as the runtime does ("user." for the user trait).
 local function check_keys(where, t, allowed, prefix)
@@ -277,6 +289,32 @@ function RT:logged(level, plain)
 end
 
 function RT:resource(rtype, id) return self.index.resources[rtype .. "\0" .. id] end
+
+-- The first reference the runtime's commit would refuse, or nil: a grant's
+-- entitlement or principal (not in a partial sync: its principals live in
+-- the full sync), a resource's type or parent never emitted.
+function RT:dangling(partial)
+  local idx = self.index
+  for _, r in ipairs(self.rows.resources) do
+    local row = r.type .. ":" .. r.id
+    if not idx.resource_types[r.type] then
+      return string.format("resource %s: resource type %s was never emitted", row, r.type)
+    end
+    if r.parent and not idx.resources[r.parent.type .. "\0" .. r.parent.id] then
+      return string.format("resource %s: parent %s:%s was never emitted", row, r.parent.type, r.parent.id)
+    end
+  end
+  for _, g in ipairs(self.rows.grants) do
+    if not idx.entitlements[g.entitlement_id] then
+      return string.format("grant %s: entitlement %s was never emitted", g.id, g.entitlement_id)
+    end
+    if not partial and not idx.resources[g.principal.type .. "\0" .. g.principal.id] then
+      return string.format("grant %s: principal %s:%s was never emitted", g.id, g.principal.type,
+        g.principal.id)
+    end
+  end
+  return nil
+end
 function RT:entitlement(id) return self.index.entitlements[id] end
 function RT:grant(id) return self.index.grants[id] end
 
@@ -296,7 +334,63 @@ local function respond(rt, query, variables)
     end
   end
   error("fake bt.graphql: no recorded answer for " .. M.operation(query) .. " "
-    .. dump(variables), 0)
+    .. dump(variables) .. M.near_misses(rt, query, variables), 0)
+end
+
+-- The words of a document (field names, arguments), for a diff.
+local function words(doc)
+  local out = {}
+  for w in doc:gsub("#[^\n]*", ""):gmatch("[_%a][_%w]*") do out[w] = true end
+  return out
+end
+
+local function missing_from(a, b)
+  local out = {}
+  for w in pairs(a) do if not b[w] then out[#out + 1] = w end end
+  table.sort(out)
+  return out
+end
+
+-- What was recorded for the same operation, and how it differs from the
+-- request: the usual cause is an answer recorded with a document read before
+-- an override added to Q.FIELDS (require the scripts first, then read Q).
+function M.near_misses(rt, query, variables)
+  local name, lines = M.operation(query), {}
+  for _, ex in ipairs(rt.exchanges) do
+    if M.operation(ex.query) == name then
+      local why = {}
+      if ex.used then why[#why + 1] = "already used" end
+      if ex.query ~= query then
+        local want, got = words(query), words(ex.query)
+        local extra, lacking = missing_from(want, got), missing_from(got, want)
+        local d = {}
+        if #extra > 0 then d[#d + 1] = "the request asks for " .. table.concat(extra, ", ")
+          .. " that the recorded document lacks" end
+        if #lacking > 0 then d[#d + 1] = "the recorded document has " .. table.concat(lacking, ", ")
+          .. " that the request lacks" end
+        if #d == 0 then d[1] = "the documents differ in layout" end
+        why[#why + 1] = "another document (" .. table.concat(d, "; ") .. ")"
+      end
+      if not equal(ex.variables, variables) then
+        why[#why + 1] = "variables " .. dump(ex.variables)
+      end
+      lines[#lines + 1] = "\n  recorded: " .. name .. " " .. dump(ex.variables) .. ": "
+        .. table.concat(why, ", ")
+    end
+  end
+  if #lines == 0 then
+    return "\n  expected: an answer recorded with rt:answer{ query = <this document>, variables = "
+      .. dump(variables) .. " }; none is recorded for " .. name
+  end
+  local hint = ""
+  for _, l in ipairs(lines) do
+    if l:find("another document", 1, true) then
+      hint = "\n  (a document read from twingate.queries before an override added its fields: "
+        .. "require the connector first, then read Q to record answers)"
+      break
+    end
+  end
+  return table.concat(lines) .. hint
 end
 
 local function build_graphql(rt)
@@ -606,7 +700,27 @@ local function build_emit(rt)
   function emit.counts()
     return { resource_types = #rows.resource_types, resources = #rows.resources,
       entitlements = #rows.entitlements, grants = #rows.grants, duplicates = rt.duplicates,
-      skipped = copy(rt.skipped) }
+      skipped = copy(rt.skipped), filtered = copy(rt.filtered) }
+  end
+
+  -- As the runtime: counted once per id under its type.
+  function emit.filter(rtype, id)
+    phase("filter")
+    need_string("emit.filter", rtype, "type")
+    need_string("emit.filter", id, "id")
+    local key = rtype .. "\0" .. id
+    if rt.filtered_ids[key] then return false end
+    rt.filtered_ids[key] = true
+    rt.filtered[rtype] = (rt.filtered[rtype] or 0) + 1
+    return true
+  end
+
+  function emit.is_filtered(rtype, id)
+    phase("is_filtered")
+    if type(rtype) ~= "string" or type(id) ~= "string" then
+      fail("emit.is_filtered: type and id must be strings")
+    end
+    return rt.filtered_ids[rtype .. "\0" .. id] == true
   end
 
   function emit.has_resource(rtype, id)
@@ -686,7 +800,8 @@ function M.install(opts)
   local rt = setmetatable({
     config = copy(opts.config or {}), secrets = set(opts.secrets or { "api-key" }),
     phase = opts.phase or "sync", exchanges = {}, handler = nil, requests = {}, logs = {},
-    configured = nil, duplicates = 0, skipped = {}, now = 1767225600.0, ticks = 0, sequence = {},
+    configured = nil, duplicates = 0, skipped = {}, filtered = {},
+    filtered_ids = {}, now = 1767225600.0, ticks = 0, sequence = {},
     rows = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
     index = { resource_types = {}, resources = {}, entitlements = {}, grants = {} },
   }, RT)

@@ -1,6 +1,6 @@
 -- Loads the bundled scripts the way the runtime's sandbox does: text-only
 -- chunks, an environment built from an allow-list (os.clock/date/difftime/time
--- only, no io, debug, package, dofile or loadfile: using one raises "... is not
+-- only, package read-only, no io, debug, dofile or loadfile: using one raises "... is not
 -- available in the connector sandbox"), strict globals (reading or writing an
 -- undeclared global raises),
 -- and a require that serves bt.* from package.loaded (the fake runtime) and
@@ -31,9 +31,11 @@ local function strict(env)
   return setmetatable(env, {
     __index = function(_, k)
       if M.REMOVED[k] then error(tostring(k) .. " is not available in the connector sandbox", 2) end
-      error("read of undeclared global '" .. tostring(k) .. "'", 2)
+      error("undeclared global '" .. tostring(k) .. "' (scripts use locals and require)", 2)
     end,
-    __newindex = function(_, k) error("write of undeclared global '" .. tostring(k) .. "'", 2) end,
+    __newindex = function(_, k)
+      error("assignment to undeclared global '" .. tostring(k) .. "' (declare it local)", 2)
+    end,
   })
 end
 
@@ -80,6 +82,9 @@ function M.new(scripts_dir, override_dir)
   end
   env.require = require_
   env.os = sandbox_os()
+  local strict_env = require "helpers.strict"   -- the runtime's package and print rules
+  env.package = strict_env.guarded_package()
+  env.print = strict_env.print
   env.load = function(chunk, name, _, chunk_env) return load(chunk, name, "t", chunk_env or env) end
   strict(env)
   return require_

@@ -198,13 +198,14 @@ function M.handler(t)
       if not t.groups_of[vars.id] then return { data = {} } end
       return { data = { user = {
         groups = connection(t.groups_of[vars.id], vars.first, vars.after, id_only) } } }
-    elseif query == Q.GROUP then
+    elseif query == Q.GROUP or query == Q.GROUP_KEEP then
       local g = by_id[vars.id]
       if not g or not t.members[vars.id] then return { data = {} } end
-      return { data = { group = with_page(g, "users", t.members[g.id], vars.first, id_only) } }
+      return { data = { group = with_page(g, "users", t.members[g.id], vars.first,
+        query == Q.GROUP_KEEP and user_node or id_only) } }
     elseif query == Q.USER then
       return { data = { user = user_by_id[vars.id] } }
-    elseif query == Q.ROLE_HOLDERS then
+    elseif query == Q.ROLE_HOLDERS or query == Q.ROLE_HOLDERS_KEEP then
       local err = too_many(vars.first)
       if err then return err end
       local want, holders = vars.filter.role["in"][1], {}
@@ -216,13 +217,15 @@ function M.handler(t)
       for _, u in ipairs(t.users) do
         if u.role == want then holders[#holders + 1] = u end
       end
-      return { data = { users = connection(holders, vars.first, vars.after, id_only) } }
-    elseif query == Q.GROUP_MEMBERS then
+      return { data = { users = connection(holders, vars.first, vars.after,
+        query == Q.ROLE_HOLDERS_KEEP and user_node or id_only) } }
+    elseif query == Q.GROUP_MEMBERS or query == Q.GROUP_MEMBERS_KEEP then
       local err = too_many(vars.first)
       if err then return err end
       if not by_id[vars.id] then return { data = {} } end
       return { data = { group = {
-        users = connection(t.members[vars.id], vars.first, vars.after, id_only) } } }
+        users = connection(t.members[vars.id], vars.first, vars.after,
+          query == Q.GROUP_MEMBERS_KEEP and user_node or id_only) } } }
     elseif query == Q.SERVICE_ACCOUNTS then
       return too_many(vars.first) or { data = { serviceAccounts = connection(t.service_accounts,
         vars.first, vars.after, function(a)
