@@ -31,7 +31,8 @@ void bt_driver_print_config_schema(const bt_contract *c, FILE *out);
 /* Hidden `api-names`: the functions each bt.* module exports, as JSON. */
 int bt_driver_print_api_names(bt_host *h, FILE *out);
 
-/* Print a Lua failure once (message at error level, traceback at debug). */
+/* Print a Lua failure once ("error: <what>: <message>", or "error: <message>"
+ * when what is NULL; the traceback at debug). */
 void bt_driver_report(const char *what, const bt_host_error *err);
 
 /* Log one warning per cause of skipped rows (so a person or a monitor sees a

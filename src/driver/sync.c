@@ -153,6 +153,7 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
     char *err = herr->message;
     size_t errsz = sizeof herr->message;
     herr->traceback[0] = '\0';
+    herr->kind[0] = '\0';
     *what = NULL;
     if (bt_sync_options_check(opts, c, err, errsz) != 0)
         return -1;

@@ -43,6 +43,7 @@ static int fail(checker *k, const char *fmt, ...)
     va_end(ap);
     snprintf(k->err->message, sizeof k->err->message, "%s: %s", k->file, what);
     k->err->traceback[0] = '\0';
+    k->err->kind[0] = '\0';
     return -1;
 }
 

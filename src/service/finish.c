@@ -30,14 +30,16 @@ int bt_svc_finish_error(bt_svc_daemon *d, const char *task_id, int code, const c
     SvcFinishReq req = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_FINISH_TASK_REQUEST__INIT;
     SvcFinishError e = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_FINISH_TASK_REQUEST__ERROR__INIT;
     Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+    char shown[2048];
+    bt_svc_public_text(text, shown, sizeof shown);
     st.code = code;
-    st.message = (char *)text;
+    st.message = shown;
     e.non_retryable = non_retryable;
     req.task_id = (char *)task_id;
     req.status = &st;
     req.final_state_case = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_FINISH_TASK_REQUEST__FINAL_STATE_ERROR;
     req.error = &e;
-    bt_info("service: task %s failed (code %d%s): %s", task_id, code,
+    bt_warn("service: task %s failed (code %d%s): %s", task_id, code,
             non_retryable ? ", not retryable" : "", text);
     return send_finish(d, &req);
 }

@@ -344,6 +344,9 @@ void bt_svc_kill_overdue(bt_svc_daemon *d);
 /* Parse the bytes a task process wrote; -1 when incomplete. */
 int bt_svc_outcome_decode(const bt_http_buf *b, bt_svc_outcome *out);
 int bt_svc_outcome_encode(const bt_svc_outcome *o, bt_http_buf *b);
+/* public_text.c: in as ConductorOne may see it, local file paths cut to the
+ * script's name (or the file's last component). */
+void bt_svc_public_text(const char *in, char *out, size_t n);
 /* Remove a task directory and the files in it. */
 void bt_svc_remove_dir(const char *dir);
 
