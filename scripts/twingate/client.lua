@@ -116,6 +116,16 @@ function M.read_only_refusal(verb)
     .. "Read & Write permission (Twingate: Settings → API → Generate Token)"
 end
 
+-- The tenant's admin console, https://<network>.twingate.com, for service
+-- mode's Hello (the Go connector links its configured domain); nil when only
+-- --api-url is set or the domain is not accepted.
+function M.external_link()
+  local d = text.nonblank(config.get("domain"))
+  local name = d and M.network_name(d)
+  if not name then return nil end
+  return "https://" .. name .. ".twingate.com"
+end
+
 -- Service mode's /health check: one small authenticated read proves that the
 -- key and the endpoint work. true, or nil, err.
 function M.validate()

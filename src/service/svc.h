@@ -231,6 +231,10 @@ C1__Connector__V2__ConnectorMetadata *bt_svc_metadata_build(bt_host *h, const bt
 C1__Connector__V2__ConnectorAccountCreationSchema *bt_svc_account_schema(bt_host *h,
                                                                         const bt_contract *c,
                                                                         bt_arena *a);
+/* external_link.c: the ExternalLink annotation on m when the script's
+ * optional external_link() returns an https URL. -1 when out of memory. */
+int bt_svc_external_link(bt_host *h, const bt_contract *c, bt_arena *a,
+                         C1__Connector__V2__ConnectorMetadata *m);
 
 /* ---- the daemon (service.c, settings.c, signals.c, loop.c, tasks.c,
  * heartbeat.c, finish.c, children.c, child_*.c, health.c) ---- */
