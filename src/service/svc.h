@@ -189,6 +189,7 @@ typedef struct {
     bt_svc_token token;
     char *host_id;
     char *user_agent;
+    bt_http_buf *raw_answer; /* set: bt_svc_rpc copies the answer's bytes here */
 } bt_svc_client;
 
 #define BT_SVC_PATH "/c1.connectorapi.baton.v1.BatonService/"
@@ -307,6 +308,12 @@ int bt_svc_host_id(char *out, size_t outsz);
 /* signals.c: SIGTERM/SIGINT set the stop flag; SIGCHLD and both wake the loop. */
 int bt_svc_signals_install(void);
 bool bt_svc_stopping(void);
+/* What is left of the time a stop may take (BT_SVC_STOP_BUDGET from the
+ * first SIGTERM/SIGINT): the token request and a FinishTask under way are
+ * given up once it is spent (overdue). */
+#define BT_SVC_STOP_BUDGET 0.9 /* libcurl checks at least once a second: < 2 s in all */
+double bt_svc_stop_left(void);
+bool bt_svc_stop_overdue(void);
 int bt_svc_wake_fd(void); /* readable after a signal (bt_svc_wait drains it) */
 /* Sleep until `seconds` pass, a signal arrives or one of fds is readable;
  * the health server's socket is served meanwhile. */
@@ -317,6 +324,9 @@ int bt_svc_finish_error(bt_svc_daemon *d, const char *task_id, int code, const c
                         bool non_retryable);
 int bt_svc_finish_success(bt_svc_daemon *d, const char *task_id, const char *type_url,
                           const bt_http_buf *value);
+/* The same error for a task id given as bytes (one holding a NUL byte). */
+int bt_svc_finish_error_bytes(bt_svc_daemon *d, const uint8_t *id, size_t id_len, int code,
+                              const char *text, bool non_retryable);
 /* hello.c (service.c): the Hello RPC, for start-up (task_id "") or a hello task. */
 int bt_svc_send_hello(bt_svc_daemon *d, const char *task_id, char *err, size_t errsz);
 
