@@ -15,6 +15,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "bt/files.h"
 #include "bt/show.h"
 
 #define MAGIC_LEN 5
@@ -397,9 +398,18 @@ static int open_database(bt_show_c1z *c, bt_show_err *e)
 
 static int open_into(const char *path, const bt_show_limits *lim, bt_show_c1z *c, bt_show_err *e)
 {
-    FILE *in = fopen(path, "rb");
+    /* Only a regular file, as for the config file: a FIFO would hang. */
+    struct stat st;
+    int fd = bt_open_regular(path, &st);
+    FILE *in = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!in) {
-        bt_show_fail(e, "cannot open: %s", strerror(errno));
+        if (fd == -2)
+            bt_show_fail(e, "cannot open: %s", S_ISDIR(st.st_mode) ? "it is a directory"
+                                                                   : "it is not a regular file");
+        else
+            bt_show_fail(e, "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     int rc = unpack_to_temp(in, lim, c, e);

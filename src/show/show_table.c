@@ -5,6 +5,11 @@
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 static const char SEPARATOR[] = " | ";
+static const char ELLIPSIS[] = "\xE2\x80\xA6"; /* U+2026 */
+
+/* A table cell shows at most this many characters, the last an ellipsis when
+ * cut: one huge value must not pad every row to its width (--json shows all). */
+#define CELL_MAX 80
 
 static bool is_control(uint32_t cp)
 {
@@ -30,11 +35,12 @@ size_t bt_show_display_width(const char *s)
     return width;
 }
 
-void bt_show_print_display(FILE *out, const char *s)
+/* The first `units` printable units of s, as bt_show_print_display shows them. */
+static void print_units(FILE *out, const char *s, size_t units)
 {
     size_t n = s ? strlen(s) : 0;
     bool printable;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < n && units > 0; units--) {
         size_t len = next_unit(s + i, n - i, &printable);
         if (printable)
             fwrite(s + i, 1, len, out);
@@ -42,6 +48,27 @@ void bt_show_print_display(FILE *out, const char *s)
             fputs(REPLACEMENT, out);
         i += len;
     }
+}
+
+void bt_show_print_display(FILE *out, const char *s)
+{
+    print_units(out, s, (size_t)-1);
+}
+
+static size_t cell_width(const char *s)
+{
+    size_t w = bt_show_display_width(s);
+    return w > CELL_MAX ? CELL_MAX : w;
+}
+
+static void print_cell(FILE *out, const char *s)
+{
+    if (bt_show_display_width(s) <= CELL_MAX) {
+        bt_show_print_display(out, s);
+        return;
+    }
+    print_units(out, s, CELL_MAX - 1);
+    fputs(ELLIPSIS, out);
 }
 
 void bt_show_table_init(bt_show_table *t, FILE *out, const char *const *header, size_t ncols)
@@ -55,7 +82,7 @@ void bt_show_table_init(bt_show_table *t, FILE *out, const char *const *header, 
 void bt_show_table_measure(bt_show_table *t, const char *const *cells)
 {
     for (size_t i = 0; i < t->ncols; i++) {
-        size_t w = bt_show_display_width(cells[i]);
+        size_t w = cell_width(cells[i]);
         if (w > t->width[i])
             t->width[i] = w;
     }
@@ -72,8 +99,8 @@ void bt_show_table_print(const bt_show_table *t, const char *const *cells)
     for (size_t i = 0; i < t->ncols; i++) {
         if (i > 0)
             fputs(SEPARATOR, t->out);
-        size_t w = bt_show_display_width(cells[i]);
-        bt_show_print_display(t->out, cells[i]);
+        size_t w = cell_width(cells[i]);
+        print_cell(t->out, cells[i]);
         print_padding(t->out, w < t->width[i] ? t->width[i] - w : 0);
     }
     fputc('\n', t->out);

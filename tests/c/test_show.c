@@ -482,10 +482,38 @@ static void table_pads_every_cell_and_joins_with_bars(void **state)
     free(buf);
 }
 
+/* A long cell is cut to 80 characters, the last an ellipsis; the other
+ * rows are padded to 80, not to the long cell's width (issue 17). */
+static void table_cells_are_capped_at_80_characters(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char long_cell[100001];
+    memset(long_cell, 'x', sizeof long_cell - 1);
+    long_cell[sizeof long_cell - 1] = '\0';
+    const char *header[] = {"Name", "Id"};
+    const char *row[] = {long_cell, "1"};
+    const char *short_row[] = {"ü", "2"};
+    bt_show_table t;
+    bt_show_table_init(&t, f, header, 2);
+    bt_show_table_measure(&t, row);
+    bt_show_table_measure(&t, short_row);
+    bt_show_table_print(&t, row);
+    bt_show_table_print(&t, short_row);
+    fclose(f);
+    char want[512];
+    snprintf(want, sizeof want, "%.79s\xE2\x80\xA6 | 1 \n\xC3\xBC%79s | 2 \n", long_cell, "");
+    assert_string_equal(buf, want);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_view_matches_expected_file),
+        cmocka_unit_test(table_cells_are_capped_at_80_characters),
         cmocka_unit_test(newer_sync_wins_by_end_time_not_row_order),
         cmocka_unit_test(sync_id_selects_the_older_sync),
         cmocka_unit_test(stats_of_the_newer_sync),
