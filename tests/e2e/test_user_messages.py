@@ -45,7 +45,7 @@ class OneShot(unittest.TestCase):
 
     def test_a_domain_that_is_not_accepted(self):
         r = run(["--domain", "evil.com/x", "-f", self.out, "--log-format", "console"],
-                env={"BATON_API_KEY": "k"}, cwd=self.dir)
+                env={"BATON_API_KEY": "an-api-key-0123456789"}, cwd=self.dir)
         self.assertIn('domain "evil.com/x" is not accepted', self.error_line(r))
 
     def test_an_id_twingate_cannot_parse_is_no_such_user(self):
@@ -86,7 +86,7 @@ class OneShot(unittest.TestCase):
         self.addCleanup(listener.close)
         r = run(["--api-url", "https://localhost:%d/api/graphql/" % port, "-f", self.out,
                  "--log-format", "console", "--http-max-attempts", "1"],
-                env={"BATON_API_KEY": "k"},  # the system's trust store: the throw-away CA is not in it
+                env={"BATON_API_KEY": "an-api-key-0123456789"},  # the system's trust store: the throw-away CA is not in it
                 cwd=self.dir)
         self.assertIn("TLS: certificate not trusted for localhost", self.error_line(r))
 
