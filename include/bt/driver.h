@@ -32,7 +32,7 @@ void bt_driver_print_config_schema(const bt_contract *c, FILE *out);
 int bt_driver_print_api_names(bt_host *h, FILE *out);
 
 /* output_check.c: -1 with err when the output path is the same file as an
- * input (a --<name>-file, the config file) or the log file. */
+ * input (a --<name>-file, the config file, SSL_CERT_FILE) or the log file. */
 int bt_driver_check_output(const bt_cli *cli, const char *path, char *err, size_t errsz);
 
 /* Print a Lua failure once ("error: <what>: <message>", or "error: <message>"

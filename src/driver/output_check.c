@@ -1,6 +1,6 @@
 /* The output path is never a file this run reads or writes otherwise: a key
- * file (any --<name>-file), the config file, the log file. Replacing one of
- * them with the c1z would destroy it. */
+ * file (any --<name>-file), the config file, the CA bundle (SSL_CERT_FILE),
+ * the log file. Replacing one of them with the c1z would destroy it. */
 #include "bt/driver.h"
 
 #include <stdio.h>
@@ -34,9 +34,13 @@ int bt_driver_check_output(const bt_cli *cli, const char *path, char *err, size_
         return -1;
     }
     const char *config = getenv("BATON_CONFIG_PATH");
-    if (same_file(&out, config && *config ? config : ".baton.yaml")) {
-        snprintf(err, errsz, "-f %.1000s is the same file as the config file; writing the sync "
-                 "there would destroy it: choose another output path", path);
+    const char *other = same_file(&out, config && *config ? config : ".baton.yaml")
+                            ? "the config file"
+                        : same_file(&out, getenv("SSL_CERT_FILE")) ? "SSL_CERT_FILE"
+                                                                   : NULL;
+    if (other) {
+        snprintf(err, errsz, "-f %.1000s is the same file as %s; writing the sync there would "
+                 "destroy it: choose another output path", path, other);
         return -1;
     }
     return 0;

@@ -76,6 +76,13 @@ class OperatorFiles(unittest.TestCase):
                 cwd=self.dir)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("is the same file as the config file", r.stderr)
+        ca = os.path.join(self.dir, "ca.pem")
+        with open(ca, "w") as f:
+            f.write("not a certificate\n")
+        r = run(["--api-url", self.mock.url, "-f", ca, "--reads-per-minute", "0"],
+                env={"BATON_API_KEY": self.mock.api_key, "SSL_CERT_FILE": ca}, cwd=self.dir)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("is the same file as SSL_CERT_FILE", r.stderr)
         self.assertEqual(self.mock.stats()["requests"], 0)
 
     def test_show_refuses_a_fifo(self):
