@@ -31,7 +31,12 @@ void bt_driver_print_config_schema(const bt_contract *c, FILE *out);
 /* Hidden `api-names`: the functions each bt.* module exports, as JSON. */
 int bt_driver_print_api_names(bt_host *h, FILE *out);
 
-/* Print a Lua failure once (message at error level, traceback at debug). */
+/* output_check.c: -1 with err when the output path is the same file as an
+ * input (a --<name>-file, the config file, SSL_CERT_FILE) or the log file. */
+int bt_driver_check_output(const bt_cli *cli, const char *path, char *err, size_t errsz);
+
+/* Print a Lua failure once ("error: <what>: <message>", or "error: <message>"
+ * when what is NULL; the traceback at debug). */
 void bt_driver_report(const char *what, const bt_host_error *err);
 
 /* Log one warning per cause of skipped rows (so a person or a monitor sees a

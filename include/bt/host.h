@@ -9,8 +9,12 @@
 #define BT_API_VERSION 1
 
 typedef struct {
-    char message[2048];   /* one line: "file:line: message" or a host problem */
+    char message[2048];   /* one line: "file:line: message", a host problem, or a
+                           * failure's message alone (kind set) */
     char traceback[8192]; /* Lua traceback, for the debug log; may be empty */
+    char kind[32];        /* a failure's kind (an error table's string `kind`:
+                           * the runtime's error values and the scripts'
+                           * lib.failure); "" for a script error */
 } bt_host_error;
 
 typedef struct bt_host bt_host;
@@ -46,11 +50,17 @@ const char *bt_host_default_scripts_dir(void);
 bool bt_host_script_position(lua_State *L, int level, char *out, size_t n);
 /* True when msg already holds a "file:line:" position. */
 bool bt_host_message_has_position(const char *msg);
+/* [-0, +0] The string `kind` of the error table at idx into out ("" when the
+ * value is no table or its kind is no string); raw reads, no metamethods. */
+void bt_host_error_kind(lua_State *L, int idx, char *out, size_t n);
 /* "file:line" where the Lua function at idx is defined ("" for a C function). */
 void bt_host_function_position(lua_State *L, int idx, char *out, size_t n);
 /* Fill err from a handler's returned error at err_idx (nil, a string or an
- * error table): "<where>: <tostring(err)>", where = the table's `where`
- * (set by the runtime's error values) or else fallback. Pops what it pushed. */
+ * error table). A failure (a table with a string `kind`: the runtime's error
+ * values, lib.failure) reports a fact about the input or the world: its
+ * message alone, its position (the table's `where`, else fallback) to the
+ * debug log only. Anything else is "<where>: <tostring(err)>", where = the
+ * table's `where` or else fallback. Pops what it pushed. */
 void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err);
 
 /* Used by the loader to record which file served a require. */

@@ -116,6 +116,9 @@ size_t bt_http_redact_line(const char *line, size_t len, const char *name, const
 /* Apply SSL_CERT_FILE / SSL_CERT_DIR (when set) to a CURL easy handle, as
  * CA file / CA dir. Every handle the binary opens calls this. */
 bool bt_http_apply_ca_env(void *curl);
+/* tls_message.c: for a certificate that failed verification, "TLS:
+ * certificate not trusted for <host> (<detail>)..." in out and true. */
+bool bt_http_tls_message(void *curl, int curl_code, const char *detail, char *out, size_t n);
 
 /* ---- the client ---- */
 

@@ -7,6 +7,7 @@
  * last too). Unknown fields are skipped. */
 #ifndef BT_PB_CHECK_H
 #define BT_PB_CHECK_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +22,10 @@ int bt_pb_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size
  * or NULL with err filled. data may be NULL when n is 0. */
 ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
                                char *err, size_t errsz);
+/* The bytes of the last length-delimited field number `field` at the top
+ * level of the message p..p+n (a string as sent, NUL bytes included, which
+ * protobuf-c's char * cannot carry); false when absent or malformed. */
+bool bt_pb_field_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **out,
+                       size_t *len);
 
 #endif

@@ -4,6 +4,7 @@
 local graphql = require "bt.graphql"
 local config = require "bt.config"
 local text = require "lib.text"
+local failure = require "lib.failure"
 
 local M = {}
 
@@ -37,7 +38,8 @@ function M.network_name(domain)
   local host = d:match("^https://([^/]*)/?$") or d
   local name = host:match("^(.-)%.twingate%.com$") or host
   if is_label(name) then return name end
-  return nil, string.format("domain %s is not accepted: %s", shown(domain), DOMAIN_FORMS)
+  return nil, failure.new("input",
+    string.format("domain %s is not accepted: %s", shown(domain), DOMAIN_FORMS))
 end
 
 -- The endpoint URL from the domain and api-url settings, or nil, message.
@@ -49,7 +51,8 @@ function M.endpoint(domain, api_url)
   if url then return url end
   local d = text.nonblank(domain)
   if not d then
-    return nil, "no endpoint: set domain (e.g. acme or acme.twingate.com) or api-url"
+    return nil, failure.new("input",
+      "no endpoint: set domain (e.g. acme or acme.twingate.com) or api-url")
   end
   local name, err = M.network_name(d)
   if not name then return nil, err end
@@ -67,6 +70,60 @@ function M.configure()
     writes_per_minute = M.PACING.writes_per_minute,
   }
   return url
+end
+
+-- How Twingate refuses a change that the API key may not make, in one place.
+-- Known answers:
+--  * "You do not have permission to perform this action": graphene-django's
+--    PermissionDenied default, a GraphQL error at HTTP 200; what a key made
+--    with "Read only" permission gets for every mutation (issue 23);
+--  * "permission denied", "not authorized", "unauthorized", "forbidden": the
+--    generic refusals these scripts matched before (Django's and DRF's
+--    wording), kept in case Twingate words a refusal that way;
+--  * HTTP 403 from the endpoint (the runtime's kind "auth", status 403).
+-- An HTTP 401 is not one: it means the key itself is not accepted.
+M.PERMISSION_TEXTS = {
+  "you do not have permission", "permission denied", "not authorized", "unauthorized",
+  "forbidden",
+}
+
+local function says_permission(msg)
+  if type(msg) ~= "string" then return false end
+  local low = msg:lower()
+  for _, t in ipairs(M.PERMISSION_TEXTS) do
+    if low:find(t, 1, true) then return true end
+  end
+  return false
+end
+
+-- True when err (a failed mutation's error, or the error text of its
+-- {ok = false} payload) is Twingate refusing the change for lack of permission.
+function M.permission_refused(err)
+  if type(err) == "string" then return says_permission(err) end
+  if type(err) ~= "table" then return false end
+  if err.kind == "auth" and err.status == 403 then return true end
+  if err.kind ~= "graphql" or type(err.errors) ~= "table" then return false end
+  for _, e in ipairs(err.errors) do
+    if type(e) == "table" and says_permission(e.message) then return true end
+  end
+  return false
+end
+
+-- The line a refused change reports (verb: "grant", "revoke", "role change",
+-- "account creation", "account deletion").
+function M.read_only_refusal(verb)
+  return verb .. " refused: the Twingate API key is read-only; provisioning needs a key with "
+    .. "Read & Write permission (Twingate: Settings → API → Generate Token)"
+end
+
+-- The tenant's admin console, https://<network>.twingate.com, for service
+-- mode's Hello (the Go connector links its configured domain); nil when only
+-- --api-url is set or the domain is not accepted.
+function M.external_link()
+  local d = text.nonblank(config.get("domain"))
+  local name = d and M.network_name(d)
+  if not name then return nil end
+  return "https://" .. name .. ".twingate.com"
 end
 
 -- Service mode's /health check: one small authenticated read proves that the

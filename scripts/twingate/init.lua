@@ -64,4 +64,6 @@ return {
   create_account = provisioning.create_account,
   delete_resource = provisioning.delete_resource,
   validate = client.validate,
+  -- The link ConductorOne shows for this connector (service mode's Hello).
+  external_link = client.external_link,
 }

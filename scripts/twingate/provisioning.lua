@@ -14,6 +14,7 @@ local ids = require "lib.ids"
 local keep = require "lib.keep"
 local page = require "lib.page"
 local text = require "lib.text"
+local fail = require "lib.failure"
 
 local M = {}
 
@@ -23,38 +24,14 @@ M.GROUP_REFUSAL = {
   SYSTEM = "membership of group %s is managed by Twingate",
 }
 
--- A failure with a kind, which service mode answers with a matching gRPC
--- code (API.md "Provisioning errors"): "precondition" (a refusal: the change
--- cannot be made as asked), "not_found", "permission". Other failures stay
--- strings or the runtime's error tables (their kind is the runtime's).
--- tostring gives the message alone, as a string error would read.
-local FAILURE_MT = { __tostring = function(e) return e.message end }
-local function failure(kind, message)
-  return setmetatable({ kind = kind, message = message }, FAILURE_MT)
-end
+-- A failure with a kind (lib.failure), which service mode answers with a
+-- matching gRPC code (API.md "Provisioning errors"): "input" (the request is
+-- malformed), "precondition" (a refusal: the change cannot be made as asked),
+-- "not_found", "permission". The user sees its message without a script
+-- position. Other failures are the runtime's error tables (their kind is the
+-- runtime's).
+local failure = fail.new
 M.failure = failure
-
--- Twingate answers a key that may not make a change with a GraphQL error
--- (HTTP 200) that says so: kind "permission" for service mode.
-local PERMISSION = { "permission denied", "not authorized", "unauthorized", "forbidden" }
-local function refused_permission(err)
-  if type(err) ~= "table" or err.kind ~= "graphql" or type(err.errors) ~= "table" then return false end
-  for _, e in ipairs(err.errors) do
-    local msg = type(e) == "table" and type(e.message) == "string" and e.message:lower() or ""
-    for _, word in ipairs(PERMISSION) do
-      if msg:find(word, 1, true) then return true end
-    end
-  end
-  return false
-end
-
--- A handler's result, its permission refusal given kind "permission".
-local function classify(result, err)
-  if result == nil and refused_permission(err) then
-    return nil, setmetatable({ kind = "permission", message = tostring(err), cause = err }, FAILURE_MT)
-  end
-  return result, err
-end
 
 -- The user as messages name them.
 local function who(user)
@@ -71,19 +48,28 @@ local function settle(what, err, check)
   local applied, found = check()
   if applied == true then return true, found end
   if applied == false then
-    return nil, string.format("%s failed: it was not applied (the answer was lost: %s)",
-      what, tostring(err))
+    return nil, failure("failed", string.format("%s failed: it was not applied (the answer was "
+      .. "lost: %s)", what, tostring(err)))
   end
-  return nil, string.format("outcome unknown: %s may or may not have been applied: the answer "
-    .. "was lost (%s) and reading the state back failed (%s); check before trying again",
-    what, tostring(err), tostring(found))
+  return nil, failure("outcome_unknown", string.format("outcome unknown: %s may or may not "
+    .. "have been applied: the answer was lost (%s) and reading the state back failed (%s); "
+    .. "check before trying again",
+    what, tostring(err), tostring(found)))
+end
+
+-- A change the key may not make (client.permission_refused): the one line
+-- that says what to do, kind "permission" (never retried).
+local function refused(verb, cause)
+  return fail.new("permission", client.read_only_refusal(verb), { cause = cause })
 end
 
 -- Sends a mutation and checks its {ok, error} payload: payload | nil, err.
 -- check reads the state back when the answer is lost (see settle); the
 -- payload is then { ok = true, entity = <what check found>, read_back = true }.
-local function mutate(doc, vars, field, what, check)
+-- verb names the change in a permission refusal ("grant", "role change", ...).
+local function mutate(doc, vars, field, what, check, verb)
   local data, err = graphql.query(doc, vars)
+  if not data and client.permission_refused(err) then return nil, refused(verb, err) end
   if not data then
     local applied, entity = settle(what, err, check)
     if not applied then return nil, entity end
@@ -91,10 +77,12 @@ local function mutate(doc, vars, field, what, check)
   end
   local payload = data[field]
   if type(payload) ~= "table" then
-    return nil, what .. ": Twingate returned no result"
+    return nil, failure("failed", what .. ": Twingate returned no result")
   end
   if payload.ok ~= true then
-    return nil, what .. " failed: " .. tostring(payload.error or "Twingate gave no reason")
+    if client.permission_refused(payload.error) then return nil, refused(verb, payload.error) end
+    return nil, failure("failed", what .. " failed: "
+      .. tostring(payload.error or "Twingate gave no reason"))
   end
   return payload
 end
@@ -126,9 +114,34 @@ local function group_kept(group)
   return keep.accepts(groups, "twingate.groups", group, text.nonblank(group.name) or group.id)
 end
 
+-- The by-id field ("user" or "group") whose id the API could not resolve:
+-- Twingate answers an id it cannot parse ("Unable to parse global ID") with a
+-- GraphQL error at that field's path. nil for any other failure.
+local function unresolved_field(err)
+  if type(err) ~= "table" or err.kind ~= "graphql" or type(err.errors) ~= "table" then return nil end
+  local field
+  for _, e in ipairs(err.errors) do
+    local path = type(e) == "table" and e.path or nil
+    if type(path) ~= "table" or path[2] ~= nil or (path[1] ~= "user" and path[1] ~= "group")
+        or (field and path[1] ~= field) then
+      return nil
+    end
+    field = path[1]
+  end
+  return field
+end
+
+-- A read's failure: an id the API cannot resolve is "no <field> with id X".
+local function read_failed(err, ids_by_field)
+  local field = unresolved_field(err)
+  if field == nil then return err end
+  log.debug("Twingate could not resolve the " .. field .. " id: " .. tostring(err))
+  return failure("not_found", string.format("no %s with id %s", field, ids_by_field[field]))
+end
+
 local function read_user(uid)
   local data, err = graphql.query(Q.USER, { id = uid })
-  if not data then return nil, err end
+  if not data then return nil, read_failed(err, { user = uid }) end
   if data.user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
   if not user_kept(data.user) then return nil, left_out("user", uid, "twingate.users") end
   return data.user
@@ -136,9 +149,9 @@ end
 
 -- Request -> entitlement and user principal, validated.
 local function parse(req, is_revoke)
-  if type(req) ~= "table" then return nil, "malformed request" end
+  if type(req) ~= "table" then return nil, fail.input("malformed request") end
   local ent, err = ids.entitlement(req.entitlement)
-  if not ent then return nil, err end
+  if not ent then return nil, fail.input(err) end
   if ent.type ~= "group" and ent.type ~= "role" then
     return nil, failure("precondition", "cannot provision entitlements of resource type " .. ent.type)
   end
@@ -153,12 +166,12 @@ local function parse(req, is_revoke)
     if type(p) == "table" and p.type ~= nil and p.type ~= "user" then
       return nil, failure("precondition", err)   -- a well-formed principal of another type
     end
-    return nil, err
+    return nil, fail.input(err)
   end
   if is_revoke then
     local ok
     ok, err = ids.check_grant(req.grant, ent, principal)
-    if not ok then return nil, err end
+    if not ok then return nil, fail.input(err) end
   end
   return ent, principal
 end
@@ -173,7 +186,7 @@ local USER_GROUPS = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q
 local function membership(gid, uid)
   local data, err = graphql.query(Q.MEMBERSHIP,
     { groupId = gid, userId = uid, first = Q.PAGE_SIZE })
-  if not data then return nil, err end
+  if not data then return nil, read_failed(err, { group = gid, user = uid }) end
   local group, user = data.group, data.user
   if group == nil then return nil, failure("not_found", "group " .. gid .. " not found") end
   local name = text.nonblank(group.name) or gid
@@ -225,7 +238,7 @@ local function change_group(gid, uid, add)
     return now_member == add
   end
   local payload, err = mutate(doc, { id = gid, userIds = { uid } }, "groupUpdate",
-    verb:format(who(user), group.name), check)
+    verb:format(who(user), group.name), check, add and "grant" or "revoke")
   if not payload then return nil, err end
   local done = add and "added %s to group %s" or "removed %s from group %s"
   return result(done:format(who(user), group.name), payload, { changed = true })
@@ -235,7 +248,7 @@ end
 
 local function role_value(ent)
   local value = ent.id:upper()
-  if not roles.is_known(value) then return nil, "unknown Twingate role " .. ent.id end
+  if not roles.is_known(value) then return nil, failure("input", "unknown Twingate role " .. ent.id) end
   return value
 end
 
@@ -246,7 +259,7 @@ local function set_role(user, uid, value)
     return now.role == value
   end
   local payload, err = mutate(Q.USER_ROLE_UPDATE, { id = uid, role = value }, "userRoleUpdate",
-    "changing the role of " .. who(user), check)
+    "changing the role of " .. who(user), check, "role change")
   if not payload then return nil, err end
   return result(string.format("role changed from %s to %s for %s", roles.display(user.role),
     roles.display(value), who(user)), payload,
@@ -288,8 +301,8 @@ local function grant_or_revoke(req, add)
   return change_role(value, principal.id, add)
 end
 
-function M.grant(req) return classify(grant_or_revoke(req, true)) end
-function M.revoke(req) return classify(grant_or_revoke(req, false)) end
+function M.grant(req) return grant_or_revoke(req, true) end
+function M.revoke(req) return grant_or_revoke(req, false) end
 
 -- true/false from a boolean or "true"/"false"; nil, err otherwise.
 local function flag(v, name)
@@ -297,22 +310,24 @@ local function flag(v, name)
   local s = type(v) == "string" and v:lower() or nil
   if s == "true" then return true end
   if s == "false" then return false end
-  return nil, name .. " must be true or false, not " .. tostring(v)
+  return nil, fail.input(name .. " must be true or false, not " .. tostring(v))
 end
 
 -- The userCreate variables from the request, or nil, err.
 local function new_user(req)
-  if type(req) ~= "table" then return nil, "malformed request" end
+  if type(req) ~= "table" then return nil, fail.input("malformed request") end
   local profile = req.profile or {}
-  if type(profile) ~= "table" then return nil, "profile must be a table" end
+  if type(profile) ~= "table" then return nil, fail.input("profile must be a table") end
   local email = text.nonblank(req.email) or text.nonblank(req.login)
   if not email or not email:find("@", 1, true) then
-    return nil, "creating a Twingate user needs an email address"
+    return nil, fail.input("creating a Twingate user needs an email address")
   end
   local role = roles.BASE
   if profile.role ~= nil then
     role = tostring(profile.role):upper()
-    if not roles.is_known(role) then return nil, "unknown Twingate role " .. tostring(profile.role) end
+    if not roles.is_known(role) then
+      return nil, fail.input("unknown Twingate role " .. tostring(profile.role))
+    end
   end
   local invite = true
   if profile.send_invite ~= nil then
@@ -335,7 +350,8 @@ local function user_with_email(email)
   if not data then return nil, err end
   local ok, bad = graphql.check_page(data.users)
   if not ok then
-    return nil, "the users with email " .. email .. " could not be read: " .. tostring(bad)
+    return nil, failure("decode", "the users with email " .. email .. " could not be read: "
+      .. tostring(bad))
   end
   return page.nodes(data.users)()
 end
@@ -359,11 +375,12 @@ local function create_account(req)
     return user ~= nil, user
   end
   local payload
-  payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email, check)
+  payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email, check,
+    "account creation")
   if not payload then return nil, err end
   local user = payload.entity
   if type(user) ~= "table" or user.id == nil then
-    return nil, "Twingate created " .. vars.email .. " but returned no id"
+    return nil, failure("failed", "Twingate created " .. vars.email .. " but returned no id")
   end
   return result(string.format("created user %s with id %s (role %s, %s)", vars.email, user.id,
     roles.display(vars.role), vars.shouldSendInvite and "invite sent" or "no invite"), payload,
@@ -374,7 +391,7 @@ end
 local function delete_resource(req)
   if type(req) ~= "table" or type(req.type) ~= "string" or type(req.id) ~= "string"
       or req.id == "" then
-    return nil, "malformed request: type and id are required"
+    return nil, fail.input("malformed request: type and id are required")
   end
   if req.type ~= "user" then
     return nil, failure("precondition",
@@ -396,19 +413,19 @@ local function delete_resource(req)
     local data, read_err = graphql.query(Q.USER, { id = req.id })
     if not data then return nil, read_err end
     if data.user ~= nil and (type(data.user) ~= "table" or data.user.id ~= req.id) then
-      return nil, "the answer reading user " .. req.id .. " back is malformed"
+      return nil, failure("decode", "the answer reading user " .. req.id .. " back is malformed")
     end
     return data.user == nil
   end
   local payload
   payload, err = mutate(Q.USER_DELETE, { id = req.id }, "userDelete",
-    "deleting user " .. who(user), check)
+    "deleting user " .. who(user), check, "account deletion")
   if not payload then return nil, err end
   return result(string.format("deleted user %s (id %s)", who(user), req.id), payload,
     { changed = true })
 end
 
-function M.create_account(req) return classify(create_account(req)) end
-function M.delete_resource(req) return classify(delete_resource(req)) end
+M.create_account = create_account
+M.delete_resource = delete_resource
 
 return M

@@ -10,6 +10,7 @@ local log = require "bt.log"
 local client = require "twingate.client"
 local targets = require "twingate.targets"
 local scope_of = require "lib.scope"
+local fail = require "lib.failure"
 
 local M = {}
 
@@ -25,7 +26,8 @@ function M.membership_side()
   local side = config.get("membership-side")
   if side == nil or side == "" then return "users" end
   if side ~= "users" and side ~= "groups" then
-    return nil, string.format("membership-side must be users or groups, not %q", side)
+    return nil, fail.new("input", string.format("membership-side must be users or groups, not %q",
+      side))
   end
   return side
 end

@@ -12,13 +12,17 @@ local keep = require "lib.keep"
 local page = require "lib.page"
 local roles = require "twingate.roles"
 local users = require "twingate.users"
+local fail = require "lib.failure"
+local log = require "bt.log"
 
 local M = {}
 
--- The error of a target the tenant does not hold.
+-- The error of a target the tenant does not hold; what the API answered
+-- goes to the debug log.
 local function missing(rtype, id, err)
-  local why = err and (": " .. tostring(err)) or ""
-  return string.format("--sync-resources: no %s with id %q in this tenant%s", rtype, id, why)
+  if err then log.debug("--sync-resources: " .. rtype .. " " .. id .. ": " .. tostring(err)) end
+  return fail.new("not_found",
+    string.format("--sync-resources: no %s with id %q in this tenant", rtype, id))
 end
 
 -- Whether a GraphQL error is the API refusing to resolve the id of the
@@ -155,8 +159,8 @@ end
 local function check(targets)
   for _, t in ipairs(targets) do
     if M.HANDLERS[t.type] == nil then
-      return nil, string.format("--sync-resources: resources of type %q cannot be synced alone "
-        .. "(targeted sync covers user, group and role)", tostring(t.type))
+      return nil, fail.new("input", string.format("--sync-resources: resources of type %q cannot "
+        .. "be synced alone (targeted sync covers user, group and role)", tostring(t.type)))
     end
   end
   return true

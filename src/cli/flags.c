@@ -155,8 +155,37 @@ int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, si
     return 0;
 }
 
+/* List flags (baton-sdk's string slices): each value may hold several,
+ * comma-separated, and a repeated flag adds its values to the earlier ones. */
+static const char *const list_flags[] = {"sync-resources", "sync-resource-types", NULL};
+
+static bool is_list_flag(const bt_flag *f)
+{
+    for (int i = 0; list_flags[i]; i++)
+        if (strcmp(f->name, list_flags[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A repeated list flag: the earlier values, a comma, the new ones. */
+static int append_value(bt_cli *cli, int i, const char *value)
+{
+    size_t n = strlen(cli->values[i]) + strlen(value) + 2;
+    char *joined = malloc(n);
+    if (!joined)
+        return -1;
+    snprintf(joined, n, "%s,%s", cli->values[i], value);
+    free(cli->values[i]);
+    cli->values[i] = joined;
+    return 0;
+}
+
+/* A flag's value; given again, a list flag collects and any other keeps the last. */
 static int set_value(bt_cli *cli, int i, const char *value, bt_value_source src)
 {
+    if (src == BT_SRC_FLAG && cli->sources[i] == BT_SRC_FLAG && cli->values[i] &&
+        is_list_flag(&cli->flags[i]))
+        return append_value(cli, i, value);
     free(cli->values[i]);
     cli->values[i] = strdup(value);
     cli->sources[i] = src;

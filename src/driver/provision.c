@@ -314,7 +314,9 @@ static int run_handler(bt_host *h, const bt_contract *c, const action *a)
     }
     char what[64];
     snprintf(what, sizeof what, "%s failed", a->handler);
-    if (rc != 0)
+    if (rc != 0 && strcmp(herr.kind, "permission") == 0)
+        bt_driver_report(NULL, &herr); /* the refusal names the change itself */
+    else if (rc != 0)
         bt_driver_report(what, &herr);
     else
         print_result(L, a->handler, lua_absindex(L, -2));

@@ -10,7 +10,10 @@ void bt_driver_report(const char *what, const bt_host_error *err)
 {
     char clean[sizeof err->message];
     bt_log_redact(err->message, clean, sizeof clean);
-    fprintf(stderr, "error: %s: %s\n", what, clean);
+    if (what)
+        fprintf(stderr, "error: %s: %s\n", what, clean);
+    else
+        fprintf(stderr, "error: %s\n", clean);
     if (err->traceback[0])
         bt_debug("%s", err->traceback);
 }

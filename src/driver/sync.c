@@ -157,6 +157,7 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
     char *err = herr->message;
     size_t errsz = sizeof herr->message;
     herr->traceback[0] = '\0';
+    herr->kind[0] = '\0';
     *what = NULL;
     if (bt_sync_options_check(opts, c, err, errsz) != 0)
         return -1;
@@ -227,6 +228,10 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
     char err[1024];
     if (use_temp_dir(bt_cli_get(cli, "c1z-temp-dir")) != 0)
         return 1;
+    if (bt_driver_check_output(cli, bt_cli_get(cli, "file"), err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
     if (bt_sync_options_from_cli(cli, &opts, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;

@@ -7,23 +7,29 @@
 #include <string.h>
 
 /* Message handler: keep the error's text (tostring, so error tables with
- * __tostring read well) and append a traceback at index 2 via a table. */
+ * __tostring read well) and append a traceback, as {message, traceback,
+ * kind}. A thrown failure (a table with a string kind: a runtime error value
+ * re-raised, a lib.failure) is a report about the world: its message stays
+ * without a position, which the traceback keeps for the debug log. */
 static int message_handler(lua_State *L)
 {
+    char where[512], kind[32];
+    bt_host_error_kind(L, 1, kind, sizeof kind);
     const char *msg = luaL_tolstring(L, 1, NULL);
-    char where[512];
     /* An error raised by C (a bad argument, a primitive's misuse) or thrown as a
      * table carries no position: name the author's line. */
-    if (!bt_host_message_has_position(msg) && bt_host_script_position(L, 1, where, sizeof where)) {
+    if (!kind[0] && !bt_host_message_has_position(msg) &&
+        bt_host_script_position(L, 1, where, sizeof where)) {
         lua_pushfstring(L, "%s: %s", where, msg);
         lua_replace(L, -2);
     }
     luaL_traceback(L, L, NULL, 1);
-    lua_createtable(L, 2, 0);
+    lua_createtable(L, 3, 0);
     lua_insert(L, -3);
     lua_rawseti(L, -3, 2);
     lua_rawseti(L, -2, 1);
-    (void)msg;
+    lua_pushstring(L, kind);
+    lua_rawseti(L, -2, 3);
     return 1;
 }
 
@@ -56,10 +62,13 @@ static void fill_error(lua_State *L, bt_host_error *err)
     if (lua_istable(L, -1)) {
         lua_rawgeti(L, -1, 1);
         lua_rawgeti(L, -2, 2);
-        copy_string(err->message, sizeof err->message, lua_tostring(L, -2));
-        copy_string(err->traceback, sizeof err->traceback, lua_tostring(L, -1));
-        lua_pop(L, 2);
+        lua_rawgeti(L, -3, 3);
+        copy_string(err->message, sizeof err->message, lua_tostring(L, -3));
+        copy_string(err->traceback, sizeof err->traceback, lua_tostring(L, -2));
+        copy_string(err->kind, sizeof err->kind, lua_tostring(L, -1));
+        lua_pop(L, 3);
     } else {
+        err->kind[0] = '\0';
         copy_string(err->message, sizeof err->message,
                     lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
         err->traceback[0] = '\0';

@@ -20,7 +20,7 @@ static const char *const known_traits[] = {"user", "group", "role", "app", NULL}
 static const char *const top_keys[] = {"api_version", "name", "display_name", "description",
                                        "config", "resource_types", "sync", "grant", "revoke",
                                        "create_account", "delete_resource", "validate",
-                                       "account_creation_schema", NULL};
+                                       "account_creation_schema", "external_link", NULL};
 static const char *const field_keys[] = {"name", "help", "default", "required_unless", "type",
                                          "required", "secret", "ops", NULL};
 static const char *const type_keys[] = {"id", "display_name", "description", "traits",
@@ -28,7 +28,7 @@ static const char *const type_keys[] = {"id", "display_name", "description", "tr
                                         "account_provisioning", "resource_delete", "opt_in",
                                         "targeted_sync", "sync", NULL};
 static const char *const handler_names[] = {"sync", "grant", "revoke", "create_account",
-                                            "delete_resource", "validate", NULL};
+                                            "delete_resource", "validate", "external_link", NULL};
 /* account_creation_schema[*]: the form ConductorOne shows for a new account. */
 static const char *const account_field_keys[] = {"key", "display_name", "description",
                                                  "placeholder", "required", "type", NULL};
@@ -43,6 +43,7 @@ static int fail(checker *k, const char *fmt, ...)
     va_end(ap);
     snprintf(k->err->message, sizeof k->err->message, "%s: %s", k->file, what);
     k->err->traceback[0] = '\0';
+    k->err->kind[0] = '\0';
     return -1;
 }
 

@@ -2,6 +2,7 @@
  * outside a lib/ directory, not C), so an error names the author's line even
  * when a C function or a library raised it. */
 #include "bt/host.h"
+#include "bt/log.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -54,6 +55,18 @@ void bt_host_function_position(lua_State *L, int idx, char *out, size_t n)
         snprintf(out, n, "%s:%d", ar.short_src, ar.linedefined);
 }
 
+void bt_host_error_kind(lua_State *L, int idx, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!lua_istable(L, idx))
+        return;
+    idx = lua_absindex(L, idx);
+    lua_pushliteral(L, "kind");
+    if (lua_rawget(L, idx) == LUA_TSTRING)
+        snprintf(out, n, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
 /* [-1, +2] The error value as a string, and its `where` (or nil). Runs the
  * value's metamethods (__tostring, __index), so it is called protected. */
 static int describe_error(lua_State *L)
@@ -74,6 +87,7 @@ static int describe_error(lua_State *L)
 void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err)
 {
     err_idx = lua_absindex(L, err_idx);
+    bt_host_error_kind(L, err_idx, err->kind, sizeof err->kind);
     const char *msg = "returned nil", *where = fallback;
     char unshowable[96];
     if (!lua_isnil(L, err_idx)) {
@@ -92,7 +106,12 @@ void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_
             msg = unshowable;
         }
     }
-    if (where && *where && !bt_host_message_has_position(msg))
+    if (err->kind[0]) {
+        /* A failure about the input or the world: its message is the
+         * report; the script line that returned it is for debugging. */
+        snprintf(err->message, sizeof err->message, "%s", msg);
+        bt_debug("%s failure returned at %s: %s", err->kind, where && *where ? where : "?", msg);
+    } else if (where && *where && !bt_host_message_has_position(msg))
         snprintf(err->message, sizeof err->message, "%s: %s", where, msg);
     else
         snprintf(err->message, sizeof err->message, "%s", msg);

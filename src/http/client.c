@@ -274,8 +274,9 @@ static void fill_outcome(bt_http_client *c, CURLcode rc, bt_http_response *r)
         snprintf(r->message, sizeof r->message, "out of memory reading the response");
     } else if (rc != CURLE_OK) {
         r->outcome = BT_HTTP_TRANSPORT;
-        snprintf(r->message, sizeof r->message, "%s",
-                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+        if (!bt_http_tls_message(c->curl, (int)rc, detail, r->message, sizeof r->message))
+            snprintf(r->message, sizeof r->message, "%s", detail);
     } else {
         r->outcome = BT_HTTP_DONE;
         r->message[0] = '\0';

@@ -19,6 +19,8 @@ static bool kind_is(const char *kind, const char *name) { return kind && strcmp(
  * script's business. */
 int bt_svc_code_for_kind(const char *kind)
 {
+    if (kind_is(kind, "input"))
+        return BT_GRPC_INVALID_ARGUMENT;
     if (kind_is(kind, "precondition"))
         return BT_GRPC_FAILED_PRECONDITION;
     if (kind_is(kind, "not_found"))
@@ -117,7 +119,7 @@ static void run_handler(bt_host *h, const bt_contract *c, const SvcTask *t, bt_s
     bt_config_set_readable(true); /* the provisioning phase, as one-shot runs it */
     if (bt_host_call(h, 1, 2, &herr) != 0) {
         bt_log_redact(herr.message, out->text, sizeof out->text);
-        out->code = BT_GRPC_UNKNOWN;
+        out->code = bt_svc_code_for_kind(herr.kind); /* a thrown failure keeps its code */
         out->non_retryable = true;
     } else if (lua_isnil(L, -2) || (lua_isboolean(L, -2) && !lua_toboolean(L, -2)))
         failure(L, lua_absindex(L, -1), out);

@@ -108,5 +108,7 @@ SvcMetadata *bt_svc_metadata_build(bt_host *h, const bt_contract *c, bt_arena *a
     m->description = c->description ? c->description : (char *)"";
     m->capabilities = capabilities(c, a);
     m->account_creation_schema = bt_svc_account_schema(h, c, a);
+    if (bt_svc_external_link(h, c, a, m) != 0)
+        return NULL;
     return m;
 }

@@ -49,13 +49,23 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
     bt_grpc_membody mem = {&framed, 0};
     bt_grpc_body body = bt_grpc_body_mem(&mem);
     bt_grpc_result r;
-    /* Polls and heartbeats give way to a shutdown; FinishTask must go out. */
-    bt_grpc_conn_set_abort(cl->conn, strcmp(method, "FinishTask") ? bt_svc_stopping : NULL);
+    /* Polls and heartbeats give way to a stop at once. A FinishTask under
+     * way when the stop came gets the stop budget; one sent during the stop
+     * has its own short deadline (finish.c). */
+    bool (*abort_check)(void) = bt_svc_stopping;
+    if (strcmp(method, "FinishTask") == 0)
+        abort_check = bt_svc_stopping() ? NULL : bt_svc_stop_overdue;
+    bt_grpc_conn_set_abort(cl->conn, abort_check);
     code = bt_grpc_call(cl->conn, path, auth, &body, deadline, &r);
     bt_grpc_conn_set_abort(cl->conn, NULL);
     bt_http_buf_free(&framed);
     if (code == BT_GRPC_UNAUTHENTICATED)
         bt_svc_token_drop(&cl->token); /* the next call asks for a new one */
+    if (code == BT_GRPC_OK && cl->raw_answer) {
+        bt_http_buf_clear(cl->raw_answer);
+        if (bt_http_buf_append(cl->raw_answer, r.msg, r.msg_len) != 0)
+            code = bt_grpc_result_set(&r, BT_GRPC_INTERNAL, "out of memory");
+    }
     if (code == BT_GRPC_OK) {
         *resp = bt_svc_decode(resp_desc, r.msg, r.msg_len, r.message, sizeof r.message);
         if (!*resp)

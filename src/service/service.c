@@ -4,6 +4,7 @@
 #include "bt/clock.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
+#include "bt/pb_check.h"
 #include "bt/service.h"
 
 #include <protobuf-c/protobuf-c.h>
@@ -152,28 +153,50 @@ double bt_svc_get_task_deadline(const bt_svc_daemon *d, double now)
     return deadline < 1 ? 1 : deadline;
 }
 
+/* A task id as sent holds a NUL byte (protobuf-c's char * stops at it): the
+ * id's bytes, else NULL. raw is the GetTask answer. */
+static const uint8_t *id_with_nul(const bt_http_buf *raw, size_t *len)
+{
+    const uint8_t *task, *id;
+    size_t task_len;
+    if (bt_pb_field_bytes((const uint8_t *)raw->data, raw->len, 1, &task, &task_len) &&
+        bt_pb_field_bytes(task, task_len, 1, &id, len) && memchr(id, 0, *len))
+        return id;
+    return NULL;
+}
+
 static void poll_once(bt_svc_daemon *d)
 {
     ProtobufCMessage *m;
     char err[1024];
+    bt_http_buf raw = {0};
     SvcGetTaskReq req = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_GET_TASK_REQUEST__INIT;
     req.host_id = d->set.host_id;
+    d->client.raw_answer = &raw;
     int code = bt_svc_rpc(&d->client, "GetTask", &req.base,
                           SVC_DESC(baton_service_get_task_response),
                           bt_svc_get_task_deadline(d, bt_clock_monotonic()), &m, err, sizeof err);
+    d->client.raw_answer = NULL;
     if (code != BT_GRPC_OK) {
         double wait = bt_svc_poll_error_wait(++d->poll_errors);
         bt_warn("service: GetTask failed (%s); polling again in %.0f s", err, wait);
         d->next_poll_at = bt_clock_monotonic() + wait;
+        bt_http_buf_free(&raw);
         return;
     }
     SvcGetTaskResp *r = (SvcGetTaskResp *)m;
+    size_t id_len;
+    const uint8_t *id = r->task ? id_with_nul(&raw, &id_len) : NULL;
     d->poll_errors = 0;
     d->next_poll_at = bt_clock_monotonic() +
                       bt_svc_poll_wait(r->next_poll != NULL, duration_seconds(r->next_poll));
-    if (r->task)
+    if (id) /* refused under its id as sent, like an overlong one */
+        bt_svc_finish_error_bytes(d, id, id_len, BT_GRPC_INVALID_ARGUMENT,
+                                  "task id holds a NUL byte", true);
+    else if (r->task)
         bt_svc_handle_task(d, r->task);
     protobuf_c_message_free_unpacked(m, NULL);
+    bt_http_buf_free(&raw);
 }
 
 /* Seconds until the loop has something to do (at most 1 s). */
@@ -213,7 +236,7 @@ static void drain_tasks(bt_svc_daemon *d)
     for (int i = 0; i < d->n_tasks; i++) {
         bt_svc_running *t = &d->tasks[i];
         if (t->kind == BT_TASK_SYNC)
-            bt_svc_cancel(d, t, "the connector is shutting down", 2);
+            bt_svc_cancel(d, t, "the connector is shutting down", BT_SVC_STOP_BUDGET / 2);
         else if (!t->kill_at)
             t->kill_at = bt_clock_monotonic() + SHUTDOWN_GRACE;
     }

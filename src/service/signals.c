@@ -8,16 +8,20 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+static struct timespec g_stop_at; /* CLOCK_MONOTONIC of the first stop signal */
 static int g_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
     int saved = errno;
-    if (sig == SIGTERM || sig == SIGINT)
+    if ((sig == SIGTERM || sig == SIGINT) && !g_stop) {
+        clock_gettime(CLOCK_MONOTONIC, &g_stop_at); /* async-signal-safe */
         g_stop = 1;
+    }
     if (g_pipe[1] >= 0)
         (void)!write(g_pipe[1], "x", 1);
     errno = saved;
@@ -44,6 +48,18 @@ int bt_svc_signals_install(void)
 }
 
 bool bt_svc_stopping(void) { return g_stop != 0; }
+
+double bt_svc_stop_left(void)
+{
+    if (!g_stop)
+        return BT_SVC_STOP_BUDGET;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double since = (double)(now.tv_sec - g_stop_at.tv_sec) + (now.tv_nsec - g_stop_at.tv_nsec) / 1e9;
+    return BT_SVC_STOP_BUDGET - since;
+}
+
+bool bt_svc_stop_overdue(void) { return g_stop && bt_svc_stop_left() <= 0; }
 
 int bt_svc_wake_fd(void) { return g_pipe[0]; }
 

@@ -189,6 +189,7 @@ typedef struct {
     bt_svc_token token;
     char *host_id;
     char *user_agent;
+    bt_http_buf *raw_answer; /* set: bt_svc_rpc copies the answer's bytes here */
 } bt_svc_client;
 
 #define BT_SVC_PATH "/c1.connectorapi.baton.v1.BatonService/"
@@ -231,6 +232,10 @@ C1__Connector__V2__ConnectorMetadata *bt_svc_metadata_build(bt_host *h, const bt
 C1__Connector__V2__ConnectorAccountCreationSchema *bt_svc_account_schema(bt_host *h,
                                                                         const bt_contract *c,
                                                                         bt_arena *a);
+/* external_link.c: the ExternalLink annotation on m when the script's
+ * optional external_link() returns an https URL. -1 when out of memory. */
+int bt_svc_external_link(bt_host *h, const bt_contract *c, bt_arena *a,
+                         C1__Connector__V2__ConnectorMetadata *m);
 
 /* ---- the daemon (service.c, settings.c, signals.c, loop.c, tasks.c,
  * heartbeat.c, finish.c, children.c, child_*.c, health.c) ---- */
@@ -303,6 +308,12 @@ int bt_svc_host_id(char *out, size_t outsz);
 /* signals.c: SIGTERM/SIGINT set the stop flag; SIGCHLD and both wake the loop. */
 int bt_svc_signals_install(void);
 bool bt_svc_stopping(void);
+/* What is left of the time a stop may take (BT_SVC_STOP_BUDGET from the
+ * first SIGTERM/SIGINT): the token request and a FinishTask under way are
+ * given up once it is spent (overdue). */
+#define BT_SVC_STOP_BUDGET 0.9 /* libcurl checks at least once a second: < 2 s in all */
+double bt_svc_stop_left(void);
+bool bt_svc_stop_overdue(void);
 int bt_svc_wake_fd(void); /* readable after a signal (bt_svc_wait drains it) */
 /* Sleep until `seconds` pass, a signal arrives or one of fds is readable;
  * the health server's socket is served meanwhile. */
@@ -313,6 +324,9 @@ int bt_svc_finish_error(bt_svc_daemon *d, const char *task_id, int code, const c
                         bool non_retryable);
 int bt_svc_finish_success(bt_svc_daemon *d, const char *task_id, const char *type_url,
                           const bt_http_buf *value);
+/* The same error for a task id given as bytes (one holding a NUL byte). */
+int bt_svc_finish_error_bytes(bt_svc_daemon *d, const uint8_t *id, size_t id_len, int code,
+                              const char *text, bool non_retryable);
 /* hello.c (service.c): the Hello RPC, for start-up (task_id "") or a hello task. */
 int bt_svc_send_hello(bt_svc_daemon *d, const char *task_id, char *err, size_t errsz);
 
@@ -344,6 +358,9 @@ void bt_svc_kill_overdue(bt_svc_daemon *d);
 /* Parse the bytes a task process wrote; -1 when incomplete. */
 int bt_svc_outcome_decode(const bt_http_buf *b, bt_svc_outcome *out);
 int bt_svc_outcome_encode(const bt_svc_outcome *o, bt_http_buf *b);
+/* public_text.c: in as ConductorOne may see it, local file paths cut to the
+ * script's name (or the file's last component). */
+void bt_svc_public_text(const char *in, char *out, size_t n);
 /* Remove a task directory and the files in it. */
 void bt_svc_remove_dir(const char *dir);
 

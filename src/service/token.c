@@ -155,6 +155,15 @@ static int form_body(CURL *h, const bt_svc_creds *c, bt_http_buf *form)
     return rc;
 }
 
+/* A stalled token endpoint cannot hold up a stop: the request is given up
+ * once the stop budget is spent (libcurl calls this at least once a second). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return bt_svc_stop_overdue() ? 1 : 0;
+}
+
 static bool set_options(CURL *h, const char *url, const bt_http_buf *form, bt_http_buf *answer,
                         struct curl_slist *hdrs, char *errbuf)
 {
@@ -174,6 +183,8 @@ static bool set_options(CURL *h, const char *url, const bt_http_buf *form, bt_ht
     ok &= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 30000L) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK;
     return ok;
 }
 

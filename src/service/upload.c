@@ -167,6 +167,18 @@ static int open_stream(stream *s, const char *host_id, const char *task_id, cons
     return 0;
 }
 
+/* An OK answer must carry an UploadAssetResponse that decodes: anything
+ * else is a failed upload (INTERNAL), retried like one. */
+static int check_answer(const bt_grpc_result *r, char *why, size_t whysz)
+{
+    ProtobufCMessage *m = bt_svc_decode(&c1__connectorapi__baton__v1__baton_service_upload_asset_response__descriptor,
+                                        r->msg, r->msg_len, why, whysz);
+    if (!m)
+        return BT_GRPC_INTERNAL;
+    protobuf_c_message_free_unpacked(m, NULL);
+    return BT_GRPC_OK;
+}
+
 /* One attempt: metadata, 512 KiB data messages, eof with the digest. */
 static int upload_once(bt_svc_client *cl, const char *task_id, const char *path,
                        const unsigned char digest[32], char *err, size_t errsz)
@@ -185,6 +197,8 @@ static int upload_once(bt_svc_client *cl, const char *task_id, const char *path,
     code = bt_grpc_call(cl->conn, BT_SVC_PATH "UploadAsset", auth, &body, 0, &r);
     if (s.failed)
         snprintf(r.message, sizeof r.message, "the sync file changed while uploading");
+    else if (code == BT_GRPC_OK)
+        code = check_answer(&r, r.message, sizeof r.message);
     if (code == BT_GRPC_UNAUTHENTICATED)
         bt_svc_token_drop(&cl->token);
     if (code != BT_GRPC_OK)

@@ -75,16 +75,27 @@ int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t
     return -1;
 }
 
+/* The mode for the file that replaces path: a regular file there keeps its
+ * permission bits and, where we may set it, its group (a group we cannot
+ * give the new file loses its group bits: never wider than before); a new
+ * file is 0600, since it holds a directory of people. */
+static mode_t replacement_mode(int fd, const char *path)
+{
+    struct stat old;
+    if (stat(path, &old) != 0 || !S_ISREG(old.st_mode))
+        return 0600;
+    mode_t mode = old.st_mode & 0777;
+    if (old.st_gid != getegid() && fchown(fd, (uid_t)-1, old.st_gid) != 0)
+        mode &= ~(mode_t)070;
+    return mode;
+}
+
 int bt_make_output_temp(const char *path, char *name, size_t namesz, char *err, size_t errsz)
 {
     int fd = bt_make_temp_beside(path, BT_TEMP_OUT, name, namesz, err, errsz);
     if (fd < 0)
         return -1;
-    /* mkostemp makes 0600; the published file keeps the mode a plain
-     * create would give it, as before. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
+    if (fchmod(fd, replacement_mode(fd, path)) != 0) {
         bt_sink_errf(err, errsz, "cannot set the mode of %s: %s", name, strerror(errno));
         close(fd);
         unlink(name);

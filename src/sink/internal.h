@@ -103,7 +103,8 @@ const char *bt_sink_work_path(const char *final, char *buf, size_t n);
  * flock for as long as the returned fd is open; returns the fd and its name. */
 int bt_make_temp_beside(const char *path, const char *suffix, char *name, size_t namesz,
                         char *err, size_t errsz);
-/* The same with BT_TEMP_OUT, mode 0666 less the umask: the file to publish. */
+/* The same with BT_TEMP_OUT: the file to publish, with the mode and group of
+ * the regular file it will replace, or mode 0600 for a new one. */
 int bt_make_output_temp(const char *path, char *name, size_t namesz, char *err, size_t errsz);
 /* fsync fd, rename tmp over path (refused unless path is still a regular
  * file or absent), close fd, fsync the directory. fd is closed in every

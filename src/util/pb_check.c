@@ -125,3 +125,40 @@ ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *
         fail(err, errsz, "malformed protobuf: %s does not parse", d->name);
     return m;
 }
+
+/* Skip one field's value of wire type wt. */
+static int skip_value(wire *w, unsigned wt)
+{
+    uint64_t v;
+    switch (wt) {
+    case WT_VARINT: return read_varint(w, &v);
+    case WT_I64: return skip(w, 8);
+    case WT_I32: return skip(w, 4);
+    case WT_LEN: return read_varint(w, &v) < 0 ? -1 : skip(w, v);
+    default: return malformed(w, "unknown wire type");
+    }
+}
+
+bool bt_pb_field_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **out,
+                       size_t *len)
+{
+    wire w = {p, n, 0, NULL, 0};
+    bool found = false;
+    while (w.pos < w.n) {
+        uint64_t tag, flen;
+        if (read_varint(&w, &tag) < 0)
+            return false;
+        if ((tag >> 3) != field || (tag & 7) != WT_LEN) {
+            if (skip_value(&w, (unsigned)(tag & 7)) < 0)
+                return false;
+            continue;
+        }
+        if (read_varint(&w, &flen) < 0 || flen > w.n - w.pos)
+            return false;
+        *out = w.p + w.pos; /* the last occurrence wins, as in a parser */
+        *len = (size_t)flen;
+        found = true;
+        w.pos += (size_t)flen;
+    }
+    return found;
+}

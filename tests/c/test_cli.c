@@ -281,6 +281,22 @@ static void test_prescan_agrees_with_the_parser_on_repeats(void **state)
     assert_string_equal(bt_cli_prescan(7, argv, "log-level"), "debug");
 }
 
+/* List flags collect repeated values (and A,B) as baton-sdk's string slices
+ * do; a repeated non-list flag keeps the last; a flag still beats the env. */
+static void test_repeated_list_flags_collect(void **state)
+{
+    fixture *f = *state;
+    setenv("BATON_SYNC_RESOURCE_TYPES", "role", 1);
+    char *argv[] = {"bin", "--sync-resource-types", "user", "--sync-resource-types=group,role",
+                    "--sync-resources", "group:G1", "--sync-resources", "user:U1",
+                    "--domain", "a", "--domain", "b", NULL};
+    assert_int_equal(parse(f, 12, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "sync-resource-types"), "user,group,role");
+    assert_string_equal(bt_cli_get(&f->cli, "sync-resources"), "group:G1,user:U1");
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "b");
+    unsetenv("BATON_SYNC_RESOURCE_TYPES");
+}
+
 /* Unsupported SDK flags: refused when they ask for something, whatever the
  * source; accepted when they ask for nothing. */
 static void test_unsupported_sdk_flags(void **state)
@@ -496,6 +512,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connector_field_clash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_names_and_prescan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prescan_agrees_with_the_parser_on_repeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_list_flags_collect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_sdk_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sdk_table_lists_only_unimplemented_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_twin_is_declared, setup, teardown),

@@ -390,6 +390,41 @@ static void test_returned_error_with_throwing_metamethods(void **state)
     }
 }
 
+/* A failure (a table with a string kind) reports a fact about the input or
+ * the world: returned or thrown, its message comes without a script position
+ * and its kind travels along; a plain error keeps its position. */
+static void test_failures_carry_no_script_position(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    lua_State *L = bt_host_lua(f->host);
+    static const char *const failure =
+        "setmetatable({ kind = 'input', message = 'domain must be acme', where = 'x.lua:3' }, "
+        "{ __tostring = function(e) return e.message end })";
+    char chunk[512];
+    snprintf(chunk, sizeof chunk, "return %s", failure);
+    assert_int_equal(luaL_loadstring(L, chunk), LUA_OK);
+    assert_int_equal(lua_pcall(L, 0, 1, 0), LUA_OK);
+    bt_host_error err;
+    bt_host_returned_error(L, -1, "init.lua:9", &err);
+    assert_string_equal(err.message, "domain must be acme");
+    assert_string_equal(err.kind, "input");
+    lua_settop(L, 0);
+
+    snprintf(chunk, sizeof chunk, "error(%s)", failure);
+    assert_int_equal(run(f, chunk), -1);
+    assert_string_equal(f->err.message, "domain must be acme");
+    assert_string_equal(f->err.kind, "input");
+    assert_non_null(strstr(f->err.traceback, "stack traceback"));
+
+    /* A plain error and a table without a kind keep their position. */
+    assert_int_equal(run(f, "error('boom')"), -1);
+    assert_non_null(strstr(f->err.message, "]:1: boom"));
+    assert_string_equal(f->err.kind, "");
+    assert_int_equal(run(f, "error(setmetatable({}, {__tostring = function() return 'x' end}))"), -1);
+    assert_non_null(strstr(f->err.message, "]:1: x"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broken_contracts_name_file_and_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_module_keeps_secrets_in_c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_returned_error_with_throwing_metamethods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures_carry_no_script_position, setup, teardown),
     };
     return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

@@ -162,10 +162,37 @@ static void bad_wire_and_utf8_refused(void **state)
     protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* What ConductorOne is sent carries no local file paths (issue 17): a
+ * script position keeps the script's name, other paths their last part;
+ * URLs and relative names stay. */
+static void public_text_has_no_local_paths(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"/usr/share/baton-twingate/scripts/twingate/groups.lua:87: auth: Unauthorized (HTTP 401)",
+         "twingate/groups.lua:87: auth: Unauthorized (HTTP 401)"},
+        {"...e/baton-twingate/scripts/twingate/sync.lua:4: attempt to index a nil value",
+         "twingate/sync.lua:4: attempt to index a nil value"},
+        {"cannot read \"/etc/baton/secret.key\": denied", "cannot read \"secret.key\": denied"},
+        {"transport: cannot reach https://acme.twingate.com/api/graphql/ (timeout)",
+         "transport: cannot reach https://acme.twingate.com/api/graphql/ (timeout)"},
+        {"twingate/init.lua:3: boom", "twingate/init.lua:3: boom"},
+        {"", ""},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bt_svc_public_text(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    bt_svc_public_text("/a/b/c.lua:1: xxxxxxxxxx", out, 8);
+    assert_int_equal(strlen(out), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(deep_struct_refused),
+        cmocka_unit_test(public_text_has_no_local_paths),
         cmocka_unit_test(shallow_struct_decodes),
         cmocka_unit_test(limit_is_exact),
         cmocka_unit_test(bad_wire_and_utf8_refused),

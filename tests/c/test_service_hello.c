@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "service/svc.h"
+#include "bt/config.h"
+#include "c1/connector/v2/annotation_external_link.pb-c.h"
 
 typedef C1__Connector__V2__ResourceTypeCapability TypeCap;
 
@@ -27,6 +29,7 @@ static int setup(void **state)
     assert_non_null(host);
     assert_int_equal(bt_contract_load(host, "twingate", &contract, &err), 0);
     bt_arena_init(&arena, 0);
+    bt_config_set("domain", "https://acme.twingate.com/", false);
     SvcHelloReq req;
     assert_int_equal(bt_svc_hello_build(&req, host, &contract, "bt-test-host", &arena), 0);
     size_t n = protobuf_c_message_get_packed_size(&req.base);
@@ -112,6 +115,21 @@ static void metadata_and_schema(void **state)
                      C1__CONNECTOR__V2__CONNECTOR_ACCOUNT_CREATION_SCHEMA__FIELD__FIELD_STRING_FIELD);
 }
 
+/* The ExternalLink annotation names the configured domain, as the Go
+ * connector's Hello does. */
+static void external_link_names_the_domain(void **state)
+{
+    (void)state;
+    const SvcMetadata *m = built->connector_metadata;
+    assert_int_equal(m->n_annotations, 1);
+    assert_string_equal(m->annotations[0]->type_url, "type.googleapis.com/c1.connector.v2.ExternalLink");
+    C1__Connector__V2__ExternalLink *link = c1__connector__v2__external_link__unpack(
+        NULL, m->annotations[0]->value.len, m->annotations[0]->value.data);
+    assert_non_null(link);
+    assert_string_equal(link->url, "https://acme.twingate.com");
+    c1__connector__v2__external_link__free_unpacked(link, NULL);
+}
+
 static void build_and_os_info_never_empty(void **state)
 {
     (void)state;
@@ -137,6 +155,7 @@ int main(void)
         cmocka_unit_test(capabilities_by_the_rules),
         cmocka_unit_test(metadata_and_schema),
         cmocka_unit_test(build_and_os_info_never_empty),
+        cmocka_unit_test(external_link_names_the_domain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,7 +101,9 @@ static void two_sinks_on_one_path_both_commit(void **state)
     assert_listing(f->dir, "both.c1z\nboth.jsonl\n");
 }
 
-static void published_file_keeps_the_usual_mode(void **state)
+/* A new file is 0600 whatever the umask (it holds a directory of people);
+ * a re-run keeps the replaced file's mode, narrower or wider. */
+static void published_file_is_private_and_keeps_a_replaced_mode(void **state)
 {
     fixture *f = *state;
     mode_t old = umask(022);
@@ -109,7 +111,15 @@ static void published_file_keeps_the_usual_mode(void **state)
     tb_add_tenant(s);
     commit_ok(s);
     umask(old);
-    assert_int_equal(lmode(f->out) & 0777, 0644);
+    assert_int_equal(lmode(f->out) & 0777, 0600);
+    static const mode_t modes[] = {0640, 0604, 0400};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        assert_int_equal(chmod(f->out, modes[i]), 0);
+        s = tu_open_sink(f->out, "c1z");
+        tb_add_tenant(s);
+        commit_ok(s);
+        assert_int_equal(lmode(f->out) & 0777, modes[i]);
+    }
 }
 
 static void leftovers_go_live_files_stay(void **state)
@@ -166,7 +176,7 @@ int main(void)
         T(symlink_loop_is_refused),
         T(symlink_is_written_through),
         T(two_sinks_on_one_path_both_commit),
-        T(published_file_keeps_the_usual_mode),
+        T(published_file_is_private_and_keeps_a_replaced_mode),
         T(leftovers_go_live_files_stay),
         T(a_live_sink_is_not_cleaned_up),
     };

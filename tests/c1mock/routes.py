@@ -65,9 +65,15 @@ def token(state, headers, body):
         return http_reply(401, b'{"error":"invalid_client"}', "application/json")
     tok, expires_in, token_type = state.issue_token()
     call.update(http_status=200, token=state.token_index(tok), expires_in=expires_in)
+    stall = state.take("token_stall")
+    if stall:
+        call["fault"] = "token_stall"
     state.add_call(call)
     answer = {"access_token": tok, "token_type": token_type, "expires_in": expires_in}
-    return http_reply(200, json.dumps(answer).encode(), "application/json")
+    reply = http_reply(200, json.dumps(answer).encode(), "application/json")
+    if stall:
+        reply.delay = state.config["token_stall_seconds"]
+    return reply
 
 
 def _token_problems(state, headers, body):
@@ -296,7 +302,11 @@ def finish_task(state, msg, call):
         call["violations"].append("error without status")
     if state.finish(req) > 1:
         call["violations"].append("second FinishTask for %s" % req["task_id"])
-    return grpc_ok()
+    reply = grpc_ok()
+    if state.take("finish_stall"):
+        call["fault"] = "finish_stall"
+        reply.delay = state.config["finish_stall_seconds"]
+    return reply
 
 
 UNARY = {"Hello": hello, "GetTask": get_task, "Heartbeat": heartbeat, "FinishTask": finish_task}
@@ -406,6 +416,9 @@ class Upload:
         if self.eof["sha256"] != self.hash.hexdigest() or self.state.config["upload_force_mismatch"]:
             self.call["mismatch"] = True
             return grpc_error(g.DATA_LOSS, "checksum mismatch")
+        if self.state.take("upload_garbled"):
+            self.call["fault"] = "upload_garbled"
+            return grpc_ok(b"\x0a\xff")  # field 1, a length running past the end
         return grpc_ok()
 
     def _record(self):

@@ -134,7 +134,7 @@ class Provisioning(unittest.TestCase):
                      "--grant-principal", NEW_HIRE, "--writes-per-minute", "0"],
                     env={"BATON_API_KEY": "read-only-key-1"}, cwd=self.dir)
             self.assertNotEqual(r.returncode, 0)
-            self.assertIn("Permission denied", r.stderr)
+            self.assertIn("grant refused: the Twingate API key is read-only", r.stderr)
             self.assertEqual(m.truth()["groups"][-1]["members"], [])
 
 

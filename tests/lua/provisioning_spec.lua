@@ -45,6 +45,12 @@ local function payload(field, ok, error_text, entity)
   return { [field] = { ok = ok, error = error_text, entity = entity } }
 end
 
+-- The one line a read-only key's refusal gives (twingate.client).
+local function READ_ONLY(verb)
+  return verb .. " refused: the Twingate API key is read-only; provisioning needs a key with "
+    .. "Read & Write permission (Twingate: Settings → API → Generate Token)"
+end
+
 local CASES = {
   -- group membership --------------------------------------------------------
   { name = "grant adds a user to a MANUAL group", handler = "grant",
@@ -124,15 +130,38 @@ local CASES = {
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } }, data = {} }
     end,
     err = "Twingate returned no result", writes = { "GroupAddMember" } },
-  { name = "grant passes a GraphQL permission refusal through as kind permission", handler = "grant",
+  { name = "grant: graphene-django's permission refusal is a read-only key", handler = "grant",
+    req = grant_req("group", GID, "member"),
+    answers = function(rt, Q)
+      membership(rt, Q, group("MANUAL"), user_in{})
+      rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
+        errors = { { message = "You do not have permission to perform this action" } } }
+    end,
+    err_kind = "permission", err = READ_ONLY("grant"), writes = { "GroupAddMember" } },
+  { name = "grant: an older permission wording is a read-only key too", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)
       membership(rt, Q, group("MANUAL"), user_in{})
       rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
         errors = { { message = "permission denied" } } }
     end,
-    err_kind = "permission", err = "graphql: GroupAddMember: permission denied",
-    writes = { "GroupAddMember" } },
+    err_kind = "permission", err = READ_ONLY("grant"), writes = { "GroupAddMember" } },
+  { name = "revoke: an HTTP 403 on the mutation is a read-only key", handler = "revoke",
+    req = revoke_req("group", GID, "member"),
+    answers = function(rt, Q)
+      membership(rt, Q, group("MANUAL"), user_in{ GID })
+      rt:answer{ query = Q.GROUP_REMOVE_MEMBER, variables = { id = GID, userIds = { UID } },
+        fail = { kind = "auth", message = "forbidden", status = 403 } }
+    end,
+    err_kind = "permission", err = READ_ONLY("revoke"), writes = { "GroupRemoveMember" } },
+  { name = "grant: an ok:false answer refusing permission is a read-only key", handler = "grant",
+    req = grant_req("group", GID, "member"),
+    answers = function(rt, Q)
+      membership(rt, Q, group("MANUAL"), user_in{})
+      rt:answer{ query = Q.GROUP_ADD_MEMBER, variables = { id = GID, userIds = { UID } },
+        data = payload("groupUpdate", false, "You do not have permission to perform this action") }
+    end,
+    err_kind = "permission", err = READ_ONLY("grant"), writes = { "GroupAddMember" } },
   { name = "grant passes an auth failure on the read through", handler = "grant",
     req = grant_req("group", GID, "member"),
     answers = function(rt, Q)

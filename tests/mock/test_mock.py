@@ -400,7 +400,7 @@ class MutationTests(unittest.TestCase):
                            api_key="ro-key")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.data, {"groupUpdate": None})
-        self.assertEqual(r.errors[0]["message"], "Permission denied")
+        self.assertEqual(r.errors[0]["message"], "You do not have permission to perform this action")
         self.assertEqual(r.errors[0]["path"], ["groupUpdate"])
         self.assertEqual(self.members(eng["id"]), eng["members"])
 

@@ -1250,8 +1250,8 @@ def _wrap_mutation(fn):
     def resolve(root, info, **args):
         ctx = info.context
         ctx.mutations[info.field_name] += 1
-        if ctx.read_only:
-            raise Exception("Permission denied")
+        if ctx.read_only:  # graphene-django's PermissionDenied, as Twingate answers a Read only key
+            raise Exception(READ_ONLY_REFUSAL)
         result = fn(root, info, **args)
         if result and result.get("ok"):
             ctx.mutations_ok[info.field_name] += 1
@@ -1340,12 +1340,15 @@ class RateWindow:
         return None
 
 
+# graphene-django's standard permission refusal (its PermissionDenied default).
+READ_ONLY_REFUSAL = "You do not have permission to perform this action"
+
 CONFIG_KEYS = {
     "fail_every": int, "truncate_every": int, "fail_first": int,
     "reads_per_minute": int, "writes_per_minute": int, "rate_window_seconds": float,
     "retry_after_seconds": lambda v: None if v is None else int(v),
     "retry_after_date": bool, "no_retry_after": bool, "latency_ms": float,
-    "cut_mutations": int, "fail_after_cut": int,
+    "cut_mutations": int, "fail_after_cut": int, "read_only_http_403": bool,
 }
 
 # Marks an answer to be cut mid-body: the full Content-Length goes out, then
@@ -1371,6 +1374,7 @@ class MockApp:
             "no_retry_after": opts.no_retry_after,
             "latency_ms": opts.latency_ms,
             "cut_mutations": opts.cut_mutations, "fail_after_cut": opts.fail_after_cut,
+            "read_only_http_403": False,
         }
         self.fail_first_left = opts.fail_first
         self.cut_mutations_left = opts.cut_mutations
@@ -1588,6 +1592,9 @@ class MockApp:
 
         if prep.errors:
             return self._cut(truncate, bad(prep.errors))
+        if read_only and cls != "read" and cfg["read_only_http_403"]:  # counted in "writes"
+            return 403, [], "application/json", json.dumps(
+                {"errors": [{"message": READ_ONLY_REFUSAL}]}).encode("ascii")
 
         with self.exec_lock:
             self.changes.before_request()
