@@ -78,6 +78,9 @@ int bt_cli_read_secret_file(const char *flag, const char *path, char **out, char
                             size_t errsz);
 
 void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out);
+/* `help COMMAND` / `COMMAND --help`: that command's help; -1 for a command
+ * without one here (show prints its own; help prints the main help). */
+int bt_cli_print_command_help(const bt_cli *cli, const char *command, FILE *out);
 /* `completion bash|zsh` from the flag table; -1 for another shell. */
 int bt_cli_print_completion(const bt_cli *cli, const char *shell, const char *prog, FILE *out);
 /* A baton-sdk flag this connector does not implement (sdk_flags.c). */

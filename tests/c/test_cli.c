@@ -102,10 +102,14 @@ static void test_config_path_variable_selects_the_file(void **state)
 static void test_config_file_errors_are_clear(void **state)
 {
     fixture *f = *state;
+    /* An unknown key is warned about and skipped (baton-sdk ignores it). */
     tmpdir_write(f->dir, ".baton.yaml", "domain: acme\ndomian: typo\n");
     char *argv[] = {"bin", NULL};
-    assert_int_equal(parse(f, 1, argv), -1);
-    assert_non_null(strstr(f->err, ".baton.yaml:2: unknown key 'domian'"));
+    assert_int_equal(parse(f, 1, argv), 0);
+    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
+    bt_cli_free(&f->cli);
+    bt_cli_init(&f->cli);
+    assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
     bt_cli_config_file_reset();
     tmpdir_write(f->dir, ".baton.yaml", "domain:\n  - a\n");
     assert_int_equal(parse(f, 1, argv), -1);
