@@ -226,10 +226,19 @@ static int run_subcommand(app *a, const char *cmd)
     return 0;
 }
 
+#define EXIT_NOT_CONFIGURED 78 /* EX_CONFIG: the unit does not restart on it */
+
 static int run_action(app *a)
 {
     char err[1024];
+    if (bt_cli_load_credentials(&a->cli, err, sizeof err) != 0)
+        return fprintf(stderr, "error: %s\n", err), 1;
     bool service = bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret");
+    if (!service && bt_cli_get_bool(&a->cli, "service-only")) {
+        fprintf(stderr, "error: no ConductorOne client id: put it in the client-id credential "
+                        "(the unit's credentials directory) or BATON_CLIENT_ID; not starting\n");
+        return EXIT_NOT_CONFIGURED;
+    }
     /* Credentials first: a malformed id or secret stops before anything else. */
     if (service && bt_service_check_credentials(&a->cli) != 0)
         return 1;

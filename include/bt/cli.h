@@ -48,6 +48,14 @@ int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz);
 /* Read each secret given as --<name>-file (flag, BATON_<NAME>_FILE or the
  * config file) into its field, once. Refused: both the value and the file. */
 int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz);
+/* Give the unset flag `name` the value (as if from the config file); -1 when
+ * it is unknown or already set. */
+int bt_cli_set_fallback(bt_cli *cli, const char *name, const char *value);
+/* systemd credentials (LoadCredential=): for client-id, client-secret and each
+ * secret connector field that is still unset (its --<name>-file twin too),
+ * the file <name> or baton-twingate_<name> in $CREDENTIALS_DIRECTORY, read
+ * like a --<name>-file. 0, or -1 with err. */
+int bt_cli_load_credentials(bt_cli *cli, char *err, size_t errsz);
 /* Required-field checks (run only for actions that need the connector). */
 int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz);
 /* Copy every resolved value into the bt_config store. */
