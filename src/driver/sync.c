@@ -136,7 +136,7 @@ static void say_start(const char *url, void *ud)
     if (r > 0)
         snprintf(pace, sizeof pace, "%.0f reads/min, %.0f writes/min", r, w);
     else
-        snprintf(pace, sizeof pace, "unpaced");
+        snprintf(pace, sizeof pace, "off");
     snprintf(line, sizeof line, "sync starting: %s · types %s · pace %s", url, st->types, pace);
     bt_log_field f[] = {BT_LOG_FSTR("target", url), BT_LOG_FSTR("types", st->types),
                         BT_LOG_FREAL("reads_per_minute", r),
@@ -194,9 +194,11 @@ static void print_summary(const char *path, const char *sync_type, const char *p
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
     printf("  received        %.1f KiB\n", (double)s.bytes_received / 1024.0);
-    printf("  waiting         %.1f s paced by us (%.0f reads/min), %.1f s throttled by the "
-           "server (429)\n", s.pacing_wait_seconds, bt_graphql_reads_per_minute(),
-           s.rate_limit_wait_seconds);
+    char pace[48];
+    double r = bt_graphql_reads_per_minute();
+    snprintf(pace, sizeof pace, r > 0 ? "%.0f reads/min" : "pacing off", r);
+    printf("  waiting         %.1f s paced by us (%s), %.1f s throttled by the server (429)\n",
+           s.pacing_wait_seconds, pace, s.rate_limit_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
     bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
             "%ld requests in %.2f s",
@@ -242,8 +244,6 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
     out->sync_type = bt_sync_options_sync_type(opts);
     bt_sink_note_output(path);
     bt_sink_install_signal_cleanup();
-    note_types(c, opts);
-    bt_graphql_on_configure(say_start, &g_start);
     char why[1024];
     bt_sink *sink = bt_sink_open(path, format, why, sizeof why);
     if (!sink || bt_sink_set_sync_type(sink, out->sync_type, why, sizeof why) != 0) {
@@ -255,6 +255,8 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
         bt_info("removed %d temporary files that an earlier, interrupted run left",
                 bt_sink_stale_removed(sink));
     *what = "sync failed";
+    note_types(c, opts);
+    bt_graphql_on_configure(say_start, &g_start);
     int rc = run_into(h, c, opts, sink, herr);
     bt_graphql_on_configure(NULL, NULL);
     if (rc != 0) {
