@@ -189,16 +189,30 @@ static int apply_http_options(const bt_cli *cli, bool service)
     return 0;
 }
 
+/* `help [COMMAND]` and `COMMAND --help`: the command's own help, else the main one. */
+static int print_help(app *a, const char *cmd)
+{
+    if (cmd && strcmp(cmd, "show") == 0) {
+        char *show_help[] = {"show", "--help", NULL};
+        return bt_show_main(2, show_help);
+    }
+    if (!cmd || bt_cli_print_command_help(&a->cli, cmd, stdout) != 0)
+        bt_cli_print_usage(&a->cli, a->contract_loaded ? &a->contract : NULL, stdout);
+    return 0;
+}
+
 static int run_subcommand(app *a, const char *cmd)
 {
     if (strcmp(cmd, "capabilities") == 0)
         bt_driver_print_capabilities(&a->contract, stdout);
     else if (strcmp(cmd, "config") == 0)
         bt_driver_print_config_schema(&a->contract, stdout);
+    else if (strcmp(cmd, "health-check") == 0)
+        return bt_service_health_probe(&a->cli);
     else if (strcmp(cmd, "api-names") == 0)
         return bt_driver_print_api_names(a->host, stdout);
     else if (strcmp(cmd, "help") == 0)
-        bt_cli_print_usage(&a->cli, &a->contract, stdout);
+        return print_help(a, a->cli.arg_count > 1 ? a->cli.args[1] : NULL);
     else if (strcmp(cmd, "completion") == 0) {
         const char *shell = a->cli.arg_count > 1 ? a->cli.args[1] : NULL;
         if (bt_cli_print_completion(&a->cli, shell, BT_PROGRAM, stdout) != 0) {
@@ -213,10 +227,19 @@ static int run_subcommand(app *a, const char *cmd)
     return 0;
 }
 
+#define EXIT_NOT_CONFIGURED 78 /* EX_CONFIG: the unit does not restart on it */
+
 static int run_action(app *a)
 {
     char err[1024];
+    if (bt_cli_load_credentials(&a->cli, err, sizeof err) != 0)
+        return fprintf(stderr, "error: %s\n", err), 1;
     bool service = bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret");
+    if (!service && bt_cli_get_bool(&a->cli, "service-only")) {
+        fprintf(stderr, "error: no ConductorOne client id: put it in the client-id credential "
+                        "(the unit's credentials directory) or BATON_CLIENT_ID; not starting\n");
+        return EXIT_NOT_CONFIGURED;
+    }
     /* Credentials first: a malformed id or secret stops before anything else. */
     if (service && bt_service_check_credentials(&a->cli) != 0)
         return 1;
@@ -254,7 +277,7 @@ static int run(app *a, int argc, char **argv)
     if (a->cli.version)
         return printf("%s version %s\n", BT_PROGRAM, BT_VERSION), 0;
     if (a->cli.help) {
-        bt_cli_print_usage(&a->cli, a->contract_loaded ? &a->contract : NULL, stdout);
+        print_help(a, a->cli.arg_count > 0 ? a->cli.args[0] : NULL);
         if (!a->contract_loaded)
             fprintf(stderr, "error: connector script not loaded: %s\n", a->load_error.message);
         return a->contract_loaded ? 0 : 1;

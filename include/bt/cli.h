@@ -48,6 +48,14 @@ int bt_cli_parse(bt_cli *cli, int argc, char **argv, char *err, size_t errsz);
 /* Read each secret given as --<name>-file (flag, BATON_<NAME>_FILE or the
  * config file) into its field, once. Refused: both the value and the file. */
 int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz);
+/* Give the unset flag `name` the value (as if from the config file); -1 when
+ * it is unknown or already set. */
+int bt_cli_set_fallback(bt_cli *cli, const char *name, const char *value);
+/* systemd credentials (LoadCredential=): for client-id, client-secret and each
+ * secret connector field that is still unset (its --<name>-file twin too),
+ * the file <name> or baton-twingate_<name> in $CREDENTIALS_DIRECTORY, read
+ * like a --<name>-file. 0, or -1 with err. */
+int bt_cli_load_credentials(bt_cli *cli, char *err, size_t errsz);
 /* Required-field checks (run only for actions that need the connector). */
 int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz);
 /* Copy every resolved value into the bt_config store. */
@@ -78,6 +86,9 @@ int bt_cli_read_secret_file(const char *flag, const char *path, char **out, char
                             size_t errsz);
 
 void bt_cli_print_usage(const bt_cli *cli, const bt_contract *c, FILE *out);
+/* `help COMMAND` / `COMMAND --help`: that command's help; -1 for a command
+ * without one here (show prints its own; help prints the main help). */
+int bt_cli_print_command_help(const bt_cli *cli, const char *command, FILE *out);
 /* `completion bash|zsh` from the flag table; -1 for another shell. */
 int bt_cli_print_completion(const bt_cli *cli, const char *shell, const char *prog, FILE *out);
 /* A baton-sdk flag this connector does not implement (sdk_flags.c). */

@@ -16,6 +16,7 @@ typedef struct {
     bool secret;
     bt_field_type type;
     bool ops; /* an operator setting (endpoint override...), not asked for in C1's form */
+    char *display_name; /* C1's form label ("API key"); NULL: made from the name */
 } bt_config_field;
 
 #define BT_MAX_TRAITS 4

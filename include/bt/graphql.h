@@ -42,6 +42,30 @@ typedef struct bt_graphql_stats {
 
 void bt_graphql_default_options(bt_graphql_options *o);
 /* NULL restores the defaults. Takes effect from the next request. */
+/* A list's progress record (progress.c): console
+ * `users 3,500/20,000 (17%) · 35/200 requests · ETA 2m45s`, JSON
+ * {"msg":"progress","phase","done","total","requests","eta_s"} (total and
+ * eta_s left out when the list has no totalCount). */
+typedef struct {
+    const char *phase;
+    long long done, total; /* total -1: unknown */
+    long requests;
+    long long expected; /* requests the whole list takes; -1: unknown */
+    long long eta_s;    /* -1: unknown; 0 at the list's end */
+} bt_graphql_progress;
+void bt_graphql_log_progress(const bt_graphql_progress *p);
+/* Seconds as "45s", "2m45s", "1h02m". */
+void bt_graphql_format_duration(long long s, char *out, size_t n);
+
+/* The reads pace in force now (requests per minute; 0 = unpaced): the
+ * script's or --reads-per-minute, as lowered after HTTP 429s. */
+double bt_graphql_reads_per_minute(void);
+double bt_graphql_writes_per_minute(void);
+/* Called after each successful graphql.configure with the endpoint and the
+ * pace (the driver's start line); NULL: none. */
+typedef void (*bt_graphql_configured_fn)(const char *url, void *ud);
+void bt_graphql_on_configure(bt_graphql_configured_fn fn, void *ud);
+
 /* Pace through pacers shared with other processes (bt_http_pacers_share);
  * NULL, NULL goes back to this process's own. */
 void bt_graphql_share_pacing(bt_http_pacer *reads, bt_http_pacer *writes);
@@ -135,6 +159,10 @@ typedef struct bt_graphql_walk {
      * asked with (0: the list's start). */
     long long prior_total;
     int prior_after_idx;
+    /* The list's name in progress records ("users"): every 10 s and at the
+     * list's end, done/total from totalCount and an ETA from the pace. NULL:
+     * a plain walk (a nested list), no progress records. */
+    const char *progress;
 } bt_graphql_walk;
 
 /* [-0, +0, m] Check that the connection at conn has the shape of a Relay

@@ -62,6 +62,10 @@ typedef struct bt_http_pacer {
 
 /* per_minute <= 0 means unpaced. A new rate forgets earlier sends. */
 void bt_http_pacer_set(bt_http_pacer *p, double per_minute);
+/* After the server said 429: the rate times factor (at least 1 a minute),
+ * keeping the sends already made in the window, so that the lower rate holds
+ * from now on. Returns the new rate; 0 (and nothing changed) when unpaced. */
+double bt_http_pacer_lower(bt_http_pacer *p, double factor);
 /* The rate set, in requests per minute (0 = unpaced). */
 double bt_http_pacer_per_minute(const bt_http_pacer *p);
 /* Sleeps (bt_clock_sleep) until a send fits the window, records it; returns

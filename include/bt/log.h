@@ -27,6 +27,23 @@ void bt_log_set_debug_until(time_t t);
 void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bt_logv(bt_log_level level, const char *fmt, va_list ap);
 
+/* A record for monitors: with --log-format json one JSON object
+ * {"level","ts","msg":msg, <fields>...} (numbers as numbers); on the console
+ * the line `console`. Redacted like every line. */
+typedef enum { BT_LOG_STR, BT_LOG_INT, BT_LOG_REAL } bt_log_field_kind;
+typedef struct {
+    const char *key;
+    bt_log_field_kind kind;
+    const char *s;
+    long long i;
+    double r;
+} bt_log_field;
+#define BT_LOG_FSTR(k, v) ((bt_log_field){(k), BT_LOG_STR, (v), 0, 0})
+#define BT_LOG_FINT(k, v) ((bt_log_field){(k), BT_LOG_INT, NULL, (long long)(v), 0})
+#define BT_LOG_FREAL(k, v) ((bt_log_field){(k), BT_LOG_REAL, NULL, 0, (double)(v)})
+void bt_log_record(bt_log_level level, const char *console, const char *msg,
+                   const bt_log_field *fields, size_t n);
+
 /* --log-path: log lines are appended to this file instead of stderr
  * (the final `error:` line of a failed run still goes to stderr). */
 int bt_log_set_file(const char *path, char *err, size_t errsz);

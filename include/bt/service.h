@@ -14,4 +14,9 @@ int bt_service_check_credentials(const bt_cli *cli);
  * failure (non-zero, one error: line). */
 int bt_service_run(bt_host *h, const bt_contract *c, const bt_cli *cli);
 
+/* `health-check`: ask a running daemon's /health (--health-check-port,
+ * --health-check-bind-address); 0 when healthy, else one error: line and 1
+ * (2 for a bad flag). */
+int bt_service_health_probe(const bt_cli *cli);
+
 #endif

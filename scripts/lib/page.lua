@@ -78,7 +78,7 @@ function M.walk(opts)
   local pages, err = graphql.paginate{
     query = opts.query, variables = opts.variables, path = opts.path,
     cursor_var = "after", on_page = visit, id_field = opts.id_field,
-    previous_page = opts.previous_page, max_nodes = opts.max_nodes,
+    previous_page = opts.previous_page, max_nodes = opts.max_nodes, progress = opts.label,
   }
   if failure ~= nil then return nil, failure end
   if pages == nil then return nil, err end

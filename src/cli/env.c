@@ -2,6 +2,8 @@
  * $BATON_CONFIG_PATH): `key: value` lines, # comments, quoted or bare scalars. */
 #include "bt/cli.h"
 #include "bt/files.h"
+#include "bt/log.h"
+#include "bt/suggest.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +22,8 @@ typedef struct {
     int lines[MAX_FILE_KEYS];
     int count;
     char path[1024];
+    unsigned mode; /* the file's permission bits */
+    bool checked;  /* its warnings were given (once per run) */
 } config_file;
 
 static config_file file_cache;
@@ -141,6 +145,7 @@ static int load_file(char *err, size_t errsz)
                           : "cannot be read");
         return -1;
     }
+    cf->mode = (unsigned)st.st_mode & 07777;
     char line[4096];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -174,25 +179,57 @@ int bt_cli_config_file_lookup(const char *name, char **out, char *err, size_t er
     return 0;
 }
 
+/* An unknown key is skipped with one warning, as baton-sdk ignores it (a
+ * file shared with other connectors keeps working); a near-typo of one of
+ * our flags gets "did you mean". */
+static void warn_unknown(const bt_cli *cli, int i)
+{
+    const char *names[BT_CLI_MAX_FLAGS + 1];
+    int n = 0;
+    for (int j = 0; j < cli->flag_count; j++)
+        if (!cli->flags[j].hidden)
+            names[n++] = cli->flags[j].name;
+    names[n] = NULL;
+    char hint[200];
+    bt_suggest_hint(file_cache.keys[i], names, hint, sizeof hint);
+    bt_warn("%s:%d: unknown key '%.80s' ignored%s", file_cache.path, file_cache.lines[i],
+            file_cache.keys[i], hint);
+}
+
+/* A secret in a file that group or others may read: warned, not refused (a
+ * --<name>-file in that state is refused; the config file is older practice). */
+static void warn_readable_secret(const bt_cli *cli, int i)
+{
+    if (!(file_cache.mode & 077))
+        return;
+    for (int j = 0; j < cli->flag_count; j++)
+        if (cli->flags[j].secret && strcmp(cli->flags[j].name, file_cache.keys[i]) == 0)
+            bt_warn("%s holds %s but is readable by group/others (mode %04o): chmod 600 %s, "
+                    "or move the secret to %s-file", file_cache.path, file_cache.keys[i],
+                    file_cache.mode, file_cache.path, file_cache.keys[i]);
+}
+
 int bt_cli_config_file_check(const bt_cli *cli, char *err, size_t errsz)
 {
     if (load_file(err, errsz) != 0)
         return -1;
+    bool warn = !file_cache.checked;
+    file_cache.checked = true;
     for (int i = 0; i < file_cache.count; i++) {
         bool known = false;
         for (int j = 0; j < cli->flag_count && !known; j++)
             known = strcmp(cli->flags[j].name, file_cache.keys[i]) == 0;
         const char *key = file_cache.keys[i];
+        if (known && warn)
+            warn_readable_secret(cli, i);
         const bt_sdk_flag *sdk = known ? NULL : bt_cli_sdk_flag(key, strlen(key));
         char where[sizeof file_cache.path + 160];
         snprintf(where, sizeof where, "%s:%d: %s '%.80s'", file_cache.path, file_cache.lines[i],
                  sdk ? "key" : "unknown key", key);
         if (sdk && bt_cli_refuse_sdk_flag(sdk, file_cache.values[i], where, err, errsz) != 0)
             return -1;
-        if (!known && !sdk) {
-            snprintf(err, errsz, "%s", where);
-            return -1;
-        }
+        if (!known && !sdk && warn)
+            warn_unknown(cli, i);
     }
     return 0;
 }

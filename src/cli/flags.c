@@ -48,6 +48,7 @@ static const bt_flag runtime_flags[] = {
     {"health-check", 0, "Service mode: serve /live, /ready and /health over HTTP", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
     {"health-check-port", 0, "Service mode: port of the health check server", "8081", NULL, BT_FIELD_INT, false, false, false, false},
     {"health-check-bind-address", 0, "Service mode: address the health check server binds to", "127.0.0.1", NULL, BT_FIELD_STRING, false, false, false, false},
+    {"service-only", 0, "Refuse to run (exit 78) unless service mode is configured (the systemd unit sets it)", "false", NULL, BT_FIELD_BOOL, true, false, false, false},
 };
 
 void bt_cli_init(bt_cli *cli)
@@ -351,6 +352,14 @@ static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
     if (rc != 0)
         snprintf(err, errsz, "out of memory");
     return rc;
+}
+
+int bt_cli_set_fallback(bt_cli *cli, const char *name, const char *value)
+{
+    int i = flag_index(cli, name, strlen(name));
+    if (i < 0 || bt_cli_is_set(cli, name))
+        return -1;
+    return set_value(cli, i, value, BT_SRC_FILE);
 }
 
 int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz)

@@ -58,6 +58,9 @@ static const bt_sdk_flag sdk_flags[] = {
     {"session-store-maximum-size", false, "the SDK's session store", NULL},
     {"auth-method", false, "alternative authentication methods", NULL},
     {"workers", false, "parallel sync workers", "0"},
+    {"parallel-sync", true, "parallel sync", NULL},
+    /* ETag replay from the previous sync file: the scripts read every list anew */
+    {"keep-previous-sync-c1z", true, "keeping the previous sync file for ETag replay", NULL},
     {"storage-engine", false, "storage engines other than SQLite", "sqlite"},
 };
 

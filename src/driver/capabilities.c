@@ -1,9 +1,11 @@
 /* `capabilities` and `config`: JSON derived from the script's contract table,
  * in the protojson shapes of §6.3 (HEAD: Any-wrapped, 2-space indent). */
+#include "bt/cli.h"
 #include "bt/driver.h"
 #include "bt/json_write.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -192,13 +194,16 @@ static void write_default(bt_jw *w, const bt_config_field *f)
 static void write_field(bt_jw *w, const bt_config_field *f)
 {
     char dn[128];
-    display_name(f->name, dn, sizeof dn);
+    if (f->display_name)
+        snprintf(dn, sizeof dn, "%s", f->display_name);
+    else
+        display_name(f->name, dn, sizeof dn);
     bt_jw_begin_object(w);
     bt_jw_kv_string(w, "name", f->name);
     bt_jw_kv_string(w, "displayName", dn);
     bt_jw_kv_string(w, "description", f->help);
     /* A field required unless another is given is still required in C1's form:
-     * the alternative is an ops override, expressed by the constraint below. */
+     * the alternative is an ops override (so no AT_LEAST_ONE constraint). */
     if (f->required) {
         bt_jw_key(w, "isRequired");
         bt_jw_bool(w, true);
@@ -218,40 +223,47 @@ static void write_field(bt_jw *w, const bt_config_field *f)
     bt_jw_end_object(w);
 }
 
-static void write_log_level_field(bt_jw *w)
-{
-    bt_jw_begin_object(w);
-    bt_jw_kv_string(w, "name", "log-level");
-    bt_jw_kv_string(w, "displayName", "Log level");
-    bt_jw_kv_string(w, "description", "The log level: debug, info, warn, error");
-    bt_jw_key(w, "isOps");
-    bt_jw_bool(w, true);
-    bt_jw_key(w, "stringField");
-    bt_jw_begin_object(w);
-    bt_jw_kv_string(w, "defaultValue", "info");
-    bt_jw_end_object(w);
-    bt_jw_end_object(w);
-}
+/* The runtime's operator settings, from the flag table that parses them:
+ * isOps fields (C1's form does not ask for them), with their labels. */
+static const struct {
+    const char *flag, *label;
+} ops_flags[] = {
+    {"log-level", "Log level"},
+    {"log-format", "Log format"},
+    {"log-level-debug-expires-at", "Debug log level expires at"},
+    {"http-timeout-seconds", "HTTP timeout (seconds)"},
+    {"http-connect-timeout", "HTTP connect timeout (seconds)"},
+    {"http-max-attempts", "HTTP attempts per request"},
+    {"http-max-retry-wait", "HTTP retry wait per request (seconds)"},
+    {"http-max-total-time", "HTTP time per request (seconds)"},
+    {"reads-per-minute", "Reads per minute"},
+    {"writes-per-minute", "Writes per minute"},
+    {"script-memory-limit", "Script memory limit (MB)"},
+    {"script-cpu-limit", "Script CPU limit (seconds)"},
+    {"c1z-temp-dir", "Temporary directory"},
+    {"skip-full-sync", "Skip full syncs"},
+    {"task-concurrency", "Task concurrency"},
+    {"health-check", "Health check server"},
+    {"health-check-port", "Health check port"},
+    {"health-check-bind-address", "Health check bind address"},
+};
 
-/* A field required unless another is given becomes an "at least one" constraint. */
-static void write_constraints(bt_jw *w, const bt_contract *c)
+static void write_runtime_fields(bt_jw *w)
 {
-    bt_jw_key(w, "constraints");
-    bt_jw_begin_array(w);
-    for (int i = 0; i < c->field_count; i++) {
-        const bt_config_field *f = &c->fields[i];
-        if (!f->required || !f->required_unless)
-            continue;
-        bt_jw_begin_object(w);
-        bt_jw_kv_string(w, "kind", "CONSTRAINT_KIND_AT_LEAST_ONE");
-        bt_jw_key(w, "fieldNames");
-        bt_jw_begin_array(w);
-        bt_jw_string(w, f->name);
-        bt_jw_string(w, f->required_unless);
-        bt_jw_end_array(w);
-        bt_jw_end_object(w);
-    }
-    bt_jw_end_array(w);
+    bt_cli cli;
+    bt_cli_init(&cli);
+    for (size_t i = 0; i < sizeof ops_flags / sizeof ops_flags[0]; i++)
+        for (int j = 0; j < cli.flag_count; j++) {
+            const bt_flag *f = &cli.flags[j];
+            if (strcmp(f->name, ops_flags[i].flag) != 0)
+                continue;
+            bt_config_field field = {.name = (char *)f->name, .help = (char *)f->help,
+                                     .default_value = (char *)f->default_value,
+                                     .display_name = (char *)ops_flags[i].label,
+                                     .type = f->type, .ops = true};
+            write_field(w, &field);
+        }
+    bt_cli_free(&cli);
 }
 
 void bt_driver_print_config_schema(const bt_contract *c, FILE *out)
@@ -263,9 +275,8 @@ void bt_driver_print_config_schema(const bt_contract *c, FILE *out)
     bt_jw_begin_array(&w);
     for (int i = 0; i < c->field_count; i++)
         write_field(&w, &c->fields[i]);
-    write_log_level_field(&w);
+    write_runtime_fields(&w);
     bt_jw_end_array(&w);
-    write_constraints(&w, c);
     bt_jw_kv_string(&w, "displayName", c->display_name);
     bt_jw_end_object(&w);
     fputc('\n', out);

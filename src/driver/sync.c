@@ -2,6 +2,7 @@
  * it, then commit atomically, or abort and leave any earlier file untouched. */
 #include "bt/driver.h"
 #include "bt/clock.h"
+#include "bt/config.h"
 #include "bt/graphql.h"
 #include "bt/log.h"
 #include "bt/prim.h"
@@ -91,6 +92,84 @@ static void describe_types(const bt_sink *sink, char *out, size_t n)
         snprintf(out + used, n - used, ")");
 }
 
+/* ---- the start line: the target, the types and the pace, logged when the
+ * script configures the endpoint (before its first request) ---- */
+
+typedef struct {
+    char types[512];
+    bool said;
+} start_line;
+
+static start_line g_start;
+
+static bool type_synced(const bt_resource_type_decl *t, const bt_sync_options *o)
+{
+    if (o->type_count > 0) {
+        for (size_t i = 0; i < o->type_count; i++)
+            if (strcmp(o->resource_types[i], t->id) == 0)
+                return true;
+        return false;
+    }
+    const char *on = t->opt_in ? bt_config_get(t->opt_in) : "true";
+    return on && (strcmp(on, "true") == 0 || strcmp(on, "1") == 0);
+}
+
+static void note_types(const bt_contract *c, const bt_sync_options *o)
+{
+    size_t used = 0;
+    g_start.types[0] = '\0';
+    g_start.said = false;
+    for (int i = 0; i < c->type_count && used < sizeof g_start.types; i++)
+        if (type_synced(&c->types[i], o))
+            used += (size_t)snprintf(g_start.types + used, sizeof g_start.types - used, "%s%s",
+                                     used ? ", " : "", c->types[i].id);
+}
+
+static void say_start(const char *url, void *ud)
+{
+    start_line *st = ud;
+    if (st->said)
+        return;
+    st->said = true;
+    double r = bt_graphql_reads_per_minute(), w = bt_graphql_writes_per_minute();
+    char pace[96], line[1024];
+    if (r > 0)
+        snprintf(pace, sizeof pace, "%.0f reads/min, %.0f writes/min", r, w);
+    else
+        snprintf(pace, sizeof pace, "off");
+    snprintf(line, sizeof line, "sync starting: %s · types %s · pace %s", url, st->types, pace);
+    bt_log_field f[] = {BT_LOG_FSTR("target", url), BT_LOG_FSTR("types", st->types),
+                        BT_LOG_FREAL("reads_per_minute", r),
+                        BT_LOG_FREAL("writes_per_minute", w)};
+    bt_log_record(BT_LOG_INFO, line, "sync starting", f, sizeof f / sizeof f[0]);
+}
+
+/* The end of a sync as one JSON record (--log-format json): the counts, the
+ * requests and the time spent waiting, ours (paced_s) apart from the
+ * server's (throttled_s, HTTP 429). */
+/* left_out: the skipped and the filtered counts, in that order. */
+static void summary_record(const char *path, const char *sync_type, const bt_sink_counts *n,
+                           const uint64_t left_out[2], const bt_graphql_stats *s, double seconds)
+{
+    char line[256];
+    snprintf(line, sizeof line, "sync complete: %s", path);
+    bt_log_field f[] = {
+        BT_LOG_FSTR("file", path), BT_LOG_FSTR("sync_type", sync_type),
+        BT_LOG_FINT("resource_types", n->resource_types), BT_LOG_FINT("resources", n->resources),
+        BT_LOG_FINT("entitlements", n->entitlements), BT_LOG_FINT("grants", n->grants),
+        BT_LOG_FINT("duplicates", n->duplicates), BT_LOG_FINT("skipped", left_out[0]),
+        BT_LOG_FINT("filtered", left_out[1]),
+        BT_LOG_FINT("requests", s->requests), BT_LOG_FINT("retries", s->retries),
+        BT_LOG_FINT("rate_limited", s->retries_rate_limited),
+        BT_LOG_FINT("bytes_received", s->bytes_received),
+        BT_LOG_FREAL("paced_s", s->pacing_wait_seconds),
+        BT_LOG_FREAL("throttled_s", s->rate_limit_wait_seconds),
+        BT_LOG_FREAL("backoff_s", s->backoff_wait_seconds),
+        BT_LOG_FREAL("reads_per_minute", bt_graphql_reads_per_minute()),
+        BT_LOG_FREAL("elapsed_s", seconds)};
+    bt_log_record(BT_LOG_INFO, line, "sync complete", f, sizeof f / sizeof f[0]);
+}
+
 static void print_summary(const char *path, const char *sync_type, const char *per_type,
                           const bt_sink_counts *n, double seconds)
 {
@@ -99,6 +178,10 @@ static void print_summary(const char *path, const char *sync_type, const char *p
     char causes[1024], types[512];
     uint64_t skipped = bt_driver_report_skips(n, causes, sizeof causes);
     uint64_t filtered = bt_driver_report_filtered(n, types, sizeof types);
+    if (bt_log_get_format() == BT_LOG_JSON) {
+        summary_record(path, sync_type, n, (uint64_t[]){skipped, filtered}, &s, seconds);
+        return;
+    }
     printf("sync complete: %s\n", path);
     if (strcmp(sync_type, "full") != 0)
         printf("  sync type       %s\n", sync_type);
@@ -115,8 +198,12 @@ static void print_summary(const char *path, const char *sync_type, const char *p
     printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
            "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
            s.retries_transport, s.retries_decode);
-    printf("  received        %.1f KiB, %.1f s waiting on rate limits\n",
-           (double)s.bytes_received / 1024.0, s.rate_limit_wait_seconds + s.pacing_wait_seconds);
+    printf("  received        %.1f KiB\n", (double)s.bytes_received / 1024.0);
+    char pace[48];
+    double r = bt_graphql_reads_per_minute();
+    snprintf(pace, sizeof pace, r > 0 ? "%.0f reads/min" : "pacing off", r);
+    printf("  waiting         %.1f s paced by us (%s), %.1f s throttled by the server (429)\n",
+           s.pacing_wait_seconds, pace, s.rate_limit_wait_seconds);
     printf("  elapsed         %.2f s\n", seconds);
     bt_info("sync finished: %ld resources, %ld entitlements, %ld grants, %llu skipped%s%s%s, "
             "%llu filtered%s%s%s, %ld requests in %.2f s",
@@ -175,7 +262,11 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
         bt_info("removed %d temporary files that an earlier, interrupted run left",
                 bt_sink_stale_removed(sink));
     *what = "sync failed";
-    if (run_into(h, c, opts, sink, herr) != 0) {
+    note_types(c, opts);
+    bt_graphql_on_configure(say_start, &g_start);
+    int rc = run_into(h, c, opts, sink, herr);
+    bt_graphql_on_configure(NULL, NULL);
+    if (rc != 0) {
         bt_sink_abort(sink);
         return -1;
     }

@@ -33,6 +33,7 @@ typedef struct walk_state {
     bool has_total; /* last_total holds the previous page's totalCount */
     long long last_total;
     double waited_at_start;
+    double started;       /* bt_clock_monotonic() of the walk's start */
     double last_progress; /* bt_clock_monotonic() of the start or the last line */
 } walk_state;
 
@@ -218,13 +219,38 @@ static bool call_on_page(lua_State *L, int fn, int conn, int data)
     return go_on;
 }
 
-static void progress(walk_state *st, const char *path)
+/* A list's progress (w->progress names it): done/total from totalCount, the
+ * requests, and the seconds left at the pace in force (else at the rate seen
+ * so far). end: the list is complete. */
+static void progress_record(const bt_graphql_walk *w, const walk_state *st, bool end)
+{
+    bt_graphql_progress p = {.phase = w->progress, .done = st->items, .total = -1,
+                             .requests = st->pages, .expected = -1, .eta_s = -1};
+    if (st->has_total) {
+        p.total = st->last_total;
+        p.expected = (st->last_total + st->size - 1) / st->size;
+        if (p.expected < st->pages || end)
+            p.expected = st->pages;
+        long left = p.expected - st->pages;
+        double pace = bt_graphql_reads_per_minute();
+        double per_page = pace > 0 ? 60.0 / pace
+                                   : (bt_clock_monotonic() - st->started) / (double)st->pages;
+        p.eta_s = end ? 0 : (long long)((double)left * per_page + 0.5);
+    }
+    bt_graphql_log_progress(&p);
+}
+
+static void progress(const bt_graphql_walk *w, walk_state *st)
 {
     double now = bt_clock_monotonic();
     if (now - st->last_progress < PROGRESS_SECONDS)
         return;
     st->last_progress = now;
-    bt_info("graphql: paging %s: %ld pages, %lld items so far, %.1f s waited", path, st->pages,
+    if (w->progress) {
+        progress_record(w, st, false);
+        return;
+    }
+    bt_info("graphql: paging %s: %ld pages, %lld items so far, %.1f s waited", w->path, st->pages,
             st->items, waited_so_far() - st->waited_at_start);
 }
 
@@ -333,7 +359,7 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
     st->pages++;
     st->items += items;
     bt_graphql_note_page();
-    progress(st, w->path);
+    progress(w, st);
     bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
     if (!call_on_page(L, w->on_page_idx, conn, data))
         return 1;
@@ -366,7 +392,7 @@ static void init_state(lua_State *L, const bt_graphql_walk *w, int vars, walk_st
     long long pages = (st->max_nodes + st->size - 1) / st->size;
     st->max_pages = pages > LONG_MAX ? LONG_MAX : (long)pages;
     st->waited_at_start = waited_so_far();
-    st->last_progress = bt_clock_monotonic();
+    st->started = st->last_progress = bt_clock_monotonic();
 }
 
 /* [-0, +0, m] A walk that continues a list whose previous page the caller
@@ -410,6 +436,8 @@ int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w)
     if (rc == 2)
         return results(L, base, 2);
     bt_debug("graphql: paged %s: %ld pages, %lld items", w->path, st.pages, st.items);
+    if (w->progress)
+        progress_record(w, &st, true);
     lua_settop(L, base);
     lua_pushinteger(L, st.pages);
     return 1;

@@ -66,6 +66,18 @@ void bt_graphql_set_options(const bt_graphql_options *o)
 
 void bt_graphql_allow_writes(bool allow) { g_allow_writes = allow; }
 
+double bt_graphql_reads_per_minute(void) { return bt_http_pacer_per_minute(reads_pacer()); }
+double bt_graphql_writes_per_minute(void) { return bt_http_pacer_per_minute(writes_pacer()); }
+
+static bt_graphql_configured_fn g_on_configure;
+static void *g_on_configure_ud;
+
+void bt_graphql_on_configure(bt_graphql_configured_fn fn, void *ud)
+{
+    g_on_configure = fn;
+    g_on_configure_ud = ud;
+}
+
 void bt_graphql_note_page(void) { g_pages++; }
 
 void bt_graphql_get_stats(bt_graphql_stats *out)
@@ -241,6 +253,8 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     S.configured = true;
     bt_debug("graphql: endpoint %s, reads/min %g, writes/min %g", S.url,
              bt_http_pacer_per_minute(reads_pacer()), bt_http_pacer_per_minute(writes_pacer()));
+    if (g_on_configure)
+        g_on_configure(S.url, g_on_configure_ud);
     return 0;
 }
 

@@ -22,7 +22,7 @@ static const char *const top_keys[] = {"api_version", "name", "display_name", "d
                                        "create_account", "delete_resource", "validate",
                                        "account_creation_schema", "external_link", NULL};
 static const char *const field_keys[] = {"name", "help", "default", "required_unless", "type",
-                                         "required", "secret", "ops", NULL};
+                                         "required", "secret", "ops", "display_name", NULL};
 static const char *const type_keys[] = {"id", "display_name", "description", "traits",
                                         "skip_entitlements_and_grants", "provision",
                                         "account_provisioning", "resource_delete", "opt_in",
@@ -151,6 +151,7 @@ static int read_field(checker *k, bt_config_field *f, int i)
     rc = rc ? rc : get_string(k, -1, "help", path, true, &f->help);
     rc = rc ? rc : get_string(k, -1, "default", path, false, &f->default_value);
     rc = rc ? rc : get_string(k, -1, "required_unless", path, false, &f->required_unless);
+    rc = rc ? rc : get_string(k, -1, "display_name", path, false, &f->display_name);
     rc = rc ? rc : get_string(k, -1, "type", path, false, &type);
     rc = rc ? rc : get_bool(k, -1, "required", path, &f->required);
     rc = rc ? rc : get_bool(k, -1, "secret", path, &f->secret);
@@ -420,6 +421,7 @@ void bt_contract_free(bt_contract *c)
         free(f->help);
         free(f->default_value);
         free(f->required_unless);
+        free(f->display_name);
     }
     for (int i = 0; i < c->type_count; i++)
         free_type(&c->types[i]);

@@ -133,18 +133,31 @@ const char *bt_host_module_file(bt_host *h, const char *module)
     return NULL;
 }
 
-/* Running from the build tree (the exe sits in BT_BUILD_DIR) uses the source scripts. */
+/* The scripts for this binary: the source tree's when the binary is the one
+ * in BT_BUILD_DIR (a developer's build); else the installed ones, found beside
+ * the binary (<prefix>/bin/.. + BT_SCRIPTS_FROM_PREFIX, so `cmake --install
+ * --prefix P` works wherever P is), else at the configured prefix. An
+ * installed binary never falls back to a source tree. */
 const char *bt_host_default_scripts_dir(void)
 {
+    static char beside[4096];
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        size_t blen = strlen(BT_BUILD_DIR);
-        if (strncmp(exe, BT_BUILD_DIR, blen) == 0 && exe[blen] == '/')
-            return BT_SOURCE_SCRIPTS_DIR;
-    }
-    if (access(BT_INSTALLED_SCRIPTS_DIR, R_OK) == 0)
+    if (n <= 0)
         return BT_INSTALLED_SCRIPTS_DIR;
-    return BT_SOURCE_SCRIPTS_DIR;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return BT_INSTALLED_SCRIPTS_DIR;
+    *slash = '\0'; /* the binary's directory */
+    if (strcmp(exe, BT_BUILD_DIR) == 0)
+        return BT_SOURCE_SCRIPTS_DIR;
+    slash = strrchr(exe, '/');
+    if (slash && slash != exe) {
+        *slash = '\0'; /* the prefix */
+        int len = snprintf(beside, sizeof beside, "%s/%s", exe, BT_SCRIPTS_FROM_PREFIX);
+        if (len > 0 && (size_t)len < sizeof beside && access(beside, R_OK | X_OK) == 0)
+            return beside;
+    }
+    return BT_INSTALLED_SCRIPTS_DIR;
 }

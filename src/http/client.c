@@ -421,6 +421,28 @@ static void count_retry(bt_http_retry_cause cause, double waited)
     }
 }
 
+/* The pace after a 429: each request whose first answer is 429 lowers its
+ * pacer by this factor for the rest of the run (multiplicative decrease; a
+ * server whose limit is below ours is met within a few 429s). */
+#define PACE_DECREASE 0.75
+
+static bool g_said_429; /* the first 429 of the run was told at warn */
+
+static void slow_down(const bt_http_request *req)
+{
+    double was = req->pacer ? bt_http_pacer_per_minute(req->pacer) : 0;
+    double now = req->pacer ? bt_http_pacer_lower(req->pacer, PACE_DECREASE) : 0;
+    if (now > 0 && !g_said_429)
+        bt_warn("http: rate limited by the server (HTTP 429): pace lowered from %.0f to %.0f "
+                "requests/min for the rest of the run", was, now);
+    else if (now > 0)
+        bt_debug("http: HTTP 429 again: pace lowered from %.0f to %.0f requests/min", was, now);
+    else if (!g_said_429)
+        bt_warn("http: rate limited by the server (HTTP 429); retrying after its wait "
+                "(client-side pacing is off)");
+    g_said_429 = true;
+}
+
 static void describe(const bt_http_response *r, char *out, size_t n)
 {
     if (r->outcome == BT_HTTP_DONE)
@@ -449,7 +471,8 @@ static bool wait_before_retry(bt_http_client *c, const bt_http_request *req,
                 what, wait, req->limits->max_total_time);
         return false;
     }
-    bt_log(cause == BT_HTTP_RETRY_RATE_LIMITED ? BT_LOG_INFO : BT_LOG_WARN,
+    /* 429s are told once (slow_down) and counted in the summary. */
+    bt_log(cause == BT_HTTP_RETRY_RATE_LIMITED ? BT_LOG_DEBUG : BT_LOG_WARN,
            "http: %s; retrying in %.1f s (attempt %d of %d)", what, wait, r->attempts + 1,
            req->limits->max_attempts);
     bt_clock_sleep(wait);
@@ -530,6 +553,8 @@ bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_h
         if (cause == BT_HTTP_RETRY_NONE ||
             (!l->retry_unreachable && unreachable_from_the_start(c, req, resp)))
             break;
+        if (cause == BT_HTTP_RETRY_RATE_LIMITED && n == 1)
+            slow_down(req);
         if (n >= max) {
             bt_warn("http: giving up after %d attempts", n);
             break;

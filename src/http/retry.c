@@ -137,6 +137,41 @@ void bt_http_pacer_set(bt_http_pacer *p, double per_minute)
     bt_http_pacer_unlock(p);
 }
 
+/* The pacer's limit and window for a rate (the burst capped as in set). */
+static void shape(double per_minute, int *limit, double *window)
+{
+    double burst = per_minute < BT_PACER_MAX_BURST ? per_minute : BT_PACER_MAX_BURST;
+    *limit = burst < 1 ? 1 : (int)burst;
+    *window = 60.0 * *limit / per_minute;
+}
+
+double bt_http_pacer_lower(bt_http_pacer *p, double factor)
+{
+    bt_http_pacer_lock(p);
+    if (p->limit <= 0) {
+        bt_http_pacer_unlock(p);
+        return 0;
+    }
+    double now = 60.0 * p->limit / p->window, rate = now * factor;
+    if (rate < 1)
+        rate = 1;
+    int limit;
+    double window;
+    shape(rate, &limit, &window);
+    /* The last min(count, limit) sends, oldest first, laid out from slot 0. */
+    double keep[BT_PACER_MAX_BURST];
+    int k = p->count < limit ? p->count : limit;
+    for (int i = 0; i < k; i++)
+        keep[i] = p->sent[(p->oldest + p->count - k + i) % p->limit];
+    memcpy(p->sent, keep, (size_t)k * sizeof keep[0]);
+    p->count = k;
+    p->oldest = 0;
+    p->limit = limit;
+    p->window = window;
+    bt_http_pacer_unlock(p);
+    return rate;
+}
+
 double bt_http_pacer_per_minute(const bt_http_pacer *p)
 {
     return p->limit > 0 ? 60.0 * p->limit / p->window : 0;

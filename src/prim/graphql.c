@@ -155,7 +155,7 @@ static int l_paginate(lua_State *L)
 {
     static const char *const fields[] = {
         "query", "variables", "path", "cursor_var", "on_page", "id_field", "max_nodes",
-        "previous_page", NULL};
+        "previous_page", "progress", NULL};
     const char *fn = "graphql.paginate";
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
@@ -172,6 +172,8 @@ static int l_paginate(lua_State *L)
                          .id_field = id_field(L, 1, fn),
                          .max_nodes = max_nodes(L, 1, fn)};
     previous_page(L, 1, fn, &w); /* 7 */
+    get_field(L, 1, fn, "progress", LUA_TSTRING, false); /* 8 */
+    w.progress = lua_tostring(L, 8);
     w.query = lua_tolstring(L, 2, &w.qlen);
     check_path(L, w.path);
     return bt_graphql_paginate(L, &w);

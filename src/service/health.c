@@ -1,5 +1,6 @@
 /* The health check server for orchestrators (--health-check): plain HTTP on
- * the bind address and port, GET /live, /ready and /health, JSON bodies.
+ * the bind address and port, GET (or HEAD: the same head, no body) /live,
+ * /ready and /health, JSON bodies.
  * /health answers from the cached check, or waits for a new one
  * (health_check.c) without holding up the daemon. */
 #define _GNU_SOURCE /* accept4, memmem */
@@ -108,8 +109,10 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* The JSON answer; error (the check's text: any bytes) escaped as valid JSON. */
-static void respond(int fd, int code, const char *status, const char *error, bool validation)
+/* The JSON answer; error (the check's text: any bytes) escaped as valid JSON.
+ * A HEAD request gets the same status and headers without the body. */
+static void respond(int fd, bool head_only, int code, const char *status, const char *error,
+                    bool validation)
 {
     char ts[32], head[256];
     bt_http_buf body = {0};
@@ -136,41 +139,43 @@ static void respond(int fd, int code, const char *status, const char *error, boo
                       code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Service Unavailable",
                       body.len);
     write_all(fd, head, (size_t)hn);
-    write_all(fd, body.data, body.len);
+    if (!head_only)
+        write_all(fd, body.data, body.len);
     bt_http_buf_free(&body);
 }
 
-static void answer_health(int fd, const bt_svc_health *h)
+static void answer_health(int fd, bool head, const bt_svc_health *h)
 {
-    h->healthy ? respond(fd, 200, "healthy", NULL, false)
-               : respond(fd, 503, "unhealthy", h->error, true);
+    h->healthy ? respond(fd, head, 200, "healthy", NULL, false)
+               : respond(fd, head, 503, "unhealthy", h->error, true);
 }
 
 void bt_svc_health_answer_waiting(bt_svc_health *h)
 {
     for (int i = 0; i < h->n_waiting; i++) {
-        answer_health(h->waiting[i], h);
+        answer_health(h->waiting[i], h->waiting_head[i], h);
         close(h->waiting[i]);
     }
     h->n_waiting = 0;
 }
 
 /* Returns true when fd was answered (and may be closed). */
-static bool answer(bt_svc_daemon *d, int fd, const char *path)
+static bool answer(bt_svc_daemon *d, int fd, const char *path, bool head)
 {
     bt_svc_health *h = d->health;
     if (strcmp(path, "/live") == 0)
-        respond(fd, 200, "alive", NULL, false);
+        respond(fd, head, 200, "alive", NULL, false);
     else if (strcmp(path, "/ready") == 0)
-        d->set.ready ? respond(fd, 200, "ready", NULL, false)
-                     : respond(fd, 503, "not_ready", "not connected to ConductorOne yet", false);
+        d->set.ready ? respond(fd, head, 200, "ready", NULL, false)
+                     : respond(fd, head, 503, "not_ready", "not connected to ConductorOne yet", false);
     else if (strcmp(path, "/health") != 0)
-        respond(fd, 404, "not_found", "unknown path (use /live, /ready or /health)", false);
+        respond(fd, head, 404, "not_found", "unknown path (use /live, /ready or /health)", false);
     else if (bt_svc_health_fresh(h))
-        answer_health(fd, h);
+        answer_health(fd, head, h);
     else if (h->n_waiting == HEALTH_MAX_WAITING)
-        respond(fd, 503, "unhealthy", "too many health probes waiting", false);
+        respond(fd, head, 503, "unhealthy", "too many health probes waiting", false);
     else {
+        h->waiting_head[h->n_waiting] = head;
         h->waiting[h->n_waiting++] = fd; /* answered when the check ends */
         bt_svc_health_want_check(d, h);
         return false;
@@ -179,9 +184,9 @@ static bool answer(bt_svc_daemon *d, int fd, const char *path)
 }
 
 /* Read the request head within REQUEST_SECONDS in all (one deadline for the
- * whole head, however the client spreads its bytes); the path of a GET, else
- * "". The daemon is single-threaded: a slow client costs it this much at most. */
-static void read_path(int fd, char *path, size_t n)
+ * whole head, however the client spreads its bytes); the path of a GET or
+ * HEAD (*head set for HEAD), else "". The daemon is single-threaded: a slow client costs it this much at most. */
+static void read_path(int fd, char *path, size_t n, bool *head)
 {
     char req[2048];
     size_t len = 0;
@@ -203,11 +208,13 @@ static void read_path(int fd, char *path, size_t n)
         len += (size_t)r;
     }
     req[len] = '\0';
-    if (strncmp(req, "GET ", 4) != 0)
+    *head = strncmp(req, "HEAD ", 5) == 0;
+    const char *target = *head ? req + 5 : strncmp(req, "GET ", 4) == 0 ? req + 4 : NULL;
+    if (!target)
         return;
-    size_t p = strcspn(req + 4, " ?\r\n");
+    size_t p = strcspn(target, " ?\r\n");
     if (p < n)
-        snprintf(path, n, "%.*s", (int)p, req + 4);
+        snprintf(path, n, "%.*s", (int)p, target);
 }
 
 void bt_svc_health_serve(bt_svc_daemon *d)
@@ -216,7 +223,8 @@ void bt_svc_health_serve(bt_svc_daemon *d)
     if (fd < 0)
         return;
     char path[64];
-    read_path(fd, path, sizeof path);
-    if (answer(d, fd, path))
+    bool head = false;
+    read_path(fd, path, sizeof path, &head);
+    if (answer(d, fd, path, head))
         close(fd);
 }

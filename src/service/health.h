@@ -12,6 +12,7 @@ struct bt_svc_health {
     bool healthy;
     char error[512];
     int waiting[HEALTH_MAX_WAITING]; /* /health probes waiting for the check */
+    bool waiting_head[HEALTH_MAX_WAITING]; /* ...asked with HEAD: no body */
     int n_waiting;
     pid_t check_pid; /* > 0 while a check runs */
     int check_fd;

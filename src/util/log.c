@@ -217,6 +217,46 @@ void bt_logv(bt_log_level level, const char *fmt, va_list ap)
         write_line(level, clean);
 }
 
+static void write_field(FILE *out, const bt_log_field *f)
+{
+    char clean[BT_LOG_LINE];
+    fputs(",\"", out);
+    json_escape_into(out, f->key);
+    fputs("\":", out);
+    if (f->kind == BT_LOG_INT) {
+        fprintf(out, "%lld", f->i);
+    } else if (f->kind == BT_LOG_REAL) {
+        fprintf(out, "%.1f", f->r == f->r && f->r < 1e15 && f->r > -1e15 ? f->r : 0.0);
+    } else {
+        bt_log_redact(f->s ? f->s : "", clean, sizeof clean);
+        fputc('"', out);
+        json_escape_into(out, clean);
+        fputc('"', out);
+    }
+}
+
+void bt_log_record(bt_log_level level, const char *console, const char *msg,
+                   const bt_log_field *fields, size_t n)
+{
+    if (!bt_log_enabled(level))
+        return;
+    if (current_format != BT_LOG_JSON || sink_fn) {
+        bt_log(level, "%s", console);
+        return;
+    }
+    char ts[40];
+    FILE *out = log_file ? log_file : stderr;
+    timestamp(ts, sizeof ts);
+    fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
+    json_escape_into(out, msg);
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++)
+        write_field(out, &fields[i]);
+    fputs("}\n", out);
+    if (log_file)
+        fflush(log_file);
+}
+
 void bt_log(bt_log_level level, const char *fmt, ...)
 {
     va_list ap;

@@ -266,6 +266,38 @@ static void pacer_high_rates_keep_their_average(void **state)
     assert_true(bt_http_pacer_per_minute(&p) == 1200.0);
 }
 
+/* After a 429 the pace drops by a quarter and holds from then on: the sends
+ * already in the window still count, so no fresh burst follows the drop. */
+static void pacer_lowered_keeps_its_window(void **state)
+{
+    (void)state;
+    fake_clock fc = {0};
+    fake_clock_install(&fc);
+    bt_http_pacer p = {0};
+    bt_http_pacer_set(&p, 8);
+    for (int i = 0; i < 8; i++) { /* sends at 0..7 */
+        assert_true(bt_http_pacer_wait(&p) == 0);
+        fc.now += 1;
+    }
+    assert_true(bt_http_pacer_lower(&p, 0.75) == 6.0);
+    assert_true(bt_http_pacer_per_minute(&p) == 6.0);
+    /* The last 6 sends (at 2..7) are kept: the next leaves when the one at 2 does. */
+    assert_true(bt_http_pacer_wait(&p) == 62.0 - 8.0);
+    double times[40];
+    for (int i = 0; i < 40; i++) {
+        bt_http_pacer_wait(&p);
+        times[i] = fc.now;
+        fc.now += 0.5;
+    }
+    for (int i = 6; i < 40; i++)
+        assert_true(times[i] - times[i - 6] >= 60.0);
+    assert_true(bt_http_pacer_lower(&p, 0.01) == 1.0); /* never below 1 a minute */
+    bt_http_pacer_set(&p, 0);
+    assert_true(bt_http_pacer_lower(&p, 0.75) == 0); /* unpaced stays unpaced */
+    assert_true(bt_http_pacer_wait(&p) == 0);
+    fake_clock_remove();
+}
+
 static void buffer_grows_and_terminates(void **state)
 {
     (void)state;
@@ -297,6 +329,7 @@ int main(void)
         cmocka_unit_test(pacer_allows_a_burst_then_keeps_the_window),
         cmocka_unit_test(pacer_never_exceeds_the_rate_in_any_window),
         cmocka_unit_test(pacer_high_rates_keep_their_average),
+        cmocka_unit_test(pacer_lowered_keeps_its_window),
         cmocka_unit_test(buffer_grows_and_terminates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bt/graphql.h"
 #include "bt/log.h"
 #include "bt/model.h"
 #include "tmpdir.h"
@@ -104,11 +105,69 @@ static void test_secret_across_the_line_cut_is_redacted(void **state)
     bt_log_set_sink(NULL, NULL);
 }
 
+static const bt_graphql_progress users_progress = {"users", 3500, 20000, 35, 200, 165};
+
+static void log_records(void)
+{
+    bt_log_set_format(BT_LOG_JSON);
+    bt_log_set_level(BT_LOG_INFO);
+    bt_graphql_log_progress(&users_progress);
+    bt_graphql_progress no_total = {"roles", 7, -1, 1, -1, -1};
+    bt_graphql_log_progress(&no_total);
+    bt_log_field f[] = {BT_LOG_FSTR("target", "https://x/?k=TOPSECRET-123456"),
+                        BT_LOG_FREAL("paced_s", 12.25)};
+    bt_log_record(BT_LOG_INFO, "console text", "sync starting", f, 2);
+    bt_log_set_format(BT_LOG_CONSOLE);
+}
+
+/* The issue's record, field for field; numbers as JSON numbers; string fields
+ * redacted like any line. */
+static void test_progress_and_records_in_json(void **state)
+{
+    (void)state;
+    bt_log_add_secret("TOPSECRET-123456");
+    char *out = capture_stderr(log_records);
+    assert_non_null(strstr(out, "\"msg\":\"progress\",\"phase\":\"users\",\"done\":3500,"
+                                "\"total\":20000,\"requests\":35,\"eta_s\":165}\n"));
+    assert_non_null(strstr(out, "\"msg\":\"progress\",\"phase\":\"roles\",\"done\":7,"
+                                "\"requests\":1}\n"));
+    assert_non_null(strstr(out, "\"msg\":\"sync starting\",\"target\":\"https://x/?k=[REDACTED]\","
+                                "\"paced_s\":12.2"));
+    assert_null(strstr(out, "TOPSECRET"));
+    assert_null(strstr(out, "console text"));
+    free(out);
+}
+
+static void test_progress_on_the_console(void **state)
+{
+    (void)state;
+    static char got[16384];
+    bt_log_set_sink(sink_collect, got);
+    bt_graphql_log_progress(&users_progress);
+    assert_string_equal(got, "users 3,500/20,000 (17%) · 35/200 requests · ETA 2m45s");
+    bt_graphql_progress end = {"users", 20000, 20000, 200, 200, 0};
+    bt_graphql_log_progress(&end);
+    assert_string_equal(got, "users 20,000/20,000 (100%) · 200/200 requests · done");
+    bt_graphql_progress no_total = {"roles", 1234567, -1, 3, -1, -1};
+    bt_graphql_log_progress(&no_total);
+    assert_string_equal(got, "roles 1,234,567 · 3 requests");
+    bt_log_set_sink(NULL, NULL);
+    char d[32];
+    bt_graphql_format_duration(45, d, sizeof d);
+    assert_string_equal(d, "45s");
+    bt_graphql_format_duration(3725, d, sizeof d);
+    assert_string_equal(d, "1h02m");
+    bt_graphql_format_duration(60, d, sizeof d);
+    assert_string_equal(d, "1m00s");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_lines_are_valid_utf8),
         cmocka_unit_test(test_secret_across_the_line_cut_is_redacted),
+        cmocka_unit_test(test_progress_and_records_in_json),
+        cmocka_unit_test(test_progress_on_the_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,8 +74,22 @@ class Cli(unittest.TestCase):
         self.assertTrue(fields["domain"]["isRequired"])
         self.assertNotIn("isRequired", fields["api-url"])
         self.assertTrue(fields["api-url"]["isOps"])
-        self.assertIn({"kind": "CONSTRAINT_KIND_AT_LEAST_ONE", "fieldNames": ["domain", "api-url"]},
-                      schema["constraints"])
+        # Required, or one of AT_LEAST_ONE(domain, api-url): not both (issue 19).
+        self.assertNotIn("constraints", schema)
+        self.assertEqual(fields["api-key"]["displayName"], "API key")
+        self.assertEqual(fields["api-url"]["displayName"], "API URL")
+        self.assertEqual(fields["domain"]["displayName"], "Domain")
+        # The runtime's operator settings are ops fields of the schema.
+        for name, kind, default in (("reads-per-minute", "intField", None),
+                                    ("http-timeout-seconds", "intField", "60"),
+                                    ("log-format", "stringField", None),
+                                    ("skip-full-sync", "boolField", None),
+                                    ("health-check-port", "intField", "8081")):
+            self.assertTrue(fields[name]["isOps"], name)
+            self.assertEqual(fields[name][kind].get("defaultValue"), default, name)
+            self.assertNotIn("isRequired", fields[name])
+        self.assertEqual(fields["http-timeout-seconds"]["displayName"], "HTTP timeout (seconds)")
+        self.assertFalse(any(f["displayName"].startswith(("Api", "Http")) for f in schema["fields"]))
         self.assertEqual(fields["include-service-accounts"]["boolField"], {})  # false is left out
         self.assertEqual(fields["log-level"]["stringField"], {"defaultValue": "info"})
 

@@ -181,7 +181,7 @@ class UnsupportedSdkFlags(unittest.TestCase):
         zsh = run(["completion", "zsh"])
         self.assertEqual(zsh.returncode, 0, zsh.stderr)
         self.assertTrue(zsh.stdout.startswith("#compdef baton-twingate"))
-        self.assertIn("'--domain[", zsh.stdout)
+        self.assertIn("'--domain=[", zsh.stdout)
         self.assertNotEqual(run(["completion", "fish"]).returncode, 0)
 
     def test_log_path_appends_and_refuses_fifos(self):

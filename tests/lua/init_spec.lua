@@ -20,10 +20,11 @@ describe("twingate contract table", function()
 
   it("declares the three connection flags, the two opt-in switches (off by default) and the membership side", function()
     assert.same({
-      { name = "api-key", help = "The Twingate API key", required = true, secret = true },
+      { name = "api-key", display_name = "API key", help = "The Twingate API key",
+        required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
         required = true, required_unless = "api-url" },
-      { name = "api-url", ops = true,
+      { name = "api-url", display_name = "API URL", ops = true,
         help = "GraphQL endpoint; default https://<domain>/api/graphql/ (tests, proxies)" },
       { name = "include-service-accounts", type = "bool", default = "false",
         help = "Also sync service accounts (resource type service_account)" },

@@ -174,7 +174,7 @@ local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
   "writes_per_minute", "user_agent_suffix", "redirect_host_suffix" }
 local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
-  "max_nodes", "previous_page" }
+  "max_nodes", "previous_page", "progress" }
 
 local function check_ref(where, ref, name)
   check_keys(where .. " " .. name, ref, REF_KEYS)
