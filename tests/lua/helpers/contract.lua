@@ -8,11 +8,13 @@ M.API_VERSION = 1
 
 local TOP = { "api_version", "name", "display_name", "description", "config", "resource_types",
   "sync", "grant", "revoke", "create_account", "delete_resource", "validate",
-  "account_creation_schema" }
-local FIELD = { "name", "help", "default", "required_unless", "type", "required", "secret", "ops" }
+  "account_creation_schema", "external_link" }
+local FIELD = { "name", "help", "default", "required_unless", "type", "required", "secret", "ops",
+  "display_name" }
 local TYPE = { "id", "display_name", "description", "traits", "skip_entitlements_and_grants",
   "provision", "account_provisioning", "resource_delete", "opt_in", "targeted_sync", "sync" }
-local HANDLERS = { "sync", "grant", "revoke", "create_account", "delete_resource", "validate" }
+local HANDLERS = { "sync", "grant", "revoke", "create_account", "delete_resource", "validate",
+  "external_link" }
 local ACCOUNT_FIELD = { "key", "display_name", "description", "placeholder", "required", "type" }
 local TRAITS = { user = true, group = true, role = true, app = true }
 local MAX_TRAITS = 4
@@ -218,5 +220,8 @@ function M.check(c, file, require_)
   if getmetatable(err) ~= Fail then error(err, 0) end
   return nil, file .. ": " .. err.what
 end
+
+-- The key lists, for the spec that holds them equal to src/host/contract.c's.
+M.KEYS = { top = TOP, field = FIELD, type = TYPE, handler = HANDLERS, account_field = ACCOUNT_FIELD }
 
 return M
