@@ -11,8 +11,10 @@
 #include "bt/log.h"
 #include "bt/service.h"
 #include "bt/show.h"
+#include "bt/sink.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -103,17 +105,44 @@ static int check_scripts_dir(const char *dir)
     return 0;
 }
 
+/* A positive whole number from a prescanned flag, else dflt (the full parse
+ * reports bad values later). */
+static long prescan_positive(int argc, char **argv, const char *name, long dflt)
+{
+    const char *v = bt_cli_prescan(argc, argv, name);
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && *v && !*end && n > 0 ? n : dflt;
+}
+
+/* Before any script runs: the script limits from the flags (so loading the
+ * scripts runs under them, and so does every service-mode task) and, for a
+ * one-shot run, the interruption line (a SIGTERM while the scripts load says
+ * so on one error: line). */
+static void before_scripts(int argc, char **argv)
+{
+    bt_budget_set_defaults(
+        (size_t)prescan_positive(argc, argv, "script-memory-limit", BT_SCRIPT_MEMORY_LIMIT_MB),
+        (double)prescan_positive(argc, argv, "script-cpu-limit", BT_SCRIPT_CPU_LIMIT_SECONDS));
+    if (bt_cli_prescan(argc, argv, "client-id") || bt_cli_prescan(argc, argv, "client-secret"))
+        return;
+    bt_sink_note_interruption("while loading the connector scripts");
+    bt_sink_install_signal_cleanup();
+}
+
 /* Load the host and the connector's contract; the error is kept for --help. */
 static int load_connector(app *a, int argc, char **argv)
 {
     const char *override = bt_cli_prescan(argc, argv, "scripts-dir");
     if (check_scripts_dir(override) != 0)
         return -1;
+    before_scripts(argc, argv);
     a->host = bt_host_new(override, bt_host_default_scripts_dir(), &a->load_error);
     if (!a->host)
         return -1;
     if (bt_contract_load(a->host, BT_CONNECTOR_MODULE, &a->contract, &a->load_error) == 0)
         a->contract_loaded = true;
+    bt_sink_note_interruption(NULL);
     return 0;
 }
 
@@ -149,6 +178,7 @@ static void apply_script_limits(const bt_cli *cli, bt_host *h)
     bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
     bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
     bt_host_set_limits(h, (size_t)mb, (double)secs);
+    bt_budget_set_defaults((size_t)mb, (double)secs); /* service-mode tasks' hosts */
 }
 
 static int apply_http_options(const bt_cli *cli, bool service)
