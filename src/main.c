@@ -29,6 +29,8 @@ typedef struct {
     bt_host *host;
     bt_contract contract;
     bool contract_loaded;
+    bt_endpoint_spec endpoint; /* the bundled endpoint file's */
+    bool has_endpoint;
     bt_host_error load_error;
 } app;
 
@@ -140,6 +142,14 @@ static int load_connector(app *a, int argc, char **argv)
     a->host = bt_host_new(override, bt_host_default_scripts_dir(), &a->load_error);
     if (!a->host)
         return -1;
+    /* The endpoint first, from the bundled dir: no override code has run. */
+    int rc = bt_host_load_endpoint_spec(a->host, bt_host_default_scripts_dir(),
+                                        BT_CONNECTOR_MODULE, &a->endpoint, &a->load_error);
+    a->has_endpoint = rc == 0;
+    if (rc < 0) {
+        bt_sink_note_interruption(NULL);
+        return 0;
+    }
     if (bt_contract_load(a->host, BT_CONNECTOR_MODULE, &a->contract, &a->load_error) == 0)
         a->contract_loaded = true;
     bt_sink_note_interruption(NULL);
@@ -258,6 +268,10 @@ static int run_action(app *a)
         return 1;
     apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
+    /* The one endpoint a secret may go to, fixed from the operator's flags
+     * before any handler runs; when none, credentials are refused (why). */
+    if (bt_graphql_bind_operator(a->has_endpoint ? &a->endpoint : NULL, err, sizeof err) != 0)
+        bt_debug("no credentialed endpoint: %s", err);
     if (service)
         return bt_service_run(a->host, &a->contract, &a->cli);
     if (bt_driver_wants_provisioning(&a->cli))
@@ -314,6 +328,8 @@ int main(int argc, char **argv)
     if (a.contract_loaded)
         bt_contract_free(&a.contract);
     bt_graphql_shutdown();
+    bt_graphql_unbind_operator();
+    bt_endpoint_spec_free(&a.endpoint);
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();
