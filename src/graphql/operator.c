@@ -16,7 +16,8 @@
 static struct {
     char *url, *auth_header, *auth_config, *redirect_host_suffix;
     char why[300]; /* why none is bound */
-} g_op = {.why = "the connector declares no credentialed endpoint"};
+} g_op = {.why = "the endpoint is fixed once the configuration is resolved, after the "
+                  "scripts load"};
 
 void bt_endpoint_spec_free(bt_endpoint_spec *spec)
 {

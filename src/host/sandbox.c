@@ -32,6 +32,8 @@ static int l_load_text(lua_State *L)
     if (has_env)
         lua_pushvalue(L, 4);
     lua_call(L, has_env ? 4 : 3, 2);
+    if (bt_budget_spent(L)) /* load catches its reader function's errors */
+        return bt_budget_raise(L);
     return 2;
 }
 

@@ -8,8 +8,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import select
 import tempfile
-import time
 import unittest
 
 from harness import BINARY, MockServer, run, sync_against
@@ -149,7 +149,8 @@ class ScriptLimits(BoundsCase):
                      "function(e) return e end) end",
                      "  while true do coroutine.resume(coroutine.create(function() "
                      "while true do end end)) end",
-                     "  while true do pcall(pcall, function() while true do end end) end"):
+                     "  while true do pcall(pcall, function() while true do end end) end",
+                     "  while true do load(function() while true do end end) end"):
             with self.subTest(body=body):
                 self.assert_cpu_stopped(self.sync_with_override(body))
 
@@ -181,15 +182,27 @@ class ScriptLimits(BoundsCase):
         scripts = os.path.join(self.dir, "scripts")
         os.makedirs(os.path.join(scripts, "twingate"), exist_ok=True)
         with open(os.path.join(scripts, "twingate", "sync.lua"), "w") as f:
-            f.write("while true do end\n")
+            f.write('print("in-the-loop")\nwhile true do end\n')
         env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
         env["BATON_API_KEY"] = "k"
         p = subprocess.Popen([BINARY, "--api-url", "http://127.0.0.1:9/", "-f", self.out,
-                              "--scripts-dir", scripts], env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)  # not a pass/fail timing: only lets the load begin
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=60)
+                              "--scripts-dir", scripts, "--log-format", "console"], env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        seen = ""
+        try:
+            while "in-the-loop" not in seen:  # the script's print: the load is under way
+                ready, _, _ = select.select([p.stderr], [], [], 60)
+                self.assertTrue(ready, "the script never started")
+                line = p.stderr.readline()
+                self.assertTrue(line, "the binary ended before the loop: " + seen)
+                seen += line
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         self.assertNotEqual(p.returncode, 0)
         lines = [line for line in err.splitlines() if line.startswith("error:")]
         self.assertEqual(len(lines), 1, err)
