@@ -13,6 +13,7 @@ import tempfile
 import unittest
 
 from harness import BINARY, MockServer, run, sync_against
+from service_harness import ServiceTest
 
 EARLIER = b"an earlier sync file"
 
@@ -219,6 +220,40 @@ class ScriptLimits(BoundsCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(self.out, "rb") as f:
             self.assertNotEqual(f.read(), EARLIER)
+
+
+class ServiceCpuLimit(ServiceTest):
+    """Issue 16 §3 in service mode: a runaway script fails its own task only."""
+
+    def override_users_sync(self, body):
+        scripts = tempfile.mkdtemp(prefix="bt-svc-scripts-")
+        self.addCleanup(shutil.rmtree, scripts, True)
+        os.makedirs(os.path.join(scripts, "twingate"))
+        with open(os.path.join(scripts, "twingate", "users.lua"), "w") as f:
+            f.write('local users = require "bundled:twingate.users"\n'
+                    'function users.sync()\n%s\nend\n'
+                    'return users\n' % body)
+        return scripts
+
+    def assert_task_fails_and_daemon_polls(self, body, text):
+        scripts = self.override_users_sync(body)
+        d = self.start_polling("--scripts-dir", scripts, "--script-cpu-limit", "1")
+        tid, fin = self.run_task({"type": "sync_full"})
+        self.assert_failed(fin, 2, False, text)
+        self.assertEqual(self.c1.uploads(tid), [])
+        _, fin = self.run_task({"type": "case", "case": 106})
+        self.assert_failed(fin, 2, False, "unsupported task type")
+        self.assertTrue(d.alive())
+        self.c1.wait_for(lambda st: not os.listdir(d.temp_dir), 30, "the temp files removed")
+
+    def test_a_caught_limit_fails_only_that_task(self):
+        self.assert_task_fails_and_daemon_polls(
+            "  while true do pcall(function() while true do end end) end", "--script-cpu-limit")
+
+    def test_time_in_c_ends_only_that_task(self):
+        # the task process itself is ended (exit status 3): its outcome is lost
+        self.assert_task_fails_and_daemon_polls(
+            '  string.find(string.rep("a", 200000), ".-.-.-.-.-.-.-b")', "exit status 3")
 
 
 if __name__ == "__main__":
