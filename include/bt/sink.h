@@ -139,6 +139,9 @@ void bt_sink_install_signal_cleanup(void);
  * the temporary files, write "error: <reason>; <path> unchanged" and _exit
  * with status. */
 void bt_sink_stop_now(const char *reason, int status) __attribute__((noreturn));
+/* Called by bt_sink_stop_now with the reason before the process ends (a
+ * service-mode task reports it to its daemon); must be async-signal-safe. */
+void bt_sink_set_stop_hook(void (*fn)(const char *reason));
 /* The path that line names (as the user gave it); without a note the line
  * names only the signal. It says "not written" when PATH did not exist at the
  * note, and "was already written" once a sink has published. */

@@ -344,6 +344,9 @@ void bt_svc_kill_overdue(bt_svc_daemon *d);
 /* Parse the bytes a task process wrote; -1 when incomplete. */
 int bt_svc_outcome_decode(const bt_http_buf *b, bt_svc_outcome *out);
 int bt_svc_outcome_encode(const bt_svc_outcome *o, bt_http_buf *b);
+/* An error outcome (code, text) written to fd with write(2) only: from a
+ * signal handler too (a task process the script CPU limit ends). */
+void bt_svc_outcome_write_now(int fd, int code, const char *text);
 /* Remove a task directory and the files in it. */
 void bt_svc_remove_dir(const char *dir);
 

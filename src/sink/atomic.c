@@ -260,9 +260,15 @@ static void remove_registered(void)
             unlink(cleanup_paths[i]);
 }
 
+static void (*stop_hook)(const char *reason);
+
+void bt_sink_set_stop_hook(void (*fn)(const char *reason)) { stop_hook = fn; }
+
 void bt_sink_stop_now(const char *reason, int status)
 {
     remove_registered();
+    if (stop_hook)
+        stop_hook(reason);
     char line[PATH_MAX + 512];
     size_t room = sizeof line - 1, n = 0;
     n = append(line, n, room, "error: ");

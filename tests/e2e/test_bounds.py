@@ -251,9 +251,10 @@ class ServiceCpuLimit(ServiceTest):
             "  while true do pcall(function() while true do end end) end", "--script-cpu-limit")
 
     def test_time_in_c_ends_only_that_task(self):
-        # the task process itself is ended (exit status 3): its outcome is lost
+        # the task process itself is ended, after telling the daemon why
         self.assert_task_fails_and_daemon_polls(
-            '  string.find(string.rep("a", 200000), ".-.-.-.-.-.-.-b")', "exit status 3")
+            '  string.find(string.rep("a", 200000), ".-.-.-.-.-.-.-b")',
+            "twingate/users.lua:3: script ran for more than 1 s of CPU")
 
 
 if __name__ == "__main__":
