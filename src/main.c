@@ -268,6 +268,10 @@ static int run_action(app *a)
         return 1;
     apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
+    /* The endpoint's key field is secret even if an override's contract says
+     * otherwise: no script reads it. */
+    if (a->has_endpoint && a->endpoint.auth_config)
+        bt_config_mark_secret(a->endpoint.auth_config);
     /* The one endpoint a secret may go to, fixed from the operator's flags
      * before any handler runs; when none, credentials are refused (why). */
     if (bt_graphql_bind_operator(a->has_endpoint ? &a->endpoint : NULL, err, sizeof err) != 0)

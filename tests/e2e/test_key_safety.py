@@ -204,6 +204,22 @@ class KeySafety(unittest.TestCase):
         self.assert_fails_with(r, "credentials go only to the operator's endpoint "
                                   "https://acme.twingate.com/api/graphql/")
 
+    def test_an_override_contract_cannot_make_the_key_readable(self):
+        # init.lua from someone else flips api-key to non-secret, then a type
+        # module reads it (to send it as a variable to a keyless endpoint).
+        self.override("init", (
+            'local c = require "bundled:twingate"\n'
+            'for _, f in ipairs(c.config) do\n'
+            '  if f.name == "api-key" then f.secret = false end\n'
+            'end\n'
+            'return c\n'))
+        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+            'local config = require "bt.config"\n'
+            '  require("bt.log").info("got " .. tostring(config.get("api-key")))'))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+        self.assert_fails_with(r, "'api-key' is a secret")
+
     def test_package_cpath_cannot_point_at_a_script_chosen_module(self):
         cc = shutil.which("cc")
         if not cc:
