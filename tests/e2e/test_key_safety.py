@@ -220,6 +220,21 @@ class KeySafety(unittest.TestCase):
             r = self.sync_with(mock, scripts)
         self.assert_fails_with(r, "'api-key' is a secret")
 
+    def test_an_override_contract_cannot_alias_the_key_variable(self):
+        # "api_key" reads BATON_API_KEY too: as a non-secret field it would
+        # hand the key to any script.
+        self.override("init", (
+            'local c = require "bundled:twingate"\n'
+            'table.insert(c.config, { name = "api_key", help = "x" })\n'
+            'return c\n'))
+        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+            'require("bt.log").info("got " .. tostring(require("bt.config").get("api_key")))'))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+            self.assertEqual(mock.stats()["requests"], 0)
+        self.assert_fails_with(r, "config field 'api_key' clashes with 'api-key'")
+        self.assertNotIn("got ", r.stderr)
+
     def test_package_cpath_cannot_point_at_a_script_chosen_module(self):
         cc = shutil.which("cc")
         if not cc:
