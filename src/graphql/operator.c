@@ -139,8 +139,11 @@ static bool name_label(const char *value, const char *host_rest, char *out, size
 static bool split_template(const char *t, size_t *at, char *host_rest, size_t n)
 {
     const char *p = strstr(t, "{name}");
-    if (!p || strstr(p + 6, "{name}") || strncmp(t, "https://", 8) != 0 || strchr(t + 8, '/') < p)
+    if (!p || strstr(p + 6, "{name}") || strncmp(t, "https://", 8) != 0)
         return false;
+    const char *path = strchr(t + 8, '/');
+    if (path && path < p)
+        return false; /* {name} must be in the host */
     *at = (size_t)(p - t);
     size_t rest = strcspn(p + 6, "/:?#");
     snprintf(host_rest, n, "%.*s", (int)rest, p + 6);

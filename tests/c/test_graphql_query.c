@@ -266,6 +266,12 @@ static void no_bound_endpoint_means_no_credentials(void **state)
         bt_config_set("domain", bad[i], false);
         assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
     }
+    bt_config_set("domain", "acme", false);
+    spec.template = "https://example.com/{name}/"; /* the name must be in the host */
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
+    assert_contains(err, "template");
+    spec.template = "http://{name}.example.com/";
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
     bt_config_set("api-url", "http://127.0.0.1:1/x/", false);
     assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), 0);
     assert_string_equal(bt_graphql_operator_url(), "http://127.0.0.1:1/x/");
