@@ -12,8 +12,10 @@
 #include "bt/service.h"
 #include "bt/report.h"
 #include "bt/show.h"
+#include "bt/sink.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -28,6 +30,8 @@ typedef struct {
     bt_host *host;
     bt_contract contract;
     bool contract_loaded;
+    bt_endpoint_spec endpoint; /* the bundled endpoint file's */
+    bool has_endpoint;
     bt_host_error load_error;
 } app;
 
@@ -104,17 +108,52 @@ static int check_scripts_dir(const char *dir)
     return 0;
 }
 
+/* A positive whole number from a prescanned flag, else dflt (the full parse
+ * reports bad values later). */
+static long prescan_positive(int argc, char **argv, const char *name, long dflt)
+{
+    const char *v = bt_cli_prescan(argc, argv, name);
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && *v && !*end && n > 0 ? n : dflt;
+}
+
+/* Before any script runs: the script limits from the flags (so loading the
+ * scripts runs under them, and so does every service-mode task) and, for a
+ * one-shot run, the interruption line (a SIGTERM while the scripts load says
+ * so on one error: line). */
+static void before_scripts(int argc, char **argv)
+{
+    bt_budget_set_defaults(
+        (size_t)prescan_positive(argc, argv, "script-memory-limit", BT_SCRIPT_MEMORY_LIMIT_MB),
+        (double)prescan_positive(argc, argv, "script-cpu-limit", BT_SCRIPT_CPU_LIMIT_SECONDS));
+    if (bt_cli_prescan(argc, argv, "client-id") || bt_cli_prescan(argc, argv, "client-secret"))
+        return;
+    bt_sink_note_interruption("while loading the connector scripts");
+    bt_sink_install_signal_cleanup();
+}
+
 /* Load the host and the connector's contract; the error is kept for --help. */
 static int load_connector(app *a, int argc, char **argv)
 {
     const char *override = bt_cli_prescan(argc, argv, "scripts-dir");
     if (check_scripts_dir(override) != 0)
         return -1;
+    before_scripts(argc, argv);
     a->host = bt_host_new(override, bt_host_default_scripts_dir(), &a->load_error);
     if (!a->host)
         return -1;
+    /* The endpoint first, from the bundled dir: no override code has run. */
+    int rc = bt_host_load_endpoint_spec(a->host, bt_host_default_scripts_dir(),
+                                        BT_CONNECTOR_MODULE, &a->endpoint, &a->load_error);
+    a->has_endpoint = rc == 0;
+    if (rc < 0) {
+        bt_sink_note_interruption(NULL);
+        return 0;
+    }
     if (bt_contract_load(a->host, BT_CONNECTOR_MODULE, &a->contract, &a->load_error) == 0)
         a->contract_loaded = true;
+    bt_sink_note_interruption(NULL);
     return 0;
 }
 
@@ -150,6 +189,7 @@ static void apply_script_limits(const bt_cli *cli, bt_host *h)
     bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
     bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
     bt_host_set_limits(h, (size_t)mb, (double)secs);
+    bt_budget_set_defaults((size_t)mb, (double)secs); /* service-mode tasks' hosts */
 }
 
 static int apply_http_options(const bt_cli *cli, bool service)
@@ -252,6 +292,14 @@ static int run_action(app *a)
         return 1;
     apply_script_limits(&a->cli, a->host);
     bt_cli_export_config(&a->cli);
+    /* The endpoint's key field is secret even if an override's contract says
+     * otherwise: no script reads it. */
+    if (a->has_endpoint && a->endpoint.auth_config)
+        bt_config_mark_secret(a->endpoint.auth_config);
+    /* The one endpoint a secret may go to, fixed from the operator's flags
+     * before any handler runs; when none, credentials are refused (why). */
+    if (bt_graphql_bind_operator(a->has_endpoint ? &a->endpoint : NULL, err, sizeof err) != 0)
+        bt_debug("no credentialed endpoint: %s", err);
     if (service)
         return bt_service_run(a->host, &a->contract, &a->cli);
     if (bt_driver_wants_provisioning(&a->cli))
@@ -310,6 +358,8 @@ int main(int argc, char **argv)
     if (a.contract_loaded)
         bt_contract_free(&a.contract);
     bt_graphql_shutdown();
+    bt_graphql_unbind_operator();
+    bt_endpoint_spec_free(&a.endpoint);
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();

@@ -11,5 +11,9 @@ int bt_config_set(const char *name, const char *value, bool secret);
 /* NULL when unset. */
 const char *bt_config_get(const char *name);
 bool bt_config_is_secret(const char *name);
+/* Treat field name as secret whatever the contract said (scripts cannot read
+ * it, the log redacts it); a field not set yet is recorded as secret and
+ * unset. 0, or -1 when the store is full. */
+int bt_config_mark_secret(const char *name);
 
 #endif

@@ -79,6 +79,38 @@ void bt_graphql_reset_stats(void);
  * called again). Options, write permission and counters stay. Safe twice. */
 void bt_graphql_shutdown(void);
 
+/* ---- the operator's endpoint (operator.c): the one URL a secret goes to ---- */
+
+/* What the connector's bundled endpoint file declares (all strings owned;
+ * any may be NULL): the operator's full URL from config field url_config,
+ * else template with "{name}" replaced by the name from config field
+ * name_config; the secret in config field auth_config goes in header
+ * auth_header; redirect_host_suffix applies to the template's URL only. */
+typedef struct bt_endpoint_spec {
+    char *url_config, *name_config, *template, *auth_header, *auth_config;
+    char *redirect_host_suffix;
+} bt_endpoint_spec;
+
+void bt_endpoint_spec_free(bt_endpoint_spec *spec);
+
+/* The operator's endpoint from the spec and the resolved configuration. 0,
+ * or -1 with the reason in err; either way the previous binding is gone, and
+ * on failure every credentialed graphql.configure is refused with that
+ * reason. A NULL spec: the connector declares no credentialed endpoint. */
+int bt_graphql_bind_operator(const bt_endpoint_spec *spec, char *err, size_t errsz);
+/* Bind url, header, config field and suffix directly (tests; copies). */
+int bt_graphql_bind_operator_url(const char *url, const char *auth_header,
+                                 const char *auth_config, const char *redirect_host_suffix);
+void bt_graphql_unbind_operator(void);
+/* The bound URL, NULL when none. */
+const char *bt_graphql_operator_url(void);
+
+struct bt_graphql_endpoint;
+/* 0 when ep may carry its credentials: no auth_header/auth_config at all, or
+ * exactly the bound url, header, config field and (absent or equal) redirect
+ * suffix. -1 with the reason in err otherwise. */
+int bt_graphql_operator_check(const struct bt_graphql_endpoint *ep, char *err, size_t errsz);
+
 /* ---- the endpoint (set by graphql.configure) ---- */
 
 typedef struct bt_graphql_endpoint {

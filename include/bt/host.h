@@ -63,6 +63,14 @@ void bt_host_function_position(lua_State *L, int idx, char *out, size_t n);
  * table's `where` or else fallback. Pops what it pushed. */
 void bt_host_returned_error(lua_State *L, int err_idx, const char *fallback, bt_host_error *err);
 
+/* The connector's credentialed endpoint (endpoint_spec.c): read
+ * <bundled_dir>/<module>/endpoint.lua (only there: the override dir cannot
+ * replace it) in an empty environment. 0 with spec filled, 1 when the file
+ * does not exist, -1 with err filled. */
+struct bt_endpoint_spec;
+int bt_host_load_endpoint_spec(bt_host *h, const char *bundled_dir, const char *module,
+                               struct bt_endpoint_spec *spec, bt_host_error *err);
+
 /* Used by the loader to record which file served a require. */
 void bt_host_record_module(bt_host *h, const char *module, const char *path);
 

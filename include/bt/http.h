@@ -30,6 +30,10 @@ void bt_http_buf_free(bt_http_buf *b);
  * localhost); *loopback tells which. -1 with a message in err otherwise
  * (also for credentials in the URL). */
 int bt_http_url_check(const char *url, bool *loopback, char *err, size_t errsz);
+/* True for a loopback IP address in text form (127.0.0.0/8, ::1, ::ffff:127.x).
+ * A loopback host by name is checked again on the address actually
+ * connected: plain http to anything else is aborted before a byte is sent. */
+bool bt_http_ip_is_loopback(const char *ip);
 
 /* Whether a redirect may carry the secret header from `origin` (the url the
  * caller configured) to `target` (an absolute Location). Allowed: a target
@@ -190,6 +194,11 @@ typedef struct bt_http_client bt_http_client;
 bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_header,
                                    const char *secret_value);
 void bt_http_client_free(bt_http_client *c);
+/* Tests only: pin name resolution ("host:port:address" entries, as
+ * CURLOPT_RESOLVE takes them; the list stays the caller's until the client
+ * is freed). */
+struct curl_slist;
+bool bt_http_client_pin_for_test(bt_http_client *c, struct curl_slist *resolve);
 /* Whether the server may have carried out a request that ended with *r,
  * judged from the transport alone: true when it was sent and no complete
  * answer came back (cut off, timed out after sending, unreadable, or a 5xx

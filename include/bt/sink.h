@@ -147,6 +147,13 @@ int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
  * stderr, then restore the default action and re-raise, so the process still
  * dies of the signal with a non-zero status. Idempotent. */
 void bt_sink_install_signal_cleanup(void);
+/* End the process now, from a signal handler too (async-signal-safe): remove
+ * the temporary files, write "error: <reason>; <path> unchanged" and _exit
+ * with status. */
+void bt_sink_stop_now(const char *reason, int status) __attribute__((noreturn));
+/* Called by bt_sink_stop_now with the reason before the process ends (a
+ * service-mode task reports it to its daemon); must be async-signal-safe. */
+void bt_sink_set_stop_hook(void (*fn)(const char *reason));
 /* The path that line names (as the user gave it); without a note the line
  * names only the signal. It says "not written" when PATH did not exist at the
  * note, and "was already written" once a sink has published. */

@@ -5,6 +5,10 @@ local graphql = require "bt.graphql"
 local config = require "bt.config"
 local text = require "lib.text"
 local failure = require "lib.failure"
+-- The template, header and redirect suffix the runtime binds the key to; it
+-- reads twingate/endpoint.lua from the bundled scripts itself, so changing
+-- them here (or overriding that file) only gets configure refused.
+local ENDPOINT = require "twingate.endpoint"
 
 local M = {}
 
@@ -13,7 +17,7 @@ M.PACING = { reads_per_minute = 60, writes_per_minute = 20 }  -- Twingate's limi
 -- Twingate's own shard redirects stay under this suffix, so the key may follow
 -- them; any other host is refused by the runtime (with --api-url: only the
 -- configured host).
-M.REDIRECT_HOST_SUFFIX = ".twingate.com"
+M.REDIRECT_HOST_SUFFIX = ENDPOINT.redirect_host_suffix
 
 local DOMAIN_FORMS = "use the network name (acme), acme.twingate.com or " ..
   "https://acme.twingate.com; to reach another endpoint give --api-url"
@@ -56,7 +60,7 @@ function M.endpoint(domain, api_url)
   end
   local name, err = M.network_name(d)
   if not name then return nil, err end
-  return "https://" .. name .. ".twingate.com/api/graphql/", M.REDIRECT_HOST_SUFFIX
+  return (ENDPOINT.template:gsub("{name}", name)), M.REDIRECT_HOST_SUFFIX
 end
 
 -- Points bt.graphql at the tenant; the API key stays in the runtime.
@@ -64,7 +68,7 @@ function M.configure()
   local url, suffix = M.endpoint(config.get("domain"), config.get("api-url"))
   if not url then return nil, suffix end
   graphql.configure{
-    url = url, auth_header = "X-API-KEY", auth_config = "api-key",
+    url = url, auth_header = ENDPOINT.auth_header, auth_config = ENDPOINT.auth_config,
     redirect_host_suffix = suffix,
     reads_per_minute = M.PACING.reads_per_minute,
     writes_per_minute = M.PACING.writes_per_minute,

@@ -130,11 +130,31 @@ static int add_file_twin(bt_cli *cli, int secret, char *err, size_t errsz)
     return 0;
 }
 
+/* The flag whose BATON_* variable is also name's ("api_key" and "api-key"
+ * share BATON_API_KEY: a non-secret twin would hand a script the key). */
+static const char *same_env_as(const bt_cli *cli, const char *name)
+{
+    char env[160], other[160];
+    bt_cli_env_name(name, env, sizeof env);
+    for (int i = 0; i < cli->flag_count; i++) {
+        bt_cli_env_name(cli->flags[i].name, other, sizeof other);
+        if (strcmp(env, other) == 0)
+            return cli->flags[i].name;
+    }
+    return NULL;
+}
+
 static int add_field(bt_cli *cli, const char *name, const bt_contract *c, char *err, size_t errsz)
 {
-    if (flag_index(cli, name, strlen(name)) < 0 && cli->flag_count < BT_CLI_MAX_FLAGS)
+    const char *twin = same_env_as(cli, name);
+    if (!twin && flag_index(cli, name, strlen(name)) < 0 && cli->flag_count < BT_CLI_MAX_FLAGS)
         return 0;
-    snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file, name);
+    if (twin && strcmp(twin, name) != 0)
+        snprintf(err, errsz, "%s: config field '%s' clashes with '%s' (both read the same BATON_* "
+                 "variable)", c->source_file, name, twin);
+    else
+        snprintf(err, errsz, "%s: config field '%s' clashes with a runtime flag", c->source_file,
+                 name);
     return -1;
 }
 

@@ -216,6 +216,8 @@ static int check_endpoint(const bt_graphql_endpoint *ep, const char **key, char 
                     "url's host must end in it", NULL);
     if (ep->reads_per_minute < 0 || ep->writes_per_minute < 0)
         return fail(err, errsz, "reads_per_minute and writes_per_minute must be >= 0", NULL);
+    if (bt_graphql_operator_check(ep, err, errsz) != 0)
+        return -1;
     if (ep->auth_header && !(*key = auth_value(ep, err, errsz)))
         return -1;
     return 0;

@@ -92,6 +92,7 @@ int bt_host_call(bt_host *h, int nargs, int nresults, bt_host_error *err)
     lua_insert(L, base);
     bt_budget_begin_call(bt_host_budget(h));
     int rc = lua_pcall(L, nargs, nresults, base);
+    bt_budget_end_call(bt_host_budget(h));
     if (rc != LUA_OK) {
         fill_error(L, err);
         explain_memory(h, err);

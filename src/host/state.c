@@ -68,8 +68,9 @@ bt_host *bt_host_new(const char *override_dir, const char *bundled_dir, bt_host_
 {
     bt_host *h = calloc(1, sizeof *h);
     if (h) {
-        h->budget.cap = (size_t)BT_SCRIPT_MEMORY_LIMIT_MB << 20;
-        h->budget.cpu_cap = BT_SCRIPT_CPU_LIMIT_SECONDS;
+        size_t mb;
+        bt_budget_get_defaults(&mb, &h->budget.cpu_cap);
+        h->budget.cap = mb << 20;
     }
     if (!h || !(h->L = lua_newstate(bt_budget_alloc, &h->budget))) {
         snprintf(err->message, sizeof err->message, "out of memory creating the Lua state");
@@ -97,7 +98,10 @@ void bt_host_free(bt_host *h)
              "between requests %.3f s of CPU (limit %.0f s)",
              (double)h->budget.peak / 1048576.0, h->budget.cap >> 20, h->budget.longest,
              h->budget.cpu_cap);
+    /* Finalizers left for the close run under the CPU timer too. */
+    bt_budget_begin_call(&h->budget);
     lua_close(h->L);
+    bt_budget_end_call(&h->budget);
     for (int i = 0; i < h->module_count; i++) {
         free(h->module_names[i]);
         free(h->module_paths[i]);

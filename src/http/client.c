@@ -22,6 +22,8 @@ struct bt_http_client {
     bool connected; /* the latest attempt got a connection */
     bool answered;  /* some response came back since the client was made */
     bool refused;   /* a redirect the URL policy refused; why is in errbuf */
+    bool plain_http; /* the exchange under way is http://: loopback only */
+    char bad_ip[64]; /* the non-loopback address a plain-http exchange reached */
     double retry_after; /* of the latest response, -1 when absent */
     uint64_t rng;
     char errbuf[CURL_ERROR_SIZE];
@@ -150,6 +152,21 @@ static uint64_t seed(const void *p)
     return s ? s : 0x9e3779b97f4a7c15ULL;
 }
 
+/* Called once the connection stands, before a byte of the request is sent:
+ * plain http (only ever allowed to a loopback host, bt_http_url_check) must
+ * have reached a loopback address, whatever the name resolved to. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    bt_http_client *c = ud;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (!c->plain_http || bt_http_ip_is_loopback(primary_ip))
+        return CURL_PREREQFUNC_OK;
+    snprintf(c->bad_ip, sizeof c->bad_ip, "%s", primary_ip ? primary_ip : "?");
+    return CURL_PREREQFUNC_ABORT;
+}
+
 static bool set_fixed_options(bt_http_client *c, const char *user_agent)
 {
     CURL *h = c->curl;
@@ -172,6 +189,8 @@ static bool set_fixed_options(bt_http_client *c, const char *user_agent)
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_DEBUGDATA, c) == CURLE_OK;
     ok &= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK;
+    ok &= curl_easy_setopt(h, CURLOPT_PREREQDATA, c) == CURLE_OK;
     ok &= bt_http_apply_ca_env(h);
     return ok;
 }
@@ -209,6 +228,11 @@ bt_http_client *bt_http_client_new(const char *user_agent, const char *secret_he
         return NULL;
     }
     return c;
+}
+
+bool bt_http_client_pin_for_test(bt_http_client *c, struct curl_slist *resolve)
+{
+    return curl_easy_setopt(c->curl, CURLOPT_RESOLVE, resolve) == CURLE_OK;
 }
 
 void bt_http_client_free(bt_http_client *c)
@@ -292,9 +316,16 @@ static CURLcode exchange(bt_http_client *c, const char *url, long *status)
     c->retry_after = -1;
     c->errbuf[0] = '\0';
     CURLcode rc = CURLE_FAILED_INIT;
+    c->plain_http = strncasecmp(url, "http://", 7) == 0;
+    c->bad_ip[0] = '\0';
     if (curl_easy_setopt(c->curl, CURLOPT_URL, url) == CURLE_OK) {
         g_stats.requests++;
         rc = curl_easy_perform(c->curl);
+    }
+    if (c->bad_ip[0]) {
+        c->refused = true;
+        snprintf(c->errbuf, sizeof c->errbuf, "plain http refused: the host resolved to %s, "
+                 "not a loopback address (nothing was sent; use https://)", c->bad_ip);
     }
     *status = 0;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);

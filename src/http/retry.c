@@ -65,8 +65,9 @@ bool bt_http_maybe_applied(const bt_http_response *r)
         return false; /* refused before sending, or no time left to send */
     switch (r->outcome) {
     case BT_HTTP_TRANSPORT:
+        /* ABORTED_BY_CALLBACK: the pre-request check refused the address */
         return r->curl_code != CURLE_OK && !failed_before_send(r->curl_code) &&
-               !tls_refused(r->curl_code);
+               !tls_refused(r->curl_code) && r->curl_code != CURLE_ABORTED_BY_CALLBACK;
     case BT_HTTP_TOO_LARGE:
     case BT_HTTP_NO_MEMORY: return true; /* answered, but the answer was not read */
     case BT_HTTP_DONE: return r->status >= 500 && r->status <= 599;

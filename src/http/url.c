@@ -26,6 +26,22 @@ static bool host_is_loopback(const char *host)
     return inet_pton(AF_INET6, bare, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
+bool bt_http_ip_is_loopback(const char *ip)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (!ip)
+        return false;
+    if (inet_pton(AF_INET, ip, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, ip, &v6) != 1)
+        return false;
+    if (IN6_IS_ADDR_LOOPBACK(&v6))
+        return true;
+    /* ::ffff:127.x.y.z */
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
 static int fail(char *err, size_t errsz, const char *msg, const char *detail)
 {
     snprintf(err, errsz, "%s%s", msg, detail ? detail : "");

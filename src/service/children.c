@@ -3,6 +3,7 @@
  * turns whatever happens to it (an outcome, a crash, a kill) into exactly one
  * FinishTask and removes the task's temporary directory. */
 #include "service/svc.h"
+#include "bt/sink.h"
 #include "bt/clock.h"
 #include "bt/log.h"
 
@@ -83,12 +84,22 @@ pid_t bt_svc_fork_task_process(bt_svc_daemon *d, int *fd)
     return pid;
 }
 
+static int g_outcome_fd = -1;
+
+/* A task process the script CPU limit ends still tells its daemon why. */
+static void report_stop(const char *reason)
+{
+    bt_svc_outcome_write_now(g_outcome_fd, BT_GRPC_UNKNOWN, reason);
+}
+
 /* The task process: never returns, never touches the daemon's connections. */
 static void child_main(bt_svc_daemon *d, const SvcTask *task, const char *dir,
                        bt_svc_child_fn fn, int fd)
 {
     bt_svc_outcome out;
     memset(&out, 0, sizeof out);
+    g_outcome_fd = fd;
+    bt_sink_set_stop_hook(report_stop);
     fn(d, task, dir, &out);
     bt_http_buf b = {0};
     if (bt_svc_outcome_encode(&out, &b) == 0)

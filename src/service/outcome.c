@@ -3,6 +3,7 @@
 #include "service/svc.h"
 
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char magic[4]; /* "BTO1" */
@@ -42,4 +43,16 @@ int bt_svc_outcome_decode(const bt_http_buf *b, bt_svc_outcome *o)
     if (h.value_len && bt_http_buf_append(&o->value, p + h.text_len + h.type_len, h.value_len) != 0)
         return -1;
     return 0;
+}
+
+void bt_svc_outcome_write_now(int fd, int code, const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= sizeof ((bt_svc_outcome *)0)->text)
+        n = sizeof ((bt_svc_outcome *)0)->text - 1;
+    header h = {{'B', 'T', 'O', '1'}, code, 0, (uint32_t)n, 0, 0};
+    ssize_t w = write(fd, &h, sizeof h);
+    if (w == (ssize_t)sizeof h)
+        w = write(fd, text, n);
+    (void)w; /* the daemon reports a short outcome as a lost one */
 }

@@ -361,6 +361,9 @@ int bt_svc_outcome_encode(const bt_svc_outcome *o, bt_http_buf *b);
 /* public_text.c: in as ConductorOne may see it, local file paths cut to the
  * script's name (or the file's last component). */
 void bt_svc_public_text(const char *in, char *out, size_t n);
+/* An error outcome (code, text) written to fd with write(2) only: from a
+ * signal handler too (a task process the script CPU limit ends). */
+void bt_svc_outcome_write_now(int fd, int code, const char *text);
 /* Remove a task directory and the files in it. */
 void bt_svc_remove_dir(const char *dir);
 

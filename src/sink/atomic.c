@@ -264,11 +264,42 @@ static void say_interrupted(int sig)
     (void)w; /* nothing more can be done about a failed write here */
 }
 
-static void on_fatal_signal(int sig)
+static void remove_registered(void)
 {
     for (int i = 0; i < CLEANUP_SLOTS; i++)
         if (cleanup_used[i])
             unlink(cleanup_paths[i]);
+}
+
+static void (*stop_hook)(const char *reason);
+
+void bt_sink_set_stop_hook(void (*fn)(const char *reason)) { stop_hook = fn; }
+
+void bt_sink_stop_now(const char *reason, int status)
+{
+    remove_registered();
+    if (stop_hook)
+        stop_hook(reason);
+    char line[PATH_MAX + 512];
+    size_t room = sizeof line - 1, n = 0;
+    n = append(line, n, room, "error: ");
+    n = append(line, n, room, reason);
+    if (note_set) {
+        n = append(line, n, room, "; ");
+        n = append(line, n, room, note_path);
+        n = append(line, n, room, published      ? " was already written"
+                                  : note_existed ? " unchanged"
+                                                 : " not written");
+    }
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, n);
+    (void)w;
+    _exit(status);
+}
+
+static void on_fatal_signal(int sig)
+{
+    remove_registered();
     say_interrupted(sig);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);

@@ -66,3 +66,14 @@ bool bt_config_is_secret(const char *name)
     return e && e->secret;
 }
 
+
+int bt_config_mark_secret(const char *name)
+{
+    config_entry *e = find(name);
+    if (!e)
+        return bt_config_set(name, NULL, true);
+    e->secret = true;
+    if (e->value)
+        bt_log_add_secret(e->value);
+    return 0;
+}

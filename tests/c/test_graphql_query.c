@@ -41,6 +41,8 @@ static int setup(void **state)
     fake_clock_install(&f->fc);
     f->L = lua_fixture_new();
     lua_fixture_set_string(f->L, "URL", httpd_url(f->srv, "/api/graphql/"));
+    /* the operator's endpoint: the only one the key may go to */
+    bt_graphql_bind_operator_url(httpd_url(f->srv, "/api/graphql/"), "X-API-KEY", "api-key", NULL);
     *state = f;
     return f->srv && f->L ? 0 : -1;
 }
@@ -50,6 +52,7 @@ static int teardown(void **state)
     fx *f = *state;
     lua_close(f->L);
     reset_graphql();
+    bt_graphql_unbind_operator();
     bt_config_reset();
     httpd_stop(f->srv);
     fake_clock_remove();
@@ -112,12 +115,12 @@ static void configure_checks_its_arguments(void **state)
     assert_contains(raises(f, "graphql.configure{ url = URL, reads_per_minute = -1 }"), ">= 0");
     assert_contains(raises(f, "graphql.configure{ url = URL, auth_header = 'X-API-KEY',"
                               " auth_config = 'nope' }"),
-                    "not set: nope");
+                    "credentials go only as the connector's own header X-API-KEY from api-key");
     assert_contains(raises(f, "graphql.configure{ url = URL, auth_header = 'X-API-KEY' }"),
-                    "auth_config");
+                    "credentials go only as");
     assert_contains(raises(f, "graphql.configure{ url = URL, auth_header = 'Bad Header:',"
                               " auth_config = 'api-key' }"),
-                    "header name");
+                    "credentials go only as");
     assert_false(bt_graphql_is_configured());
     run(f, "graphql.configure{ url = 'https://tenant.example.com/api/graphql/' }");
     assert_true(bt_graphql_is_configured());
@@ -189,6 +192,89 @@ static void query_without_variables_sends_an_empty_object(void **state)
     assert_string_equal(q.body, "{\"query\":\"{ a }\",\"variables\":{}}");
     httpd_request_free(&q);
     assert_int_equal(httpd_connection_count(f->srv), 1); /* keep-alive */
+}
+
+/* Issue 16 §2: whatever configure asks, the key goes only to the operator's
+ * endpoint under its header; another endpoint is reached without it. */
+static void credentials_go_only_to_the_operators_endpoint(void **state)
+{
+    fx *f = *state;
+    httpd *other = httpd_start(0);
+    assert_non_null(other);
+    lua_fixture_set_string(f->L, "OTHER", httpd_url(other, "/"));
+    const char *refused[] = {
+        "graphql.configure{ url = OTHER, auth_config = 'api-key', auth_header = 'X-Whatever' }",
+        "graphql.configure{ url = OTHER, auth_config = 'api-key', auth_header = 'X-API-KEY' }",
+        "graphql.configure{ url = 'https://attacker.example/', auth_config = 'api-key',"
+        " auth_header = 'X-API-KEY' }",
+        "graphql.configure{ url = URL, auth_config = 'api-key', auth_header = 'X-Whatever' }",
+        "graphql.configure{ url = URL, auth_config = 'api-key', auth_header = 'Authorization' }",
+        "graphql.configure{ url = URL .. '?x', auth_config = 'api-key', auth_header = 'X-API-KEY' }",
+        "graphql.configure{ url = URL, auth_config = 'api-key', auth_header = 'X-API-KEY',"
+        " redirect_host_suffix = '.0.0.1' }",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_contains(raises(f, refused[i]), "graphql.configure: ");
+    assert_false(bt_graphql_is_configured());
+    /* a second endpoint: configured, but with no credentials */
+    httpd_push_json(other, 200, "{\"data\":{\"a\":1}}");
+    run(f, "graphql.configure{ url = OTHER }\nassert(graphql.query('{ a }').a == 1)");
+    httpd_request q;
+    assert_true(httpd_request_get(other, 0, &q));
+    assert_null(strstr(q.headers, KEY));
+    assert_null(strstr(q.body, KEY));
+    httpd_request_free(&q);
+    assert_int_equal(httpd_request_count(other), 1);
+    /* the operator's endpoint, exactly: the key goes, case of the header aside */
+    push(f, 200, NULL, "{\"data\":{\"a\":2}}");
+    run(f, "graphql.configure{ url = URL, auth_config = 'api-key', auth_header = 'x-api-key' }\n"
+           "assert(graphql.query('{ a }').a == 2)");
+    char v[200];
+    assert_true(httpd_request_get(f->srv, 0, &q));
+    assert_true(httpd_header(q.headers, "X-API-KEY", v, sizeof v));
+    assert_string_equal(v, KEY);
+    httpd_request_free(&q);
+    httpd_stop(other);
+}
+
+/* Without a bound endpoint no configure carries credentials at all. */
+static void no_bound_endpoint_means_no_credentials(void **state)
+{
+    fx *f = *state;
+    bt_graphql_unbind_operator();
+    assert_contains(raises(f, "graphql.configure{ url = URL, auth_config = 'api-key',"
+                              " auth_header = 'X-API-KEY' }"),
+                    "no credentials can be sent");
+    bt_endpoint_spec spec = {.url_config = "api-url", .name_config = "domain",
+                             .template = "https://{name}.example.com/graphql/",
+                             .auth_header = "X-API-KEY", .auth_config = "api-key",
+                             .redirect_host_suffix = ".example.com"};
+    char err[300];
+    bt_config_set("domain", "evil.com#.example.com", false);
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
+    assert_contains(err, "domain is not accepted");
+    assert_null(bt_graphql_operator_url());
+    const char *forms[] = {"acme", "ACME.example.com", "https://acme.example.com/", " acme "};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        bt_config_set("domain", forms[i], false);
+        assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), 0);
+        assert_string_equal(bt_graphql_operator_url(), "https://acme.example.com/graphql/");
+    }
+    const char *bad[] = {"acme.example.com.evil.org", "https://acme.example.com/x", "a_b",
+                         "https://evil.org/", "acme.example.org", "-acme", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bt_config_set("domain", bad[i], false);
+        assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
+    }
+    bt_config_set("domain", "acme", false);
+    spec.template = "https://example.com/{name}/"; /* the name must be in the host */
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
+    assert_contains(err, "template");
+    spec.template = "http://{name}.example.com/";
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), -1);
+    bt_config_set("api-url", "http://127.0.0.1:1/x/", false);
+    assert_int_equal(bt_graphql_bind_operator(&spec, err, sizeof err), 0);
+    assert_string_equal(bt_graphql_operator_url(), "http://127.0.0.1:1/x/");
 }
 
 static void user_agent_suffix_is_appended(void **state)
@@ -671,6 +757,8 @@ int main(void)
         T(configure_checks_its_arguments),
         T(query_returns_data_and_sends_variables),
         T(query_without_variables_sends_an_empty_object),
+        T(credentials_go_only_to_the_operators_endpoint),
+        T(no_bound_endpoint_means_no_credentials),
         T(user_agent_suffix_is_appended),
         T(configure_checks_the_redirect_host_suffix),
         T(refused_redirect_is_a_transport_error_naming_the_host),

@@ -11,7 +11,10 @@
 #include "bt/config.h"
 #include "bt/contract.h"
 #include "bt/host.h"
+#include "bt/log.h"
 #include "bt/prim.h"
+
+#include <stdio.h>
 #include "tmpdir.h"
 
 typedef struct {
@@ -184,6 +187,54 @@ static void test_c_modules_are_allow_listed(void **state)
     assert_int_equal(run(f, "assert(require('cjson').encode({1}) == '[1]')"), 0);
     assert_int_equal(run(f, "require('lpeg')"), -1);
     assert_non_null(strstr(f->err.message, "lpeg"));
+}
+
+/* Issue 16 §2: a script cannot point require at its own native module. */
+static void test_module_paths_are_read_only(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    assert_int_equal(run(f, "assert(package.cpath:find('/lua/5.4/?.so', 1, true))"), 0);
+    assert_int_equal(run(f, "local x = 1\npackage.cpath = '/tmp/x/?.so'"), -1);
+    assert_non_null(strstr(f->err.message, ":2: package.cpath is read-only"));
+    assert_int_equal(run(f, "package.path = './?.lua'"), -1);
+    assert_non_null(strstr(f->err.message, "package.path is read-only"));
+    /* not even caught and retried: the write never happens */
+    assert_int_equal(run(f, "pcall(function() package.cpath = '/tmp/x/?.so' end)\n"
+                            "assert(not package.cpath:find('/tmp/x', 1, true))\n"
+                            "assert(require('cjson').encode({1}) == '[1]')"), 0);
+    /* rawset lands in what scripts see, never in what the C searcher reads */
+    assert_int_equal(run(f, "rawset(package, 'cpath', '/tmp/x/?.so')\n"
+                            "rawset(require('package'), 'cpath', '/tmp/x/?.so')\n"
+                            "package.loaded.cjson = nil\n"
+                            "assert(require('cjson').encode({1}) == '[1]')\n"
+                            "assert(package.searchers[3] ~= nil)"), 0);
+    assert_int_equal(run(f, "package.searchers = {}"), -1);
+    assert_non_null(strstr(f->err.message, "package.searchers is read-only"));
+}
+
+static char g_logged[512];
+static void capture_log(bt_log_level level, const char *line, void *ud)
+{
+    (void)level;
+    (void)ud;
+    snprintf(g_logged, sizeof g_logged, "%s", line);
+}
+
+/* print goes to the log (redacted), never to stdout. */
+static void test_print_goes_to_the_log_redacted(void **state)
+{
+    fixture *f = *state;
+    new_host(f, 0);
+    bt_log_add_secret("tgk-print-SECRET");
+    bt_log_set_sink(capture_log, NULL);
+    g_logged[0] = '\0';
+    int rc = run(f, "print('key', 'tgk-print-SECRET', 42)");
+    bt_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(g_logged, "key"));
+    assert_non_null(strstr(g_logged, "42"));
+    assert_null(strstr(g_logged, "tgk-print-SECRET"));
 }
 
 static void test_errors_carry_file_line_and_traceback(void **state)
@@ -439,6 +490,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sandbox_refuses_bytecode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_globals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_c_modules_are_allow_listed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_module_paths_are_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_print_goes_to_the_log_redacted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_carry_file_line_and_traceback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_names_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_tables_use_tostring, setup, teardown),

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt/budget.h"
 #include "bt/host.h"
@@ -153,12 +154,56 @@ static void work_within_the_limits_runs(void **state)
     assert_true(bt_host_budget(f->host)->peak > 2000 * 1024);
 }
 
+/* Issue 16 §3: once spent, the limit is raised again by every protected
+ * call, so no loop of them keeps the script alive. alarm() is only a hang
+ * guard (without the fix these looped until killed). */
+static void no_protected_call_catches_a_spent_limit(void **state)
+{
+    fixture *f = *state;
+    static const char *const loops[] = {
+        "while true do pcall(function() while true do end end) end\n",
+        "while true do xpcall(function() while true do end end, function(e) return e end) end\n",
+        "while true do\n  coroutine.resume(coroutine.create(function() while true do end end))\n"
+        "end\n",
+        "while true do load(function() while true do end end) end\n",
+        "while true do pcall(error) end\n",
+    };
+    for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+        new_host(f, loops[i], 64, 1);
+        alarm(60);
+        int rc = run(f);
+        alarm(0);
+        assert_int_equal(rc, -1);
+        assert_non_null(strstr(f->err.message, "conn/run.lua:"));
+        assert_non_null(strstr(f->err.message, "--script-cpu-limit"));
+        bt_host_free(f->host);
+        f->host = NULL;
+    }
+}
+
+/* A spent budget stays spent: a request (touch) does not buy more time. */
+static void a_request_after_the_limit_does_not_reset_it(void **state)
+{
+    fixture *f = *state;
+    new_host(f,
+             "local touch = touch_for_test\n"
+             "while true do pcall(function() while true do end end); touch() end\n",
+             64, 1);
+    alarm(60);
+    int rc = run(f);
+    alarm(0);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(f->err.message, "--script-cpu-limit"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(endless_loop_is_stopped_naming_file_and_line),
         T(pcall_cannot_swallow_the_cpu_limit),
+        T(no_protected_call_catches_a_spent_limit),
+        T(a_request_after_the_limit_does_not_reset_it),
         T(a_request_starts_the_cpu_budget_again),
         T(memory_bomb_is_stopped_naming_the_limit),
         T(doubling_string_is_stopped),

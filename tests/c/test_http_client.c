@@ -8,11 +8,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <curl/curl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bt/http.h"
 #include "httpd.h"
@@ -417,6 +423,78 @@ static void unresolvable_name_fails_at_once(void **state)
     assert_non_null(strstr(f->r.message, "cannot reach no-such-tenant.invalid: "));
 }
 
+/* A non-loopback IPv4 address of this machine, or false when it has none. */
+static bool local_address(char *out, size_t n)
+{
+    struct ifaddrs *all, *i;
+    bool found = false;
+    if (getifaddrs(&all) != 0)
+        return false;
+    for (i = all; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+        found = (ntohl(a->sin_addr.s_addr) >> 24) != 127 &&
+                inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)n) != NULL;
+    }
+    freeifaddrs(all);
+    return found;
+}
+
+/* Issue 16 §2: "localhost." passes the URL policy as a loopback name; when
+ * it resolves elsewhere, plain http must stop before a byte is sent. The
+ * name is pinned to this machine's non-loopback address (no /etc/hosts). */
+static void plain_http_to_a_name_that_resolves_elsewhere_sends_nothing(void **state)
+{
+    fx *f = *state;
+    char ip[INET_ADDRSTRLEN], url[128], pin[128];
+    if (!local_address(ip, sizeof ip))
+        skip();
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof a;
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    int port = ntohs(a.sin_port);
+    snprintf(pin, sizeof pin, "localhost.:%d:%s", port, ip);
+    struct curl_slist *resolve = curl_slist_append(NULL, pin);
+    assert_true(bt_http_client_pin_for_test(f->c, resolve));
+    f->lim.timeout = 2; /* before the fix, the request went out and waited */
+    f->lim.max_attempts = 1;
+    snprintf(url, sizeof url, "http://localhost.:%d/api/graphql/", port);
+    assert_int_equal(post_to(f, url, false), BT_HTTP_TRANSPORT);
+    assert_non_null(strstr(f->r.message, "plain http refused"));
+    assert_non_null(strstr(f->r.message, ip));
+    assert_false(bt_http_maybe_applied(&f->r));
+    /* the connection came (the check is on the address connected) and
+     * carried nothing */
+    char buf[256];
+    fcntl(ls, F_SETFL, O_NONBLOCK);
+    int cs = accept(ls, NULL, NULL);
+    assert_true(cs >= 0);
+    ssize_t got = recv(cs, buf, sizeof buf, MSG_DONTWAIT);
+    assert_true(got <= 0);
+    close(cs);
+    close(ls);
+    curl_slist_free_all(resolve);
+}
+
+static void loopback_addresses_are_told_apart(void **state)
+{
+    (void)state;
+    assert_true(bt_http_ip_is_loopback("127.0.0.1"));
+    assert_true(bt_http_ip_is_loopback("127.9.8.7"));
+    assert_true(bt_http_ip_is_loopback("::1"));
+    assert_true(bt_http_ip_is_loopback("::ffff:127.0.0.1"));
+    assert_false(bt_http_ip_is_loopback("192.0.2.2"));
+    assert_false(bt_http_ip_is_loopback("::ffff:10.0.0.1"));
+    assert_false(bt_http_ip_is_loopback("fd00::2"));
+    assert_false(bt_http_ip_is_loopback("localhost"));
+    assert_false(bt_http_ip_is_loopback(NULL));
+}
+
 /* Every attempt and every wait together stay inside max_total_time. */
 static void total_time_cap_stops_retries(void **state)
 {
@@ -682,6 +760,8 @@ int main(void)
         T(refused_before_any_answer_fails_at_once),
         T(refused_is_retried_when_the_caller_asks),
         T(unresolvable_name_fails_at_once),
+        T(plain_http_to_a_name_that_resolves_elsewhere_sends_nothing),
+        T(loopback_addresses_are_told_apart),
         T(total_time_cap_stops_retries),
         T(last_attempt_gets_only_the_time_left),
         T(redirect_308_keeps_post),

@@ -26,13 +26,13 @@ def run(args, env=None, cwd=None, timeout=600):
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
 
 
-def sync_against(mock, out_path, extra=(), env=None, cwd=None):
+def sync_against(mock, out_path, extra=(), env=None, cwd=None, timeout=600):
     e = {"BATON_API_KEY": mock.api_key}
     e.update(env or {})
     # Client-side pacing off: the mock enforces its own limits where a test wants them.
     return run(["--api-url", mock.url, "-f", out_path, "--log-format", "console",
                 "--reads-per-minute", "0"] + list(extra),
-               env=e, cwd=cwd)
+               env=e, cwd=cwd, timeout=timeout)
 
 
 # ---------------------------------------------------------------- protobuf

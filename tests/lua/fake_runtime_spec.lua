@@ -85,7 +85,13 @@ describe("fake runtime", function()
     assert.has_error(function() graphql.query("query { users { totalCount } }") end)
     assert.has_error(function() graphql.configure{ url = "http://acme.twingate.com/",
       auth_header = "X-API-KEY", auth_config = "api-key" } end)
-    graphql.configure{ url = "http://127.0.0.1:8080/api/graphql/", auth_header = "X-API-KEY",
+    -- the endpoint rule: the key goes only to the operator's endpoint
+    assert.has_error(function() graphql.configure{ url = "http://127.0.0.1:8080/api/graphql/",
+      auth_header = "X-API-KEY", auth_config = "api-key" } end)
+    assert.has_error(function() graphql.configure{ url = "https://acme.twingate.com/api/graphql/",
+      auth_header = "X-Other", auth_config = "api-key" } end)
+    graphql.configure{ url = "http://127.0.0.1:8080/api/graphql/" }   -- a second endpoint, no key
+    graphql.configure{ url = "https://acme.twingate.com/api/graphql/", auth_header = "x-api-key",
       auth_config = "api-key" }
     assert.has_error(function() graphql.query("mutation M { userDelete(id: 1) { ok } }") end)
     assert.same({}, rt.requests)

@@ -40,7 +40,7 @@ describe("sandboxed scripts", function()
     for _, source in ipairs{ "package.cpath = '/tmp/x/?.so'", "package.path = '/tmp/?.lua'" } do
       local ok, err = probe(source)
       assert.is_false(ok, source)
-      assert.matches("is not writable in the connector sandbox", tostring(err), 1, true)
+      assert.matches("is read-only in the connector sandbox", tostring(err), 1, true)
     end
     local ok, err = probe("return package.loadlib('/tmp/x.so', 'f')")
     assert.is_false(ok)

@@ -393,6 +393,33 @@ function M.near_misses(rt, query, variables)
   return table.concat(lines) .. hint
 end
 
+-- The runtime's endpoint rule (API.md "The endpoint rule"): credentials go
+-- only to the operator's endpoint (api-url, else the template filled with the
+-- domain's network name), under the bundled endpoint file's header and field.
+local function operator_endpoint(rt, endpoint)
+  local url = rt.config[endpoint.url_config]
+  if url ~= nil and url ~= "" then return url end
+  local name = tostring(rt.config[endpoint.name_config] or "")
+  name = name:gsub("^https://", ""):gsub("/$", ""):gsub("%.twingate%.com$", "")
+  return (endpoint.template:gsub("{name}", name))
+end
+
+local function check_endpoint_rule(rt, opts)
+  need_string("graphql.configure", opts.auth_header, "auth_header")
+  need_string("graphql.configure", opts.auth_config, "auth_config")
+  local endpoint = require "twingate.endpoint"
+  if opts.auth_header:lower() ~= endpoint.auth_header:lower()
+      or opts.auth_config ~= endpoint.auth_config then
+    fail("graphql.configure: credentials go only as the connector's own header %s from %s",
+      endpoint.auth_header, endpoint.auth_config)
+  end
+  local want = operator_endpoint(rt, endpoint)
+  if opts.url ~= want then
+    fail("graphql.configure: credentials go only to the operator's endpoint %s, not to %s",
+      want, opts.url)
+  end
+end
+
 local function build_graphql(rt)
   local graphql = { null = require("helpers.fixtures").NULL }
   -- The runtime marks a table to encode as a JSON array even when empty.
@@ -411,8 +438,7 @@ local function build_graphql(rt)
     if not opts.url:match("^https://[^/]") and not loopback then
       fail("graphql.configure: url must be https:// (or http:// on loopback): %s", opts.url)
     end
-    need_string("graphql.configure", opts.auth_header, "auth_header")
-    need_string("graphql.configure", opts.auth_config, "auth_config")
+    if opts.auth_header ~= nil or opts.auth_config ~= nil then check_endpoint_rule(rt, opts) end
     for _, k in ipairs{ "reads_per_minute", "writes_per_minute" } do
       local v = opts[k]
       if v ~= nil and (type(v) ~= "number" or v < 0) then fail("graphql.configure: bad %s", k) end

@@ -19,7 +19,7 @@ local NOT_AVAILABLE = "%s is not available in the connector sandbox"
 M.REMOVED = { dofile = true, loadfile = true, io = true, debug = true }
 M.OS_REMOVED = { execute = true, exit = true, remove = true, rename = true, tmpname = true,
   setlocale = true, getenv = true }
-M.READ_ONLY = { path = true, cpath = true }
+M.READ_ONLY = { path = true, cpath = true, searchers = true }
 
 M.BASE = { "assert", "collectgarbage", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
   "rawequal", "rawget", "rawlen", "rawset", "require", "select", "setmetatable", "tonumber",
@@ -42,8 +42,8 @@ local function guarded_package()
     end,
     __newindex = function(_, k, v)
       if M.READ_ONLY[k] then
-        error("package." .. k .. " is not writable in the connector sandbox (C modules load "
-          .. "only from the system's Lua directories)", 2)
+        error("package." .. k .. " is read-only in the connector sandbox (modules load only "
+          .. "from the scripts dirs and C modules only from the system's Lua module dirs)", 2)
       end
       package[k] = v
     end,
