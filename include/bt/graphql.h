@@ -105,6 +105,10 @@ size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail);
  * Returns 0 (one value pushed) or -1 (nothing pushed, reason in err). */
 int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_depth, char *err,
                            size_t errsz);
+/* While set, a null member of the object one level down (a GraphQL
+ * answer's data.<root field>) decodes to the null sentinel instead of an
+ * absent key, so a walk tells "null: gone" from "missing: damaged". */
+void bt_graphql_json_root_nulls(bool keep);
 /* [-0, +0, e] Append the JSON encoding of the value at idx to out. Raises a
  * Lua error naming `what` and the path of a value that cannot be encoded. */
 void bt_graphql_json_encode(lua_State *L, int idx, bt_http_buf *out, const char *what);
@@ -130,11 +134,15 @@ typedef struct bt_graphql_walk {
     int on_page_idx;      /* function(conn, data) */
     const char *id_field; /* every node must carry it ("id"); NULL: not checked */
     long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
-    /* The caller read the page before the first one (a nested first page):
-     * its totalCount (-1: none) and the stack index of the cursor it was
-     * asked with (0: the list's start). */
-    long long prior_total;
-    int prior_after_idx;
+    /* The caller read the page before the first one (a nested first page)
+     * and starts from the cursor of its second-to-last node: the offset of
+     * the node after that cursor (-1: unknown) and the stack index of its
+     * last node's id, the first page's anchor (0: none). paginate.c. */
+    long long prior_offset;
+    int prior_anchor_idx;
+    /* function(conn) -> true | nil, why: a page it refuses is damaged, asked
+     * again like a body that is not JSON (0: none). */
+    int check_idx;
 } bt_graphql_walk;
 
 /* [-0, +0, m] Check that the connection at conn has the shape of a Relay

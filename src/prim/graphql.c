@@ -123,39 +123,43 @@ static long long max_nodes(lua_State *L, int idx, const char *fn)
     return v;
 }
 
-/* [-0, +1, e] previous_page = { total = n, after = cursor } of the table at
- * idx: fills the walk's prior fields; pushes `after` (or nil) either way. */
+/* [-0, +1, e] previous_page = { offset = n, anchor = id } of the table at
+ * idx: the caller read the page before and starts from the cursor of its
+ * second-to-last node; offset is the position of the node after that cursor,
+ * anchor that page's last id (the node the first page must begin with).
+ * Fills the walk's prior fields; pushes anchor (or nil) either way. */
 static void previous_page(lua_State *L, int idx, const char *fn, bt_graphql_walk *w)
 {
-    static const char *const fields[] = {"total", "after", NULL};
-    w->prior_total = -1;
-    w->prior_after_idx = 0;
+    static const char *const fields[] = {"offset", "anchor", NULL};
+    w->prior_offset = -1;
+    w->prior_anchor_idx = 0;
     if (!get_field(L, idx, fn, "previous_page", LUA_TTABLE, false)) {
         return; /* the nil stays pushed */
     }
     int t = lua_gettop(L);
     check_fields(L, t, "graphql.paginate previous_page", fields);
-    if (lua_getfield(L, t, "total") != LUA_TNUMBER || !lua_isinteger(L, -1) ||
-        lua_tointeger(L, -1) < 0)
-        luaL_error(L, "%s: previous_page.total must be an integer >= 0", fn);
-    w->prior_total = (long long)lua_tointeger(L, -1);
+    int o = lua_getfield(L, t, "offset");
+    if (o != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0))
+        luaL_error(L, "%s: previous_page.offset must be an integer >= 0", fn);
+    if (o != LUA_TNIL)
+        w->prior_offset = (long long)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    int a = lua_getfield(L, t, "after");
-    if (a != LUA_TNIL && a != LUA_TSTRING)
-        luaL_error(L, "%s: previous_page.after must be a string", fn);
+    int a = lua_getfield(L, t, "anchor");
+    if (a != LUA_TNIL && a != LUA_TSTRING && !lua_isinteger(L, -1))
+        luaL_error(L, "%s: previous_page.anchor must be an id (a string or an integer)", fn);
     lua_replace(L, t);
-    if (a == LUA_TSTRING)
-        w->prior_after_idx = t;
+    if (a != LUA_TNIL)
+        w->prior_anchor_idx = t;
 }
 
 /* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page=,
- * id_field="id", max_nodes=, previous_page= } -> pages | nil, err. The
- * fields are pushed at 2..7 and stay there. */
+ * id_field="id", max_nodes=, previous_page=, check= } -> pages | nil, err.
+ * The fields are pushed at 2..8 and stay there. */
 static int l_paginate(lua_State *L)
 {
     static const char *const fields[] = {
         "query", "variables", "path", "cursor_var", "on_page", "id_field", "max_nodes",
-        "previous_page", NULL};
+        "previous_page", "check", NULL};
     const char *fn = "graphql.paginate";
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
@@ -171,7 +175,9 @@ static int l_paginate(lua_State *L)
                          .on_page_idx = 6,
                          .id_field = id_field(L, 1, fn),
                          .max_nodes = max_nodes(L, 1, fn)};
-    previous_page(L, 1, fn, &w); /* 7 */
+    previous_page(L, 1, fn, &w);                                     /* 7 */
+    if (get_field(L, 1, fn, "check", LUA_TFUNCTION, false))          /* 8 */
+        w.check_idx = 8;
     w.query = lua_tolstring(L, 2, &w.qlen);
     check_path(L, w.path);
     return bt_graphql_paginate(L, &w);
