@@ -167,6 +167,14 @@ bool bt_graphql_reask(const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */
 void bt_graphql_note_page(void);
+/* [-0, +1|+2, e] Run a query whose answer must hold data.<root>: an object,
+ * or an explicit null (gone: data.<root> is nil in the pushed data). Missing
+ * or of another type it is asked again like a damaged body, then nil, err
+ * (decode). root_field.c. */
+int bt_graphql_query_root(lua_State *L, const char *q, size_t qlen, int vars, const char *root);
+/* [-0, +0, -] Set the root fields of data at idx that hold the null sentinel to nil. */
+void bt_graphql_drop_root_nulls(lua_State *L, int data);
+
 /* [-0, +1|+2, e] Walk a Relay connection; push the page count, or nil, err. */
 int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w);
 

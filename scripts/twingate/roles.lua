@@ -81,7 +81,7 @@ function M.registry(opts)
   function reg.grant(user_id, value)
     if not opts.grants then return end
     if type(value) ~= "string" or value == "" then
-      log.warn("user " .. user_id .. " has no role; no role grant")
+      emit.skip("no_role", "user " .. user_id .. " has no role; its role grant is left out")
       return
     end
     if M.DROP[value] then

@@ -102,22 +102,6 @@ static int find_connection(lua_State *L, int data, const char *path, char *why, 
     return 0;
 }
 
-/* [-0, +0, -] The root fields of data that came back null are nil again
- * (bt_graphql_json_root_nulls kept them as the sentinel for find_connection). */
-static void drop_root_nulls(lua_State *L, int data)
-{
-    lua_pushnil(L);
-    while (lua_next(L, data)) {
-        bool null = bt_graphql_is_null(L, -1);
-        lua_pop(L, 1);
-        if (null) {
-            lua_pushvalue(L, -1);
-            lua_pushnil(L);
-            lua_rawset(L, data);
-        }
-    }
-}
-
 /* [-0, +0, e] The walk's check(conn) on a page of the right shape: true, or
  * false with why filled (the page is damaged). */
 static bool page_passes(lua_State *L, const bt_graphql_walk *w, int conn, char *why,
@@ -164,7 +148,7 @@ static int fetch_page(lua_State *L, const bt_graphql_walk *w, int vars, lua_Inte
         bool shaped = found == 0 &&
                       bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0;
         if (shaped && page_passes(L, w, top + 2, why, sizeof why)) {
-            drop_root_nulls(L, top + 1);
+            bt_graphql_drop_root_nulls(L, top + 1);
             bt_graphql_page_end();
             return 0;
         }
@@ -370,22 +354,38 @@ static bool push_node_field(lua_State *L, int conn, lua_Integer i, const char *f
     return true;
 }
 
-/* [-0, +0, -] Whether the anchor at idx (false: none) is among the page's
- * nodes; a page read from the list's start needs none. */
-static bool anchor_holds(lua_State *L, int conn, int anchor, const char *id_field,
-                         lua_Integer items)
+/* [-0, +0, -] Where the anchor at idx (false: none) is among the page's
+ * nodes: its position from 1; 0 when there is none to look for (a page read
+ * from the list's start, or after a page without overlap); -1 when it is not
+ * on the page (something before it moved). */
+static lua_Integer find_anchor(lua_State *L, int conn, int anchor, const char *id_field,
+                               lua_Integer items)
 {
     if (!lua_toboolean(L, anchor) || !id_field)
-        return true;
+        return 0;
     for (lua_Integer i = 1; i <= items; i++) {
         if (!push_node_field(L, conn, i, id_field, false))
-            return false;
+            return -1;
         bool same = lua_rawequal(L, -1, anchor);
         lua_pop(L, 1);
         if (same)
-            return true;
+            return i;
     }
-    return false;
+    return -1;
+}
+
+/* [-0, +0, -] Remove the first edge of the page at conn: the anchor, handed
+ * on with the page before, is not handed on twice. */
+static void drop_first_edge(lua_State *L, int conn, lua_Integer items)
+{
+    lua_getfield(L, conn, "edges");
+    for (lua_Integer i = 1; i < items; i++) {
+        lua_rawgeti(L, -1, i + 1);
+        lua_rawseti(L, -2, i);
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, -2, items);
+    lua_pop(L, 1);
 }
 
 /* [-0, +0, m] After a page that says more: the next entry. With ids and a
@@ -444,22 +444,27 @@ static int walk_back(lua_State *L, const bt_graphql_walk *w, const walk_slots *a
     return 0;
 }
 
-/* [-0, +0|+2, m] The last page (hasNextPage false): 1 when the nodes reach
- * totalCount (or it is not reported), 0 to read the page again once, 2 with
- * nil, err (pagination) when it still ends early. */
-static int check_end(lua_State *L, const bt_graphql_walk *w, int conn, walk_state *st,
-                     lua_Integer items)
+/* [-0, +0, -] The page's integer totalCount, or -1. */
+static long long total_count(lua_State *L, int conn)
+{
+    long long total = -1;
+    if (lua_getfield(L, conn, "totalCount") == LUA_TNUMBER && lua_isinteger(L, -1))
+        total = (long long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return total;
+}
+
+/* [-0, +0|+2, m] The last page (hasNextPage false) of `items` nodes and its
+ * totalCount: 1 when the nodes reach it (or it or the page's offset is not
+ * known), 0 to read the page again once, 2 with nil, err (pagination) when it
+ * still ends early. */
+static int check_end(lua_State *L, const bt_graphql_walk *w, walk_state *st, lua_Integer items,
+                     long long total)
 {
     char msg[400];
-    long long reached = st->offsets[st->cur % RING] + items, total;
-    if (reached < items) /* the offset is unknown */
+    long long offset = st->offsets[st->cur % RING], reached = offset + items;
+    if (offset < 0 || total < 0 || total <= reached)
         return 1;
-    if (lua_getfield(L, conn, "totalCount") != LUA_TNUMBER || !lua_isinteger(L, -1) ||
-        (total = (long long)lua_tointeger(L, -1)) <= reached) {
-        lua_pop(L, 1);
-        return 1;
-    }
-    lua_pop(L, 1);
     if (!st->reread_end) {
         st->reread_end = true;
         bt_warn("graphql: %s ended after %lld nodes but its totalCount is %lld; reading the "
@@ -474,9 +479,12 @@ static int check_end(lua_State *L, const bt_graphql_walk *w, int conn, walk_stat
     return bt_err_push(L, "pagination", 0, msg);
 }
 
-/* One page: request the current entry and check it, hand it to on_page,
- * then go back when its anchor moved, check the list's end, or check the
- * bounds and make the next entry. 0 = go on, 1 = done, 2 = nil, err on top. */
+/* One page: request the current entry and check it. Its anchor missing:
+ * the page is handed on whole and the walk goes back. Else the next entry is
+ * made (before on_page, which may change the page), the anchor edge dropped
+ * when it leads the page, the page handed on, and then the list's end
+ * checked, or the bounds and the next cursor. 0 = go on, 1 = done, 2 = nil,
+ * err on top. */
 static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, walk_state *st)
 {
     lua_Integer items;
@@ -491,21 +499,28 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
         return 2;
     int data = lua_gettop(L) - 1, conn = data + 1;
     bool more = page_info(L, conn); /* pushes the end cursor */
+    lua_Integer found = find_anchor(L, conn, anchor, w->id_field, items);
     st->pages++;
-    st->items += items;
+    st->items += found == 1 ? items - 1 : items;
     bt_graphql_note_page();
     progress(st, w->path);
     bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
-    bool holds = anchor_holds(L, conn, anchor, w->id_field, items);
+    if (found < 0) {
+        if (!call_on_page(L, w->on_page_idx, conn, data))
+            return 1;
+        return walk_back(L, w, at, st);
+    }
+    long long total = total_count(L, conn);
+    if (more)
+        next_entry(L, w, conn, at->ring, st, items); /* st->cur moves on */
+    if (found == 1)
+        drop_first_edge(L, conn, items);
     if (!call_on_page(L, w->on_page_idx, conn, data))
         return 1;
-    if (!holds)
-        return walk_back(L, w, at, st);
     if (!more)
-        return check_end(L, w, conn, st, items);
+        return check_end(L, w, st, items, total);
     if (check_bounds(L, w, st, fresh) == 2)
         return 2;
-    next_entry(L, w, conn, at->ring, st, items);
     ring_get(L, at->ring, st);
     lua_pop(L, 1);
     return check_cursor(L, at->seen, w->path);

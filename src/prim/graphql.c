@@ -81,14 +81,23 @@ static int l_configure(lua_State *L)
     return 0;
 }
 
-/* graphql.query(query, variables?) -> data | nil, err */
+/* graphql.query(query, variables?, { root = "user" }?) -> data | nil, err.
+ * With root, data.<root> is an object or nil for an explicit null (gone); an
+ * answer without it is damaged: asked again, then a decode error. */
 static int l_query(lua_State *L)
 {
     size_t qlen;
     const char *q = luaL_checklstring(L, 1, &qlen);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
-    return bt_graphql_execute(L, q, qlen, lua_istable(L, 2) ? 2 : 0);
+    int vars = lua_istable(L, 2) ? 2 : 0;
+    if (lua_isnoneornil(L, 3))
+        return bt_graphql_execute(L, q, qlen, vars);
+    static const char *const fields[] = {"root", NULL};
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_fields(L, 3, "graphql.query", fields);
+    const char *root = opt_string(L, 3, "graphql.query", "root", true);
+    return bt_graphql_query_root(L, q, qlen, vars, root);
 }
 
 static void check_path(lua_State *L, const char *path)

@@ -95,7 +95,7 @@ describe("concurrent change and broken pages, group side", function()
   it("drops and counts the grants of a member deleted during the sync, fetching it once", function()
     users{ user(1) }
     groups{ group("G1", page(member_ids(1, 9))), group("G2", page(member_ids(9))) }
-    rt:answer{ query = Q.USER, variables = { id = "U9" }, data = {} }
+    rt:answer{ query = Q.USER, variables = { id = "U9" }, data = { user = require("helpers.fixtures").NULL } }
     local ok, err = sync()
     assert.is_true(ok, tostring(err))
     assert.same({}, rt:unused())

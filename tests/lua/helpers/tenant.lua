@@ -258,8 +258,13 @@ end
 -- each user's groups.
 function M.ideal_requests(t, page, opts)
   opts = opts or {}
-  local function pages(n) return math.max(1, (n + page - 1) // page) end
-  local function extra(n) return math.max(0, (n + page - 1) // page - 1) end
+  -- every page after the first overlaps the one before by a node (the
+  -- runtime continues from the second-to-last node's cursor): page - 1 new
+  local function extra(n)
+    if n <= page then return 0 end
+    return (n - page + page - 2) // (page - 1)
+  end
+  local function pages(n) return 1 + extra(n) end
   local n = pages(#t.users) + pages(#t.groups)
   if opts.side == "users" then
     for _, u in ipairs(t.users) do n = n + extra(#t.groups_of[u.id]) end
