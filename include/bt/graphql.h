@@ -67,6 +67,10 @@ typedef struct bt_graphql_endpoint {
     const char *redirect_host_suffix;
     double reads_per_minute;       /* 0 = unpaced */
     double writes_per_minute;
+    /* Phrases, one a line, that mark a GraphQL error at HTTP 2xx as a rate
+     * limit (matched case-insensitively in its message): retried like a 429,
+     * queries and mutations alike. NULL: none. */
+    const char *rate_limit_errors;
 } bt_graphql_endpoint;
 
 /* 0, or -1 with a message in err (never containing the key). */

@@ -9,6 +9,11 @@ local M = {}
 
 M.PACING = { reads_per_minute = 60, writes_per_minute = 20 }  -- Twingate's limits
 
+-- A GraphQL error at HTTP 200 whose message holds one of these is a rate
+-- limit, retried like a 429 by the runtime (twingate-api.md section 9a: the
+-- shape is not confirmed, so both phrasings).
+M.RATE_LIMIT_ERRORS = { "rate limit", "too many requests" }
+
 -- Twingate's own shard redirects stay under this suffix, so the key may follow
 -- them; any other host is refused by the runtime (with --api-url: only the
 -- configured host).
@@ -65,8 +70,21 @@ function M.configure()
     redirect_host_suffix = suffix,
     reads_per_minute = M.PACING.reads_per_minute,
     writes_per_minute = M.PACING.writes_per_minute,
+    rate_limit_errors = M.RATE_LIMIT_ERRORS,
   }
+  M.url = url
   return url
+end
+
+-- err, its message saying what an HTTP 404 from the endpoint means: no
+-- Twingate network at that domain (not "no such user"). Other errors as they are.
+function M.explain(err)
+  if type(err) == "table" and err.kind == "endpoint" and M.url then
+    local host = M.url:match("^https?://([^/]+)") or M.url
+    err.message = string.format("no Twingate network at %s (the API answered HTTP 404; "
+      .. "check --domain or --api-url)", host)
+  end
+  return err
 end
 
 -- Service mode's /health check: one small authenticated read proves that the

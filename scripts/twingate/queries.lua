@@ -260,9 +260,12 @@ query UserGroups($id: ID!, $first: Int!, $after: String) {
 }
 ]]
 
+-- The users whose email is one of $emails (the address as given and in
+-- lower case: whether the API compares case-insensitively is not known, so
+-- provisioning compares the answers itself, case-insensitively).
 Q.USER_BY_EMAIL = [[
-query UserByEmail($email: String!) {
-  users(first: 1, filter: { email: { eq: $email } }) {
+query UserByEmail($emails: [String!]!) {
+  users(first: 10, filter: { email: { in: $emails } }) {
     pageInfo { hasNextPage endCursor }
     edges { node { id email } }
   }

@@ -91,7 +91,7 @@ function M.run(resource_types, opts)
   else
     ok, err = full(resource_types, ctx)
   end
-  if not ok then return nil, err end
+  if not ok then return nil, client.explain(err) end
   local counts, stats = emit.counts(), graphql.stats()
   log.info(string.format("synced %d resources, %d entitlements, %d grants in %d requests",
     counts.resources, counts.entitlements, counts.grants, stats.requests))

@@ -50,6 +50,28 @@ static double opt_number(lua_State *L, int idx, const char *fn, const char *name
     return v;
 }
 
+/* [-0, +0, e] rate_limit_errors = { "phrase", ... } of the table at idx as
+ * lines in buf; NULL when absent. */
+static const char *phrase_lines(lua_State *L, int idx, const char *fn, char *buf, size_t n)
+{
+    if (!get_field(L, idx, fn, "rate_limit_errors", LUA_TTABLE, false)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+        size_t len;
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!s || len == 0 || strchr(s, '\n') || used + len + 2 > n)
+            luaL_error(L, "%s: rate_limit_errors must be a list of short non-empty phrases", fn);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "\n" : "", s);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return buf;
+}
+
 /* graphql.configure{ url=, auth_header=, auth_config=, reads_per_minute=,
  * writes_per_minute=, user_agent_suffix=, redirect_host_suffix= } -> nothing. Raises on bad
  * arguments (a non-https url, an unset auth_config field, ...). */
@@ -62,6 +84,7 @@ static int l_configure(lua_State *L)
                                          "writes_per_minute",
                                          "user_agent_suffix",
                                          "redirect_host_suffix",
+                                         "rate_limit_errors",
                                          NULL};
     const char *fn = "graphql.configure";
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -75,6 +98,8 @@ static int l_configure(lua_State *L)
         .reads_per_minute = opt_number(L, 1, fn, "reads_per_minute", 0),
         .writes_per_minute = opt_number(L, 1, fn, "writes_per_minute", 0),
     };
+    char phrases[512];
+    ep.rate_limit_errors = phrase_lines(L, 1, fn, phrases, sizeof phrases);
     char err[300];
     if (bt_graphql_configure(&ep, err, sizeof err) != 0)
         return luaL_error(L, "%s: %s", fn, err);

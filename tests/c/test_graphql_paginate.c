@@ -84,6 +84,9 @@ static const char *const BROKEN[][2] = {
                  "\"pageInfo\":{\"hasNextPage\":false}}"},
     {"nodeEmptyId", "{\"edges\":[{\"node\":{\"id\":\"\"}}],"
                     "\"pageInfo\":{\"hasNextPage\":false}}"},
+    /* issue 17: an id is never rewritten; one that is not UTF-8 is damage */
+    {"nodeSurrogateId", "{\"edges\":[{\"node\":{\"id\":\"R3\\uD800\"}}],"
+                        "\"pageInfo\":{\"hasNextPage\":false}}"},
     {"noPageInfo", "{\"edges\":[]}"},
     {"noHasNext", "{\"edges\":[],\"pageInfo\":{\"endCursor\":\"c1\"}}"},
     {"stringHasNext", "{\"edges\":[],\"pageInfo\":{\"hasNextPage\":\"yes\","

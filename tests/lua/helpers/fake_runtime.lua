@@ -160,7 +160,7 @@ local ENTITLEMENT_KEYS = set{ "resource", "slug", "display_name", "description",
 local GRANT_KEYS = set{ "resource", "slug", "principal", "immutable", "expandable" }
 local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
-  "writes_per_minute", "user_agent_suffix", "redirect_host_suffix" }
+  "writes_per_minute", "user_agent_suffix", "redirect_host_suffix", "rate_limit_errors" }
 local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
   "max_nodes", "previous_page", "check" }
 
@@ -345,7 +345,8 @@ local function build_graphql(rt)
     return data
   end
 
-  function query(query, variables)
+  function query(doc, variables)
+    local query = doc -- luacheck: ignore 431
     if type(query) ~= "string" then fail("graphql.query: query must be a string") end
     if variables ~= nil and type(variables) ~= "table" then
       fail("graphql.query: variables must be a table")
