@@ -1611,7 +1611,7 @@ class MockApp:
         if result.errors:
             resp["errors"] = [format_error(e) for e in result.errors]
         resp["data"] = result.data
-        self.changes.mangle(resp["data"])
+        resp["data"] = self.changes.mangle(resp["data"])
         out = json.dumps(resp).encode("ascii")
         with self.lock:
             if truncate:
