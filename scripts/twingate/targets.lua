@@ -34,9 +34,10 @@ end
 
 -- data.<field> of a by-id query, or nil, message. The API answers an unknown
 -- or malformed id with null or an error on that field; both mean "no such
--- id". Any other failure is returned unchanged.
+-- id". An answer without the field is damage, not "no such id" (asked again,
+-- then a decode error). Any other failure is returned unchanged.
 local function fetch(query, field, rtype, id, variables)
-  local data, err = graphql.query(query, variables)
+  local data, err = graphql.query(query, variables, { root = field })
   if data == nil then
     if type(err) == "table" and (err.kind == "not_found"
         or (err.kind == "graphql" and unresolved(err, field))) then

@@ -74,7 +74,7 @@ describe("targeted group members", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 },
       data = { group = group_node(members(user_ids(1, 100), true, "c1", 120)) } }
     rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
-      data = { group = nil } }
+      data = { group = require("helpers.fixtures").NULL } }
     assert.is_true(sync())
     assert.equal(100, #rt.rows.grants)
     assert.same({ owner_deleted_during_sync = 1 }, rt.skipped)

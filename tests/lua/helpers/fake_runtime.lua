@@ -488,11 +488,20 @@ local function build_graphql(rt)
     while true do
       local data, err = graphql.query(opts.query, vars)
       if not data then return nil, err end
-      local conn = data
+      -- as the runtime: only an explicit null root field is "gone"; anything
+      -- else that is not an object is damage (the fake does not ask again)
+      local conn, root = data, true
       for part in opts.path:gmatch("[^.]+") do
-        conn = type(conn) == "table" and conn[part] or nil
+        local v = type(conn) == "table" and conn[part] or nil
+        if root and v == graphql.null then
+          return nil, M.error("not_found", part .. " is null (it no longer exists)")
+        end
+        conn, root = v, false
       end
-      if conn == nil then return nil, M.error("not_found", "no object at " .. opts.path) end
+      if type(conn) ~= "table" or conn == graphql.null then
+        return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: "
+          .. opts.path .. " is missing from the answer")
+      end
       local n, why = shape(conn, id_field)
       if n == nil then
         return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: " .. why)

@@ -157,6 +157,9 @@ local function with_page(item, field, list, first, map)
   return node
 end
 
+-- An unknown id is answered with an explicit null, as the API does.
+local NULL = require("helpers.fixtures").NULL
+
 -- A fake_runtime handler serving the sync's documents from tenant t.
 function M.handler(t)
   local Q = require "twingate.queries"
@@ -195,15 +198,15 @@ function M.handler(t)
     elseif query == Q.USER_GROUPS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.groups_of[vars.id] then return { data = {} } end
+      if not t.groups_of[vars.id] then return { data = { user = NULL } } end
       return { data = { user = {
         groups = connection(t.groups_of[vars.id], vars.first, vars.after, id_only) } } }
     elseif query == Q.GROUP then
       local g = by_id[vars.id]
-      if not g or not t.members[vars.id] then return { data = {} } end
+      if not g or not t.members[vars.id] then return { data = { group = NULL } } end
       return { data = { group = with_page(g, "users", t.members[g.id], vars.first, id_only) } }
     elseif query == Q.USER then
-      return { data = { user = user_by_id[vars.id] } }
+      return { data = { user = user_by_id[vars.id] or NULL } }
     elseif query == Q.ROLE_HOLDERS then
       local err = too_many(vars.first)
       if err then return err end
@@ -220,7 +223,7 @@ function M.handler(t)
     elseif query == Q.GROUP_MEMBERS then
       local err = too_many(vars.first)
       if err then return err end
-      if not by_id[vars.id] then return { data = {} } end
+      if not by_id[vars.id] then return { data = { group = NULL } } end
       return { data = { group = {
         users = connection(t.members[vars.id], vars.first, vars.after, id_only) } } }
     elseif query == Q.SERVICE_ACCOUNTS then
@@ -231,7 +234,7 @@ function M.handler(t)
     elseif query == Q.SERVICE_ACCOUNT_KEYS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.keys[vars.id] then return { data = {} } end
+      if not t.keys[vars.id] then return { data = { serviceAccount = NULL } } end
       return { data = { serviceAccount = {
         keys = connection(t.keys[vars.id], vars.first, vars.after, key_node) } } }
     elseif query == Q.RESOURCES then
@@ -242,7 +245,7 @@ function M.handler(t)
     elseif query == Q.RESOURCE_ACCESS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.access[vars.id] then return { data = {} } end
+      if not t.access[vars.id] then return { data = { resource = NULL } } end
       return { data = { resource = {
         access = connection(t.access[vars.id], vars.first, vars.after, principal_node) } } }
     end
