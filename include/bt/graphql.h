@@ -111,8 +111,13 @@ int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_dept
                            size_t errsz);
 /* While set, a null member of the object one level down (a GraphQL
  * answer's data.<root field>) decodes to the null sentinel instead of an
- * absent key, so a walk tells "null: gone" from "missing: damaged". */
+ * absent key, so a walk tells "null: gone" from "missing: damaged". Set by
+ * bt_graphql_execute around its decoding only (never left set by an error). */
 void bt_graphql_json_root_nulls(bool keep);
+/* The next bt_graphql_execute decodes data.<root field> nulls as the null
+ * sentinel (bt_graphql_json_root_nulls); it takes and clears the request at
+ * its start. */
+void bt_graphql_next_keeps_root_nulls(void);
 /* [-0, +0, e] Append the JSON encoding of the value at idx to out. Raises a
  * Lua error naming `what` and the path of a value that cannot be encoded. */
 void bt_graphql_json_encode(lua_State *L, int idx, bt_http_buf *out, const char *what);

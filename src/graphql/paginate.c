@@ -23,7 +23,7 @@
  * back when a page's anchor moved. */
 #define RING 8
 
-/* Pages a walk may read again after anchors moved, beyond one per page read. */
+/* Pages whose anchor moved a walk may meet, beyond one per page of progress. */
 #define WALK_BACKS 32
 
 typedef struct walk_state {
@@ -36,7 +36,9 @@ typedef struct walk_state {
     long cur;       /* the entry (request) being read; the ring holds entries low..cur */
     long low;
     long long offsets[RING]; /* each entry's first node's offset; -1: unknown */
-    long walk_backs;         /* entries read again because an anchor moved */
+    long walk_backs;         /* pages whose anchor had moved */
+    long held;               /* pages whose anchor held and that reached past reach */
+    long long reach;         /* the furthest offset + nodes any page reached */
     bool reread_end;         /* the list-end check has read a page again */
     double waited_at_start;
     double last_progress; /* bt_clock_monotonic() of the start or the last line */
@@ -122,10 +124,8 @@ static bool page_passes(lua_State *L, const bt_graphql_walk *w, int conn, char *
 /* [-0, +1, e] One request; data.<root field> nulls kept as the sentinel. */
 static int execute_keeping_nulls(lua_State *L, const bt_graphql_walk *w, int vars)
 {
-    bt_graphql_json_root_nulls(true);
-    int n = bt_graphql_execute(L, w->query, w->qlen, vars);
-    bt_graphql_json_root_nulls(false);
-    return n;
+    bt_graphql_next_keeps_root_nulls();
+    return bt_graphql_execute(L, w->query, w->qlen, vars);
 }
 
 /* [-0, +2, e] Request one page and push data and the connection, returning
@@ -282,7 +282,7 @@ static int results(lua_State *L, int base, int n)
 }
 
 /* ---- overlap, shift detection and the list-end check ----
- * Twingate's cursors are offsets (Relay's arrayconnection): when an earlier
+ * Offset cursors (Relay's arrayconnection, as graphene serves them): when an earlier
  * node is deleted between two requests, the nodes at the next page boundary
  * move before the cursor and are never served. So a walk whose edges carry
  * their own `cursor` (and whose nodes carry ids) continues each page from the
@@ -361,8 +361,10 @@ static bool push_node_field(lua_State *L, int conn, lua_Integer i, const char *f
 static lua_Integer find_anchor(lua_State *L, int conn, int anchor, const char *id_field,
                                lua_Integer items)
 {
-    if (!lua_toboolean(L, anchor) || !id_field)
-        return 0;
+    bool edges = lua_getfield(L, conn, "edges") == LUA_TTABLE;
+    lua_pop(L, 1);
+    if (!lua_toboolean(L, anchor) || !id_field || !edges)
+        return 0; /* nothing to look for, or a `nodes` list: no anchors */
     for (lua_Integer i = 1; i <= items; i++) {
         if (!push_node_field(L, conn, i, id_field, false))
             return -1;
@@ -417,6 +419,19 @@ static void next_entry(lua_State *L, const bt_graphql_walk *w, int conn, int rin
     ring_put(L, ring, st, st->cur + 1, top, 0, offset < 0 ? -1 : offset + items);
 }
 
+/* A page whose anchor held: progress when it reaches past every page before
+ * (or its offset is unknown). Reading the same pages again is not progress,
+ * so a server whose anchors keep moving exhausts the walk-back budget. */
+static void note_progress(walk_state *st, lua_Integer items)
+{
+    long long offset = st->offsets[st->cur % RING];
+    if (offset >= 0 && offset + items <= st->reach)
+        return;
+    st->held++;
+    if (offset >= 0)
+        st->reach = offset + items;
+}
+
 /* [-0, +0|+2, m] The anchor was not on the page: something before it moved.
  * Go back one entry (to the list's start once the ring is spent), within the
  * walk's budget; the cursors seen are forgotten, as they are read again. */
@@ -424,7 +439,7 @@ static int walk_back(lua_State *L, const bt_graphql_walk *w, const walk_slots *a
                      walk_state *st)
 {
     char msg[300];
-    if (++st->walk_backs > WALK_BACKS + st->pages) {
+    if (++st->walk_backs > WALK_BACKS + st->held) {
         snprintf(msg, sizeof msg,
                  "%s: the list kept moving during the walk (%ld pages read again); stopping",
                  w->path, st->walk_backs - 1);
@@ -510,6 +525,7 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
             return 1;
         return walk_back(L, w, at, st);
     }
+    note_progress(st, items);
     long long total = total_count(L, conn);
     if (more)
         next_entry(L, w, conn, at->ring, st, items); /* st->cur moves on */

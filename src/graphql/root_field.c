@@ -28,9 +28,8 @@ int bt_graphql_query_root(lua_State *L, const char *q, size_t qlen, int vars, co
     bt_graphql_page_begin(); /* one attempt cap and deadline, as for a page */
     for (;;) {
         int top = lua_gettop(L);
-        bt_graphql_json_root_nulls(true);
+        bt_graphql_next_keeps_root_nulls();
         int n = bt_graphql_execute(L, q, qlen, vars);
-        bt_graphql_json_root_nulls(false);
         if (n == 2) {
             bt_graphql_page_end();
             return 2;

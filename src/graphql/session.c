@@ -412,7 +412,7 @@ static bool wait_rate_limited(int *tries, double *waited, const bt_http_response
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
-static int post_and_push(lua_State *L, bool write)
+static int post_and_push(lua_State *L, bool write, bool keep_root_nulls)
 {
     bt_http_limits lim = limits();
     bt_http_request req = {.url = S.url,
@@ -435,7 +435,9 @@ static int post_and_push(lua_State *L, bool write)
             lim.max_total_time = 0.001;
         bt_http_post(S.client, &req, &resp);
         bt_budget_touch(L); /* the script waited: its CPU budget starts again */
+        bt_graphql_json_root_nulls(keep_root_nulls);
         int n = bt_graphql_push_response(L, &resp, S.secret);
+        bt_graphql_json_root_nulls(false);
         if (rate_limited_at_2xx(L, n, &resp) && wait_rate_limited(&limited, &limited_wait, &resp)) {
             lua_pop(L, n); /* not applied: the server refused it, as with a 429 */
             continue;
@@ -470,8 +472,14 @@ static void name_operation(lua_State *L, int n, const char *query, size_t qlen)
     lua_pop(L, 1);
 }
 
+static bool g_next_keeps_root_nulls;
+
+void bt_graphql_next_keeps_root_nulls(void) { g_next_keeps_root_nulls = true; }
+
 int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
 {
+    bool keep = g_next_keeps_root_nulls; /* taken before anything can raise */
+    g_next_keeps_root_nulls = false;
     if (!S.configured)
         return luaL_error(L, "graphql: call graphql.configure{} first");
     bool write = bt_graphql_is_mutation(query, qlen);
@@ -486,7 +494,7 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
     else
         g_reads++;
     bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
-    int n = post_and_push(L, write);
+    int n = post_and_push(L, write, keep);
     name_operation(L, n, query, qlen);
     return n;
 }

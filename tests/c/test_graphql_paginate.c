@@ -169,6 +169,30 @@ static bool shrinking(const char *q, char *o, size_t n)
     return true;
 }
 
+/* A server whose anchors always move: the list's first page is S1..S3, any
+ * later page brings nodes never seen (X<call>-<i>) and says more. */
+static bool always_shifting(const char *q, char *o, size_t n)
+{
+    if (!strstr(q, "alwaysShifting"))
+        return false;
+    char after[32];
+    str_var(q, "after", after, sizeof after);
+    int call = hostile_calls++, start = after[0] == 'o' ? atoi(after + 1) + 1 : 0;
+    size_t len = (size_t)snprintf(o, n, "{\"data\":{\"users\":{\"edges\":[");
+    for (int i = 0; i < 3; i++) {
+        if (start == 0)
+            len += (size_t)snprintf(o + len, n - len, "%s{\"cursor\":\"o%d\",\"node\":{\"id\":\"S%d\"}}",
+                                    i ? "," : "", i, i + 1);
+        else
+            len += (size_t)snprintf(o + len, n - len,
+                                    "%s{\"cursor\":\"o%d\",\"node\":{\"id\":\"X%d-%d\"}}",
+                                    i ? "," : "", start + i, call, i);
+    }
+    snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"o%d\"}}}}",
+             start + 2);
+    return true;
+}
+
 static void route(const httpd_request *req, char *o, size_t n)
 {
     const char *q = req->body;
@@ -180,7 +204,7 @@ static void route(const httpd_request *req, char *o, size_t n)
             return;
         }
     }
-    if (endless(q, o, n) || shrinking(q, o, n))
+    if (endless(q, o, n) || shrinking(q, o, n) || always_shifting(q, o, n))
         return;
     if (strstr(q, "loopy")) {
         snprintf(o, n,
@@ -562,6 +586,20 @@ static void a_shift_with_an_unchanged_count_is_caught_by_the_overlap(void **stat
     assert_int_equal(httpd_request_count(f->srv), 7);
 }
 
+/* Reading the same pages again after a shift is not progress: a server whose
+ * anchors always move stops the walk after 32 such pages. */
+static void a_list_that_keeps_moving_is_stopped(void **state)
+{
+    fx *f = *state;
+    run(f, "local pages, err = graphql.paginate{ query = '{ alwaysShifting }',"
+           "  variables = { first = 3 }, path = 'users', on_page = function() end }\n"
+           "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+           "assert(err.message:find('the list kept moving during the walk', 1, true), err.message)");
+    /* the first page (one page of progress), then a moved page and the first
+     * page again, until the 34th moved page: 32 + 1 are allowed */
+    assert_int_equal(httpd_request_count(f->srv), 1 + 34 + 33);
+}
+
 /* Without edge cursors (or ids) there is no overlap: endCursor as before. */
 static void edges_without_cursors_walk_from_end_cursor(void **state)
 {
@@ -898,6 +936,7 @@ int main(void)
         T(check_page_applies_the_same_rule_to_a_nested_page),
         T(a_shift_with_an_unchanged_count_is_caught_by_the_overlap),
         T(edges_without_cursors_walk_from_end_cursor),
+        T(a_list_that_keeps_moving_is_stopped),
         T(a_walk_continuing_a_nested_page_checks_its_anchor),
         T(a_list_that_ends_early_fails_after_one_more_read),
         T(a_list_that_ends_early_once_is_read_on),
