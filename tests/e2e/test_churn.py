@@ -224,6 +224,15 @@ class DamagedAnswers(Case):
             r = self.fail_sync(m)
         self.assert_clean_failure(r, "has no id (or one not valid UTF-8)")
 
+    def test_a_body_that_does_not_decode_is_asked_again(self):
+        # Before the fix a corrupt gzip body, or an unknown Content-Encoding,
+        # in the middle of a sync failed it at once.
+        with self.mock() as m:
+            m.config(bad_encoding=2)
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertEqual(len(re.findall(r"warn +http: .*retrying in", r.stderr)), 2, r.stderr)
+
     def test_positions_count_edges_from_zero(self):
         with self.mock() as m:
             m.page_fault("users", "node_null", times=1000)
