@@ -94,7 +94,7 @@ function M.validate()
   if not ok then return nil, err end
   local data
   data, err = graphql.query(require("twingate.queries").USERS, { first = 1 })
-  if not data then return nil, err end
+  if not data then return nil, M.explain(err) end
   return true
 end
 

@@ -411,18 +411,18 @@ local function build_graphql(rt)
     for i = 1, n do
       local entry = list[i]
       if type(entry) ~= "table" or entry == NULL then
-        return nil, string.format("%s[%d] is null or not an object", name, i)
+        return nil, string.format("%s[%d] is null or not an object", name, i - 1)
       end
       local node = entry
       if name == "edges" then
         node = entry.node
         if type(node) ~= "table" or node == NULL then
-          return nil, string.format("edges[%d].node is null or not an object", i)
+          return nil, string.format("edges[%d].node is null or not an object", i - 1)
         end
       end
       local id = id_field and node[id_field]
       if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer") then
-        return nil, string.format("%s[%d]%s has no %s", name, i, name == "edges" and ".node" or "",
+        return nil, string.format("%s[%d]%s has no %s", name, i - 1, name == "edges" and ".node" or "",
           id_field)
       end
     end
