@@ -208,8 +208,10 @@ function M.skip_deleted(owner)
 end
 
 -- Root ids of the last pages, at least `pages` of them (graphql.paginate
--- reads back at most 7 pages): a root page read again hands no parent over
--- twice, and memory stays flat.
+-- walks back at most 8 pages after a shift before it starts the list over):
+-- a root page read again hands no parent over twice, and memory stays flat.
+-- (A walk started over from the list's start, after more than 8 pages moved,
+-- may hand an early parent over again: its rows are absorbed as repeats.)
 local function recent(pages)
   local now, before, n = {}, {}, 0
   local r = {}
