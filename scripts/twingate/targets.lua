@@ -47,6 +47,13 @@ local function fetch(query, field, rtype, id, variables)
   end
   local node = data[field]
   if type(node) ~= "table" or node.id == nil then return nil, missing(rtype, id) end
+  -- the mapped fields' types, as the full sync checks them (lib.fields)
+  local check = (rtype == "group" and groups.check) or (rtype == "user" and users.check) or nil
+  local ok, why = true, nil
+  if check then ok, why = check(node) end
+  if not ok then
+    return nil, string.format("--sync-resources: %s %s: the answer is damaged: %s", rtype, id, why)
+  end
   return node
 end
 
