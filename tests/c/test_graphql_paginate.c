@@ -128,7 +128,8 @@ static bool endless(const char *q, char *o, size_t n)
  * were answered (0: already gone), and with create = 1 adds S11 at the end at
  * the same moment, so totalCount does not change; edgeCursors = 0 leaves the
  * edges without cursors; short = k answers request k with the page cut to
- * its first node but the endCursor of the whole page; endEarly = n answers
+ * its first node but the endCursor of the whole page; insertFrontAfter = n
+ * adds S0 before S1 once n requests were answered; endEarly = n answers
  * the first n pages that end past offset 5 with hasNextPage false. */
 static int shrink_calls;
 
@@ -139,8 +140,10 @@ static bool shrinking(const char *q, char *o, size_t n)
     char after[32];
     str_var(q, "after", after, sizeof after);
     int call = shrink_calls++;
-    int del = int_var(q, "deleteAfter", -1);
+    int del = int_var(q, "deleteAfter", -1), ins = int_var(q, "insertFrontAfter", -1);
     int gone = del >= 0 && call >= del ? 1 : 0, made = gone ? int_var(q, "create", 0) : 0;
+    int front = ins >= 0 && call >= ins ? 1 : 0; /* S0 inserted before S1 */
+    gone -= front;
     int total = 10 - gone + made, first = int_var(q, "first", 3);
     int start = after[0] == 'o' ? atoi(after + 1) + 1 : 0;
     int end = start + first < total ? start + first : total, shown = end;
@@ -586,6 +589,25 @@ static void a_shift_with_an_unchanged_count_is_caught_by_the_overlap(void **stat
     assert_int_equal(httpd_request_count(f->srv), 7);
 }
 
+/* A node inserted before the boundary only moves the anchor down the next
+ * page: nothing is lost, nothing is read again, the walk goes on (the new
+ * node, created during the walk, is for the next sync). */
+static void an_insertion_before_the_cursor_only_repeats(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, insertFrontAfter = 1 }, path = 'users', on_page = collect }\n"
+             "assert(pages == 5, tostring(err))\n"
+             "assert(missed(1, 10) == nil, missed(1, 10))\n"
+             "assert(not seen.S0, 'created before the cursor after page 1: not read')",
+             SEEN);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 5);
+}
+
 /* Reading the same pages again after a shift is not progress: a server whose
  * anchors always move stops the walk after 32 such pages. */
 static void a_list_that_keeps_moving_is_stopped(void **state)
@@ -937,6 +959,7 @@ int main(void)
         T(a_shift_with_an_unchanged_count_is_caught_by_the_overlap),
         T(edges_without_cursors_walk_from_end_cursor),
         T(a_list_that_keeps_moving_is_stopped),
+        T(an_insertion_before_the_cursor_only_repeats),
         T(a_walk_continuing_a_nested_page_checks_its_anchor),
         T(a_list_that_ends_early_fails_after_one_more_read),
         T(a_list_that_ends_early_once_is_read_on),

@@ -106,22 +106,26 @@ class Churn(Case):
         self.assertIn("the node before a page boundary moved", r.stderr)
 
     def test_many_changes_during_a_sync_lose_nothing_that_lasted(self):
-        # A smaller cousin of the paced 2,000-user sync with 130
-        # mutations (5 users and 12 memberships lost before the fix): users
-        # deleted and created at random points of both walks and both sides.
+        # The case: a 2,000-user sync with 130 mutations during it (5
+        # users and 12 memberships that lasted were lost before the fix): 65
+        # users deleted and 65 created at random points of both walks, on both
+        # sides (unpaced: the changes land between the same requests).
         for side, extra in (("users", []), ("groups", GROUP_SIDE)):
             with self.subTest(side=side):
                 rng = random.Random(17)
-                with self.mock(users=1200) as m:
+                with self.mock(users=2000) as m:
                     before = m.truth()
                     victims = rng.sample([u["id"] for u in before["users"]
-                                          if u["type"] == "MANUAL" and u["role"] != "ADMIN"], 24)
-                    for i, victim in enumerate(victims):
-                        at = rng.randrange(1, 16)
-                        m.schedule(at, DELETE, {"id": victim})
-                        m.schedule(at, CREATE, {"e": "new%d@example.com" % i})
-                    self.sync_ok(m, extra)
+                                          if u["type"] == "MANUAL" and u["role"] != "ADMIN"], 65)
+                    for i, victim in enumerate(victims):   # a sync takes 26 requests or more
+                        m.schedule(rng.randrange(1, 26), DELETE, {"id": victim})
+                        m.schedule(rng.randrange(1, 26), CREATE, {"e": "new%d@example.com" % i})
+                    r = self.sync_ok(m, extra)
                     after = m.truth()
+                    state = m.schedule_state()
+                self.assertEqual(state["pending"], 0)
+                self.assertEqual(sum(1 for c in state["done"] if c["ok"]), 130)
+                self.assertIn("the node before a page boundary moved", r.stderr)
                 self.assert_lasting(before, after)
 
 
