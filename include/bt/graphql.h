@@ -123,6 +123,10 @@ typedef struct bt_graphql_endpoint {
     const char *redirect_host_suffix;
     double reads_per_minute;       /* 0 = unpaced */
     double writes_per_minute;
+    /* Phrases, one a line, that mark a GraphQL error at HTTP 2xx as a rate
+     * limit (matched case-insensitively in its message): retried like a 429,
+     * queries and mutations alike. NULL: none. */
+    const char *rate_limit_errors;
 } bt_graphql_endpoint;
 
 /* 0, or -1 with a message in err (never containing the key). */
@@ -161,6 +165,15 @@ size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail);
  * Returns 0 (one value pushed) or -1 (nothing pushed, reason in err). */
 int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_depth, char *err,
                            size_t errsz);
+/* While set, a null member of the object one level down (a GraphQL
+ * answer's data.<root field>) decodes to the null sentinel instead of an
+ * absent key, so a walk tells "null: gone" from "missing: damaged". Set by
+ * bt_graphql_execute around its decoding only (never left set by an error). */
+void bt_graphql_json_root_nulls(bool keep);
+/* The next bt_graphql_execute decodes data.<root field> nulls as the null
+ * sentinel (bt_graphql_json_root_nulls); it takes and clears the request at
+ * its start. */
+void bt_graphql_next_keeps_root_nulls(void);
 /* [-0, +0, e] Append the JSON encoding of the value at idx to out. Raises a
  * Lua error naming `what` and the path of a value that cannot be encoded. */
 void bt_graphql_json_encode(lua_State *L, int idx, bt_http_buf *out, const char *what);
@@ -186,11 +199,15 @@ typedef struct bt_graphql_walk {
     int on_page_idx;      /* function(conn, data) */
     const char *id_field; /* every node must carry it ("id"); NULL: not checked */
     long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
-    /* The caller read the page before the first one (a nested first page):
-     * its totalCount (-1: none) and the stack index of the cursor it was
-     * asked with (0: the list's start). */
-    long long prior_total;
-    int prior_after_idx;
+    /* The caller read the page before the first one (a nested first page)
+     * and starts from the cursor of its second-to-last node: the offset of
+     * the node after that cursor (-1: unknown) and the stack index of its
+     * last node's id, the first page's anchor (0: none). paginate.c. */
+    long long prior_offset;
+    int prior_anchor_idx;
+    /* function(conn) -> true | nil, why: a page it refuses is damaged, asked
+     * again like a body that is not JSON (0: none). */
+    int check_idx;
     /* The list's name in progress records ("users"): every 10 s and at the
      * list's end, done/total from totalCount and an ETA from the pace. NULL:
      * a plain walk (a nested list), no progress records. */
@@ -219,6 +236,14 @@ bool bt_graphql_reask(const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */
 void bt_graphql_note_page(void);
+/* [-0, +1|+2, e] Run a query whose answer must hold data.<root>: an object,
+ * or an explicit null (gone: data.<root> is nil in the pushed data). Missing
+ * or of another type it is asked again like a damaged body, then nil, err
+ * (decode). root_field.c. */
+int bt_graphql_query_root(lua_State *L, const char *q, size_t qlen, int vars, const char *root);
+/* [-0, +0, -] Set the root fields of data at idx that hold the null sentinel to nil. */
+void bt_graphql_drop_root_nulls(lua_State *L, int data);
+
 /* [-0, +1|+2, e] Walk a Relay connection; push the page count, or nil, err. */
 int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w);
 

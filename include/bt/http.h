@@ -211,6 +211,9 @@ bool bt_http_maybe_applied(const bt_http_response *r);
 bt_http_outcome bt_http_post(bt_http_client *c, const bt_http_request *req, bt_http_response *resp);
 /* Counters add up across clients until bt_http_stats_reset(). */
 const bt_http_stats *bt_http_stats_get(void);
+/* Count one retry after a rate limit the caller recognised in a 2xx answer
+ * (a GraphQL error saying so), and the seconds it waited. */
+void bt_http_stats_count_rate_limit(double waited);
 void bt_http_stats_reset(void);
 /* Release the shrinkable memory a big response left behind. */
 void bt_http_client_trim(bt_http_client *c);

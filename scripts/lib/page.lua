@@ -1,7 +1,11 @@
 -- Generic Relay-connection helpers on top of bt.graphql: iterate the nodes of
 -- a page and walk every page of a connection. Nothing here knows Twingate;
 -- extend it from --scripts-dir (API.md). Every page these helpers hand on is
--- checked (graphql.check_page): no null edge or node, no node without id.
+-- checked (graphql.check_page): no null edge or node, no node without id,
+-- and, with opts.check, every node of the types the mapping expects.
+-- Lists whose edges carry `cursor` overlap one node per page, so a shift in
+-- an offset-cursor list is seen and read again (graphql.paginate); nested
+-- first pages pass on that overlap to rest() (first() below).
 local emit = require "bt.emit"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
@@ -47,19 +51,43 @@ end
 
 -- (id_field is a string or false, so it is left to graphql.paginate to check.)
 local WALK = { query = "string", path = "string", label = "string", each = "function",
-  variables = "?table", on_page = "?function", max_nodes = "?number", previous_page = "?table" }
+  variables = "?table", on_page = "?function", max_nodes = "?number", previous_page = "?table",
+  check = "?function" }
 local WALK_NESTED = { query = "string", path = "string", label = "string",
-  nested = "string", follow = "table", parent = "function", variables = "?table" }
+  nested = "string", follow = "table", parent = "function", variables = "?table",
+  check = "?function" }
 local FOLLOW = { query = "string", path = "string", page_size = "number" }
 local OWNER = { id = "string", label = "string", each = "function", done = "?function" }
 
+-- A graphql.paginate check from check(node) -> true | nil, why: the page is
+-- refused (damaged: asked again, then a decode error) at its first bad node,
+-- named by its position from 0 (edges[0] is the first).
+local function page_check(check)
+  if check == nil then return nil end
+  return function(conn)
+    local i = 0
+    for node in M.nodes(conn) do
+      local ok, why = check(node)
+      if not ok then
+        return nil, string.format("%s[%d].node: %s", conn.edges and "edges" or "nodes", i,
+          tostring(why or "refused"))
+      end
+      i = i + 1
+    end
+    return true
+  end
+end
+
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
--- after the nodes of a page; optional id_field, max_nodes and previous_page
--- are graphql.paginate's (id_field "id" by default, false when nodes carry no
--- id; max_nodes bounds a list the script knows to be small). each returning
--- false stops early (success); each or on_page returning nil, err stops and
--- the walk returns nil, err. Returns the page count.
+-- after the nodes of a page; optional check(node) -> true | nil, why refuses
+-- a node of the wrong shape: its page is damaged, asked again like a mangled
+-- body, then the walk fails with a decode error (nothing on it is used);
+-- optional id_field, max_nodes and previous_page are graphql.paginate's
+-- (id_field "id" by default, false when nodes carry no id; max_nodes bounds a
+-- list the script knows to be small). each returning false stops early
+-- (success); each or on_page returning nil, err stops and the walk returns
+-- nil, err. Returns the page count.
 function M.walk(opts)
   check_opts("walk", opts, WALK)
   local failure
@@ -79,6 +107,7 @@ function M.walk(opts)
     query = opts.query, variables = opts.variables, path = opts.path,
     cursor_var = "after", on_page = visit, id_field = opts.id_field,
     previous_page = opts.previous_page, max_nodes = opts.max_nodes, progress = opts.label,
+    check = page_check(opts.check),
   }
   if failure ~= nil then return nil, failure end
   if pages == nil then return nil, err end
@@ -94,38 +123,66 @@ end
 -- follow = { query =, path =, page_size =, id_field = } pages one nested list
 -- with variables { id =, first =, after = } (id_field as in graphql.paginate).
 
+-- Where the rest of a list continues after its first page conn (checked)
+-- of n nodes: with edge cursors, after the second-to-last node, the last one
+-- as the anchor the next page must begin with (offset n - 1; graphql.paginate
+-- reads back when it does not); else after the last node or endCursor.
+local function continuation(conn, n, id_field)
+  local edges = conn.edges or {}
+  local function cursor(i)
+    local c = edges[i] and edges[i].cursor
+    if type(c) == "string" and c ~= "" then return c end
+  end
+  if id_field and n >= 2 and cursor(n - 1) then
+    return { cursor = cursor(n - 1), offset = n - 1, anchor = edges[n].node[id_field] }
+  end
+  return { cursor = cursor(n) or conn.pageInfo.endCursor, offset = n }
+end
+
 -- Feeds the first page conn to owner.each. A page of the wrong shape
 -- (graphql.check_page) is not used: the list is read again from its start.
+-- So is a last page holding fewer nodes than its totalCount (a list that
+-- ended early): rest()'s walk reads it once more and fails if it stays short.
 -- Returns true (the list is complete and done has run), a pending entry for
 -- rest() when more remains, or nil, err from each.
 function M.first(owner, conn, follow)
   check_opts("first", owner, OWNER, "owner")
   check_opts("first", follow, FOLLOW, "follow")
-  local fine, bad = graphql.check_page(conn, { id_field = follow.id_field })
-  if not fine then
+  local n, bad = graphql.check_page(conn, { id_field = follow.id_field })
+  if not n then
     log.warn(string.format("%s: the first page in the answer is not usable (%s); "
       .. "asking for the list again", owner.label, tostring(bad.message or bad)))
     return { owner = owner }
   end
-  local ended = false
+  local info, total = conn.pageInfo, conn.totalCount
+  if not info.hasNextPage and math.type(total) == "integer" and total > n then
+    log.warn(string.format("%s: the first page holds %d nodes and says it is the last, but "
+      .. "its totalCount is %d; asking for the list again", owner.label, n, total))
+    return { owner = owner }
+  end
   for child in M.nodes(conn) do
     local ok, err = owner.each(child)
-    if ok == false then ended = true; break end
+    if ok == false then
+      if owner.done then owner.done() end
+      return true
+    end
     if ok == nil and err ~= nil then return nil, err end
   end
-  local info = conn.pageInfo
-  if info.hasNextPage and not ended then
-    -- the count the first page showed, so a list that shrank since is read back
-    local total = math.type(conn.totalCount) == "integer" and conn.totalCount or nil
-    return { owner = owner, cursor = info.endCursor, total = total }
+  if info.hasNextPage then
+    local id_field = follow.id_field
+    if id_field == nil then id_field = "id" end
+    local entry = continuation(conn, n, id_field)
+    entry.owner = owner
+    return entry
   end
   if owner.done then owner.done() end
   return true
 end
 
 -- Pages the rest of a list from first()'s pending entry. Returns true (done
--- has run), false when the owner no longer exists (the follow query found no
--- object: deleted since its first page; done does not run), or nil, err.
+-- has run), false when the owner no longer exists (the follow query's root
+-- field came back null: deleted since its first page; done does not run), or
+-- nil, err (an answer without that field is damage: a decode error).
 function M.rest(entry, follow)
   check_opts("rest", entry, { owner = "table" }, "entry")
   check_opts("rest", follow, FOLLOW, "follow")
@@ -134,7 +191,7 @@ function M.rest(entry, follow)
     query = follow.query, path = follow.path, label = owner.label, each = owner.each,
     variables = { id = owner.id, first = follow.page_size, after = entry.cursor },
     id_field = follow.id_field,
-    previous_page = entry.total and { total = entry.total } or nil,
+    previous_page = entry.cursor and { offset = entry.offset, anchor = entry.anchor } or nil,
   }
   if not ok then
     if type(err) == "table" and err.kind == "not_found" then return false end
@@ -151,8 +208,10 @@ function M.skip_deleted(owner)
 end
 
 -- Root ids of the last pages, at least `pages` of them (graphql.paginate
--- reads back at most 7 pages): a root page read again hands no parent over
--- twice, and memory stays flat.
+-- walks back at most 8 pages after a shift before it starts the list over):
+-- a root page read again hands no parent over twice, and memory stays flat.
+-- (A walk started over from the list's start, after more than 8 pages moved,
+-- may hand an early parent over again: its rows are absorbed as repeats.)
 local function recent(pages)
   local now, before, n = {}, {}, 0
   local r = {}
@@ -170,8 +229,9 @@ end
 -- connection (first() above) and pages the nested lists that run longer only
 -- after the root walk (rest()), so only those cost extra requests and at most
 -- a few cursors are held.
--- opts: query, variables, path, label (the root walk); nested (the nested
--- field name); follow (as above); parent(node) returns nil to skip the node,
+-- opts: query, variables, path, label, check (the root walk, as in walk);
+-- nested (the nested field name); follow (as above); parent(node) returns
+-- nil to skip the node,
 -- or an owner (as above) for its nested list. A root node seen before (its
 -- page read again after a deletion, or the server repeating it) goes to
 -- parent again, so the sink absorbs or flags its row as for any repeat, but
@@ -183,7 +243,7 @@ function M.walk_nested(opts)
   local pending, follow, visited = {}, opts.follow, recent(16)
   local ok, err = M.walk{
     query = opts.query, variables = opts.variables, path = opts.path, label = opts.label,
-    on_page = visited.page,
+    on_page = visited.page, check = opts.check,
     each = function(node)
       local again = visited.seen(node.id)
       visited.add(node.id)

@@ -14,6 +14,11 @@ local M = {}
 
 M.PACING = { reads_per_minute = 60, writes_per_minute = 20 }  -- Twingate's limits
 
+-- A GraphQL error at HTTP 200 whose message holds one of these is a rate
+-- limit, retried like a 429 by the runtime (twingate-api.md section 9a: the
+-- shape is not confirmed, so both phrasings).
+M.RATE_LIMIT_ERRORS = { "rate limit", "too many requests" }
+
 -- Twingate's own shard redirects stay under this suffix, so the key may follow
 -- them; any other host is refused by the runtime (with --api-url: only the
 -- configured host).
@@ -72,7 +77,9 @@ function M.configure()
     redirect_host_suffix = suffix,
     reads_per_minute = M.PACING.reads_per_minute,
     writes_per_minute = M.PACING.writes_per_minute,
+    rate_limit_errors = M.RATE_LIMIT_ERRORS,
   }
+  M.url = url
   return url
 end
 
@@ -130,6 +137,17 @@ function M.external_link()
   return "https://" .. name .. ".twingate.com"
 end
 
+-- err, its message saying what an HTTP 404 from the endpoint means: no
+-- Twingate network at that domain (not "no such user"). Other errors as they are.
+function M.explain(err)
+  if type(err) == "table" and err.kind == "endpoint" and M.url then
+    local host = M.url:match("^https?://([^/]+)") or M.url
+    err.message = string.format("no Twingate network at %s (the API answered HTTP 404; "
+      .. "check --domain or --api-url)", host)
+  end
+  return err
+end
+
 -- Service mode's /health check: one small authenticated read proves that the
 -- key and the endpoint work. true, or nil, err.
 function M.validate()
@@ -137,7 +155,7 @@ function M.validate()
   if not ok then return nil, err end
   local data
   data, err = graphql.query(require("twingate.queries").USERS, { first = 1 })
-  if not data then return nil, err end
+  if not data then return nil, M.explain(err) end
   return true
 end
 

@@ -2,6 +2,7 @@
 -- one grant per member, over every page of members (Everyone included).
 -- Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
+local fields = require "lib.fields"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local keep = require "lib.keep"
@@ -16,6 +17,17 @@ M.SOURCE_TYPE = { MANUAL = "native", SYNCED = "directory_synced", SYSTEM = "buil
 
 -- Group types whose membership the API cannot change (IdP-owned, built in).
 M.IMMUTABLE = { SYNCED = true, SYSTEM = true }
+
+-- The types of the group fields this module reads (the schema's,
+-- lib.fields): another type makes the page damaged (asked again, then a
+-- decode error), so a name served as an array never lands in a profile.
+M.TYPES = {
+  name = "text", type = "string", isActive = "boolean", originId = "string",
+  createdAt = "string", users = { totalCount = "integer" },
+}
+
+-- A lib.page check of group nodes.
+M.check = fields.checker(M.TYPES, function(node) return "group " .. tostring(node.id) end)
 
 -- The group's name, or its id when the name is null or blank.
 function M.name(node)
@@ -78,11 +90,13 @@ function M.granter(group, principals)
   end
 end
 
--- Requests paging the rest of a list of n items costs, beyond its first page.
+-- Requests paging the rest of a list of n items costs, beyond its first page:
+-- each further page overlaps the one before by a node (lib.page), so it
+-- brings PAGE_SIZE - 1 new ones.
 function M.follow_ups(n)
   n = math.tointeger(n)
   if n == nil or n <= Q.PAGE_SIZE then return 0 end
-  return (n + Q.PAGE_SIZE - 1) // Q.PAGE_SIZE - 1
+  return (n - 2) // (Q.PAGE_SIZE - 1)
 end
 
 -- Emits every group and (opts.entitlements) its entitlement, without members:
@@ -93,6 +107,7 @@ function M.list(opts)
   local seen = { immutable = {}, follow_ups = 0 }
   local ok, err = page.walk{
     query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
+    check = M.check,
     each = function(node)
       local name = M.name(node)
       local row = keep.row(M, "twingate.groups", "group", node, name)
@@ -127,7 +142,7 @@ function M.walk(opts)
   local extra = 0
   local ok, err = page.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    nested = "users",
+    nested = "users", check = M.check,
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }

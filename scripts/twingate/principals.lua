@@ -47,10 +47,19 @@ function M.tracker(registry)
         "user %s appeared during the sync and %d users were fetched already", id, M.FETCH_CAP))
     end
     fetched = fetched + 1
-    local data, err = graphql.query(Q.USER, { id = id })
+    -- root: only an explicit null means deleted; an answer without the
+    -- field is damage (asked again, then a decode error), never a deletion
+    local data, err = graphql.query(Q.USER, { id = id }, { root = "user" })
     if not data then return nil, err end
     local node = data.user
-    if type(node) ~= "table" or node.id ~= id then
+    if node ~= nil then
+      local ok, why = users.check(node)
+      if not ok or node.id ~= id then
+        return nil, { kind = "decode", message = string.format("user %s: the answer is damaged: %s",
+          id, ok and "it names another id" or why) }
+      end
+    end
+    if node == nil then
       gone[id] = true
       return drop("principal_deleted_during_sync", what, "the user was deleted during the sync")
     end

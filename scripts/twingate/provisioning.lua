@@ -260,6 +260,9 @@ local function set_role(user, uid, value)
   end
   local payload, err = mutate(Q.USER_ROLE_UPDATE, { id = uid, role = value }, "userRoleUpdate",
     "changing the role of " .. who(user), check, "role change")
+  if not payload and roles.refused(err, value) then
+    return nil, failure("precondition", roles.refusal(value))
+  end
   if not payload then return nil, err end
   return result(string.format("role changed from %s to %s for %s", roles.display(user.role),
     roles.display(value), who(user)), payload,
@@ -345,15 +348,22 @@ end
 -- shape is checked first: a malformed answer (users null, a null edge) is an
 -- error, never "no such user", so a read back after a lost answer reports
 -- the outcome unknown instead of concluding the user was not created.
+-- Emails compare case-insensitively (Alice@Acme.com is alice@acme.com).
 local function user_with_email(email)
-  local data, err = graphql.query(Q.USER_BY_EMAIL, { email = email })
+  local want = email:lower()
+  local emails = { email }
+  if want ~= email then emails[2] = want end
+  local data, err = graphql.query(Q.USER_BY_EMAIL, { emails = emails })
   if not data then return nil, err end
   local ok, bad = graphql.check_page(data.users)
   if not ok then
     return nil, failure("decode", "the users with email " .. email .. " could not be read: "
       .. tostring(bad))
   end
-  return page.nodes(data.users)()
+  for node in page.nodes(data.users) do
+    if type(node.email) == "string" and node.email:lower() == want then return node end
+  end
+  return nil
 end
 
 local function create_account(req)
@@ -377,6 +387,9 @@ local function create_account(req)
   local payload
   payload, err = mutate(Q.USER_CREATE, vars, "userCreate", "creating user " .. vars.email, check,
     "account creation")
+  if not payload and roles.refused(err, vars.role) then
+    return nil, failure("precondition", roles.refusal(vars.role))
+  end
   if not payload then return nil, err end
   local user = payload.entity
   if type(user) ~= "table" or user.id == nil then

@@ -9,20 +9,26 @@ Q.PAGE_SIZE = 100
 -- The fields the sync asks for, where a document says {{user}}, {{group}} or
 -- {{resource}}. To add one, from an override (require "bundled:twingate.queries"):
 --   table.insert(Q.FIELDS.user, "updatedAt")
--- An entry is a field name, or a name with a sub-selection ("address { type value }").
+-- An entry is a field name, a name with a sub-selection ("address { type value }"),
+-- or an inline fragment ("... on NetworkResource { isActive }").
 Q.FIELDS = {
-  user = { "id", "firstName", "lastName", "email", "role", "state", "type", "isAdmin", "createdAt" },
+  -- (User.isAdmin is deprecated in favour of role: not asked for.)
+  user = { "id", "firstName", "lastName", "email", "role", "state", "type", "createdAt" },
   group = { "id", "name", "type", "isActive", "originId", "createdAt" },
-  resource = { "__typename", "id", "name", "alias", "isActive", "isVisible", "createdAt",
-    "address { type value }", "remoteNetwork { id name }" },
+  -- Resource is an interface: isActive only on NetworkResource (the terraform
+  -- provider's selection; on the interface it fails validation).
+  resource = { "__typename", "id", "name", "alias", "isVisible", "createdAt",
+    "address { type value }", "remoteNetwork { id name }", "... on NetworkResource { isActive }" },
 }
 
 -- Documents with {{set}} placeholders, built from Q.FIELDS when read (Q.USERS).
 Q.TEMPLATES = {}
 
--- The lists read in a sync ask for totalCount: Twingate's cursors are offsets,
--- and a count that drops between two pages makes the runtime read the pages
--- before again, so that a deletion cannot shift a node out of reach.
+-- The lists read in a sync ask for totalCount and each edge's cursor:
+-- Twingate's cursors are offsets, so the runtime continues each page from its
+-- second-to-last node and reads back when the overlap node moved (a deletion
+-- shifted the list), and checks at the end of each list that the nodes read
+-- reach totalCount (lib.page, graphql.paginate).
 
 -- Sync ---------------------------------------------------------------------
 
@@ -31,6 +37,7 @@ query Users($first: Int!, $after: String) {
   users(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         {{user}}
       }
@@ -58,11 +65,12 @@ query UsersWithGroups($first: Int!, $after: String) {
   users(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         {{user}}
         groups(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
-          edges { node { id } }
+          edges { cursor node { id } }
         }
       }
     }
@@ -77,6 +85,7 @@ query GroupList($first: Int!, $after: String) {
   groups(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         {{group}}
         users { totalCount }
@@ -93,11 +102,12 @@ query Groups($first: Int!, $after: String) {
   groups(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         {{group}}
         users(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
-          edges { node { id } }
+          edges { cursor node { id } }
         }
       }
     }
@@ -110,7 +120,7 @@ query GroupMembers($id: ID!, $first: Int!, $after: String) {
   group(id: $id) {
     users(first: $first, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id } }
+      edges { cursor node { id } }
     }
   }
 }
@@ -125,7 +135,7 @@ query Group($id: ID!, $first: Int!) {
     {{group}}
     users(first: $first) {
       totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id } }
+      edges { cursor node { id } }
     }
   }
 }
@@ -164,7 +174,7 @@ Q.ROLE_HOLDERS = [[
 query RoleHolders($filter: UserFilterInput!, $first: Int!, $after: String) {
   users(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id } }
+    edges { cursor node { id } }
   }
 }
 ]]
@@ -188,11 +198,12 @@ query ServiceAccounts($first: Int!, $after: String) {
   serviceAccounts(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         id name createdAt
         keys(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
-          edges { node { id status } }
+          edges { cursor node { id status } }
         }
       }
     }
@@ -205,7 +216,7 @@ query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
   serviceAccount(id: $id) {
     keys(first: $first, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id status } }
+      edges { cursor node { id status } }
     }
   }
 }
@@ -221,11 +232,13 @@ query Resources($first: Int!, $after: String) {
   resources(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges {
+      cursor
       node {
         {{resource}}
         access(first: $first) {
           totalCount pageInfo { hasNextPage endCursor }
           edges {
+            cursor
             node {
               __typename
               ... on Group { id }
@@ -245,6 +258,7 @@ query ResourceAccess($id: ID!, $first: Int!, $after: String) {
     access(first: $first, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
       edges {
+        cursor
         node {
           __typename
           ... on Group { id }
@@ -267,7 +281,7 @@ query Membership($groupId: ID!, $userId: ID!, $first: Int!, $after: String) {
     {{user}}
     groups(first: $first, after: $after) {
       pageInfo { hasNextPage endCursor }
-      edges { node { id } }
+      edges { cursor node { id } }
     }
   }
 }
@@ -278,15 +292,18 @@ query UserGroups($id: ID!, $first: Int!, $after: String) {
   user(id: $id) {
     groups(first: $first, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id } }
+      edges { cursor node { id } }
     }
   }
 }
 ]]
 
+-- The users whose email is one of $emails (the address as given and in
+-- lower case: whether the API compares case-insensitively is not known, so
+-- provisioning compares the answers itself, case-insensitively).
 Q.USER_BY_EMAIL = [[
-query UserByEmail($email: String!) {
-  users(first: 1, filter: { email: { eq: $email } }) {
+query UserByEmail($emails: [String!]!) {
+  users(first: 10, filter: { email: { in: $emails } }) {
     pageInfo { hasNextPage endCursor }
     edges { node { id email } }
   }
@@ -327,11 +344,13 @@ mutation UserDelete($id: ID!) {
 }
 ]]
 
--- A field entry: a name, optionally with one sub-selection of names. Nothing
--- else (arguments, literals, variables) can reach a document this way.
+-- A field entry: a name, optionally with one sub-selection of names, or an
+-- inline fragment on a type name. Nothing else (arguments, literals,
+-- variables) can reach a document this way.
 local function field_text(set, entry)
   local ok = type(entry) == "string" and (entry:match("^[_%a][_%w]*$")
-    or entry:match("^[_%a][_%w]*%s*{[_%w%s{}]*}$"))
+    or entry:match("^[_%a][_%w]*%s*{[_%w%s{}]*}$")
+    or entry:match("^%.%.%.%s*on%s+[_%a][_%w]*%s*{[_%w%s{}]*}$"))
   if not ok then
     error(string.format("twingate.queries: Q.FIELDS.%s holds %q, not a field name", set,
       tostring(entry)), 4)

@@ -2,6 +2,7 @@
 -- `resource` resources with an `access` entitlement granted to groups (expandable
 -- to their members) and service accounts. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
+local fields = require "lib.fields"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local ids = require "lib.ids"
@@ -11,6 +12,15 @@ local tracking = require "twingate.principals"
 local text = require "lib.text"
 
 local M = {}
+
+-- The types of the resource fields this module reads (lib.fields): another
+-- type makes the page damaged (asked again, then a decode error).
+M.TYPES = {
+  __typename = "string", name = "text", alias = "text", isActive = "boolean",
+  isVisible = "boolean", createdAt = "string",
+  address = { type = "string", value = "string" }, remoteNetwork = { id = "string", name = "text" },
+}
+M.check = fields.checker(M.TYPES, function(node) return "resource " .. tostring(node.id) end)
 
 -- Resource __typename -> how the description names it.
 M.KIND = {
@@ -139,7 +149,7 @@ end
 local function without_grants(principals, entitlements)
   return page.walk{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
-    label = "resources",
+    label = "resources", check = M.check,
     each = function(node)
       local name = M.name(node)
       local row = keep.row(M, "twingate.resources", "resource", node, name)
@@ -165,7 +175,7 @@ function M.sync(ctx)
   local tracker = tracking.for_sync(ctx)
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
-    label = "resources", nested = "access",
+    label = "resources", nested = "access", check = M.check,
     -- access nodes of an unknown principal type carry no id (granter above)
     follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE,
                id_field = false },

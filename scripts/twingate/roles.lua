@@ -41,6 +41,28 @@ function M.display(value)
 end
 function M.id(value) return value:lower() end
 
+-- Whether err is the API refusing value as a UserRole (a variables error,
+-- HTTP 400, naming the value): HELPDESK and BILLING are in the admin docs
+-- but not in every schema (twingate-api.md 9a).
+function M.refused(err, value)
+  if type(err) ~= "table" or err.kind ~= "graphql" or type(value) ~= "string" then return false end
+  local texts = { tostring(err.message or "") }
+  for _, e in ipairs(type(err.errors) == "table" and err.errors or {}) do
+    if type(e) == "table" and type(e.message) == "string" then texts[#texts + 1] = e.message end
+  end
+  for _, t in ipairs(texts) do
+    if t:find(value, 1, true) and (t:find("UserRole", 1, true) or t:lower():find("enum", 1, true)) then
+      return true
+    end
+  end
+  return false
+end
+
+-- The message for a role the API refuses.
+function M.refusal(value)
+  return "this Twingate API does not accept role " .. value
+end
+
 function M.resource(value)
   local id, display = M.id(value), M.display(value)
   return {
@@ -81,7 +103,7 @@ function M.registry(opts)
   function reg.grant(user_id, value)
     if not opts.grants then return end
     if type(value) ~= "string" or value == "" then
-      log.warn("user " .. user_id .. " has no role; no role grant")
+      emit.skip("no_role", "user " .. user_id .. " has no role; its role grant is left out")
       return
     end
     if M.DROP[value] then

@@ -2,6 +2,7 @@
 -- --include-service-accounts): a user trait with account type "service" and a
 -- profile that counts the account's API keys. Extend it from --scripts-dir (API.md).
 local emit = require "bt.emit"
+local fields = require "lib.fields"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local keep = require "lib.keep"
@@ -9,6 +10,10 @@ local page = require "lib.page"
 local text = require "lib.text"
 
 local M = {}
+
+-- The types of the account fields this module reads (lib.fields).
+M.TYPES = { name = "text", createdAt = "string" }
+M.check = fields.checker(M.TYPES, function(node) return "service account " .. tostring(node.id) end)
 
 -- ServiceAccountKeyStatus values counted as active keys (REVOKED and EXPIRED
 -- keys no longer authenticate).
@@ -60,7 +65,7 @@ end
 function M.sync()
   return page.walk_nested{
     query = Q.SERVICE_ACCOUNTS, variables = { first = Q.PAGE_SIZE }, path = "serviceAccounts",
-    label = "service accounts", nested = "keys",
+    label = "service accounts", nested = "keys", check = M.check,
     follow = { query = Q.SERVICE_ACCOUNT_KEYS, path = "serviceAccount.keys", page_size = Q.PAGE_SIZE },
     parent = function(node)
       if not keep.kept(M, "twingate.service_accounts", node) then

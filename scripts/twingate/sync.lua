@@ -5,6 +5,7 @@
 -- --skip-grants, --sync-resources) narrow what is written; see lib.scope.
 local config = require "bt.config"
 local emit = require "bt.emit"
+local fields = require "lib.fields"
 local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
@@ -93,7 +94,11 @@ function M.run(resource_types, opts)
   else
     ok, err = full(resource_types, ctx)
   end
-  if not ok then return nil, err end
+  if not ok then return nil, client.explain(err) end
+  if fields.repaired > 0 then
+    log.warn(string.format("%d names were not valid UTF-8 and were repaired (U+FFFD)",
+      fields.repaired))
+  end
   local counts, stats = emit.counts(), graphql.stats()
   log.info(string.format("synced %d resources, %d entitlements, %d grants in %d requests",
     counts.resources, counts.entitlements, counts.grants, stats.requests))

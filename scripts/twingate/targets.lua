@@ -5,6 +5,7 @@
 -- on the groups' entitlements). Each target costs one request plus its
 -- member or holder pages, never a walk of a whole list.
 local emit = require "bt.emit"
+local log = require "bt.log"
 local graphql = require "bt.graphql"
 local Q = require "twingate.queries"
 local groups = require "twingate.groups"
@@ -38,9 +39,10 @@ end
 
 -- data.<field> of a by-id query, or nil, message. The API answers an unknown
 -- or malformed id with null or an error on that field; both mean "no such
--- id". Any other failure is returned unchanged.
+-- id". An answer without the field is damage, not "no such id" (asked again,
+-- then a decode error). Any other failure is returned unchanged.
 local function fetch(query, field, rtype, id, variables)
-  local data, err = graphql.query(query, variables)
+  local data, err = graphql.query(query, variables, { root = field })
   if data == nil then
     if type(err) == "table" and (err.kind == "not_found"
         or (err.kind == "graphql" and unresolved(err, field))) then
@@ -50,6 +52,13 @@ local function fetch(query, field, rtype, id, variables)
   end
   local node = data[field]
   if type(node) ~= "table" or node.id == nil then return nil, missing(rtype, id) end
+  -- the mapped fields' types, as the full sync checks them (lib.fields)
+  local check = (rtype == "group" and groups.check) or (rtype == "user" and users.check) or nil
+  local ok, why = true, nil
+  if check then ok, why = check(node) end
+  if not ok then
+    return nil, string.format("--sync-resources: %s %s: the answer is damaged: %s", rtype, id, why)
+  end
   return node
 end
 
@@ -131,13 +140,20 @@ function M.role(id, scope)
   registry.ensure(value)
   if not scope.grants("role", "user") then return true end
   local docs = documents()
-  return page.walk{
+  local ok, err = page.walk{
     query = docs.holders, path = "users", label = "holders of role " .. id,
     variables = { filter = filter, first = Q.PAGE_SIZE },
     each = function(user)
       if user_kept(docs, user) then registry.grant(user.id, value) end
     end,
   }
+  -- a role of the admin docs that this API's UserRole lacks has no holders:
+  -- the sync goes on (twingate-api.md 9a)
+  if not ok and roles.refused(err, value) then
+    log.warn(roles.refusal(value) .. "; no user holds it")
+    return true
+  end
+  return ok, err
 end
 
 -- The resource types a targeted sync can name, and who syncs each.

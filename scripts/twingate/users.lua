@@ -4,6 +4,7 @@
 -- Memberships are read from the user side by default: each user's groups
 -- nested in the list (membership-side=groups leaves them to twingate.groups).
 local emit = require "bt.emit"
+local fields = require "lib.fields"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
@@ -25,6 +26,17 @@ M.STATUS = {
 -- "keep"). Replace it from an override, e.g. to skip DISABLED users.
 function M.keep(node) return true end -- luacheck: no unused args
 
+-- The types of the user fields M.map reads (the schema's, lib.fields): a
+-- node with a value of another type makes its page damaged (asked again,
+-- then the sync fails with a decode error). Names are repaired, counted.
+M.TYPES = {
+  firstName = "text", lastName = "text", email = "string", role = "string",
+  state = "string", type = "string", createdAt = "string",
+}
+
+-- A lib.page check of user nodes.
+M.check = fields.checker(M.TYPES, function(node) return "user " .. tostring(node.id) end)
+
 -- One Twingate user node -> the emit.resource table (nil: left out, as keep false).
 function M.map(node)
   local email = text.nonblank(node.email)
@@ -42,7 +54,7 @@ function M.map(node)
       family_name = text.nonblank(node.lastName),
       profile = {
         first_name = node.firstName, last_name = node.lastName, email = node.email,
-        id = node.id, is_admin = node.isAdmin, role = node.role,
+        id = node.id, is_admin = node.role == "ADMIN", role = node.role,
         state = node.state, type = node.type,
       },
     },
@@ -101,7 +113,7 @@ end
 function M.walk(registry)
   return page.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
-    each = function(node) M.emit(node, registry) end,
+    check = M.check, each = function(node) M.emit(node, registry) end,
   }
 end
 
@@ -114,7 +126,7 @@ function M.walk_with_groups(registry, groups, list)
   local t = tally()
   local ok, err = page.walk_nested{
     query = Q.USERS_WITH_GROUPS, variables = { first = Q.PAGE_SIZE }, path = "users",
-    label = "users", nested = "groups",
+    label = "users", nested = "groups", check = M.check,
     follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
     parent = function(node)
       if M.emit(node, registry) == false then return nil end

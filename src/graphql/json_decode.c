@@ -16,6 +16,11 @@ enum { V_ERR = -1, V_PUSHED = 0, V_NULL = 1 }; /* V_NULL pushes nothing */
 
 static int value(dec *d);
 
+/* Set by a walk around its requests (bt_graphql_json_root_nulls). */
+static bool root_nulls;
+
+void bt_graphql_json_root_nulls(bool keep) { root_nulls = keep; }
+
 static int fail(dec *d, const char *why)
 {
     if (!d->why)
@@ -139,7 +144,9 @@ static size_t put_utf8(char *o, unsigned long cp)
 }
 
 /* \uXXXX at p (with a following low surrogate when p holds a high one).
- * A lone surrogate becomes U+FFFD rather than failing the whole response.
+ * A lone surrogate is kept as its three bytes, which are not valid UTF-8:
+ * the decoder rewrites nothing, an id holding one is refused where ids are
+ * checked (page_check.c), and a script may repair a name (lib.fields).
  * Returns the input consumed, 0 on a malformed escape. */
 static size_t unescape_u(const char *p, const char *close, char *out, size_t *n)
 {
@@ -154,7 +161,7 @@ static size_t unescape_u(const char *p, const char *close, char *out, size_t *n)
             return 12;
         }
     }
-    *n += put_utf8(out + *n, u >= 0xD800 && u <= 0xDFFF ? 0xFFFD : (unsigned long)u);
+    *n += put_utf8(out + *n, (unsigned long)u);
     return 6;
 }
 
@@ -334,7 +341,9 @@ static int member(dec *d)
     int v = value(d);
     if (v == V_ERR)
         return V_ERR;
-    if (v == V_NULL)
+    if (v == V_NULL && root_nulls && d->depth == 2)
+        bt_graphql_push_null(d->L); /* data.<field>: null, told from missing */
+    else if (v == V_NULL)
         lua_pushnil(d->L); /* a null member is an absent key */
     lua_rawset(d->L, -3);
     return V_PUSHED;

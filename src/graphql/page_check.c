@@ -25,30 +25,43 @@ static bool is_list(lua_State *L, int idx)
     return keys == n;
 }
 
-/* [-0, +0, -] A usable id: a non-empty string or an integer. */
+static bool valid_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0, k; i < n; i += k)
+        if ((k = bt_graphql_utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+            return false;
+    return true;
+}
+
+/* [-0, +0, -] A usable id: a non-empty string of valid UTF-8 (an id is never
+ * repaired: a lone surrogate in it makes the page damaged) or an integer. */
 static bool id_ok(lua_State *L, int node, const char *id_field)
 {
+    size_t n = 0;
     int t = lua_getfield(L, node, id_field);
-    bool ok = (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) || lua_isinteger(L, -1);
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    bool ok = (s && n > 0 && valid_utf8(s, n)) || lua_isinteger(L, -1);
     lua_pop(L, 1);
     return ok;
 }
 
 /* [-0, +0, m] Entry i of the list at idx: an object (holding a `node` object
- * when edges) whose node has an id. */
+ * when edges) whose node has an id. Messages number entries from 0, as JSON
+ * does (edges[0] is the first). */
 static int check_entry(lua_State *L, int list, lua_Integer i, bool edges, const char *id_field,
                        char *why, size_t whysz)
 {
     int top = lua_gettop(L);
     const char *name = edges ? "edges" : "nodes";
+    long long at = (long long)i - 1;
     int rc = -1;
     if (lua_rawgeti(L, list, i) != LUA_TTABLE)
-        snprintf(why, whysz, "%s[%lld] is null or not an object", name, (long long)i);
+        snprintf(why, whysz, "%s[%lld] is null or not an object", name, at);
     else if (edges && lua_getfield(L, -1, "node") != LUA_TTABLE)
-        snprintf(why, whysz, "edges[%lld].node is null or not an object", (long long)i);
+        snprintf(why, whysz, "edges[%lld].node is null or not an object", at);
     else if (id_field && !id_ok(L, lua_gettop(L), id_field))
-        snprintf(why, whysz, "%s[%lld]%s has no %s", name, (long long)i, edges ? ".node" : "",
-                 id_field);
+        snprintf(why, whysz, "%s[%lld]%s has no %s (or one not valid UTF-8)", name, at,
+                 edges ? ".node" : "", id_field);
     else
         rc = 0;
     lua_settop(L, top);

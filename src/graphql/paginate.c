@@ -19,8 +19,12 @@
  * not have: a server walking in place. */
 #define STALE_PAGES 3
 
-/* Cursors of the last forward pages kept for reading back (read_back). */
+/* Entries (cursor, anchor, offset) of the last requests kept for walking
+ * back when a page's anchor moved. */
 #define RING 8
+
+/* Pages whose anchor moved a walk may meet, beyond one per page of progress. */
+#define WALK_BACKS 32
 
 typedef struct walk_state {
     long pages;
@@ -29,9 +33,13 @@ typedef struct walk_state {
     long max_pages; /* ceil(max_nodes / page size) */
     int stale;      /* pages in a row without a new node */
     long long size; /* page size asked for (variables.first, else 1) */
-    long forward;   /* forward pages requested; the ring holds their cursors */
-    bool has_total; /* last_total holds the previous page's totalCount */
-    long long last_total;
+    long cur;       /* the entry (request) being read; the ring holds entries low..cur */
+    long low;
+    long long offsets[RING]; /* each entry's first node's offset; -1: unknown */
+    long walk_backs;         /* pages whose anchor had moved */
+    long held;               /* pages whose anchor held and that reached past reach */
+    long long reach;         /* the furthest offset + nodes any page reached */
+    bool reread_end;         /* the list-end check has read a page again */
     double waited_at_start;
     double started;       /* bt_clock_monotonic() of the walk's start */
     double last_progress; /* bt_clock_monotonic() of the start or the last line */
@@ -42,7 +50,7 @@ typedef struct walk_slots {
     int vars; /* the walk's copy of the variables */
     int seen; /* cursors seen */
     int prev; /* ids on the previous page */
-    int ring; /* cursors of the last forward pages */
+    int ring; /* entries of the last requests: { cursor|false, anchor|false } */
 } walk_slots;
 
 static double waited_so_far(void)
@@ -67,8 +75,10 @@ static void push_copy(lua_State *L, int idx)
 }
 
 /* [-0, +1|+0, m] Push the connection at dotted `path` under the table at
- * data: 0; or nothing pushed and why filled: -1 for a null object on the path
- * (not_found), -2 for a value that is not an object (a broken page). */
+ * data: 0; or nothing pushed and why filled: -1 for an explicit null as the
+ * root field (the object is gone: not_found), -2 for anything else that is
+ * not an object: a missing field, a null below the root, the wrong type, or
+ * an answer like {"data":{}} (a damaged page, never read as a deletion). */
 static int find_connection(lua_State *L, int data, const char *path, char *why, size_t whysz)
 {
     lua_pushvalue(L, data);
@@ -77,45 +87,80 @@ static int find_connection(lua_State *L, int data, const char *path, char *why, 
         int n = dot ? (int)(dot - seg) : (int)strlen(seg);
         lua_pushlstring(L, seg, (size_t)n);
         int t = lua_rawget(L, -2);
+        bool null = seg == path && bt_graphql_is_null(L, -1);
         lua_remove(L, -2);
         int upto = (int)(seg - path) + n;
         if (t != LUA_TTABLE) {
             lua_pop(L, 1);
-            if (t == LUA_TNIL)
-                snprintf(why, whysz, "nothing at %.*s (null or missing in the response)", upto,
-                         path);
+            if (null)
+                snprintf(why, whysz, "%.*s is null (it no longer exists)", upto, path);
+            else if (t == LUA_TNIL)
+                snprintf(why, whysz, "%.*s is missing from the answer", upto, path);
             else
                 snprintf(why, whysz, "%.*s is not an object", upto, path);
-            return t == LUA_TNIL ? -1 : -2;
+            return null ? -1 : -2;
         }
         seg = dot ? dot + 1 : NULL;
     }
     return 0;
 }
 
+/* [-0, +0, e] The walk's check(conn) on a page of the right shape: true, or
+ * false with why filled (the page is damaged). */
+static bool page_passes(lua_State *L, const bt_graphql_walk *w, int conn, char *why,
+                        size_t whysz)
+{
+    if (!w->check_idx)
+        return true;
+    lua_pushvalue(L, w->check_idx);
+    lua_pushvalue(L, conn);
+    lua_call(L, 1, 2);
+    bool ok = lua_toboolean(L, -2);
+    if (!ok)
+        snprintf(why, whysz, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "refused by check");
+    lua_pop(L, 2);
+    return ok;
+}
+
+/* [-0, +1, e] One request; data.<root field> nulls kept as the sentinel. */
+static int execute_keeping_nulls(lua_State *L, const bt_graphql_walk *w, int vars)
+{
+    bt_graphql_next_keeps_root_nulls();
+    return bt_graphql_execute(L, w->query, w->qlen, vars);
+}
+
 /* [-0, +2, e] Request one page and push data and the connection, returning
  * 0; or push nil, err and return 2. A page that breaks the connection's shape
- * is asked again like a mangled body (a query is safe to repeat), within the
- * attempt cap; then it is a decode error and nothing on it is used. */
+ * (or that the walk's check refuses) is asked again like a mangled body (a
+ * query is safe to repeat), within the attempt cap; then it is a decode
+ * error and nothing on it is used. */
 static int fetch_page(lua_State *L, const bt_graphql_walk *w, int vars, lua_Integer *items)
 {
-    char why[200], msg[400];
+    char why[300], msg[500];
     bt_graphql_page_begin(); /* one attempt cap and deadline for the page */
     for (;;) {
         int top = lua_gettop(L);
-        int n = bt_graphql_execute(L, w->query, w->qlen, vars);
-        int found = n == 2 ? 0 : find_connection(L, top + 1, w->path, why, sizeof why);
-        if (n == 2 || (found == 0 &&
-                       bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0)) {
+        int n = execute_keeping_nulls(L, w, vars);
+        if (n == 2) {
             bt_graphql_page_end();
-            return n == 2 ? 2 : 0;
+            return 2;
+        }
+        int found = find_connection(L, top + 1, w->path, why, sizeof why);
+        bool shaped = found == 0 &&
+                      bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0;
+        if (shaped && page_passes(L, w, top + 2, why, sizeof why)) {
+            bt_graphql_drop_root_nulls(L, top + 1);
+            bt_graphql_page_end();
+            return 0;
         }
         lua_settop(L, top);
         if (found == -1) {
             bt_graphql_page_end();
             return bt_err_push(L, "not_found", 0, why);
         }
-        snprintf(msg, sizeof msg, "%s: the page breaks the connection's shape: %s", w->path, why);
+        snprintf(msg, sizeof msg, "%s: %s: %s", w->path,
+                 shaped ? "a node on the page is damaged" : "the page breaks the connection's shape",
+                 why);
         if (!bt_graphql_reask(msg)) {
             bt_graphql_page_end();
             return bt_err_push(L, "decode", 0, msg);
@@ -262,114 +307,265 @@ static int results(lua_State *L, int base, int n)
     return n;
 }
 
-/* ---- reading back ----
- * Offset cursors (Relay's arrayconnection) shift when an earlier node is
- * deleted between two requests: the nodes at the next page boundary move
- * before the cursor and are never served. A connection that reports
- * totalCount shows it: when the count drops by d between two pages, the walk
- * reads the ceil(d / page size) pages before the current one again, from the
- * cursors it used for them. The repeats are absorbed downstream (a sink keeps
- * one row per id); with cursors that are keys, the read is only a repeat. */
+/* ---- overlap, shift detection and the list-end check ----
+ * Offset cursors (Relay's arrayconnection, as graphene serves them): when an earlier
+ * node is deleted between two requests, the nodes at the next page boundary
+ * move before the cursor and are never served. So a walk whose edges carry
+ * their own `cursor` (and whose nodes carry ids) continues each page from the
+ * cursor of its second-to-last node: the next page must begin with the last
+ * node read, its anchor. A page that holds its anchor further down only
+ * repeats nodes (something was inserted before it: nothing is lost); a page
+ * without it means something before it moved, so the walk goes back one
+ * entry at a time (the cursors of the last RING requests, then the list's
+ * start) and reads on from the first page whose anchor holds. Cost: one node
+ * of overlap per page, about 1 % more requests at 100 a page.
+ *
+ * Each request's entry also knows the offset of its first node, so at the
+ * end of the list (hasNextPage false) offset + nodes must reach the page's
+ * totalCount: a list that ends early (a short page whose endCursor skips
+ * nodes, hasNextPage false too soon) is read again once, then fails with a
+ * `pagination` error. Deletions are already in that sum: the offset is the
+ * server's own, checked by the anchors. */
 
-/* [-0, +0, m] Remember the cursor variable the next forward page is asked
- * with (false for none) in the ring at slot forward % RING. */
-static void remember_cursor(lua_State *L, const bt_graphql_walk *w, int vars, int ring,
-                            walk_state *st)
+/* [-0, +0, m] Store entry k of the ring: the cursor to ask with (the value at
+ * cursor, 0 or nil: the list's start), the anchor id expected first (the
+ * value at anchor, 0: none) and the offset of the page's first node. */
+static void ring_put(lua_State *L, int ring, walk_state *st, long k, int cursor, int anchor,
+                     long long offset)
 {
-    if (lua_getfield(L, vars, w->cursor_var) == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_pushboolean(L, 0);
-    }
-    lua_rawseti(L, ring, st->forward % RING);
-    st->forward++;
-}
-
-/* [-0, +0, -] How many nodes the connection lost since the previous page
- * (0 when it did not, or does not report totalCount). */
-static long long shrinkage(lua_State *L, int conn, walk_state *st)
-{
-    long long lost = 0;
-    if (lua_getfield(L, conn, "totalCount") == LUA_TNUMBER && lua_isinteger(L, -1)) {
-        long long total = (long long)lua_tointeger(L, -1);
-        if (st->has_total && total < st->last_total)
-            lost = st->last_total - total;
-        st->has_total = true;
-        st->last_total = total;
-    }
-    lua_pop(L, 1);
-    return lost;
-}
-
-/* Read the pages before the current forward page again after the list lost
- * `lost` nodes. 0 = go on, 1 = on_page said stop, 2 = nil, err on top. The
- * stack above its entry top is cleared on 0 and 1. */
-static int read_back(lua_State *L, const bt_graphql_walk *w, int vars, int ring, walk_state *st,
-                     long long lost)
-{
-    long want = (long)((lost + st->size - 1) / st->size);
-    long have = st->forward - 1 < RING - 1 ? st->forward - 1 : RING - 1;
-    long back = want < have ? want : have;
-    if (back < want)
-        bt_warn("graphql: %s lost %lld nodes between two pages; reading back %ld pages "
-                "cannot cover all the nodes that moved", w->path, lost, back);
+    lua_createtable(L, 2, 0);
+    if (cursor && !lua_isnil(L, cursor))
+        lua_pushvalue(L, cursor);
     else
-        bt_info("graphql: %s lost %lld nodes during the walk; reading %ld earlier pages again "
-                "so that no node moves out of reach", w->path, lost, back);
-    int top = lua_gettop(L), from = top + 1; /* the cursor to ask with; false: none */
-    lua_rawgeti(L, ring, (st->forward - 1 - back) % RING);
-    for (long i = 0; i < back; i++) {
-        if (i > 0 && lua_isnil(L, from))
-            break; /* an empty page: nothing after it */
-        if (lua_toboolean(L, from))
-            lua_pushvalue(L, from);
-        else
-            lua_pushnil(L);
-        lua_setfield(L, vars, w->cursor_var);
-        lua_Integer items;
-        if (fetch_page(L, w, vars, &items) == 2)
-            return 2;
-        st->pages++;
-        st->items += items;
-        bt_graphql_note_page();
-        if (!call_on_page(L, w->on_page_idx, from + 2, from + 1)) {
+        lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, 1);
+    if (anchor)
+        lua_pushvalue(L, anchor);
+    else
+        lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, ring, k % RING);
+    st->offsets[k % RING] = offset;
+    st->cur = k;
+    if (k - st->low >= RING)
+        st->low = k - RING + 1;
+}
+
+/* [-0, +2, -] Push the current entry's cursor (false: none) and anchor
+ * (false: none). */
+static void ring_get(lua_State *L, int ring, const walk_state *st)
+{
+    lua_rawgeti(L, ring, st->cur % RING);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    lua_remove(L, -3);
+}
+
+/* [-0, +0, -] Id of node i (1-based) of the checked page at conn pushed, or
+ * nothing pushed and false. */
+static bool push_node_field(lua_State *L, int conn, lua_Integer i, const char *field, bool edge)
+{
+    int top = lua_gettop(L);
+    if (lua_getfield(L, conn, "edges") != LUA_TTABLE || lua_rawgeti(L, -1, i) != LUA_TTABLE) {
+        lua_settop(L, top);
+        return false;
+    }
+    if (!edge && lua_getfield(L, -1, "node") != LUA_TTABLE) {
+        lua_settop(L, top);
+        return false;
+    }
+    lua_getfield(L, -1, field);
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return true;
+}
+
+/* [-0, +0, -] Where the anchor at idx (false: none) is among the page's
+ * nodes: its position from 1; 0 when there is none to look for (a page read
+ * from the list's start, or after a page without overlap); -1 when it is not
+ * on the page (something before it moved). */
+static lua_Integer find_anchor(lua_State *L, int conn, int anchor, const char *id_field,
+                               lua_Integer items)
+{
+    bool edges = lua_getfield(L, conn, "edges") == LUA_TTABLE;
+    lua_pop(L, 1);
+    if (!lua_toboolean(L, anchor) || !id_field || !edges)
+        return 0; /* nothing to look for, or a `nodes` list: no anchors */
+    for (lua_Integer i = 1; i <= items; i++) {
+        if (!push_node_field(L, conn, i, id_field, false))
+            return -1;
+        bool same = lua_rawequal(L, -1, anchor);
+        lua_pop(L, 1);
+        if (same)
+            return i;
+    }
+    return -1;
+}
+
+/* [-0, +0, -] Remove the first edge of the page at conn: the anchor, handed
+ * on with the page before, is not handed on twice. */
+static void drop_first_edge(lua_State *L, int conn, lua_Integer items)
+{
+    lua_getfield(L, conn, "edges");
+    for (lua_Integer i = 1; i < items; i++) {
+        lua_rawgeti(L, -1, i + 1);
+        lua_rawseti(L, -2, i);
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, -2, items);
+    lua_pop(L, 1);
+}
+
+/* [-0, +0, m] After a page that says more: the next entry. With ids and a
+ * cursor on the second-to-last edge, that cursor and the last node as the
+ * anchor (one node of overlap); a page of one node continues from that
+ * node's own cursor; edges without cursors from endCursor (at top). No
+ * anchor in the last two cases. */
+static void next_entry(lua_State *L, const bt_graphql_walk *w, int conn, int ring,
+                       walk_state *st, lua_Integer items)
+{
+    long long offset = st->offsets[st->cur % RING];
+    int top = lua_gettop(L);
+    bool overlap = w->id_field && items >= 2;
+    lua_Integer at = overlap ? items - 1 : items;
+    if (items >= 1 && push_node_field(L, conn, at, "cursor", true) &&
+        lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
+        if (overlap && push_node_field(L, conn, items, w->id_field, false)) {
+            ring_put(L, ring, st, st->cur + 1, top + 1, top + 2, offset < 0 ? -1 : offset + at);
             lua_settop(L, top);
-            return 1;
+            return;
         }
-        lua_getfield(L, from + 2, "pageInfo");
-        lua_getfield(L, -1, "endCursor");
-        lua_replace(L, from);
-        lua_settop(L, from);
+        if (!overlap) {
+            ring_put(L, ring, st, st->cur + 1, top + 1, 0, offset < 0 ? -1 : offset + items);
+            lua_settop(L, top);
+            return;
+        }
     }
     lua_settop(L, top);
+    ring_put(L, ring, st, st->cur + 1, top, 0, offset < 0 ? -1 : offset + items);
+}
+
+/* A page whose anchor held: progress when it reaches past every page before
+ * (or its offset is unknown). Reading the same pages again is not progress,
+ * so a server whose anchors keep moving exhausts the walk-back budget. */
+static void note_progress(walk_state *st, lua_Integer items)
+{
+    long long offset = st->offsets[st->cur % RING];
+    if (offset >= 0 && offset + items <= st->reach)
+        return;
+    st->held++;
+    if (offset >= 0)
+        st->reach = offset + items;
+}
+
+/* [-0, +0|+2, m] The anchor was not on the page: something before it moved.
+ * Go back one entry (to the list's start once the ring is spent), within the
+ * walk's budget; the cursors seen are forgotten, as they are read again. */
+static int walk_back(lua_State *L, const bt_graphql_walk *w, const walk_slots *at,
+                     walk_state *st)
+{
+    char msg[300];
+    if (++st->walk_backs > WALK_BACKS + st->held) {
+        snprintf(msg, sizeof msg,
+                 "%s: the list kept moving during the walk (%ld pages read again); stopping",
+                 w->path, st->walk_backs - 1);
+        return bt_err_push(L, "pagination", 0, msg);
+    }
+    bt_info("graphql: %s: the node before a page boundary moved (something before it was "
+            "deleted during the walk); reading an earlier page again",
+            w->path);
+    if (st->cur > st->low) {
+        st->cur--;
+    } else {
+        st->low = 0;
+        ring_put(L, at->ring, st, 0, 0, 0, 0); /* the list's start */
+    }
+    lua_newtable(L);
+    lua_replace(L, at->seen);
     return 0;
 }
 
-/* One page: request and check it, hand it to on_page, read back when the
- * list shrank, check the bounds and move the cursor variable on. 0 = go on,
- * 1 = done, 2 = nil, err on top. */
+/* [-0, +0, -] The page's integer totalCount, or -1. */
+static long long total_count(lua_State *L, int conn)
+{
+    long long total = -1;
+    if (lua_getfield(L, conn, "totalCount") == LUA_TNUMBER && lua_isinteger(L, -1))
+        total = (long long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return total;
+}
+
+/* [-0, +0|+2, m] The last page (hasNextPage false) of `items` nodes and its
+ * totalCount: 1 when the nodes reach it (or it or the page's offset is not
+ * known), 0 to read the page again once, 2 with nil, err (pagination) when it
+ * still ends early. */
+static int check_end(lua_State *L, const bt_graphql_walk *w, walk_state *st, lua_Integer items,
+                     long long total)
+{
+    char msg[400];
+    long long offset = st->offsets[st->cur % RING], reached = offset + items;
+    if (offset < 0 || total < 0 || total <= reached)
+        return 1;
+    if (!st->reread_end) {
+        st->reread_end = true;
+        bt_warn("graphql: %s ended after %lld nodes but its totalCount is %lld; reading the "
+                "last page again",
+                w->path, reached, total);
+        return 0;
+    }
+    snprintf(msg, sizeof msg,
+             "%s: the list ended after %lld nodes but its totalCount is %lld, also when read "
+             "again; stopping",
+             w->path, reached, total);
+    return bt_err_push(L, "pagination", 0, msg);
+}
+
+/* One page: request the current entry and check it. Its anchor missing:
+ * the page is handed on whole and the walk goes back. Else the next entry is
+ * made (before on_page, which may change the page), the anchor edge dropped
+ * when it leads the page, the page handed on, and then the list's end
+ * checked, or the bounds and the next cursor. 0 = go on, 1 = done, 2 = nil,
+ * err on top. */
 static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, walk_state *st)
 {
     lua_Integer items;
-    remember_cursor(L, w, at->vars, at->ring, st);
+    ring_get(L, at->ring, st); /* cursor, anchor */
+    int anchor = lua_gettop(L);
+    if (lua_toboolean(L, anchor - 1))
+        lua_pushvalue(L, anchor - 1);
+    else
+        lua_pushnil(L);
+    lua_setfield(L, at->vars, w->cursor_var);
     if (fetch_page(L, w, at->vars, &items) == 2)
         return 2;
     int data = lua_gettop(L) - 1, conn = data + 1;
-    long long lost = shrinkage(L, conn, st);
     bool more = page_info(L, conn); /* pushes the end cursor */
+    lua_Integer found = find_anchor(L, conn, anchor, w->id_field, items);
     st->pages++;
-    st->items += items;
+    st->items += found == 1 ? items - 1 : items;
     bt_graphql_note_page();
     progress(w, st);
     bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
+    if (found < 0) {
+        if (!call_on_page(L, w->on_page_idx, conn, data))
+            return 1;
+        return walk_back(L, w, at, st);
+    }
+    note_progress(st, items);
+    long long total = total_count(L, conn);
+    if (more)
+        next_entry(L, w, conn, at->ring, st, items); /* st->cur moves on */
+    if (found == 1)
+        drop_first_edge(L, conn, items);
     if (!call_on_page(L, w->on_page_idx, conn, data))
         return 1;
-    int rc = lost > 0 ? read_back(L, w, at->vars, at->ring, st, lost) : 0;
-    if (rc != 0 || !more)
-        return rc == 0 ? 1 : rc;
-    if (check_bounds(L, w, st, fresh) == 2 || check_cursor(L, at->seen, w->path) == 2)
+    if (!more)
+        return check_end(L, w, st, items, total);
+    if (check_bounds(L, w, st, fresh) == 2)
         return 2;
-    lua_setfield(L, at->vars, w->cursor_var);
-    return 0;
+    ring_get(L, at->ring, st);
+    lua_pop(L, 1);
+    return check_cursor(L, at->seen, w->path);
 }
 
 /* The page size the walk asks for: an integer variables.first, else 1 (so
@@ -395,21 +591,20 @@ static void init_state(lua_State *L, const bt_graphql_walk *w, int vars, walk_st
     st->started = st->last_progress = bt_clock_monotonic();
 }
 
-/* [-0, +0, m] A walk that continues a list whose previous page the caller
- * read (w->prior_total >= 0): that page's cursor goes first in the ring and
- * its totalCount is the one the first page is compared with. */
-static void seed_prior(lua_State *L, const bt_graphql_walk *w, int ring, walk_state *st)
+/* [-0, +0, m] The walk's first entry: the caller's cursor, with the anchor
+ * and offset of the page the caller read before it (w->prior_offset >= 0: a
+ * nested first page); a walk from the list's start has offset 0, one from a
+ * cursor of unknown offset -1 (no list-end check). */
+static void first_entry(lua_State *L, const bt_graphql_walk *w, int vars, int ring,
+                        walk_state *st)
 {
-    if (w->prior_total < 0)
-        return;
-    if (w->prior_after_idx)
-        lua_pushvalue(L, w->prior_after_idx);
-    else
-        lua_pushboolean(L, 0);
-    lua_rawseti(L, ring, 0);
-    st->forward = 1;
-    st->has_total = true;
-    st->last_total = w->prior_total;
+    int cursor = lua_gettop(L) + 1;
+    lua_getfield(L, vars, w->cursor_var);
+    long long offset = lua_isnil(L, cursor) ? 0 : -1;
+    if (w->prior_offset >= 0)
+        offset = w->prior_offset;
+    ring_put(L, ring, st, 0, cursor, w->prior_anchor_idx, offset);
+    lua_pop(L, 1);
 }
 
 int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w)
@@ -429,7 +624,7 @@ int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w)
     }
     walk_state st;
     init_state(L, w, at.vars, &st);
-    seed_prior(L, w, at.ring, &st);
+    first_entry(L, w, at.vars, at.ring, &st);
     int rc;
     while ((rc = page(L, w, &at, &st)) == 0)
         lua_settop(L, at.ring);

@@ -14,7 +14,7 @@ static const char *kind_of_status(long status)
     if (status == 401 || status == 403)
         return "auth";
     if (status == 404)
-        return "not_found";
+        return "endpoint"; /* the URL, not an object: never "no such id" */
     if (status == 429)
         return "rate_limited";
     if (status >= 500 && status <= 599)
@@ -26,8 +26,8 @@ static const char *default_message(const char *kind)
 {
     if (strcmp(kind, "auth") == 0)
         return "not authorized (check the credentials and their permissions)";
-    if (strcmp(kind, "not_found") == 0)
-        return "not found (check the url)";
+    if (strcmp(kind, "endpoint") == 0)
+        return "no API at this URL (HTTP 404; check the domain or url)";
     if (strcmp(kind, "rate_limited") == 0)
         return "rate limited by the server";
     if (strcmp(kind, "server") == 0)

@@ -1,6 +1,7 @@
 /* The process-wide GraphQL endpoint: options from the driver, the endpoint
  * from graphql.configure, the HTTP client, pacers and counters. */
 #include <curl/curl.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ typedef struct session {
     char *url;
     char *auth_header;
     char *redirect_host_suffix; /* NULL: redirects only to url's own host */
+    char *rate_limit_errors;    /* bt_graphql_endpoint's; NULL: none */
     char *secret; /* the header's value; wiped when forgotten */
     char user_agent[256];
     double reads_per_minute, writes_per_minute; /* the script's */
@@ -122,6 +124,7 @@ void bt_graphql_shutdown(void)
     free(S.url);
     free(S.auth_header);
     free(S.redirect_host_suffix);
+    free(S.rate_limit_errors);
     bt_http_buf_free(&S.body);
     memset(&S, 0, sizeof S);
 }
@@ -239,6 +242,7 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     S.auth_header = key ? strdup(ep->auth_header) : NULL;
     S.secret = key ? strdup(key) : NULL;
     S.redirect_host_suffix = ep->redirect_host_suffix ? strdup(ep->redirect_host_suffix) : NULL;
+    S.rate_limit_errors = ep->rate_limit_errors ? strdup(ep->rate_limit_errors) : NULL;
     set_user_agent(ep->user_agent_suffix);
     if (!S.url || (key && (!S.auth_header || !S.secret)) ||
         (ep->redirect_host_suffix && !S.redirect_host_suffix))
@@ -365,10 +369,66 @@ static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
     lua_setfield(L, -2, "maybe_applied");
 }
 
+/* Whether hay holds needle[0..n), ignoring ASCII case. */
+static bool contains_nocase(const char *hay, const char *needle, size_t n)
+{
+    for (; n && *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+/* [-0, +0, -] The pushed result (n values) is a GraphQL error at HTTP 2xx
+ * whose message holds one of the script's rate-limit phrases. */
+static bool rate_limited_at_2xx(lua_State *L, int n, const bt_http_response *resp)
+{
+    if (n != 2 || !S.rate_limit_errors || resp->outcome != BT_HTTP_DONE || resp->status < 200 ||
+        resp->status > 299)
+        return false;
+    lua_getfield(L, -1, "kind");
+    bool graphql = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "graphql") == 0;
+    lua_getfield(L, -2, "message");
+    const char *msg = graphql && lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+    bool hit = false;
+    for (const char *p = S.rate_limit_errors; msg && *p && !hit;) {
+        size_t len = strcspn(p, "\n");
+        hit = len > 0 && contains_nocase(msg, p, len);
+        p += len + (p[len] == '\n');
+    }
+    lua_pop(L, 2);
+    return hit;
+}
+
+/* Before asking again after a rate limit reported as a GraphQL error: like a
+ * 429 (Retry-After when given, else backoff from 1 s to 60 s), within the
+ * attempt cap, the wait budget and the total time. false: give up. */
+static bool wait_rate_limited(int *tries, double *waited, const bt_http_response *resp)
+{
+    int max = g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
+    double wait = resp->retry_after >= 0
+                      ? resp->retry_after
+                      : bt_http_backoff(*tries, 1.0, 60.0, (double)rand() / RAND_MAX);
+    if (*tries + 1 >= max || *waited + wait > g_opts.max_retry_wait ||
+        bt_clock_monotonic() + wait >= g_reask.deadline)
+        return false;
+    (*tries)++;
+    *waited += wait;
+    bt_info("graphql: rate limited (a GraphQL error says so); asking again in %.1f s "
+            "(attempt %d of %d)",
+            wait, *tries + 1, max);
+    bt_clock_sleep(wait);
+    bt_http_stats_count_rate_limit(wait);
+    return true;
+}
+
 /* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
  * answer arrives mangled is asked again (it is safe to repeat), within the
  * attempt cap; a mutation never is, since it may have been applied. */
-static int post_and_push(lua_State *L, bool write)
+static int post_and_push(lua_State *L, bool write, bool keep_root_nulls)
 {
     bt_http_limits lim = limits();
     bt_http_request req = {.url = S.url,
@@ -383,13 +443,21 @@ static int post_and_push(lua_State *L, bool write)
      * (the page's, when a walk asks for one). */
     if (!g_reask.page)
         reask_reset();
+    int limited = 0;
+    double limited_wait = 0;
     for (;;) {
         lim.max_total_time = g_reask.deadline - bt_clock_monotonic();
         if (lim.max_total_time < 0.001)
             lim.max_total_time = 0.001;
         bt_http_post(S.client, &req, &resp);
         bt_budget_touch(L); /* the script waited: its CPU budget starts again */
+        bt_graphql_json_root_nulls(keep_root_nulls);
         int n = bt_graphql_push_response(L, &resp, S.secret);
+        bt_graphql_json_root_nulls(false);
+        if (rate_limited_at_2xx(L, n, &resp) && wait_rate_limited(&limited, &limited_wait, &resp)) {
+            lua_pop(L, n); /* not applied: the server refused it, as with a 429 */
+            continue;
+        }
         if (write && n == 2)
             mark_maybe_applied(L, &resp);
         if (write || !is_mangled_answer(L, n, &resp) ||
@@ -420,8 +488,14 @@ static void name_operation(lua_State *L, int n, const char *query, size_t qlen)
     lua_pop(L, 1);
 }
 
+static bool g_next_keeps_root_nulls;
+
+void bt_graphql_next_keeps_root_nulls(void) { g_next_keeps_root_nulls = true; }
+
 int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
 {
+    bool keep = g_next_keeps_root_nulls; /* taken before anything can raise */
+    g_next_keeps_root_nulls = false;
     if (!S.configured)
         return luaL_error(L, "graphql: call graphql.configure{} first");
     bool write = bt_graphql_is_mutation(query, qlen);
@@ -436,7 +510,7 @@ int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_id
     else
         g_reads++;
     bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
-    int n = post_and_push(L, write);
+    int n = post_and_push(L, write, keep);
     name_operation(L, n, query, qlen);
     return n;
 }

@@ -36,6 +36,12 @@ const bt_http_stats *bt_http_stats_get(void) { return &g_stats; }
 
 void bt_http_stats_reset(void) { memset(&g_stats, 0, sizeof g_stats); }
 
+void bt_http_stats_count_rate_limit(double waited)
+{
+    g_stats.retries_rate_limited++;
+    g_stats.rate_limit_wait += waited;
+}
+
 /* ---- libcurl callbacks ---- */
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)

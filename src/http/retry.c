@@ -25,7 +25,10 @@ static bool transient_transport(int code)
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return true;
+    case CURLE_HTTP2_STREAM:
+    /* a body that does not inflate (corrupt gzip) or a Content-Encoding
+     * libcurl does not know: a damaged answer, like a truncated one */
+    case CURLE_BAD_CONTENT_ENCODING: return true;
     default: return failed_before_send(code);
     }
 }

@@ -50,6 +50,28 @@ static double opt_number(lua_State *L, int idx, const char *fn, const char *name
     return v;
 }
 
+/* [-0, +0, e] rate_limit_errors = { "phrase", ... } of the table at idx as
+ * lines in buf; NULL when absent. */
+static const char *phrase_lines(lua_State *L, int idx, const char *fn, char *buf, size_t n)
+{
+    if (!get_field(L, idx, fn, "rate_limit_errors", LUA_TTABLE, false)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+        size_t len;
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!s || len == 0 || strchr(s, '\n') || used + len + 2 > n)
+            luaL_error(L, "%s: rate_limit_errors must be a list of short non-empty phrases", fn);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "\n" : "", s);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return buf;
+}
+
 /* graphql.configure{ url=, auth_header=, auth_config=, reads_per_minute=,
  * writes_per_minute=, user_agent_suffix=, redirect_host_suffix= } -> nothing. Raises on bad
  * arguments (a non-https url, an unset auth_config field, ...). */
@@ -62,6 +84,7 @@ static int l_configure(lua_State *L)
                                          "writes_per_minute",
                                          "user_agent_suffix",
                                          "redirect_host_suffix",
+                                         "rate_limit_errors",
                                          NULL};
     const char *fn = "graphql.configure";
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -75,20 +98,31 @@ static int l_configure(lua_State *L)
         .reads_per_minute = opt_number(L, 1, fn, "reads_per_minute", 0),
         .writes_per_minute = opt_number(L, 1, fn, "writes_per_minute", 0),
     };
+    char phrases[512];
+    ep.rate_limit_errors = phrase_lines(L, 1, fn, phrases, sizeof phrases);
     char err[300];
     if (bt_graphql_configure(&ep, err, sizeof err) != 0)
         return luaL_error(L, "%s: %s", fn, err);
     return 0;
 }
 
-/* graphql.query(query, variables?) -> data | nil, err */
+/* graphql.query(query, variables?, { root = "user" }?) -> data | nil, err.
+ * With root, data.<root> is an object or nil for an explicit null (gone); an
+ * answer without it is damaged: asked again, then a decode error. */
 static int l_query(lua_State *L)
 {
     size_t qlen;
     const char *q = luaL_checklstring(L, 1, &qlen);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
-    return bt_graphql_execute(L, q, qlen, lua_istable(L, 2) ? 2 : 0);
+    int vars = lua_istable(L, 2) ? 2 : 0;
+    if (lua_isnoneornil(L, 3))
+        return bt_graphql_execute(L, q, qlen, vars);
+    static const char *const fields[] = {"root", NULL};
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_fields(L, 3, "graphql.query", fields);
+    const char *root = opt_string(L, 3, "graphql.query", "root", true);
+    return bt_graphql_query_root(L, q, qlen, vars, root);
 }
 
 static void check_path(lua_State *L, const char *path)
@@ -123,39 +157,43 @@ static long long max_nodes(lua_State *L, int idx, const char *fn)
     return v;
 }
 
-/* [-0, +1, e] previous_page = { total = n, after = cursor } of the table at
- * idx: fills the walk's prior fields; pushes `after` (or nil) either way. */
+/* [-0, +1, e] previous_page = { offset = n, anchor = id } of the table at
+ * idx: the caller read the page before and starts from the cursor of its
+ * second-to-last node; offset is the position of the node after that cursor,
+ * anchor that page's last id (the node the first page must begin with).
+ * Fills the walk's prior fields; pushes anchor (or nil) either way. */
 static void previous_page(lua_State *L, int idx, const char *fn, bt_graphql_walk *w)
 {
-    static const char *const fields[] = {"total", "after", NULL};
-    w->prior_total = -1;
-    w->prior_after_idx = 0;
+    static const char *const fields[] = {"offset", "anchor", NULL};
+    w->prior_offset = -1;
+    w->prior_anchor_idx = 0;
     if (!get_field(L, idx, fn, "previous_page", LUA_TTABLE, false)) {
         return; /* the nil stays pushed */
     }
     int t = lua_gettop(L);
     check_fields(L, t, "graphql.paginate previous_page", fields);
-    if (lua_getfield(L, t, "total") != LUA_TNUMBER || !lua_isinteger(L, -1) ||
-        lua_tointeger(L, -1) < 0)
-        luaL_error(L, "%s: previous_page.total must be an integer >= 0", fn);
-    w->prior_total = (long long)lua_tointeger(L, -1);
+    int o = lua_getfield(L, t, "offset");
+    if (o != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0))
+        luaL_error(L, "%s: previous_page.offset must be an integer >= 0", fn);
+    if (o != LUA_TNIL)
+        w->prior_offset = (long long)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    int a = lua_getfield(L, t, "after");
-    if (a != LUA_TNIL && a != LUA_TSTRING)
-        luaL_error(L, "%s: previous_page.after must be a string", fn);
+    int a = lua_getfield(L, t, "anchor");
+    if (a != LUA_TNIL && a != LUA_TSTRING && !lua_isinteger(L, -1))
+        luaL_error(L, "%s: previous_page.anchor must be an id (a string or an integer)", fn);
     lua_replace(L, t);
-    if (a == LUA_TSTRING)
-        w->prior_after_idx = t;
+    if (a != LUA_TNIL)
+        w->prior_anchor_idx = t;
 }
 
 /* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page=,
- * id_field="id", max_nodes=, previous_page= } -> pages | nil, err. The
- * fields are pushed at 2..7 and stay there. */
+ * id_field="id", max_nodes=, previous_page=, check= } -> pages | nil, err.
+ * The fields are pushed at 2..8 and stay there. */
 static int l_paginate(lua_State *L)
 {
     static const char *const fields[] = {
         "query", "variables", "path", "cursor_var", "on_page", "id_field", "max_nodes",
-        "previous_page", "progress", NULL};
+        "previous_page", "progress", "check", NULL};
     const char *fn = "graphql.paginate";
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
@@ -171,9 +209,11 @@ static int l_paginate(lua_State *L)
                          .on_page_idx = 6,
                          .id_field = id_field(L, 1, fn),
                          .max_nodes = max_nodes(L, 1, fn)};
-    previous_page(L, 1, fn, &w); /* 7 */
-    get_field(L, 1, fn, "progress", LUA_TSTRING, false); /* 8 */
+    previous_page(L, 1, fn, &w);                                     /* 7 */
+    get_field(L, 1, fn, "progress", LUA_TSTRING, false);             /* 8 */
     w.progress = lua_tostring(L, 8);
+    if (get_field(L, 1, fn, "check", LUA_TFUNCTION, false))          /* 9 */
+        w.check_idx = 9;
     w.query = lua_tolstring(L, 2, &w.qlen);
     check_path(L, w.path);
     return bt_graphql_paginate(L, &w);

@@ -84,6 +84,9 @@ static const char *const BROKEN[][2] = {
                  "\"pageInfo\":{\"hasNextPage\":false}}"},
     {"nodeEmptyId", "{\"edges\":[{\"node\":{\"id\":\"\"}}],"
                     "\"pageInfo\":{\"hasNextPage\":false}}"},
+    /* issue 17: an id is never rewritten; one that is not UTF-8 is damage */
+    {"nodeSurrogateId", "{\"edges\":[{\"node\":{\"id\":\"R3\\uD800\"}}],"
+                        "\"pageInfo\":{\"hasNextPage\":false}}"},
     {"noPageInfo", "{\"edges\":[]}"},
     {"noHasNext", "{\"edges\":[],\"pageInfo\":{\"endCursor\":\"c1\"}}"},
     {"stringHasNext", "{\"edges\":[],\"pageInfo\":{\"hasNextPage\":\"yes\","
@@ -119,9 +122,15 @@ static bool endless(const char *q, char *o, size_t n)
     return true;
 }
 
-/* A list S1..S10 served by offset, first=3: S1 is deleted once
- * `deleteAfter` requests were answered (0: already gone), so later offsets
- * shift by one. totalCount tells. */
+/* A list S1..S10 served by offset like graphene's arrayconnection: node k
+ * (from 0) has edge cursor "o<k>" and `after: "o<k>"` starts at k + 1.
+ * Variables steer it: first (3); deleteAfter = n deletes S1 once n requests
+ * were answered (0: already gone), and with create = 1 adds S11 at the end at
+ * the same moment, so totalCount does not change; edgeCursors = 0 leaves the
+ * edges without cursors; short = k answers request k with the page cut to
+ * its first node but the endCursor of the whole page; insertFrontAfter = n
+ * adds S0 before S1 once n requests were answered; endEarly = n answers
+ * the first n pages that end past offset 5 with hasNextPage false. */
 static int shrink_calls;
 
 static bool shrinking(const char *q, char *o, size_t n)
@@ -130,16 +139,60 @@ static bool shrinking(const char *q, char *o, size_t n)
         return false;
     char after[32];
     str_var(q, "after", after, sizeof after);
-    int gone = shrink_calls++ >= int_var(q, "deleteAfter", 0) ? 1 : 0;
-    int total = 10 - gone, start = after[0] == 'o' ? atoi(after + 1) : 0;
-    int end = start + 3 < total ? start + 3 : total;
+    int call = shrink_calls++;
+    int del = int_var(q, "deleteAfter", -1), ins = int_var(q, "insertFrontAfter", -1);
+    int gone = del >= 0 && call >= del ? 1 : 0, made = gone ? int_var(q, "create", 0) : 0;
+    int front = ins >= 0 && call >= ins ? 1 : 0; /* S0 inserted before S1 */
+    gone -= front;
+    int total = 10 - gone + made, first = int_var(q, "first", 3);
+    int start = after[0] == 'o' ? atoi(after + 1) + 1 : 0;
+    int end = start + first < total ? start + first : total, shown = end;
+    if (int_var(q, "short", -1) == call && end > start + 1)
+        shown = start + 1;
+    bool cursors = int_var(q, "edgeCursors", 1) != 0;
+    bool more = end < total;
+    static int early_left = -1;
+    if (call == 0)
+        early_left = int_var(q, "endEarly", 0);
+    if (more && end > 5 && early_left > 0) {
+        early_left--;
+        more = false;
+    }
     size_t len = (size_t)snprintf(o, n, "{\"data\":{\"users\":{\"totalCount\":%d,\"edges\":[",
                                   total);
-    for (int i = start; i < end; i++)
-        len += (size_t)snprintf(o + len, n - len, "%s{\"node\":{\"id\":\"S%d\"}}",
-                                i > start ? "," : "", i + 1 + gone);
+    for (int i = start; i < shown; i++) {
+        char cur[32] = "";
+        if (cursors)
+            snprintf(cur, sizeof cur, "\"cursor\":\"o%d\",", i);
+        len += (size_t)snprintf(o + len, n - len, "%s{%s\"node\":{\"id\":\"S%d\"}}",
+                                i > start ? "," : "", cur, i + 1 + gone);
+    }
     snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":%s,\"endCursor\":\"o%d\"}}}}",
-             end < total ? "true" : "false", end);
+             more ? "true" : "false", end - 1);
+    return true;
+}
+
+/* A server whose anchors always move: the list's first page is S1..S3, any
+ * later page brings nodes never seen (X<call>-<i>) and says more. */
+static bool always_shifting(const char *q, char *o, size_t n)
+{
+    if (!strstr(q, "alwaysShifting"))
+        return false;
+    char after[32];
+    str_var(q, "after", after, sizeof after);
+    int call = hostile_calls++, start = after[0] == 'o' ? atoi(after + 1) + 1 : 0;
+    size_t len = (size_t)snprintf(o, n, "{\"data\":{\"users\":{\"edges\":[");
+    for (int i = 0; i < 3; i++) {
+        if (start == 0)
+            len += (size_t)snprintf(o + len, n - len, "%s{\"cursor\":\"o%d\",\"node\":{\"id\":\"S%d\"}}",
+                                    i ? "," : "", i, i + 1);
+        else
+            len += (size_t)snprintf(o + len, n - len,
+                                    "%s{\"cursor\":\"o%d\",\"node\":{\"id\":\"X%d-%d\"}}",
+                                    i ? "," : "", start + i, call, i);
+    }
+    snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":true,\"endCursor\":\"o%d\"}}}}",
+             start + 2);
     return true;
 }
 
@@ -154,7 +207,7 @@ static void route(const httpd_request *req, char *o, size_t n)
             return;
         }
     }
-    if (endless(q, o, n) || shrinking(q, o, n))
+    if (endless(q, o, n) || shrinking(q, o, n) || always_shifting(q, o, n))
         return;
     if (strstr(q, "loopy")) {
         snprintf(o, n,
@@ -348,7 +401,7 @@ static void null_object_on_the_path_is_not_found(void **state)
            "local pages, err = graphql.paginate{ query = '{ missing }', path = 'group.users',"
            "  on_page = function() called = true end }\n"
            "assert(pages == nil and err.kind == 'not_found', tostring(err))\n"
-           "assert(err.message:find('nothing at group', 1, true), err.message)\n"
+           "assert(err.message:find('group is null', 1, true), err.message)\n"
            "assert(not called)");
 }
 
@@ -360,7 +413,7 @@ static void null_objects_stay_not_found(void **state)
            "assert(err.kind == 'not_found')\n"
            "_, err = graphql.paginate{ query = '{ u }', path = 'users.edges.x',"
            "  on_page = function() end }\n"
-           "assert(err.kind == 'not_found', tostring(err))");
+           "assert(err.kind == 'decode', tostring(err))");
 }
 
 /* Before the fix `edges: null` walked as an empty page (a file with 0
@@ -499,40 +552,221 @@ static void fresh_nodes_forever_stop_at_the_page_bound(void **state)
     run(f, chunk);
 }
 
-/* Before the fix a node deleted between two requests shifted the next one
- * past the page boundary, and the walk never saw it. */
-static void a_list_that_shrinks_is_read_back(void **state)
-{
-    fx *f = *state;
-    run(f, "local seen = {}\n"
-           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
-           "  variables = { first = 3, deleteAfter = 2 }, path = 'users',"
-           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
-           "assert(pages == 4, tostring(err))\n"
-           "for i = 1, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
-    assert_int_equal(httpd_request_count(f->srv), 4);
-    char body[2000];
-    request_body(f, 3, body, sizeof body);
-    assert_non_null(strstr(body, "\"after\":\"o3\"")); /* page 2 read again */
-}
+static const char *SEEN =
+    "seen = {}\n"
+    "function collect(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end\n"
+    "function missed(from, to)\n"
+    "  for i = from, to do if not seen['S' .. i] then return 'S' .. i end end\n"
+    "end\n";
 
-static void a_walk_continuing_a_nested_page_compares_with_its_total(void **state)
+/* Issue 17: one node of page 1 deleted and one created before page 2 is
+ * read. totalCount stays 10, and before the fix S4 moved onto page 1 and was
+ * never read (a sync exited 0 without it). Now page 2 starts from the
+ * second-to-last node of page 1: its first node should be S3 (the anchor);
+ * it is S5, so the walk reads from page 1 again. */
+static void a_shift_with_an_unchanged_count_is_caught_by_the_overlap(void **state)
 {
     fx *f = *state;
-    /* the caller read S1..S3 (10 in all) before; S1 is gone by now */
-    run(f, "local seen = {}\n"
-           "local pages, err = graphql.paginate{ query = '{ shrinking }',"
-           "  variables = { first = 3, after = 'o3' }, path = 'users',"
-           "  previous_page = { total = 10 },"
-           "  on_page = function(c) for _, e in ipairs(c.edges) do seen[e.node.id] = true end end }\n"
-           "assert(pages, tostring(err))\n"
-           "for i = 4, 10 do assert(seen['S' .. i], 'S' .. i .. ' missed') end");
+    char chunk[2000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, deleteAfter = 1, create = 1 }, path = 'users',"
+             "  on_page = collect }\n"
+             "assert(pages, tostring(err))\n"
+             "assert(missed(1, 11) == nil, missed(1, 11))",
+             SEEN);
+    run(f, chunk);
     char body[2000];
     request_body(f, 1, body, sizeof body);
-    assert_null(strstr(body, "\"after\"")); /* read back from the list's start */
+    assert_non_null(strstr(body, "\"after\":\"o1\"")); /* one node of overlap */
+    request_body(f, 2, body, sizeof body);
+    assert_null(strstr(body, "\"after\"")); /* page 1 read again */
+    request_body(f, 3, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o1\""));
+    /* 10 nodes, 3 a page, one of overlap: pages at 0, 2, 4, 6, 8; the shift
+     * costs the page that showed it and page 1 again */
+    assert_int_equal(httpd_request_count(f->srv), 7);
+}
+
+/* A node inserted before the boundary only moves the anchor down the next
+ * page: nothing is lost, nothing is read again, the walk goes on (the new
+ * node, created during the walk, is for the next sync). */
+static void an_insertion_before_the_cursor_only_repeats(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, insertFrontAfter = 1 }, path = 'users', on_page = collect }\n"
+             "assert(pages == 5, tostring(err))\n"
+             "assert(missed(1, 10) == nil, missed(1, 10))\n"
+             "assert(not seen.S0, 'created before the cursor after page 1: not read')",
+             SEEN);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 5);
+}
+
+/* Reading the same pages again after a shift is not progress: a server whose
+ * anchors always move stops the walk after 32 such pages. */
+static void a_list_that_keeps_moving_is_stopped(void **state)
+{
+    fx *f = *state;
+    run(f, "local pages, err = graphql.paginate{ query = '{ alwaysShifting }',"
+           "  variables = { first = 3 }, path = 'users', on_page = function() end }\n"
+           "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+           "assert(err.message:find('the list kept moving during the walk', 1, true), err.message)");
+    /* the first page (one page of progress), then a moved page and the first
+     * page again, until the 34th moved page: 32 + 1 are allowed */
+    assert_int_equal(httpd_request_count(f->srv), 1 + 34 + 33);
+}
+
+/* Without edge cursors (or ids) there is no overlap: endCursor as before. */
+static void edges_without_cursors_walk_from_end_cursor(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, edgeCursors = 0 }, path = 'users', on_page = collect }\n"
+             "assert(pages == 4, tostring(err))\n"
+             "assert(missed(1, 10) == nil)",
+             SEEN);
+    run(f, chunk);
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o2\""));
+}
+
+/* A nested list continued by the caller: it read S1..S3 with the parent,
+ * and starts after S2 expecting S3; S1 is gone by now, so the walk goes back
+ * to the list's start. */
+static void a_walk_continuing_a_nested_page_checks_its_anchor(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, after = 'o1', deleteAfter = 0 }, path = 'users',"
+             "  previous_page = { offset = 2, anchor = 'S3' }, on_page = collect }\n"
+             "assert(pages, tostring(err))\n"
+             "assert(missed(2, 10) == nil, missed(2, 10))",
+             SEEN);
+    run(f, chunk);
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_null(strstr(body, "\"after\"")); /* from the list's start */
     run(f, "local ok, err = pcall(graphql.paginate, { query = 'q', path = 'a', on_page = print,"
-           "  previous_page = { after = 'x' } })\n"
-           "assert(not ok and err:find('previous_page.total must be'), err)");
+           "  previous_page = { total = 3 } })\n"
+           "assert(not ok and err:find('unknown field total'), err)\n"
+           "ok, err = pcall(graphql.paginate, { query = 'q', path = 'a', on_page = print,"
+           "  previous_page = { offset = -1 } })\n"
+           "assert(not ok and err:find('previous_page.offset must be'), err)");
+}
+
+/* Issue 17 section 2: hasNextPage false while totalCount says more. Read
+ * again once; still short, the walk fails (before: 6 of 10, no error). */
+static void a_list_that_ends_early_fails_after_one_more_read(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, endEarly = 2 }, path = 'users', on_page = collect }\n"
+             "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+             "assert(err.message:find('ended after 7 nodes but its totalCount is 10', 1, true),"
+             "  err.message)",
+             SEEN);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 4); /* pages at 0, 2, 4 and 4 again */
+}
+
+static void a_list_that_ends_early_once_is_read_on(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, endEarly = 1 }, path = 'users', on_page = collect }\n"
+             "assert(pages == 6, tostring(err))\n"
+             "assert(missed(1, 10) == nil, missed(1, 10))",
+             SEEN);
+    run(f, chunk);
+}
+
+/* A short page in the middle whose endCursor skips nodes: with edge cursors
+ * the overlap continues after the nodes it holds; without them the walk
+ * follows endCursor and the end check finds the hole. */
+static void a_short_page_mid_list_loses_nothing_or_fails(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, short = 1 }, path = 'users', on_page = collect }\n"
+             "assert(pages, tostring(err))\n"
+             "assert(missed(1, 10) == nil, missed(1, 10))",
+             SEEN);
+    run(f, chunk);
+    shrink_calls = 0;
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }',"
+             "  variables = { first = 3, short = 1, edgeCursors = 0 }, path = 'users',"
+             "  on_page = collect }\n"
+             "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
+             "assert(err.message:find('ended after 8 nodes but its totalCount is 10', 1, true),"
+             "  err.message)",
+             SEEN);
+    run(f, chunk);
+}
+
+/* Issue 17 section 3: only an explicit null for the root field means gone;
+ * {"data":{}} or {"data":[]} is a damaged answer, asked again, then decode. */
+static void an_empty_answer_is_damage_not_a_deletion(void **state)
+{
+    fx *f = *state;
+    bt_graphql_options o;
+    bt_graphql_default_options(&o);
+    o.max_attempts = 2;
+    bt_graphql_set_options(&o);
+    httpd_push_json(f->srv, 200, "{\"data\":{}}");
+    httpd_push_json(f->srv, 200, "{\"data\":[]}");
+    run(f, "local pages, err = graphql.paginate{ query = '{ missing }', path = 'group.users',"
+           "  on_page = print }\n"
+           "assert(pages == nil and err.kind == 'decode', tostring(err))\n"
+           "assert(err.message:find('group is missing from the answer', 1, true), err.message)");
+    httpd_push_json(f->srv, 200, "{\"data\":{\"group\":{}}}");
+    run(f, "local pages, err = graphql.paginate{ query = '{ missing }', path = 'group.users',"
+           "  on_page = print }\n"
+           "assert(pages == nil and err.kind == 'not_found', tostring(err))\n"
+           "assert(err.message:find('group is null', 1, true), err.message)");
+    assert_int_equal(httpd_request_count(f->srv), 4);
+}
+
+/* A check refusing a page makes it damaged: asked again, then decode. */
+static void a_page_the_check_refuses_is_asked_again(void **state)
+{
+    fx *f = *state;
+    char chunk[1000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local calls = 0\n"
+             "local pages, err = graphql.paginate{ query = USERS, variables = { first = 2 },"
+             "  path = 'users', on_page = function() end,"
+             "  check = function(conn) calls = calls + 1\n"
+             "    if calls == 1 then return nil, 'users[0].name is not a string' end\n"
+             "    return true end }\n"
+             "assert(pages == 2, tostring(err))\n"
+             "assert(calls == 3 and graphql.stats().retries_decode == 1)",
+             USERS_Q);
+    run(f, chunk);
 }
 
 static void check_page_applies_the_same_rule_to_a_nested_page(void **state)
@@ -548,7 +782,7 @@ static void check_page_applies_the_same_rule_to_a_nested_page(void **state)
            "assert(graphql.check_page(bad, { id_field = false }) == 1)\n"
            "n, err = graphql.check_page({ pageInfo = { hasNextPage = false },"
            "  edges = { graphql.null } })\n"
-           "assert(err.message:find('edges%[1%] is null'), tostring(err))\n"
+           "assert(err.message:find('edges%[0%] is null'), tostring(err))\n"
            "n, err = graphql.check_page(nil)\n"
            "assert(err.kind == 'decode')\n"
            "assert(graphql.check_page({ pageInfo = { hasNextPage = false }, nodes = {} }) == 0)");
@@ -722,8 +956,16 @@ int main(void)
         T(a_walk_in_place_stops_after_three_stale_pages),
         T(fresh_nodes_forever_stop_at_the_page_bound),
         T(check_page_applies_the_same_rule_to_a_nested_page),
-        T(a_list_that_shrinks_is_read_back),
-        T(a_walk_continuing_a_nested_page_compares_with_its_total),
+        T(a_shift_with_an_unchanged_count_is_caught_by_the_overlap),
+        T(edges_without_cursors_walk_from_end_cursor),
+        T(a_list_that_keeps_moving_is_stopped),
+        T(an_insertion_before_the_cursor_only_repeats),
+        T(a_walk_continuing_a_nested_page_checks_its_anchor),
+        T(a_list_that_ends_early_fails_after_one_more_read),
+        T(a_list_that_ends_early_once_is_read_on),
+        T(a_short_page_mid_list_loses_nothing_or_fails),
+        T(an_empty_answer_is_damage_not_a_deletion),
+        T(a_page_the_check_refuses_is_asked_again),
         T(on_page_returning_false_stops),
         T(a_failing_page_ends_the_walk_with_its_error),
         T(graphql_errors_on_a_page_are_returned),

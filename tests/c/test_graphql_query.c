@@ -309,7 +309,7 @@ static void each_status_maps_to_its_kind(void **state)
     static const kind_case cases[] = {
         {401, NULL, "{\"message\":\"Invalid API key\"}", 1, "auth", "Invalid API key"},
         {403, "Content-Type: text/html\r\n", "<html>no</html>", 1, "auth", "not authorized"},
-        {404, NULL, "", 1, "not_found", "not found"},
+        {404, NULL, "", 1, "endpoint", "no API at this URL (HTTP 404"},
         {429, "Retry-After: 5\r\n", "{\"errors\":[{\"message\":\"429 Too Many Requests\"}]}", 2,
          "rate_limited", "429 Too Many Requests (after 2 attempts)"},
         {503, NULL, "upstream", 2, "server", "server error (after 2 attempts)"},
@@ -576,6 +576,35 @@ static void mutation_retried_on_429(void **state)
     assert_true(f->fc.sleeps[0] == 2.0);
 }
 
+/* Issue 17: a rate limit reported as a GraphQL error at HTTP 200 is asked
+ * again like a 429 (a mutation too: the server refused it), when the script
+ * named the phrase; other GraphQL errors are returned at once. */
+static void rate_limit_as_a_graphql_error_is_retried(void **state)
+{
+    fx *f = *state;
+    bt_graphql_allow_writes(true);
+    push(f, 200, NULL, "{\"errors\":[{\"message\":\"Rate limit exceeded, slow down\"}]}");
+    push(f, 200, "Retry-After: 3\r\n",
+         "{\"errors\":[{\"message\":\"Too Many Requests\"}],\"data\":null}");
+    push(f, 200, NULL, "{\"data\":{\"groupDelete\":{\"ok\":true}}}");
+    push(f, 200, NULL, "{\"errors\":[{\"message\":\"rate limit\"}]}");
+    char chunk[900];
+    snprintf(chunk, sizeof chunk,
+             "graphql.configure{ url = URL, rate_limit_errors = { 'rate limit', 'too many requests' } }\n"
+             "assert(graphql.query('%s', { id = 'x' }).groupDelete.ok)\n"
+             "graphql.configure{ url = URL }\n"
+             "local data, err = graphql.query('{ x }')\n"
+             "assert(data == nil and err.kind == 'graphql', tostring(err))",
+             MUTATION);
+    run(f, chunk);
+    assert_int_equal(httpd_request_count(f->srv), 4);
+    assert_int_equal(f->fc.nsleeps, 2);
+    assert_true(f->fc.sleeps[1] == 3.0);
+    assert_int_equal(bt_http_stats_get()->retries_rate_limited, 2);
+    run(f, "local ok, err = pcall(graphql.configure, { url = URL, rate_limit_errors = { '' } })\n"
+           "assert(not ok and err:find('rate_limit_errors must be'), err)");
+}
+
 /* A mutation's error tells "maybe applied" (sent, answer lost or unreadable)
  * from "certainly not applied"; a query's error carries neither. */
 static void check_maybe_applied(fx *f, const char *expect)
@@ -775,6 +804,7 @@ int main(void)
         T(mutation_refused_unless_writes_are_allowed),
         T(mutation_not_retried_on_5xx_but_query_is),
         T(mutation_retried_on_429),
+        T(rate_limit_as_a_graphql_error_is_retried),
         T(mangled_answers_stop_at_the_total_time_cap),
         T(mutation_errors_say_whether_it_may_have_been_applied),
         T(refused_mutation_was_certainly_not_applied),

@@ -279,6 +279,26 @@ static void dropped_connection_is_retried_for_queries(void **state)
     assert_int_equal(bt_http_stats_get()->retries_transport, 1);
 }
 
+/* Issue 17: a gzip body that does not inflate, or a Content-Encoding the
+ * client does not know, failed the whole sync at once. Both are a damaged
+ * answer, retried like a truncated body (queries only). */
+static void corrupt_gzip_and_unknown_encoding_are_retried(void **state)
+{
+    fx *f = *state;
+    push(f, 200, "Content-Encoding: gzip\r\n", "this is not gzip at all, not even close");
+    push(f, 200, "Content-Encoding: x-made-up\r\n", "{\"data\":{}}");
+    push(f, 200, NULL, "{\"data\":{\"ok\":1}}");
+    assert_int_equal(post(f, true), BT_HTTP_DONE);
+    assert_string_equal(f->r.body, "{\"data\":{\"ok\":1}}");
+    assert_int_equal(f->r.attempts, 3);
+    assert_int_equal(bt_http_stats_get()->retries_transport, 2);
+    /* a mutation is not sent again: the server read it */
+    push(f, 200, "Content-Encoding: gzip\r\n", "garbage");
+    assert_int_equal(post(f, false), BT_HTTP_TRANSPORT);
+    assert_int_equal(f->r.attempts, 1);
+    assert_true(bt_http_maybe_applied(&f->r));
+}
+
 static void timeout_is_retried_for_queries(void **state)
 {
     fx *f = *state;
@@ -750,6 +770,7 @@ int main(void)
         T(server_errors_back_off_up_to_the_attempt_cap),
         T(backoff_never_exceeds_sixty_seconds),
         T(dropped_connection_is_retried_for_queries),
+        T(corrupt_gzip_and_unknown_encoding_are_retried),
         T(timeout_is_retried_for_queries),
         T(mutation_not_retried_on_server_error),
         T(mutation_not_retried_on_timeout),

@@ -143,12 +143,14 @@ def fake_api_names():
 # ---------------------------------------------------------------- request floors
 
 
-def _pages(n):
-    return max(1, -(-n // 100))
-
-
 def _extra(n):
-    return max(0, -(-n // 100) - 1)
+    """Pages after the first: each overlaps the one before by a node (issue
+    17: the shift check), so it brings 99 new nodes."""
+    return 0 if n <= 100 else (n - 2) // 99
+
+
+def _pages(n):
+    return 1 + _extra(n)
 
 
 def request_floors(truth):

@@ -129,8 +129,10 @@ class TenantChanges(ConcurrentCase):
 
     def test_a_user_deleted_during_the_users_walk_loses_no_other_user(self):
         # Offset cursors: deleting a user after the first page shifts user 100
-        # past page 2. totalCount drops, so page 1 is read again (and had it
-        # not, the Everyone walk would name the user and it would be fetched).
+        # past page 2. Page 2 starts from page 1's second-to-last node and so
+        # should begin with page 1's last; it does not, so page 1 is read
+        # again (and had it not, the Everyone walk would name the user and it
+        # would be fetched).
         # The user side reads the group list first: one page more before it.
         for side, extra, first_page in (("users", [], GROUP_PAGES + 1), ("groups", GROUP_SIDE, 1)):
             with self.subTest(side=side):
@@ -144,8 +146,9 @@ class TenantChanges(ConcurrentCase):
                 self.assertNotIn(victim, {u["id"] for u in after["users"]})
                 users, _ = self.assert_holds_what_lasted(before, after)
                 self.assertEqual(len(users), USERS)  # the victim was read on page 1
-                self.assertIn("users lost 1 nodes during the walk; reading 1 earlier pages "
-                              "again", r.stderr)
+                self.assertIn("graphql: users: the node before a page boundary moved "
+                              "(something before it was deleted during the walk); reading an "
+                              "earlier page again", r.stderr)
 
     def test_a_user_deleted_during_a_member_walk_loses_no_other_membership(self):
         # Deleting a member at offset 50 while Everyone's follow-up pages are
@@ -287,4 +290,7 @@ class BrokenPages(ConcurrentCase):
                     m.page_fault(path, "endless", times=1000000)
                     r = sync_against(m, self.out, extra)
                     self.assertLess(m.stats()["reads"], 30)
-                self.assert_clean_failure(r, "pages in a row brought no new node")
+                # the fresh endCursor is followed only after a page without
+                # edges; the overlap walks on edge cursors, so the restart
+                # from the list's start repeats one of them
+                self.assert_clean_failure(r, "the server repeated cursor")

@@ -76,7 +76,21 @@ describe("twingate.client", function()
     assert.equal("https://acme.twingate.com/api/graphql/", client.configure())
     assert.same({ url = "https://acme.twingate.com/api/graphql/", auth_header = "X-API-KEY",
       auth_config = "api-key", redirect_host_suffix = ".twingate.com",
-      reads_per_minute = 60, writes_per_minute = 20 }, rt.configured)
+      reads_per_minute = 60, writes_per_minute = 20,
+      rate_limit_errors = { "rate limit", "too many requests" } }, rt.configured)
+  end)
+
+  -- issue 17: an HTTP 404 from the endpoint is a wrong network, not a missing user
+  it("explains a 404 from the endpoint as no Twingate network at the domain", function()
+    fake.install{ config = { domain = "acme", ["api-key"] = "tgk_secret" } }
+    local client = require "twingate.client"
+    client.configure()
+    local err = client.explain(fake.error("endpoint", "no API at this URL (HTTP 404)", 404))
+    assert.equal("endpoint", err.kind)
+    assert.equal("no Twingate network at acme.twingate.com (the API answered HTTP 404; "
+      .. "check --domain or --api-url)", err.message)
+    local other = fake.error("auth", "Unauthorized", 401)
+    assert.equal("Unauthorized", client.explain(other).message)
   end)
 
   it("names the accepted forms in one line that never echoes control characters", function()

@@ -60,7 +60,7 @@ describe("concurrent change and broken pages, group side", function()
     local ok, err = sync()
     assert.is_nil(ok)
     assert.equal("decode", err.kind)
-    assert.truthy(err.message:find("edges[2].node is null", 1, true), err.message)
+    assert.truthy(err.message:find("edges[1].node is null", 1, true), err.message) -- from 0
     assert.is_nil(rt:resource("user", "U1"))
   end)
 
@@ -95,7 +95,7 @@ describe("concurrent change and broken pages, group side", function()
   it("drops and counts the grants of a member deleted during the sync, fetching it once", function()
     users{ user(1) }
     groups{ group("G1", page(member_ids(1, 9))), group("G2", page(member_ids(9))) }
-    rt:answer{ query = Q.USER, variables = { id = "U9" }, data = {} }
+    rt:answer{ query = Q.USER, variables = { id = "U9" }, data = { user = require("helpers.fixtures").NULL } }
     local ok, err = sync()
     assert.is_true(ok, tostring(err))
     assert.same({}, rt:unused())
@@ -104,6 +104,48 @@ describe("concurrent change and broken pages, group side", function()
     assert.truthy(rt:grant("group:G1:member:user:U1"))
     assert.same({ principal_deleted_during_sync = 2 }, rt.skipped)
     assert.equal(2, #rt:logged("warn", "to user U9 left out"))
+  end)
+
+  -- issue 17: only an explicit null is "deleted"; an answer without the
+  -- field, or a user of the wrong shape, fails the sync instead of dropping grants
+  it("fails on a member fetch answered without the field, counting nothing as deleted", function()
+    for _, data in ipairs{ {}, { user = { id = "U9", firstName = { 1, "x" } } } } do
+      fake.uninstall()
+      rt = fake.install{ config = { domain = "acme" } }
+      users{ user(1) }
+      groups{ group("G1", page(member_ids(1, 9))) }
+      rt:answer{ query = Q.USER, variables = { id = "U9" }, data = data }
+      local ok, err = sync()
+      assert.is_nil(ok)
+      assert.equal("decode", err.kind)
+      assert.same({}, rt.skipped)
+    end
+  end)
+
+  it("fails with decode on a group whose name is not a string, writing none of it", function()
+    users{ user(1) }
+    local g = group("G1", page(member_ids(1)))
+    g.name = { 0, 0, 0 }
+    groups{ g }
+    local ok, err = sync()
+    assert.is_nil(ok)
+    assert.equal("decode", err.kind)
+    assert.matches("edges[0].node: name is not a string", err.message, 1, true)
+    assert.is_nil(rt:resource("group", "G1"))
+  end)
+
+  it("repairs a name that is not valid UTF-8, with a warning, and counts a user without a role", function()
+    local u = user(1)
+    u.firstName = "Al\xED\xA0\x80ce"
+    local v = user(2)
+    v.role = nil
+    users{ u, v }
+    groups{}
+    local ok, err = sync()
+    assert.is_true(ok, tostring(err))
+    assert.equal("Al\u{FFFD}ce Last", rt:resource("user", "U1").display_name)
+    assert.equal(1, #rt:logged("warn", "user U1: firstName is not valid UTF-8"))
+    assert.same({ no_role = 1 }, rt.skipped)
   end)
 
   it("stops fetching at the cap and counts what it left out", function()
@@ -167,7 +209,7 @@ describe("concurrent change and broken pages, user side", function()
     local ok, err = sync()
     assert.is_nil(ok)
     assert.equal("decode", err.kind)
-    assert.truthy(err.message:find("edges[2].node is null", 1, true), err.message)
+    assert.truthy(err.message:find("edges[1].node is null", 1, true), err.message) -- from 0
     assert.is_nil(rt:resource("user", "U1"))
   end)
 

@@ -187,12 +187,19 @@ describe("fake runtime", function()
         variables = { id = "g", first = 100 } }
       assert.is_nil(pages)
       assert.equal("pagination", err.kind)
-      rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = "h", first = 100 }, data = {} }
+      rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = "h", first = 100 },
+        data = { group = graphql.null } }
       pages, err = graphql.paginate{ query = Q.GROUP_MEMBERS, path = "group.users",
         variables = { id = "h", first = 100 } }
       assert.is_nil(pages)
       assert.equal("not_found", err.kind)
-      assert.equal("not_found: no object at group.users", tostring(err))
+      assert.equal("not_found: group is null (it no longer exists)", tostring(err))
+      -- issue 17: an answer without the field is damage, never a deletion
+      rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = "i", first = 100 }, data = {} }
+      pages, err = graphql.paginate{ query = Q.GROUP_MEMBERS, path = "group.users",
+        variables = { id = "i", first = 100 } }
+      assert.is_nil(pages)
+      assert.equal("decode", err.kind)
     end)
 
     it("turns an errors array into kind graphql with the partial data", function()

@@ -74,7 +74,7 @@ describe("targeted group members", function()
     rt:answer{ query = Q.GROUP, variables = { id = GID, first = 100 },
       data = { group = group_node(members(user_ids(1, 100), true, "c1", 120)) } }
     rt:answer{ query = Q.GROUP_MEMBERS, variables = { id = GID, first = 100, after = "c1" },
-      data = { group = nil } }
+      data = { group = require("helpers.fixtures").NULL } }
     assert.is_true(sync())
     assert.equal(100, #rt.rows.grants)
     assert.same({ owner_deleted_during_sync = 1 }, rt.skipped)
@@ -155,11 +155,11 @@ describe("provisioning reads", function()
   end)
 
   it("reports the outcome unknown when the email read back is malformed (users = null)", function()
-    rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = NEW },
+    rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { NEW } },
       data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
     rt:answer{ query = Q.USER_CREATE, variables = { email = NEW, role = "MEMBER",
       shouldSendInvite = true }, fail = LOST }
-    rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = NEW }, data = {} }
+    rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { NEW } }, data = {} }
     local ok, err = p.create_account{ email = NEW }
     assert.is_nil(ok)
     assert.matches("outcome unknown", tostring(err), 1, true)
@@ -167,7 +167,7 @@ describe("provisioning reads", function()
   end)
 
   it("refuses to create an account when the email lookup is malformed", function()
-    rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = NEW },
+    rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { NEW } },
       data = { users = { pageInfo = { hasNextPage = false }, edges = { { node = { email = NEW } } } } } }
     local ok, err = p.create_account{ email = NEW }
     assert.is_nil(ok)

@@ -49,7 +49,7 @@ local function read_user(rt, Q, u)
 end
 local function by_email(rt, Q, found)
   local edges = found and { { node = { id = "VXNlcjo5OQ==", email = NEW } } } or {}
-  rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = NEW },
+  rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { NEW } },
     data = { users = { pageInfo = { hasNextPage = false }, edges = edges } } }
 end
 local function create(rt, Q)
@@ -120,7 +120,7 @@ local CASES = {
   { name = "create account: outcome unknown", handler = "create_account", req = { email = NEW },
     answers = function(rt, Q)
       by_email(rt, Q, false); create(rt, Q)
-      rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = NEW }, fail = DOWN }
+      rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { NEW } }, fail = DOWN }
     end,
     err = "outcome unknown: creating user new@acme.test may or may not have been applied",
     writes = { "UserCreate" } },

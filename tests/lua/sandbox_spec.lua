@@ -101,7 +101,7 @@ describe("sandboxed scripts", function()
       entitlement = { id = "role:admin:member", type = "role", resource = "admin", slug = "member" },
       principal = { type = "user", id = uid } })
 
-    rt:answer{ query = Q.USER_BY_EMAIL, variables = { email = "n@acme.test" },
+    rt:answer{ query = Q.USER_BY_EMAIL, variables = { emails = { "n@acme.test" } },
       data = { users = { pageInfo = { hasNextPage = false }, edges = {} } } }
     rt:answer{ query = Q.USER_CREATE, variables = { email = "n@acme.test", role = "MEMBER",
       shouldSendInvite = true }, data = { userCreate = { ok = true, entity = { id = "VXNlcjo3" } } } }

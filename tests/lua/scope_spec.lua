@@ -205,6 +205,18 @@ describe("targeted sync", function()
     assert.same({ "role:security_auditor:member:user:" .. t.users[2].id }, { rt.rows.grants[1].id })
   end)
 
+  -- issue 17: HELPDESK is in the admin docs; an API whose UserRole lacks it
+  -- refuses the filter (HTTP 400, a variables error): no holders, no failure
+  it("syncs a role this API does not accept as one without holders", function()
+    t.role_values.HELPDESK = nil
+    local ok, err = sync(rt, { targets = { { type = "role", id = "helpdesk" } } })
+    assert.is_true(ok, tostring(err))
+    assert.same({ "RoleHolders" }, names(rt))
+    assert.same({ "role:helpdesk" }, { rt.rows.resources[1].type .. ":" .. rt.rows.resources[1].id })
+    assert.equal(0, #rt.rows.grants)
+    assert.equal(1, #rt:logged("warn", "this Twingate API does not accept role HELPDESK; no user holds it"))
+  end)
+
   it("does not target a dropped role", function()
     require("twingate.roles").DROP.BILLING = true
     local ok, err = sync(rt, { targets = { { type = "role", id = "billing" } } })

@@ -113,7 +113,7 @@ describe("service accounts failing", function()
     local rt = fake.current()
     rt:answer{ query = require("twingate.queries").SERVICE_ACCOUNT_KEYS,
       variables = { id = SA[3], first = 100, after = "YXJyYXljb25uZWN0aW9uOjE=" },
-      data = { serviceAccount = nil } }
+      data = { serviceAccount = require("helpers.fixtures").NULL } }
     fixtures.replay(rt, "users_empty")
     fixtures.replay(rt, "groups_empty")
     fixtures.replay(rt, "service_accounts_mixed")

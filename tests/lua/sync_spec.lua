@@ -85,7 +85,7 @@ describe("sync", function()
     local Q = require "twingate.queries"
     rt:answer{ query = Q.GROUP_MEMBERS,
       variables = { id = "R3JvdXA6Mg==", first = 100, after = "YXJyYXljb25uZWN0aW9uOjI=" },
-      data = { group = nil } }
+      data = { group = require("helpers.fixtures").NULL } }
     fixtures.replay(rt, "users_two_pages")
     fixtures.replay(rt, "groups_mixed")
     local ok, err = sync(rt)

@@ -18,6 +18,12 @@ no_id (first node without id), page_info_null, duplicate_conflict (the last
 node becomes the first one with a changed string field: one id, two contents),
 endless (hasNextPage true with a fresh cursor the server does not know, so the
 next request starts over: a walk in place).
+Issue 17's damaged answers: ends_early (hasNextPage false on a page that has
+more; totalCount unchanged), short (the page cut to its first 40 edges, its
+pageInfo kept), data_empty_object / data_empty_list (the whole answer's data
+becomes {} / [] when it holds the root field named by path), set_field (the
+first node's `field` becomes `value`; value "huge_array" is a list of a
+million zeros), surrogate_id (the first node's id gets a lone \uD800).
 """
 
 import copy
@@ -26,7 +32,8 @@ import threading
 from graphql import execute, parse
 
 KINDS = ("edges_null", "edge_null", "node_null", "no_id", "page_info_null",
-         "duplicate_conflict", "endless")
+         "duplicate_conflict", "endless", "ends_early", "short", "data_empty_object",
+         "data_empty_list", "set_field", "surrogate_id")
 
 
 def _targets(obj, segs):
@@ -69,8 +76,11 @@ class Changes:
                 not isinstance(times, int) or times < 1:
             raise ValueError("page-fault needs path, kind (one of %s) and times >= 1"
                              % ", ".join(KINDS))
+        if kind == "set_field" and not isinstance(payload.get("field"), str):
+            raise ValueError("set_field needs field (and value)")
         with self.lock:
-            self.faults.append({"path": path, "kind": kind, "times": times})
+            self.faults.append({"path": path, "kind": kind, "times": times,
+                                "field": payload.get("field"), "value": payload.get("value")})
             return {"ok": True, "faults": len(self.faults)}
 
     def state(self):
@@ -102,19 +112,29 @@ class Changes:
                               "errors": errors, "data": copy.deepcopy(result.data)})
 
     def mangle(self, data):
-        """Apply the page faults due to an answer's data (in place)."""
+        """Apply the page faults due to an answer's data (in place); returns
+        the data to send (data_empty_* replace all of it)."""
         with self.lock:
             for fault in self.faults:
                 if fault["times"] <= 0:
                     continue
+                segs = fault["path"].split(".")
+                if fault["kind"] in ("data_empty_object", "data_empty_list"):
+                    if isinstance(data, dict) and segs[0] in data:
+                        fault["times"] -= 1
+                        data = {} if fault["kind"] == "data_empty_object" else []
+                    continue
                 hit = False
-                for conn in _targets(data, fault["path"].split(".")):
-                    self._break(conn, fault["kind"])
-                    hit = True
+                for conn in _targets(data, segs):
+                    hit = self._break(conn, fault) or hit
                 if hit:
                     fault["times"] -= 1
+        return data
 
-    def _break(self, conn, kind):
+    def _break(self, conn, fault):
+        """Break one connection; False when this kind does not apply to it
+        (ends_early on a last page), so the fault waits for one it does."""
+        kind = fault["kind"]
         edges = conn.get("edges")
         first = edges[0]["node"] if edges and isinstance(edges[0], dict) and \
             isinstance(edges[0].get("node"), dict) else None
@@ -140,9 +160,24 @@ class Changes:
             last = dict(edges[-1] or {})
             last["node"] = twin
             edges[-1] = last
+        elif kind == "ends_early":
+            info = conn.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return False
+            info["hasNextPage"] = False
+        elif kind == "short":
+            if not edges or len(edges) <= 40:
+                return False
+            del edges[40:]
+        elif kind == "set_field" and first is not None:
+            value = fault["value"]
+            first[fault["field"]] = [0] * 1000000 if value == "huge_array" else value
+        elif kind == "surrogate_id" and first is not None:
+            first["id"] = first["id"] + "\ud800"
         elif kind == "endless":
             self.endless += 1
             info = conn.get("pageInfo") or {}
             info["hasNextPage"] = True
             info["endCursor"] = "endless-%d" % self.endless
             conn["pageInfo"] = info
+        return True

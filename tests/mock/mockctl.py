@@ -146,9 +146,9 @@ class MockServer(ServerProcess):
     def schedule_state(self):
         return http("GET", self.base + "/_mock/schedule").json
 
-    def page_fault(self, path, kind, times=1):
+    def page_fault(self, path, kind, times=1, **extra):
         reply = http("POST", self.base + "/_mock/page-fault",
-                     {"path": path, "kind": kind, "times": times})
+                     dict({"path": path, "kind": kind, "times": times}, **extra))
         if reply.status != 200:
             raise ValueError(reply.json)
         return reply.json

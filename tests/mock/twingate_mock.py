@@ -1349,6 +1349,10 @@ CONFIG_KEYS = {
     "retry_after_seconds": lambda v: None if v is None else int(v),
     "retry_after_date": bool, "no_retry_after": bool, "latency_ms": float,
     "cut_mutations": int, "fail_after_cut": int, "read_only_http_403": bool,
+    # issue 17: the next N answers of executed queries carry a Content-Encoding
+    # their body does not have: "gzip" on a plain body (odd ones), then an
+    # encoding no client knows ("x-unknown")
+    "bad_encoding": int,
 }
 
 # Marks an answer to be cut mid-body: the full Content-Length goes out, then
@@ -1375,7 +1379,9 @@ class MockApp:
             "latency_ms": opts.latency_ms,
             "cut_mutations": opts.cut_mutations, "fail_after_cut": opts.fail_after_cut,
             "read_only_http_403": False,
+            "bad_encoding": 0,
         }
+        self.bad_encoding_left = 0
         self.fail_first_left = opts.fail_first
         self.cut_mutations_left = opts.cut_mutations
         self.fail_counter = 0
@@ -1422,6 +1428,8 @@ class MockApp:
                     self.fail_first_left = value
                 elif key == "cut_mutations":
                     self.cut_mutations_left = value
+                elif key == "bad_encoding":
+                    self.bad_encoding_left = value
                 elif key == "fail_every":
                     self.fail_counter = 0
                 elif key == "truncate_every":
@@ -1618,7 +1626,7 @@ class MockApp:
         if result.errors:
             resp["errors"] = [format_error(e) for e in result.errors]
         resp["data"] = result.data
-        self.changes.mangle(resp["data"])
+        resp["data"] = self.changes.mangle(resp["data"])
         out = json.dumps(resp).encode("ascii")
         with self.lock:
             if truncate:
@@ -1630,6 +1638,13 @@ class MockApp:
             cut = self._take_cut(cls, truncate)
         if truncate:
             return 200, [], "application/json", out[:len(out) // 2]
+        with self.lock:
+            bad = self.bad_encoding_left
+            if bad > 0 and not cut:
+                self.bad_encoding_left -= 1
+        if bad > 0 and not cut:
+            return 200, [("Content-Encoding", "gzip" if bad % 2 else "x-unknown")], \
+                "application/json", out
         return 200, [CUT_MARK] if cut else [], "application/json", out
 
     def _take_cut(self, cls, truncate):

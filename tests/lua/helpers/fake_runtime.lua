@@ -39,7 +39,7 @@ end
 -- Value helpers --------------------------------------------------------------
 
 local function copy(v)
-  if type(v) ~= "table" then return v end
+  if type(v) ~= "table" or v == require("helpers.fixtures").NULL then return v end
   local t = {}
   for k, x in pairs(v) do t[k] = copy(x) end
   return t
@@ -172,9 +172,9 @@ local ENTITLEMENT_KEYS = set{ "resource", "slug", "display_name", "description",
 local GRANT_KEYS = set{ "resource", "slug", "principal", "immutable", "expandable" }
 local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
-  "writes_per_minute", "user_agent_suffix", "redirect_host_suffix" }
+  "writes_per_minute", "user_agent_suffix", "redirect_host_suffix", "rate_limit_errors" }
 local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
-  "max_nodes", "previous_page", "progress" }
+  "max_nodes", "previous_page", "progress", "check" }
 
 local function check_ref(where, ref, name)
   check_keys(where .. " " .. name, ref, REF_KEYS)
@@ -446,7 +446,27 @@ local function build_graphql(rt)
     rt.configured = copy(opts)
   end
 
-  function graphql.query(query, variables)
+  local query
+
+  -- graphql.query(q, vars, { root = "user" }): data.<root> must be an object
+  -- or graphql.null (an explicit null: gone, handed on as nil); anything
+  -- else is damage (the runtime asks again; the fake fails at once).
+  function graphql.query(q, variables, opts)
+    if opts == nil then return query(q, variables) end
+    check_keys("graphql.query", opts, set{ "root" })
+    need_string("graphql.query", opts.root, "root")
+    local data, err = query(q, variables)
+    if not data then return nil, err end
+    local v = data[opts.root]
+    if v == graphql.null then data[opts.root] = nil; return data end
+    if type(v) ~= "table" then
+      return nil, M.error("decode", opts.root .. " is missing in the answer")
+    end
+    return data
+  end
+
+  function query(doc, variables)
+    local query = doc -- luacheck: ignore 431
     if type(query) ~= "string" then fail("graphql.query: query must be a string") end
     if variables ~= nil and type(variables) ~= "table" then
       fail("graphql.query: variables must be a table")
@@ -511,18 +531,18 @@ local function build_graphql(rt)
     for i = 1, n do
       local entry = list[i]
       if type(entry) ~= "table" or entry == NULL then
-        return nil, string.format("%s[%d] is null or not an object", name, i)
+        return nil, string.format("%s[%d] is null or not an object", name, i - 1)
       end
       local node = entry
       if name == "edges" then
         node = entry.node
         if type(node) ~= "table" or node == NULL then
-          return nil, string.format("edges[%d].node is null or not an object", i)
+          return nil, string.format("edges[%d].node is null or not an object", i - 1)
         end
       end
       local id = id_field and node[id_field]
       if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer") then
-        return nil, string.format("%s[%d]%s has no %s", name, i, name == "edges" and ".node" or "",
+        return nil, string.format("%s[%d]%s has no %s", name, i - 1, name == "edges" and ".node" or "",
           id_field)
       end
     end
@@ -575,23 +595,51 @@ local function build_graphql(rt)
     if math.type(max_nodes) ~= "integer" or max_nodes < 1 then
       fail("graphql.paginate: field max_nodes must be a positive integer")
     end
+    if opts.previous_page ~= nil then
+      check_keys("graphql.paginate previous_page", opts.previous_page, set{ "offset", "anchor" })
+    end
     local vars = copy(opts.variables or {})
     local cursor_var = opts.cursor_var or "after"
     local size = math.type(vars.first) == "integer" and vars.first > 0 and vars.first or 1
     local max_pages = (max_nodes + size - 1) // size
     local seen, pages, items, stale, prev = {}, 0, 0, 0, {}
+    local anchor = opts.previous_page and opts.previous_page.anchor
     if vars[cursor_var] ~= nil then seen[vars[cursor_var]] = true end
     while true do
       local data, err = graphql.query(opts.query, vars)
       if not data then return nil, err end
-      local conn = data
+      -- as the runtime: only an explicit null root field is "gone"; anything
+      -- else that is not an object is damage (the fake does not ask again)
+      local conn, root = data, true
       for part in opts.path:gmatch("[^.]+") do
-        conn = type(conn) == "table" and conn[part] or nil
+        local v = type(conn) == "table" and conn[part] or nil
+        if root and v == graphql.null then
+          return nil, M.error("not_found", part .. " is null (it no longer exists)")
+        end
+        conn, root = v, false
       end
-      if conn == nil then return nil, M.error("not_found", "no object at " .. opts.path) end
+      if type(conn) ~= "table" or conn == graphql.null then
+        return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: "
+          .. opts.path .. " is missing from the answer")
+      end
       local n, why = shape(conn, id_field)
       if n == nil then
         return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: " .. why)
+      end
+      if opts.check then
+        local ok
+        ok, why = opts.check(conn)
+        if not ok then
+          return nil, M.error("decode", opts.path .. ": a node on the page is damaged: " .. tostring(why))
+        end
+      end
+      -- a continuation of a nested first page (lib.page.rest) starts on the
+      -- anchor, handed on before: the runtime drops it (paginate.c); this
+      -- fake follows endCursor and has no overlap of its own
+      if anchor ~= nil and conn.edges and conn.edges[1]
+          and id_field and conn.edges[1].node[id_field] == anchor then
+        table.remove(conn.edges, 1)
+        n = n - 1
       end
       pages, items = pages + 1, items + n
       stats.pages = stats.pages + 1
@@ -603,7 +651,17 @@ local function build_graphql(rt)
       if stale >= 3 or pages >= max_pages or items > max_nodes then
         return nil, M.error("pagination", opts.path .. ": the walk does not end; stopping")
       end
+      -- one node of overlap, as the runtime does: the next page starts
+      -- after the second-to-last edge's cursor and its first node (the
+      -- anchor) is not handed on again; a static fake never shifts
       local cursor = conn.pageInfo.endCursor
+      local edges = conn.edges
+      if id_field and edges and #edges >= 2 and type(edges[#edges - 1].cursor) == "string" then
+        cursor = edges[#edges - 1].cursor
+        anchor = edges[#edges].node[id_field]
+      else
+        anchor = nil
+      end
       if seen[cursor] then
         return nil, M.error("pagination", "repeated cursor at " .. opts.path)
       end

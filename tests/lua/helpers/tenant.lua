@@ -157,6 +157,9 @@ local function with_page(item, field, list, first, map)
   return node
 end
 
+-- An unknown id is answered with an explicit null, as the API does.
+local NULL = require("helpers.fixtures").NULL
+
 -- A fake_runtime handler serving the sync's documents from tenant t.
 function M.handler(t)
   local Q = require "twingate.queries"
@@ -195,16 +198,16 @@ function M.handler(t)
     elseif query == Q.USER_GROUPS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.groups_of[vars.id] then return { data = {} } end
+      if not t.groups_of[vars.id] then return { data = { user = NULL } } end
       return { data = { user = {
         groups = connection(t.groups_of[vars.id], vars.first, vars.after, id_only) } } }
     elseif query == Q.GROUP or query == Q.GROUP_KEEP then
       local g = by_id[vars.id]
-      if not g or not t.members[vars.id] then return { data = {} } end
+      if not g or not t.members[vars.id] then return { data = { group = NULL } } end
       return { data = { group = with_page(g, "users", t.members[g.id], vars.first,
         query == Q.GROUP_KEEP and user_node or id_only) } }
     elseif query == Q.USER then
-      return { data = { user = user_by_id[vars.id] } }
+      return { data = { user = user_by_id[vars.id] or NULL } }
     elseif query == Q.ROLE_HOLDERS or query == Q.ROLE_HOLDERS_KEEP then
       local err = too_many(vars.first)
       if err then return err end
@@ -222,7 +225,7 @@ function M.handler(t)
     elseif query == Q.GROUP_MEMBERS or query == Q.GROUP_MEMBERS_KEEP then
       local err = too_many(vars.first)
       if err then return err end
-      if not by_id[vars.id] then return { data = {} } end
+      if not by_id[vars.id] then return { data = { group = NULL } } end
       return { data = { group = {
         users = connection(t.members[vars.id], vars.first, vars.after,
           query == Q.GROUP_MEMBERS_KEEP and user_node or id_only) } } }
@@ -234,7 +237,7 @@ function M.handler(t)
     elseif query == Q.SERVICE_ACCOUNT_KEYS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.keys[vars.id] then return { data = {} } end
+      if not t.keys[vars.id] then return { data = { serviceAccount = NULL } } end
       return { data = { serviceAccount = {
         keys = connection(t.keys[vars.id], vars.first, vars.after, key_node) } } }
     elseif query == Q.RESOURCES then
@@ -245,7 +248,7 @@ function M.handler(t)
     elseif query == Q.RESOURCE_ACCESS then
       local err = too_many(vars.first)
       if err then return err end
-      if not t.access[vars.id] then return { data = {} } end
+      if not t.access[vars.id] then return { data = { resource = NULL } } end
       return { data = { resource = {
         access = connection(t.access[vars.id], vars.first, vars.after, principal_node) } } }
     end
@@ -261,8 +264,13 @@ end
 -- each user's groups.
 function M.ideal_requests(t, page, opts)
   opts = opts or {}
-  local function pages(n) return math.max(1, (n + page - 1) // page) end
-  local function extra(n) return math.max(0, (n + page - 1) // page - 1) end
+  -- every page after the first overlaps the one before by a node (the
+  -- runtime continues from the second-to-last node's cursor): page - 1 new
+  local function extra(n)
+    if n <= page then return 0 end
+    return (n - page + page - 2) // (page - 1)
+  end
+  local function pages(n) return 1 + extra(n) end
   local n = pages(#t.users) + pages(#t.groups)
   if opts.side == "users" then
     for _, u in ipairs(t.users) do n = n + extra(#t.groups_of[u.id]) end

@@ -1,0 +1,260 @@
+"""Issue 17: nothing lost, nothing silently wrong.
+
+Section 1: a tenant that changes under offset cursors. Section 2: lists that
+end early. Section 3: damaged answers are damage, not data. Section 6: what
+an HTTP 404 from the endpoint means.
+
+Each case runs the real binary against the mock (tests/mock), whose page
+faults (mock_changes.py) and scheduled mutations put the damage or the change
+at a known point of the walk. A sync either holds everything that existed for
+the whole sync (and counts what it left out), or fails with one error line
+and leaves the earlier file alone."""
+
+import os
+import random
+import re
+import shutil
+import tempfile
+import unittest
+
+from harness import C1Z, MockServer, run, sync_against
+from test_concurrent import CREATE, DELETE, GROUP_SIDE, memberships
+
+USERS = 450           # 5 pages of users at 100 (4 + 1 with one node of overlap)
+GROUPS = 12
+SEED = 5
+EARLIER = b"an earlier sync file"
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bt-churn-")
+        self.out = os.path.join(self.dir, "sync.c1z")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def mock(self, users=USERS, **kw):
+        return MockServer(tenant="synthetic", seed=SEED, users=users, groups=GROUPS, **kw)
+
+    def skipped(self, r):
+        line = re.search(r"^  skipped +(\d+)(?: \((.*)\))?$", r.stdout, re.M)
+        self.assertIsNotNone(line, r.stdout)
+        out = {}
+        for part in (line.group(2) or "").split(", "):
+            if part:
+                cause, n = part.rsplit(" ", 1)
+                out[cause] = int(n)
+        return out
+
+    def sync_ok(self, m, extra=()):
+        r = sync_against(m, self.out, list(extra))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def assert_lasting(self, before, after):
+        """Everything present before and after the sync is in the file."""
+        with C1Z(self.out) as f:
+            users, grants = set(f.resources("user")), f.grant_pairs("group")
+            groups = set(f.resources("group"))
+        lasting = {u["id"] for u in before["users"]} & {u["id"] for u in after["users"]}
+        self.assertEqual(lasting - users, set(), "users that existed all along are missing")
+        lasting_groups = {g["id"] for g in before["groups"]} & {g["id"] for g in after["groups"]}
+        self.assertEqual(lasting_groups - groups, set())
+        self.assertEqual((memberships(before) & memberships(after)) - grants, set(),
+                         "memberships that existed all along are missing")
+
+    def assert_whole(self, truth):
+        with C1Z(self.out) as f:
+            self.assertEqual(set(f.resources("user")), {u["id"] for u in truth["users"]})
+            self.assertEqual(set(f.resources("group")), {g["id"] for g in truth["groups"]})
+            self.assertEqual(f.grant_pairs("group"), memberships(truth))
+
+    def assert_clean_failure(self, r, needle):
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertIn(needle, errors[0])
+        with open(self.out, "rb") as f:
+            self.assertEqual(f.read(), EARLIER)
+
+    def fail_sync(self, m, extra=()):
+        with open(self.out, "wb") as f:
+            f.write(EARLIER)
+        return sync_against(m, self.out, ["--http-max-attempts", "2"] + list(extra))
+
+
+class Churn(Case):
+    """Section 1: offset cursors and a tenant that changes."""
+
+    def test_delete_on_page_one_and_create_before_page_two(self):
+        # The issue's case: totalCount stays the same, the user at offset 100
+        # moves onto page 1. Before the fix: exit 0, skipped 0, that user
+        # missing. The user side reads the group list (1 request) first.
+        with self.mock() as m:
+            before = m.truth()
+            victim = [u for u in before["users"][:100] if u["type"] == "MANUAL"
+                      and u["role"] != "ADMIN"][3]["id"]
+            m.schedule(2, DELETE, {"id": victim})
+            m.schedule(2, CREATE, {"e": "newcomer@example.com"})
+            r = self.sync_ok(m)
+            after = m.truth()
+            self.assertTrue(all(c["ok"] for c in m.schedule_state()["done"]))
+        self.assertEqual(len(after["users"]), len(before["users"]))
+        self.assert_lasting(before, after)
+        self.assertEqual(self.skipped(r), {})
+        self.assertIn("the node before a page boundary moved", r.stderr)
+
+    def test_many_changes_during_a_sync_lose_nothing_that_lasted(self):
+        # The issue's case: a 2,000-user sync with 130 mutations during it (5
+        # users and 12 memberships that lasted were lost before the fix): 65
+        # users deleted and 65 created at random points of both walks, on both
+        # sides (unpaced: the changes land between the same requests).
+        for side, extra in (("users", []), ("groups", GROUP_SIDE)):
+            with self.subTest(side=side):
+                rng = random.Random(17)
+                with self.mock(users=2000) as m:
+                    before = m.truth()
+                    victims = rng.sample([u["id"] for u in before["users"]
+                                          if u["type"] == "MANUAL" and u["role"] != "ADMIN"], 65)
+                    for i, victim in enumerate(victims):   # a sync takes 26 requests or more
+                        m.schedule(rng.randrange(1, 26), DELETE, {"id": victim})
+                        m.schedule(rng.randrange(1, 26), CREATE, {"e": "new%d@example.com" % i})
+                    r = self.sync_ok(m, extra)
+                    after = m.truth()
+                    state = m.schedule_state()
+                self.assertEqual(state["pending"], 0)
+                self.assertEqual(sum(1 for c in state["done"] if c["ok"]), 130)
+                self.assertIn("the node before a page boundary moved", r.stderr)
+                self.assert_lasting(before, after)
+
+
+class ListEnds(Case):
+    """Section 2: a list that ends early."""
+
+    def test_has_next_page_false_while_total_count_says_more(self):
+        # Before the fix: exit 0 with 200 of 450 users, skipped 0.
+        with self.mock() as m:
+            m.page_fault("users", "ends_early", times=2)
+            r = self.fail_sync(m)
+        self.assert_clean_failure(r, "pagination: users: the list ended after")
+        self.assertIn("but its totalCount is %d, also when read again" % USERS, r.stderr)
+
+    def test_a_list_that_ends_early_once_is_read_again(self):
+        with self.mock() as m:
+            m.page_fault("users", "ends_early", times=1)
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertIn("reading the last page again", r.stderr)
+
+    def test_a_short_page_mid_list_loses_nothing(self):
+        # 40 of 100 nodes, pageInfo as for the whole page: the next page
+        # starts after the 39th node, so nothing is skipped.
+        with self.mock() as m:
+            m.page_fault("users", "short", times=1)
+            self.sync_ok(m)
+            self.assert_whole(m.truth())
+
+    def test_a_nested_member_list_that_ends_early(self):
+        # Before the fix: 55 grants lost, exit 0. The first nested page of a
+        # long list says it is the last: the list is read again on its own.
+        # (Everyone's 450 members; no user here is in over 100 groups)
+        with self.mock() as m:
+            m.page_fault("groups.edges.node.users", "ends_early", times=1)
+            r = self.sync_ok(m, GROUP_SIDE)
+            self.assert_whole(m.truth())
+        self.assertIn("says it is the last, but its totalCount is 450", r.stderr)
+
+    def test_a_nested_list_that_stays_short_fails(self):
+        with self.mock() as m:
+            m.page_fault("groups.edges.node.users", "ends_early", times=1000)
+            m.page_fault("group.users", "ends_early", times=1000)
+            r = self.fail_sync(m, GROUP_SIDE)
+        self.assert_clean_failure(r, "pagination: group.users: the list ended after")
+
+
+class DamagedAnswers(Case):
+    """Section 3: damaged answers are damage, not data."""
+
+    def test_an_empty_answer_is_not_a_deletion(self):
+        # Before the fix a re-fetch answered {"data":{}} or {"data":[]} was read
+        # as the group deleted: exit 0, grants missing, owner_deleted_during_sync.
+        for kind in ("data_empty_object", "data_empty_list"):
+            with self.subTest(kind=kind):
+                with self.mock() as m:
+                    m.page_fault("group", kind, times=1)
+                    r = self.sync_ok(m, GROUP_SIDE)
+                    self.assert_whole(m.truth())
+                self.assertEqual(self.skipped(r), {})
+                with self.mock() as m:
+                    m.page_fault("group", kind, times=1000)
+                    r = self.fail_sync(m, GROUP_SIDE)
+                self.assert_clean_failure(r, "decode: group.users")
+
+    def test_wrong_types_never_land_in_the_file(self):
+        # A group name served as a million zeros ended up in 30 grants' worth
+        # of profile data; now the page is damaged: asked again, then fatal.
+        for conn, field, value, needle in (
+                ("groups", "name", "huge_array", "edges[0].node: name is not a string"),
+                ("users", "role", [1, "x"], "role is not a string"),
+                ("users", "email", "x" * 70000, "over the 65536-byte limit")):
+            with self.subTest(field=field):
+                with self.mock() as m:
+                    m.page_fault(conn, "set_field", times=1, field=field, value=value)
+                    self.sync_ok(m)
+                    self.assert_whole(m.truth())
+                with self.mock() as m:
+                    m.page_fault(conn, "set_field", times=1000, field=field, value=value)
+                    r = self.fail_sync(m)
+                self.assert_clean_failure(r, needle)
+
+    def test_a_user_without_a_role_is_counted(self):
+        # Before the fix: a warning, the role grant dropped, skipped 0.
+        with self.mock() as m:
+            m.page_fault("users", "set_field", times=1, field="role", value=None)
+            r = self.sync_ok(m)
+        self.assertEqual(self.skipped(r), {"no_role": 1})
+
+    def test_a_lone_surrogate_in_an_id_is_never_rewritten(self):
+        # Before the fix \uD800 became U+FFFD: the group's memberships were
+        # dropped as group_not_emitted, exit 0.
+        with self.mock() as m:
+            m.page_fault("groups", "surrogate_id", times=1)
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertEqual(self.skipped(r), {})
+        with self.mock() as m:
+            m.page_fault("groups", "surrogate_id", times=1000)
+            r = self.fail_sync(m)
+        self.assert_clean_failure(r, "has no id (or one not valid UTF-8)")
+
+    def test_a_body_that_does_not_decode_is_asked_again(self):
+        # Before the fix a corrupt gzip body, or an unknown Content-Encoding,
+        # in the middle of a sync failed it at once.
+        with self.mock() as m:
+            m.config(bad_encoding=2)
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertEqual(len(re.findall(r"warn +http: .*retrying in", r.stderr)), 2, r.stderr)
+
+    def test_positions_count_edges_from_zero(self):
+        with self.mock() as m:
+            m.page_fault("users", "node_null", times=1000)
+            r = self.fail_sync(m)
+        self.assert_clean_failure(r, "edges[0].node is null")
+
+
+class Endpoint(Case):
+    """Section 6: a 404 from the endpoint is a wrong network."""
+
+    def test_a_404_means_no_twingate_network(self):
+        with self.mock() as m:
+            with open(self.out, "wb") as f:
+                f.write(EARLIER)
+            r = run(["--api-url", m.url.rstrip("/") + "-nowhere/", "-f", self.out,
+                     "--log-format", "console"], env={"BATON_API_KEY": m.api_key})
+        self.assert_clean_failure(r, "no Twingate network at 127.0.0.1:")
+
+
+if __name__ == "__main__":
+    unittest.main()
