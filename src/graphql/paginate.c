@@ -43,6 +43,7 @@ typedef struct walk_state {
     double waited_at_start;
     double started;       /* bt_clock_monotonic() of the walk's start */
     double last_progress; /* bt_clock_monotonic() of the start or the last line */
+    long long total;      /* the last page's totalCount; -1: none yet */
 } walk_state;
 
 /* Stack slots of a walk's tables. */
@@ -264,6 +265,15 @@ static bool call_on_page(lua_State *L, int fn, int conn, int data)
     return go_on;
 }
 
+/* The requests a list of total nodes takes at size a page, each page after
+ * the first overlapping the one before by one node (its anchor). */
+static long expected_pages(long long total, long long size)
+{
+    if (total <= size || size < 2)
+        return size < 2 ? (long)total : 1;
+    return 1 + (long)((total - size + size - 2) / (size - 1));
+}
+
 /* A list's progress (w->progress names it): done/total from totalCount, the
  * requests, and the seconds left at the pace in force (else at the rate seen
  * so far). end: the list is complete. */
@@ -271,9 +281,9 @@ static void progress_record(const bt_graphql_walk *w, const walk_state *st, bool
 {
     bt_graphql_progress p = {.phase = w->progress, .done = st->items, .total = -1,
                              .requests = st->pages, .expected = -1, .eta_s = -1};
-    if (st->has_total) {
-        p.total = st->last_total;
-        p.expected = (st->last_total + st->size - 1) / st->size;
+    if (st->total >= 0) {
+        p.total = st->total;
+        p.expected = expected_pages(st->total, st->size);
         if (p.expected < st->pages || end)
             p.expected = st->pages;
         long left = p.expected - st->pages;
@@ -543,6 +553,7 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
     lua_Integer found = find_anchor(L, conn, anchor, w->id_field, items);
     st->pages++;
     st->items += found == 1 ? items - 1 : items;
+    st->total = total_count(L, conn);
     bt_graphql_note_page();
     progress(w, st);
     bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
@@ -552,7 +563,7 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
         return walk_back(L, w, at, st);
     }
     note_progress(st, items);
-    long long total = total_count(L, conn);
+    long long total = st->total;
     if (more)
         next_entry(L, w, conn, at->ring, st, items); /* st->cur moves on */
     if (found == 1)
@@ -589,6 +600,7 @@ static void init_state(lua_State *L, const bt_graphql_walk *w, int vars, walk_st
     st->max_pages = pages > LONG_MAX ? LONG_MAX : (long)pages;
     st->waited_at_start = waited_so_far();
     st->started = st->last_progress = bt_clock_monotonic();
+    st->total = -1;
 }
 
 /* [-0, +0, m] The walk's first entry: the caller's cursor, with the anchor
