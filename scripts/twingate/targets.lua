@@ -14,7 +14,6 @@ local page = require "lib.page"
 local roles = require "twingate.roles"
 local users = require "twingate.users"
 local fail = require "lib.failure"
-local log = require "bt.log"
 
 local M = {}
 
