@@ -4,7 +4,7 @@
 local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
-local page = require "lib.page"
+local batch = require "lib.batch"
 local tracking = require "twingate.principals"
 local text = require "lib.text"
 
@@ -84,8 +84,9 @@ end
 -- group side would have cost beyond its list pages), or nil, err.
 function M.list(opts)
   local seen = { immutable = {}, follow_ups = 0 }
-  local ok, err = page.walk{
+  local ok, err = batch.walk{
     query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
+    partition = Q.PARTITION.groups,
     each = function(node)
       local name = M.name(node)
       emit.resource(M.map(node, name))
@@ -116,9 +117,9 @@ end
 -- requests. Returns the number of those extra requests, or nil, err.
 function M.walk(opts)
   local extra = 0
-  local ok, err = page.walk_nested{
+  local ok, err = batch.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    nested = "users",
+    nested = "users", partition = Q.PARTITION.groups,
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }

@@ -7,7 +7,7 @@ local emit = require "bt.emit"
 local log = require "bt.log"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
-local page = require "lib.page"
+local batch = require "lib.batch"
 local text = require "lib.text"
 
 local M = {}
@@ -82,8 +82,9 @@ end
 
 -- Emits every user and its role grant (no memberships).
 function M.walk(registry)
-  return page.walk{
+  return batch.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
+    partition = Q.PARTITION.users,
     each = function(node) M.emit(node, registry) end,
   }
 end
@@ -95,9 +96,9 @@ end
 -- { follow_ups = }, or nil, err.
 function M.walk_with_groups(registry, groups, list)
   local t = tally()
-  local ok, err = page.walk_nested{
+  local ok, err = batch.walk_nested{
     query = Q.USERS_WITH_GROUPS, variables = { first = Q.PAGE_SIZE }, path = "users",
-    label = "users", nested = "groups",
+    label = "users", nested = "groups", partition = Q.PARTITION.users,
     follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
     parent = function(node)
       M.emit(node, registry)

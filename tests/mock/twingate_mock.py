@@ -297,6 +297,11 @@ class Tenant:
         self.version = 0
         self._filter_cache = {}
         self._filter_cache_version = 0
+        # Twingate's firstName, lastName (and a group's name in practice) are
+        # non-null: a blank one is "", which a regexp such as "^$" matches.
+        # True (mock config regexp_null_names): a null name matches no regexp,
+        # so partitions by a name's first character miss those objects.
+        self.regexp_null_names = False
 
     # -- registration (initial load, no journal)
     def add_user(self, u):
@@ -359,7 +364,13 @@ class Tenant:
         return max(floor, lst[-1].n + 1 if lst else floor)
 
     # -- filters (cached per tenant version)
+    def _name(self, value, ops):
+        if value is None and "regexp" in ops and not self.regexp_null_names:
+            return ""
+        return value
+
     def _cached(self, key, compute):
+        key = key + (self.regexp_null_names,)
         if self._filter_cache_version != self.version or len(self._filter_cache) > 256:
             self._filter_cache = {}
             self._filter_cache_version = self.version
@@ -387,9 +398,11 @@ class Tenant:
                     continue
                 if "email" in flt and not string_match(u.email, flt["email"], fold=True):
                     continue
-                if "firstName" in flt and not string_match(u.firstName, flt["firstName"]):
+                if "firstName" in flt and not string_match(
+                        self._name(u.firstName, flt["firstName"]), flt["firstName"]):
                     continue
-                if "lastName" in flt and not string_match(u.lastName, flt["lastName"]):
+                if "lastName" in flt and not string_match(
+                        self._name(u.lastName, flt["lastName"]), flt["lastName"]):
                     continue
                 out.append(u)
             return out
@@ -410,7 +423,7 @@ class Tenant:
                     continue
                 if active is not None and g.isActive != active:
                     continue
-                if "name" in flt and not string_match(g.name, flt["name"]):
+                if "name" in flt and not string_match(self._name(g.name, flt["name"]), flt["name"]):
                     continue
                 out.append(g)
             return out
@@ -560,6 +573,17 @@ class Tenant:
             r.access.insert(i, gr)
             principal.resources.insert(k, r)
         j.append(undo)
+
+
+def aliased(document):
+    """Whether a query document asks for a root field under an alias
+    (several pages in one request: mock config refuse_aliases)."""
+    for d in document.definitions:
+        if isinstance(d, gast.OperationDefinition) and d.operation == "query":
+            for sel in d.selection_set.selections:
+                if isinstance(sel, gast.Field) and sel.alias is not None:
+                    return True
+    return False
 
 
 def strip_nulls(flt):
@@ -1346,6 +1370,7 @@ CONFIG_KEYS = {
     "retry_after_seconds": lambda v: None if v is None else int(v),
     "retry_after_date": bool, "no_retry_after": bool, "latency_ms": float,
     "cut_mutations": int, "fail_after_cut": int,
+    "refuse_aliases": int, "regexp_null_names": bool,
 }
 
 # Marks an answer to be cut mid-body: the full Content-Length goes out, then
@@ -1371,7 +1396,9 @@ class MockApp:
             "no_retry_after": opts.no_retry_after,
             "latency_ms": opts.latency_ms,
             "cut_mutations": opts.cut_mutations, "fail_after_cut": opts.fail_after_cut,
+            "refuse_aliases": 0, "regexp_null_names": False,
         }
+        self.aliased_served = 0
         self.fail_first_left = opts.fail_first
         self.cut_mutations_left = opts.cut_mutations
         self.fail_counter = 0
@@ -1418,6 +1445,8 @@ class MockApp:
                     self.fail_first_left = value
                 elif key == "cut_mutations":
                     self.cut_mutations_left = value
+                elif key == "refuse_aliases":
+                    self.aliased_served = 0
                 elif key == "fail_every":
                     self.fail_counter = 0
                 elif key == "truncate_every":
@@ -1588,9 +1617,13 @@ class MockApp:
 
         if prep.errors:
             return self._cut(truncate, bad(prep.errors))
+        if cfg["refuse_aliases"] and aliased(prep.document) and self._refuse_alias():
+            return self._cut(truncate, bad("Query is too complex: aliased root fields "
+                                           "are not allowed (mock refuse_aliases)"))
 
         with self.exec_lock:
             self.changes.before_request()
+            self.tenant.regexp_null_names = cfg["regexp_null_names"]
             ctx = Ctx(self.tenant, read_only)
             try:
                 result = execute(self.schema, prep.document, context_value=ctx,
@@ -1624,6 +1657,13 @@ class MockApp:
         if truncate:
             return 200, [], "application/json", out[:len(out) // 2]
         return 200, [CUT_MARK] if cut else [], "application/json", out
+
+    def _refuse_alias(self):
+        """refuse_aliases = k (k >= 1): the k-th aliased query and every later one
+        answer 400 (0: aliases are served)."""
+        with self.lock:
+            self.aliased_served += 1
+            return self.aliased_served >= self.cfg["refuse_aliases"]
 
     def _take_cut(self, cls, truncate):
         """An applied mutation whose answer is to be cut mid-body (cut_mutations);
