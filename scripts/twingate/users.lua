@@ -63,6 +63,7 @@ end
 -- would name a resource the file lacks, so it is left out and counted.
 local function memberships(groups, user_id, table_, t)
   local n = 0
+  local out = groups.user_grants(user_id)
   return {
     id = user_id, label = "groups of user " .. user_id,
     each = function(group)
@@ -73,10 +74,11 @@ local function memberships(groups, user_id, table_, t)
           .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
         return true
       end
-      groups.grant(group.id, user_id, immutable)
+      out.add(group.id, immutable)
       return true
     end,
-    done = function() t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
+    done = function() out.flush(); t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
+    flush = out.flush,
   }
 end
 

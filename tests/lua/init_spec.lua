@@ -18,7 +18,7 @@ describe("twingate contract table", function()
     assert.equal("Connector syncing Twingate users, groups, and roles to Baton", connector.description)
   end)
 
-  it("declares the three connection flags, the two opt-in switches (off by default), the membership side and page-batch", function()
+  it("declares the three connection flags, the opt-in switches, the membership side and page-batch", function()
     assert.same({
       { name = "api-key", help = "The Twingate API key", required = true, secret = true },
       { name = "domain", help = "Your Twingate network domain, e.g. acme.twingate.com or acme",
