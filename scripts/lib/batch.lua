@@ -197,8 +197,9 @@ local function pack(units, cap)
   return bins
 end
 
--- The parts of a list and its first page, or nil, err (a request failed) or
--- false, why (the counts do not add up). The first request reads the list's
+-- The parts of a list and its first page (no parts when that page is the
+-- whole list), or nil, err (a request failed) or false, why (the counts do
+-- not add up). The first request reads the list's
 -- first page and counts its classes by first character; classes well above a
 -- part's share are split by the second character (counted in one more
 -- request); empty classes are left out.
@@ -207,6 +208,9 @@ function M.plan(p, n, size, sel)
   local counts, whole = count(p, top, { sel = sel, size = size })
   if not counts then return nil, whole end
   local total = whole.totalCount
+  if page.info(whole).hasNextPage == false then
+    return { total = total, first = whole } -- one page: no parts needed
+  end
   local sum = 0
   for _, c in ipairs(counts) do sum = sum + c end
   if sum ~= total then
@@ -413,8 +417,10 @@ local function batched(opts, visit)
   local whole = start{ index = 0, n = parts.total }
   for _, part in ipairs(parts) do start(part) end
   local info = page.info(parts.first)
-  if info.hasNextPage == false and graphql.check_page(parts.first, { id_field = opts.id_field }) then
-    -- the list is one page: the first request read all of it
+  if info.hasNextPage == false then
+    -- the list is one page: the first request read all of it (a broken page
+    -- is read again by the plain walk)
+    if not graphql.check_page(parts.first, { id_field = opts.id_field }) then return false end
     local ok, err = take(whole, parts.first, size, opts, visit)
     if ok == nil then return nil, err end
     return true
