@@ -396,7 +396,10 @@ end
 local function batched(opts, visit)
   local n = M.size()
   local p = opts.partition
-  if n <= 1 or type(p) ~= "table" then return false end
+  if n <= 1 or type(p) ~= "table" or opts.previous_page or opts.max_nodes then return false end
+  for k in pairs(opts.variables or {}) do
+    if k ~= "first" then return false end -- a batched page passes $first only
+  end
   local size = opts.variables and math.tointeger(opts.variables.first) or 1
   local sel = M.selection(opts.query, p.field)
   local parts, why = M.plan(p, n, size, sel)
