@@ -140,6 +140,12 @@ int bt_sink_add_resource_type(bt_sink *s, const bt_pb_resource_type *rt, char *e
 int bt_sink_add_resource(bt_sink *s, const bt_pb_resource *r, char *err, size_t errsz);
 int bt_sink_add_entitlement(bt_sink *s, const bt_pb_entitlement *e, char *err, size_t errsz);
 int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz);
+/* bt_sink_add_grant for a grant whose annotations are also given packed: `tail` is exactly
+ * what packing g->annotations as Grant field 4 writes (the same for many rows). A backend that
+ * can writes the row from pieces it keeps (c1z: the embedded entitlement and its stored
+ * resource, packed once per entitlement); the row is the same bytes either way. */
+int bt_sink_add_grant_packed(bt_sink *s, const bt_pb_grant *g, const bt_bytes *tail, char *err,
+                             size_t errsz);
 
 /* Install SIGINT/SIGTERM/SIGHUP handlers that unlink every open sink's
  * temporary files (paths kept in static buffers; only async-signal-safe

@@ -201,8 +201,10 @@ function M.rest(entry, follow)
   return true
 end
 
--- Counts (sync phase) an owner that rest() found deleted.
+-- Counts (sync phase) an owner that rest() found deleted; owner.flush (if
+-- any) first writes what its each collected from the pages read.
 function M.skip_deleted(owner)
+  if owner.flush then owner.flush() end
   emit.skip("owner_deleted_during_sync", owner.label .. ": deleted during the sync; "
     .. "the rest of the list is left out")
 end

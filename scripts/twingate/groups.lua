@@ -7,6 +7,7 @@ local log = require "bt.log"
 local Q = require "twingate.queries"
 local keep = require "lib.keep"
 local page = require "lib.page"
+local batch = require "lib.batch"
 local tracking = require "twingate.principals"
 local text = require "lib.text"
 
@@ -73,11 +74,53 @@ function M.grant(gid, uid, immutable)
   }
 end
 
+-- Membership grants of one owner collected and written together with
+-- emit.grants (one call per list instead of one emit.grant per membership;
+-- the rows are the same). add(id[, immutable]) collects, flush() writes.
+-- M.member_grants(gid, immutable): a group's members (ids of users);
+-- M.user_grants(uid): a user's groups (ids of groups, with their immutable flag).
+local function collector(write)
+  local lists = {}
+  local c = {}
+  function c.add(id, flag)
+    flag = flag == true
+    local list = lists[flag]
+    if list == nil then list = {}; lists[flag] = list end
+    list[#list + 1] = id
+  end
+  function c.flush()
+    for flag, ids in pairs(lists) do
+      if #ids > 0 then write(ids, flag) end
+    end
+    lists = {}
+  end
+  return c
+end
+
+function M.member_grants(gid, immutable)
+  local c = collector(function(ids)
+    emit.grants{ resource = { type = "group", id = gid }, slug = "member",
+      principals = { type = "user", ids = ids }, immutable = immutable }
+  end)
+  local add = c.add
+  c.add = function(uid) add(uid, false) end
+  return c
+end
+
+function M.user_grants(uid)
+  return collector(function(ids, immutable)
+    emit.grants{ resources = { type = "group", ids = ids }, slug = "member",
+      principal = { type = "user", id = uid }, immutable = immutable }
+  end)
+end
+
 -- A grant emitter for one group: grant(member_node) -> true | nil, err.
 -- principals (a twingate.principals tracker; nil in a targeted sync, whose
 -- principals live in the full sync it amends) fetches a member that joined
 -- after the users were read, or drops the grant with a counted warning.
-function M.granter(group, principals)
+-- With out (a M.member_grants collector) the grant is collected there
+-- instead of written at once.
+function M.granter(group, principals, out)
   return function(member)
     if principals then
       local ok, err = principals.user(member.id, string.format(
@@ -85,7 +128,7 @@ function M.granter(group, principals)
       if ok == nil then return nil, err end
       if not ok then return true end
     end
-    M.grant(group.id, member.id, group.immutable)
+    if out then out.add(member.id) else M.grant(group.id, member.id, group.immutable) end
     return true
   end
 end
@@ -105,9 +148,9 @@ end
 -- group side would have cost beyond its list pages), or nil, err.
 function M.list(opts)
   local seen = { immutable = {}, follow_ups = 0 }
-  local ok, err = page.walk{
+  local ok, err = batch.walk{
     query = Q.GROUP_LIST, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    check = M.check,
+    check = M.check, partition = Q.PARTITION.groups,
     each = function(node)
       local name = M.name(node)
       local row = keep.row(M, "twingate.groups", "group", node, name)
@@ -140,9 +183,9 @@ end
 -- requests. Returns the number of those extra requests, or nil, err.
 function M.walk(opts)
   local extra = 0
-  local ok, err = page.walk_nested{
+  local ok, err = batch.walk_nested{
     query = Q.GROUPS, variables = { first = Q.PAGE_SIZE }, path = "groups", label = "groups",
-    nested = "users", check = M.check,
+    nested = "users", check = M.check, partition = Q.PARTITION.groups,
     follow = { query = Q.GROUP_MEMBERS, path = "group.users", page_size = Q.PAGE_SIZE },
     parent = function(node)
       local group = { id = node.id, name = M.name(node), immutable = M.IMMUTABLE[node.type] == true }
@@ -152,11 +195,13 @@ function M.walk(opts)
       if not opts.entitlements then return nil end
       emit.entitlement(M.entitlement(node, group.name))
       if not opts.grants then return nil end
-      local grant, n = M.granter(group, opts.principals), 0
+      local out = M.member_grants(group.id, group.immutable)
+      local grant, n = M.granter(group, opts.principals, out), 0
       return {
         id = group.id, label = "members of group " .. group.name,
         each = function(member) n = n + 1; return grant(member) end,
-        done = function() extra = extra + M.follow_ups(n) end,
+        done = function() out.flush(); extra = extra + M.follow_ups(n) end,
+        flush = out.flush,
       }
     end,
   }

@@ -49,6 +49,9 @@ return {
     { name = "membership-side", default = "users", ops = true,
       help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
         .. "users costs fewer requests unless users sit in more groups than groups hold members" },
+    { name = "page-batch", type = "int", default = "1", ops = true,
+      help = "Pages read in one request (1-50): the users and groups lists are split by the "
+        .. "first characters of names and read in parallel parts (README: Batched paging)" },
   },
   resource_types = resource_types,
   -- The account-creation form ConductorOne shows (service mode's Hello); the

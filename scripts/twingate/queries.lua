@@ -6,6 +6,14 @@ local Q = {}
 -- Largest page Twingate is known to serve (twingate-api.md section 3).
 Q.PAGE_SIZE = 100
 
+-- The parts a batched walk (page-batch, lib.batch) splits a root list into:
+-- the filter input type and the non-null string field whose first characters
+-- a regexp filter matches (twingate-api.md 9a).
+Q.PARTITION = {
+  users = { field = "users", filter_type = "UserFilterInput", by = "firstName" },
+  groups = { field = "groups", filter_type = "GroupFilterInput", by = "name" },
+}
+
 -- The fields the sync asks for, where a document says {{user}}, {{group}} or
 -- {{resource}}. To add one, from an override (require "bundled:twingate.queries"):
 --   table.insert(Q.FIELDS.user, "updatedAt")

@@ -12,6 +12,7 @@ local client = require "twingate.client"
 local targets = require "twingate.targets"
 local scope_of = require "lib.scope"
 local fail = require "lib.failure"
+local batch = require "lib.batch"
 
 local M = {}
 
@@ -77,7 +78,9 @@ function M.run(resource_types, opts)
   if type(resource_types) ~= "table" then
     error("twingate.sync.run(resource_types): pass init.lua's resource_types", 2)
   end
-  local ok, err = client.configure()
+  local ok, err = batch.configure(tonumber(config.get("page-batch") or "1"))
+  if not ok then return nil, err end
+  ok, err = client.configure()
   if not ok then return nil, err end
   local side
   side, err = M.membership_side()

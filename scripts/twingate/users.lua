@@ -10,6 +10,7 @@ local Q = require "twingate.queries"
 local roles = require "twingate.roles"
 local keep = require "lib.keep"
 local page = require "lib.page"
+local batch = require "lib.batch"
 local text = require "lib.text"
 
 local M = {}
@@ -91,6 +92,7 @@ end
 -- would name a resource the file lacks, so it is left out and counted.
 local function memberships(groups, user_id, table_, t)
   local n = 0
+  local out = groups.user_grants(user_id)
   return {
     id = user_id, label = "groups of user " .. user_id,
     each = function(group)
@@ -102,18 +104,20 @@ local function memberships(groups, user_id, table_, t)
           .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
         return true
       end
-      groups.grant(group.id, user_id, immutable)
+      out.add(group.id, immutable)
       return true
     end,
-    done = function() t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
+    done = function() out.flush(); t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
+    flush = out.flush,
   }
 end
 
 -- Emits every user and its role grant (no memberships).
 function M.walk(registry)
-  return page.walk{
+  return batch.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
-    check = M.check, each = function(node) M.emit(node, registry) end,
+    check = M.check, partition = Q.PARTITION.users,
+    each = function(node) M.emit(node, registry) end,
   }
 end
 
@@ -124,9 +128,9 @@ end
 -- { follow_ups = }, or nil, err.
 function M.walk_with_groups(registry, groups, list)
   local t = tally()
-  local ok, err = page.walk_nested{
+  local ok, err = batch.walk_nested{
     query = Q.USERS_WITH_GROUPS, variables = { first = Q.PAGE_SIZE }, path = "users",
-    label = "users", nested = "groups", check = M.check,
+    label = "users", nested = "groups", check = M.check, partition = Q.PARTITION.users,
     follow = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q.PAGE_SIZE },
     parent = function(node)
       if M.emit(node, registry) == false then return nil end

@@ -63,7 +63,7 @@ void *bt_emit_check_mem(ctx *c, void *p)
  * Context */
 
 /* [-0, +0, v] Start an emit.* call: bound sink, one table argument. */
-static void ctx_begin(lua_State *L, ctx *c, const char *fn)
+void bt_emit_begin(lua_State *L, ctx *c, const char *fn)
 {
     c->L = L;
     c->fn = fn;
@@ -81,14 +81,14 @@ static void ctx_begin(lua_State *L, ctx *c, const char *fn)
     bt_arena_reset(c->a);
 }
 
-static void ctx_table_arg(ctx *c)
+void bt_emit_table_arg(ctx *c)
 {
     if (lua_gettop(c->L) != 1 || !lua_istable(c->L, 1))
         bt_emit_fail(c, "expects one table argument, got %s", luaL_typename(c->L, 1));
 }
 
 /* Report a sink result: a duplicate is fine, an error raises. */
-static void sink_result(ctx *c, int rc, const char *err)
+void bt_emit_sink_result(ctx *c, int rc, const char *err)
 {
     if (rc == BT_SINK_ERROR)
         bt_emit_fail(c, "%s", err);
@@ -115,8 +115,8 @@ Google__Protobuf__Any **bt_emit_annotations_array(ctx *c, const annotations *an)
 static int l_resource_type(lua_State *L)
 {
     ctx c;
-    ctx_begin(L, &c, "bt.emit.resource_type");
-    ctx_table_arg(&c);
+    bt_emit_begin(L, &c, "bt.emit.resource_type");
+    bt_emit_table_arg(&c);
     bt_emit_check_table(&c, 1, "", bt_emit_resource_type_fields);
     bt_pb_resource_type *rt =
         NEW(&c, bt_pb_resource_type, c1__connector__v2__resource_type__init);
@@ -141,7 +141,7 @@ static int l_resource_type(lua_State *L)
     rt->annotations = bt_emit_annotations_array(&c, &an);
     rt->n_annotations = an.n;
     char err[1024];
-    sink_result(&c, bt_sink_add_resource_type(c.sink, rt, err, sizeof err), err);
+    bt_emit_sink_result(&c, bt_sink_add_resource_type(c.sink, rt, err, sizeof err), err);
     return 0;
 }
 
@@ -151,8 +151,8 @@ static int l_resource_type(lua_State *L)
 static int l_resource(lua_State *L)
 {
     ctx c;
-    ctx_begin(L, &c, "bt.emit.resource");
-    ctx_table_arg(&c);
+    bt_emit_begin(L, &c, "bt.emit.resource");
+    bt_emit_table_arg(&c);
     bt_emit_check_table(&c, 1, "", bt_emit_resource_fields);
     bt_pb_resource *r = NEW(&c, bt_pb_resource, c1__connector__v2__resource__init);
     r->id = bt_emit_make_id(&c, bt_emit_get_text(&c, 1, "type"), bt_emit_get_text(&c, 1, "id"));
@@ -165,7 +165,7 @@ static int l_resource(lua_State *L)
     bt_emit_resource_annotations(&c, r, &m);
     bt_emit_resource_state(&c, r, &m);
     char err[1024];
-    sink_result(&c, bt_sink_add_resource(c.sink, r, err, sizeof err), err);
+    bt_emit_sink_result(&c, bt_sink_add_resource(c.sink, r, err, sizeof err), err);
     return 0;
 }
 
@@ -186,8 +186,8 @@ static bt_pb_resource_type **grantable_to(ctx *c, size_t *n)
 static int l_entitlement(lua_State *L)
 {
     ctx c;
-    ctx_begin(L, &c, "bt.emit.entitlement");
-    ctx_table_arg(&c);
+    bt_emit_begin(L, &c, "bt.emit.entitlement");
+    bt_emit_table_arg(&c);
     bt_emit_check_table(&c, 1, "", bt_emit_entitlement_fields);
     bt_pb_resource_id *rid = bt_emit_get_ref(&c, 1, "resource");
     char *slug = bt_emit_get_text(&c, 1, "slug");
@@ -211,7 +211,7 @@ static int l_entitlement(lua_State *L)
         &c, 1, "purpose", bt_emit_purposes, 1);
     e->slug = slug;
     char err[1024];
-    sink_result(&c, bt_sink_add_entitlement(c.sink, e, err, sizeof err), err);
+    bt_emit_sink_result(&c, bt_sink_add_entitlement(c.sink, e, err, sizeof err), err);
     lua_pushstring(L, e->id);
     return 1;
 }
@@ -241,8 +241,8 @@ static void grant_expandable(ctx *c, annotations *an)
 static int l_grant(lua_State *L)
 {
     ctx c;
-    ctx_begin(L, &c, "bt.emit.grant");
-    ctx_table_arg(&c);
+    bt_emit_begin(L, &c, "bt.emit.grant");
+    bt_emit_table_arg(&c);
     bt_emit_check_table(&c, 1, "", bt_emit_grant_fields);
     bt_pb_resource_id *rid = bt_emit_get_ref(&c, 1, "resource"),
                       *pid = bt_emit_get_ref(&c, 1, "principal");
@@ -264,7 +264,7 @@ static int l_grant(lua_State *L)
     g->annotations = bt_emit_annotations_array(&c, &an);
     g->n_annotations = an.n;
     char err[1024];
-    sink_result(&c, bt_sink_add_grant(c.sink, g, err, sizeof err), err);
+    bt_emit_sink_result(&c, bt_sink_add_grant(c.sink, g, err, sizeof err), err);
     lua_pushstring(L, g->id);
     return 1;
 }
@@ -423,6 +423,7 @@ int luaopen_bt_emit(lua_State *L)
         {"resource", l_resource},
         {"entitlement", l_entitlement},
         {"grant", l_grant},
+        {"grants", bt_emit_l_grants},
         {"counts", l_counts},
         {"has_resource", l_has_resource},
         {"skip", l_skip},

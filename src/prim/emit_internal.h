@@ -35,6 +35,9 @@ typedef struct {
  * emit.c: errors, allocation, annotations */
 
 int bt_emit_fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void bt_emit_begin(lua_State *L, ctx *c, const char *fn);
+void bt_emit_table_arg(ctx *c);
+void bt_emit_sink_result(ctx *c, int rc, const char *err);
 void bt_emit_pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *bt_emit_alloc(ctx *c, size_t n);
 void *bt_emit_check_mem(ctx *c, void *p);
@@ -102,6 +105,11 @@ bt_pb_resource_id *bt_emit_make_id(ctx *c, char *type, char *id);
 bt_pb_resource_id *bt_emit_get_ref(ctx *c, int t, const char *name);
 bt_pb_resource *bt_emit_stub_resource(ctx *c, bt_pb_resource_id *rid);
 bt_pb_struct *bt_emit_get_profile(ctx *c, int t, const char *name, const char *path);
+
+/* ------------------------------------------------------------------------
+ * emit_grants.c: emit.grants{...} */
+
+int bt_emit_l_grants(lua_State *L);
 
 /* ------------------------------------------------------------------------
  * emit_traits.c: trait builders and what a resource mirrors from them */

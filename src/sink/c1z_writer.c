@@ -60,6 +60,8 @@ typedef struct {
     unsigned batch_rows;
     bool in_tx;
     bt_bytes buf;
+    bt_bytes mid;                 /* packed-grant path: a row's principal and id */
+    bt_grant_prefixes prefixes;   /* packed-grant path: Grant field 1 per entitlement */
     bt_arena scratch; /* per-row: composite ids, grantable_to arrays */
     cache_slot cache[CACHE_SLOTS];
     uint64_t tick;
@@ -364,6 +366,9 @@ static int c1z_entitlement(void *impl, const bt_pb_entitlement *e, bool *fatal, 
     return compare_stored(w, rc, ST_DATA_ENT, e->id, fatal, err, errsz);
 }
 
+static int insert_grant(c1z_writer *w, const bt_pb_grant *g, bool *fatal, char *err,
+                        size_t errsz);
+
 static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz)
 {
     c1z_writer *w = impl;
@@ -377,10 +382,19 @@ static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, s
         return BT_SINK_ERROR;
     bt_pb_grant full = *g;
     full.entitlement = &ent;
-    if (encode(w, &full.base, fatal, err, errsz) != 0 || tx_begin(w, err, errsz) != 0) {
+    if (encode(w, &full.base, fatal, err, errsz) != 0)
+        return BT_SINK_ERROR;
+    return insert_grant(w, g, fatal, err, errsz);
+}
+
+/* Inserts grant g whose encoded row is in w->buf. */
+static int insert_grant(c1z_writer *w, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz)
+{
+    if (tx_begin(w, err, errsz) != 0) {
         *fatal = true;
         return BT_SINK_ERROR;
     }
+    const bt_pb_resource_id *rid = g->entitlement->resource->id;
     const bt_pb_resource_id *pid = g->principal->id;
     sqlite3_stmt *st = w->st[ST_GRANT];
     bind_text(st, 1, rid->resource_type);
@@ -394,6 +408,68 @@ static int c1z_grant(void *impl, const bt_pb_grant *g, bool *fatal, char *err, s
     bind_text(st, 9, w->batch_time);
     int rc = run_insert(w, st, fatal, err, errsz);
     return compare_stored(w, rc, ST_DATA_GRANT, g->id, fatal, err, errsz);
+}
+
+/* Grant field 1 of g's rows (its entitlement id and stored resource), packed once per
+ * entitlement; NULL with err when the resource was never emitted or memory ran out. */
+static const bt_bytes *grant_prefix(c1z_writer *w, const bt_pb_grant *g, bool *fatal, char *err,
+                                    size_t errsz)
+{
+    const bt_pb_resource_id *rid = g->entitlement->resource->id;
+    const char *ent_id = g->entitlement->id;
+    const bt_bytes *hit = bt_grant_prefix_find(&w->prefixes, ent_id, rid->resource_type,
+                                               rid->resource);
+    if (hit)
+        return hit;
+    bt_pb_entitlement ent = C1__CONNECTOR__V2__ENTITLEMENT__INIT;
+    ent.id = g->entitlement->id;
+    ent.resource = owner(w, "grant", g->id, rid, fatal, err, errsz);
+    if (!ent.resource)
+        return NULL;
+    bt_pb_grant head = C1__CONNECTOR__V2__GRANT__INIT;
+    head.entitlement = &ent;
+    bt_bytes *slot = bt_grant_prefix_slot(&w->prefixes, ent_id, rid->resource_type, rid->resource);
+    if (!slot || bt_pb_pack(&head.base, slot) != 0) {
+        if (slot)
+            bt_grant_prefix_forget(&w->prefixes, slot);
+        *fatal = true;
+        bt_sink_errf(err, errsz, "out of memory encoding a grant");
+        return NULL;
+    }
+    return slot;
+}
+
+/* The packed-grant path: protobuf-c packs fields in number order, so a row is its
+ * entitlement (field 1, kept per entitlement), then principal and id (2, 3), then the
+ * annotations (4, packed by the caller once for many rows): the bytes c1z_grant packs. */
+static int c1z_grant_packed(void *impl, const bt_pb_grant *g, const bt_bytes *tail, bool *fatal,
+                            char *err, size_t errsz)
+{
+    c1z_writer *w = impl;
+    bt_arena_reset(&w->scratch);
+    if (g->sources) /* field 5 after the tail: not for this path */
+        return c1z_grant(impl, g, fatal, err, errsz);
+    const bt_bytes *head = grant_prefix(w, g, fatal, err, errsz);
+    if (!head)
+        return BT_SINK_ERROR;
+    bt_pb_grant mid = C1__CONNECTOR__V2__GRANT__INIT;
+    mid.principal = g->principal;
+    mid.id = g->id;
+    bt_bytes_clear(&w->buf);
+    bt_bytes_append(&w->buf, head->data, head->len);
+    if (bt_pb_pack(&mid.base, &w->mid) != 0) {
+        *fatal = true;
+        bt_sink_errf(err, errsz, "out of memory encoding a grant");
+        return BT_SINK_ERROR;
+    }
+    bt_bytes_append(&w->buf, w->mid.data, w->mid.len);
+    bt_bytes_append(&w->buf, tail->data, tail->len);
+    if (w->buf.oom) {
+        *fatal = true;
+        bt_sink_errf(err, errsz, "out of memory encoding a grant");
+        return BT_SINK_ERROR;
+    }
+    return insert_grant(w, g, fatal, err, errsz);
 }
 
 static int c1z_has_resource(void *impl, const char *type, const char *id, char *err,
@@ -422,39 +498,67 @@ static int c1z_has_resource(void *impl, const char *type, const char *id, char *
  * Integrity: the first row (by insertion order) whose reference does not
  * resolve, per rule. */
 
+/* sql finds the first dangling row (for the message); fast, when set, only
+ * whether there is one, from an index instead of the grants table (?1: this
+ * sync's id, the only one in the working database). */
 typedef struct {
-    const char *kind, *what, *sql;
+    const char *kind, *what, *sql, *fast;
 } integrity_rule;
 
 static const integrity_rule rules[] = {
     {"resource", "resource type",
      "select r.external_id, r.resource_type_id from v1_resources r where not exists"
      " (select 1 from v1_resource_types t where t.external_id = r.resource_type_id"
-     " and t.sync_id = r.sync_id) order by r.id limit 1"},
+     " and t.sync_id = r.sync_id) order by r.id limit 1", NULL},
     {"resource", "parent",
      "select r.external_id, r.parent_resource_type_id || ':' || r.parent_resource_id"
      " from v1_resources r where r.parent_resource_type_id is not null and not exists"
      " (select 1 from v1_resources p where p.external_id = r.parent_resource_type_id || ':' ||"
      " r.parent_resource_id and p.resource_type_id = r.parent_resource_type_id"
-     " and p.sync_id = r.sync_id) order by r.id limit 1"},
+     " and p.sync_id = r.sync_id) order by r.id limit 1", NULL},
     {"entitlement", "resource",
      "select e.external_id, e.resource_type_id || ':' || e.resource_id from v1_entitlements e"
      " where not exists (select 1 from v1_resources r where r.external_id ="
      " e.resource_type_id || ':' || e.resource_id and r.resource_type_id = e.resource_type_id"
-     " and r.sync_id = e.sync_id) order by e.id limit 1"},
+     " and r.sync_id = e.sync_id) order by e.id limit 1", NULL},
     {"grant", "entitlement",
      "select g.external_id, g.entitlement_id from v1_grants g where not exists"
      " (select 1 from v1_entitlements e where e.external_id = g.entitlement_id"
-     " and e.sync_id = g.sync_id) order by g.id limit 1"},
+     " and e.sync_id = g.sync_id) order by g.id limit 1",
+     "select 1 from v1_grants g where not exists (select 1 from v1_entitlements e where"
+     " e.external_id = g.entitlement_id and e.sync_id = g.sync_id) limit 1"},
     {"grant", "principal",
      "select g.external_id, g.principal_resource_type_id || ':' || g.principal_resource_id"
      " from v1_grants g where not exists (select 1 from v1_resources r where r.external_id ="
      " g.principal_resource_type_id || ':' || g.principal_resource_id and r.resource_type_id ="
-     " g.principal_resource_type_id and r.sync_id = g.sync_id) order by g.id limit 1"},
+     " g.principal_resource_type_id and r.sync_id = g.sync_id) order by g.id limit 1",
+     "select 1 from v1_grants g where not exists (select 1 from v1_resources r where"
+     " r.external_id = g.principal_resource_type_id || ':' || g.principal_resource_id and"
+     " r.resource_type_id = g.principal_resource_type_id and r.sync_id = ?1) limit 1"},
 };
+
+/* 1 when rule->fast finds a dangling row (or there is no fast query), 0 when not, -1. */
+static int may_dangle(c1z_writer *w, const integrity_rule *rule, char *err, size_t errsz)
+{
+    if (!rule->fast)
+        return 1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, rule->fast, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(w, "integrity check", err, errsz);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        bind_text(st, 1, w->sync_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return rc == SQLITE_ROW;
+    return db_fail(w, "integrity check", err, errsz);
+}
 
 static int check_rule(c1z_writer *w, const integrity_rule *rule, char *err, size_t errsz)
 {
+    int maybe = may_dangle(w, rule, err, errsz);
+    if (maybe <= 0)
+        return maybe;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(w->db, rule->sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(w, "integrity check", err, errsz);
@@ -503,6 +607,8 @@ static void free_writer(c1z_writer *w)
     for (int i = 0; i < CACHE_SLOTS; i++)
         cache_clear_slot(&w->cache[i]);
     bt_bytes_free(&w->buf);
+    bt_bytes_free(&w->mid);
+    bt_grant_prefixes_free(&w->prefixes);
     bt_arena_free(&w->scratch);
     free(w);
 }
@@ -621,9 +727,9 @@ void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_ty
 static int finish_db(c1z_writer *w, char *err, size_t errsz)
 {
     char now[BT_SYNC_TIME_LEN + 1];
-    if (tx_commit(w, err, errsz) != 0 || check_integrity(w, err, errsz) != 0)
-        return -1;
-    if (exec(w, "begin", err, errsz) != 0 || exec(w, bt_c1z_index_sql, err, errsz) != 0)
+    /* the references are checked once the indexes exist: the grant checks read an index */
+    if (tx_commit(w, err, errsz) != 0 || exec(w, "begin", err, errsz) != 0 ||
+        exec(w, bt_c1z_index_sql, err, errsz) != 0 || check_integrity(w, err, errsz) != 0)
         return -1;
     bt_sync_time_now(now);
     sqlite3_stmt *st = NULL;
@@ -681,6 +787,7 @@ const bt_sink_backend bt_c1z_backend = {
     .resource = c1z_resource,
     .entitlement = c1z_entitlement,
     .grant = c1z_grant,
+    .grant_packed = c1z_grant_packed,
     .has_resource = c1z_has_resource,
     .commit = c1z_commit,
     .abort = c1z_abort,

@@ -44,6 +44,10 @@ typedef struct {
     int (*resource)(void *impl, const bt_pb_resource *r, bool *fatal, char *err, size_t errsz);
     int (*entitlement)(void *impl, const bt_pb_entitlement *e, bool *fatal, char *err, size_t errsz);
     int (*grant)(void *impl, const bt_pb_grant *g, bool *fatal, char *err, size_t errsz);
+    /* Optional (bt_sink_add_grant_packed): g with its annotations already packed as
+     * `tail`; the row must be byte for byte what grant writes. NULL: grant is used. */
+    int (*grant_packed)(void *impl, const bt_pb_grant *g, const bt_bytes *tail, bool *fatal,
+                        char *err, size_t errsz);
     /* 1 / 0 whether resource type:id was added; -1 (fatal) on error. */
     int (*has_resource)(void *impl, const char *type, const char *id, char *err, size_t errsz);
     int (*commit)(void *impl, char *err, size_t errsz);
@@ -52,6 +56,30 @@ typedef struct {
      * a partial sync's grant principals may live outside the file. */
     void (*sync_type)(void *impl, const char *type);
 } bt_sink_backend;
+
+/* ------------------------------------------------------------------------
+ * grant_prefix.c: packed grant heads (Grant field 1) per entitlement. */
+
+#define BT_GRANT_PREFIX_SLOTS 1024
+
+typedef struct {
+    char *ent_id, *type, *id; /* NULL: empty */
+    bt_bytes bytes;
+} bt_grant_prefix;
+
+typedef struct {
+    bt_grant_prefix slots[BT_GRANT_PREFIX_SLOTS];
+} bt_grant_prefixes;
+
+/* The bytes kept for (entitlement id, resource type, resource id), or NULL. */
+const bt_bytes *bt_grant_prefix_find(bt_grant_prefixes *c, const char *ent_id, const char *type,
+                                     const char *id);
+/* An emptied buffer for that key (replacing what its slot held), NULL on out of memory. */
+bt_bytes *bt_grant_prefix_slot(bt_grant_prefixes *c, const char *ent_id, const char *type,
+                               const char *id);
+/* Drops the entry whose buffer is `bytes` (it could not be filled). */
+void bt_grant_prefix_forget(bt_grant_prefixes *c, const bt_bytes *bytes);
+void bt_grant_prefixes_free(bt_grant_prefixes *c);
 
 /* Open functions: NULL with err on failure. `types` outlives the backend. */
 void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,

@@ -485,17 +485,34 @@ int bt_sink_add_entitlement(bt_sink *s, const bt_pb_entitlement *e, char *err, s
     return account_row(s, rc, fatal, &s->counts.entitlements, err, "entitlement", e->id);
 }
 
-int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
+static bool grant_ok(const bt_pb_grant *g, char *err, size_t errsz)
 {
-    if (!usable(s, err, errsz))
-        return BT_SINK_ERROR;
     if (!g || blank(g->id) || !g->entitlement || blank(g->entitlement->id) ||
         !g->entitlement->resource || !id_ok(g->entitlement->resource->id) || !g->principal ||
         !id_ok(g->principal->id)) {
         bt_sink_errf(err, errsz, "grant without an id, entitlement id, resource id or principal id");
-        return BT_SINK_ERROR;
+        return false;
     }
+    return true;
+}
+
+int bt_sink_add_grant(bt_sink *s, const bt_pb_grant *g, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz) || !grant_ok(g, err, errsz))
+        return BT_SINK_ERROR;
     bool fatal = false;
     int rc = s->be->grant(s->impl, g, &fatal, err, errsz);
+    return account_row(s, rc, fatal, &s->counts.grants, err, "grant", g->id);
+}
+
+int bt_sink_add_grant_packed(bt_sink *s, const bt_pb_grant *g, const bt_bytes *tail, char *err,
+                             size_t errsz)
+{
+    if (!usable(s, err, errsz) || !grant_ok(g, err, errsz))
+        return BT_SINK_ERROR;
+    bool fatal = false;
+    int rc = s->be->grant_packed && tail
+                 ? s->be->grant_packed(s->impl, g, tail, &fatal, err, errsz)
+                 : s->be->grant(s->impl, g, &fatal, err, errsz);
     return account_row(s, rc, fatal, &s->counts.grants, err, "grant", g->id);
 }

@@ -527,6 +527,144 @@ static void jsonl_through_emit(void **state)
     free(text);
 }
 
+/* ------------------------------------------------------------------------
+ * emit.grants: the bulk path writes what emit.grant writes */
+
+static const char BULK_TENANT[] =
+    "local emit = require 'bt.emit'\n"
+    "for _, u in ipairs{ 'U1', 'U2', 'U3', 'U4' } do\n"
+    "  emit.resource{ type = 'user', id = u, display_name = 'User ' .. u, user = {\n"
+    "    login = u .. '@example.com', profile = { id = u, n = #u } } }\n"
+    "end\n"
+    "for i, g in ipairs{ 'G1', 'G2', 'G3' } do\n"
+    "  emit.resource{ type = 'group', id = g, display_name = 'Group ' .. g, group = {\n"
+    "    profile = { group_id = g, rank = i }, source_type = 'native' } }\n"
+    "  emit.entitlement{ resource = { type = 'group', id = g }, slug = 'member',\n"
+    "    grantable_to = { 'user' }, immutable = i == 3 }\n"
+    "end\n";
+
+/* The grants BULK_TENANT's groups hold, one emit.grant each. */
+static const char PER_GRANT[] =
+    "local emit = require 'bt.emit'\n"
+    "local function g(grp, u, im) emit.grant{ resource = { type = 'group', id = grp },\n"
+    "  slug = 'member', principal = { type = 'user', id = u }, immutable = im } end\n"
+    "g('G1', 'U1') g('G1', 'U2') g('G1', 'U3') g('G3', 'U1', true) g('G3', 'U4', true)\n"
+    "g('G2', 'U4') g('G1', 'U4') g('G2', 'U1')\n";
+
+/* The same grants in bulk: a group's members, then a user's groups. */
+static const char BULK[] =
+    "local emit = require 'bt.emit'\n"
+    "assert(emit.grants{ resource = { type = 'group', id = 'G1' }, slug = 'member',\n"
+    "  principals = { type = 'user', ids = { 'U1', 'U2', 'U3' } } } == 3)\n"
+    "assert(emit.grants{ resource = { type = 'group', id = 'G3' }, slug = 'member',\n"
+    "  principals = { type = 'user', ids = { 'U1', 'U4' } }, immutable = true } == 2)\n"
+    "assert(emit.grants{ resources = { type = 'group', ids = { 'G2', 'G1' } }, slug = 'member',\n"
+    "  principal = { type = 'user', id = 'U4' }, immutable = false } == 2)\n"
+    "assert(emit.grants{ resources = { type = 'group', ids = { 'G2' } }, slug = 'member',\n"
+    "  principal = { type = 'user', id = 'U1' } } == 1)\n"
+    "assert(emit.grants{ resources = { type = 'group', ids = {} }, slug = 'member',\n"
+    "  principal = { type = 'user', id = 'U1' } } == 0)\n";
+
+static char *grant_rows(const char *c1z)
+{
+    char dbp[4096];
+    sqlite3 *db = tu_c1z_open(c1z, dbp, sizeof dbp);
+    assert_non_null(db);
+    char *rows = tu_sql_rows(db, "select external_id, entitlement_id, resource_type_id, "
+                                 "resource_id, principal_resource_type_id, principal_resource_id, "
+                                 "hex(data) from v1_grants order by external_id");
+    sqlite3_close(db);
+    return rows;
+}
+
+/* A c1z written through emit.grants holds byte for byte the grant rows of one written
+ * through emit.grant; in one file, the per-grant repeats of bulk rows are plain duplicates
+ * (same bytes), and the JSON lines sink writes the same lines either way. */
+static void bulk_grants_match_the_per_grant_path(void **state)
+{
+    fixture *f = *state;
+    run_ok(f->L, TYPES);
+    run_ok(f->L, BULK_TENANT);
+    run_ok(f->L, BULK);
+    run_ok(f->L, PER_GRANT);
+    run_ok(f->L, "local c = require('bt.emit').counts()\n"
+                 "assert(c.grants == 8 and c.duplicates == 8, c.grants .. ' ' .. c.duplicates)\n"
+                 "assert(c.skipped.duplicate_id_different_content == nil)");
+    commit(f);
+    char *bulk = grant_rows(f->out);
+
+    char *one = tu_path(f->dir, "one.c1z"), err[512];
+    lua_State *L = new_lua();
+    bt_sink *s = bt_sink_open(one, NULL, err, sizeof err);
+    assert_non_null(s);
+    bt_emit_bind(L, s);
+    run_ok(L, TYPES);
+    run_ok(L, BULK_TENANT);
+    run_ok(L, PER_GRANT);
+    bt_emit_bind(L, NULL);
+    assert_int_equal(bt_sink_commit(s, err, sizeof err), 0);
+    char *per_grant = grant_rows(one);
+    assert_non_null(strstr(per_grant, "group:G3:member:user:U4|group:G3:member|group|G3|user|U4|"));
+    assert_string_equal(bulk, per_grant);
+
+    for (int i = 0; i < 2; i++) {
+        char *path = tu_path(f->dir, i ? "bulk.jsonl" : "one.jsonl");
+        bt_sink *j = bt_sink_open(path, NULL, err, sizeof err);
+        assert_non_null(j);
+        bt_emit_bind(L, j);
+        run_ok(L, TYPES);
+        run_ok(L, BULK_TENANT);
+        run_ok(L, i ? BULK : PER_GRANT);
+        bt_emit_bind(L, NULL);
+        assert_int_equal(bt_sink_commit(j, err, sizeof err), 0);
+        free(path);
+    }
+    char *a = tu_path(f->dir, "one.jsonl"), *b = tu_path(f->dir, "bulk.jsonl");
+    char *ta = (char *)tu_read(a, NULL), *tb = (char *)tu_read(b, NULL);
+    assert_non_null(strstr(ta, "\"id\":\"group:G2:member:user:U4\""));
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+    free(a);
+    free(b);
+    lua_close(L);
+    free(one);
+    free(bulk);
+    free(per_grant);
+}
+
+static void bulk_grants_validate(void **state)
+{
+    fixture *f = *state;
+    run_ok(f->L, TYPES);
+    run_ok(f->L, BULK_TENANT);
+    const char *sides = "script.lua:1: bt.emit.grants: give one resource and a list of principals "
+                        "(resource, principals) or a list of resources and one principal "
+                        "(resources, principal)";
+    run_fails(f->L, "require('bt.emit').grants{ slug = 'member',\n"
+                    "  resources = { type = 'group', ids = { 'G1' } },\n"
+                    "  principals = { type = 'user', ids = { 'U1' } } }", sides);
+    run_fails(f->L, "require('bt.emit').grants{ slug = 'member',\n"
+                    "  resource = { type = 'group', id = 'G1' }, principal = { type = 'user', id = 'U1' } }",
+              sides);
+    run_fails(f->L, "require('bt.emit').grants{ slug = 'member', resource = { type = 'group', id = 'G1' },\n"
+                    "  resources = { type = 'group', ids = {} }, principal = { type = 'user', id = 'U1' } }",
+              sides);
+    run_fails(f->L, "require('bt.emit').grants{ slug = 'member', resource = { type = 'group', id = 'G1' },"
+                    " principals = { type = 'user', ids = { 'U1', '' } } }",
+              "script.lua:1: bt.emit.grants: field 'principals.ids[2]' must be a non-empty string");
+    char *msg = run(f->L, "require('bt.emit').grants{ slug = 'member', resource = { type = 'group', id = 'G1' },"
+                          " principals = { type = 'user', ids = { 'U1', 7 } } }");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "principals.ids"));
+    free(msg);
+    msg = run(f->L, "require('bt.emit').grants{ slug = 'member', resource = { type = 'group', id = 'G9' },"
+                    " principals = { type = 'user', ids = { 'U1' } } }");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "never emitted"));
+    free(msg);
+}
+
 /* U+0000 from the API keeps its place as U+FFFD, in ids and names alike. */
 static void nul_bytes_become_replacement_characters(void **state)
 {
@@ -557,6 +695,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sink_errors_raise, setup, teardown),
         cmocka_unit_test_setup_teardown(nul_bytes_become_replacement_characters, setup_jsonl, teardown),
         cmocka_unit_test_setup_teardown(jsonl_through_emit, setup_jsonl, teardown),
+        cmocka_unit_test_setup_teardown(bulk_grants_match_the_per_grant_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(bulk_grants_validate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ describe("twingate contract table", function()
     assert.equal("Connector syncing Twingate users, groups, and roles to Baton", connector.description)
   end)
 
-  it("declares the three connection flags, the two opt-in switches (off by default) and the membership side", function()
+  it("declares the three connection flags, the opt-in switches, the membership side and page-batch", function()
     assert.same({
       { name = "api-key", display_name = "API key", help = "The Twingate API key",
         required = true, secret = true },
@@ -33,6 +33,9 @@ describe("twingate contract table", function()
       { name = "membership-side", default = "users", ops = true,
         help = "Read group memberships from the users (User.groups) or the groups (Group.users); "
           .. "users costs fewer requests unless users sit in more groups than groups hold members" },
+      { name = "page-batch", type = "int", default = "1", ops = true,
+        help = "Pages read in one request (1-50): the users and groups lists are split by the "
+          .. "first characters of names and read in parallel parts (README: Batched paging)" },
     }, connector.config)
   end)
 

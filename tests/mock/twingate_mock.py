@@ -297,6 +297,11 @@ class Tenant:
         self.version = 0
         self._filter_cache = {}
         self._filter_cache_version = 0
+        # Twingate's firstName, lastName (and a group's name in practice) are
+        # non-null: a blank one is "", which a regexp such as "^$" matches.
+        # True (mock config regexp_null_names): a null name matches no regexp,
+        # so partitions by a name's first character miss those objects.
+        self.regexp_null_names = False
 
     # -- registration (initial load, no journal)
     def add_user(self, u):
@@ -359,7 +364,13 @@ class Tenant:
         return max(floor, lst[-1].n + 1 if lst else floor)
 
     # -- filters (cached per tenant version)
+    def _name(self, value, ops):
+        if value is None and "regexp" in ops and not self.regexp_null_names:
+            return ""
+        return value
+
     def _cached(self, key, compute):
+        key = key + (self.regexp_null_names,)
         if self._filter_cache_version != self.version or len(self._filter_cache) > 256:
             self._filter_cache = {}
             self._filter_cache_version = self.version
@@ -387,9 +398,11 @@ class Tenant:
                     continue
                 if "email" in flt and not string_match(u.email, flt["email"], fold=True):
                     continue
-                if "firstName" in flt and not string_match(u.firstName, flt["firstName"]):
+                if "firstName" in flt and not string_match(
+                        self._name(u.firstName, flt["firstName"]), flt["firstName"]):
                     continue
-                if "lastName" in flt and not string_match(u.lastName, flt["lastName"]):
+                if "lastName" in flt and not string_match(
+                        self._name(u.lastName, flt["lastName"]), flt["lastName"]):
                     continue
                 out.append(u)
             return out
@@ -410,7 +423,7 @@ class Tenant:
                     continue
                 if active is not None and g.isActive != active:
                     continue
-                if "name" in flt and not string_match(g.name, flt["name"]):
+                if "name" in flt and not string_match(self._name(g.name, flt["name"]), flt["name"]):
                     continue
                 out.append(g)
             return out
@@ -560,6 +573,17 @@ class Tenant:
             r.access.insert(i, gr)
             principal.resources.insert(k, r)
         j.append(undo)
+
+
+def aliased(document):
+    """Whether a query document asks for a root field under an alias
+    (several pages in one request: mock config refuse_aliases)."""
+    for d in document.definitions:
+        if isinstance(d, gast.OperationDefinition) and d.operation == "query":
+            for sel in d.selection_set.selections:
+                if isinstance(sel, gast.Field) and sel.alias is not None:
+                    return True
+    return False
 
 
 def strip_nulls(flt):
@@ -1353,6 +1377,7 @@ CONFIG_KEYS = {
     # their body does not have: "gzip" on a plain body (odd ones), then an
     # encoding no client knows ("x-unknown")
     "bad_encoding": int,
+    "refuse_aliases": int, "regexp_null_names": bool,
 }
 
 # Marks an answer to be cut mid-body: the full Content-Length goes out, then
@@ -1380,8 +1405,10 @@ class MockApp:
             "cut_mutations": opts.cut_mutations, "fail_after_cut": opts.fail_after_cut,
             "read_only_http_403": False,
             "bad_encoding": 0,
+            "refuse_aliases": 0, "regexp_null_names": False,
         }
         self.bad_encoding_left = 0
+        self.aliased_served = 0
         self.fail_first_left = opts.fail_first
         self.cut_mutations_left = opts.cut_mutations
         self.fail_counter = 0
@@ -1430,6 +1457,8 @@ class MockApp:
                     self.cut_mutations_left = value
                 elif key == "bad_encoding":
                     self.bad_encoding_left = value
+                elif key == "refuse_aliases":
+                    self.aliased_served = 0
                 elif key == "fail_every":
                     self.fail_counter = 0
                 elif key == "truncate_every":
@@ -1603,9 +1632,13 @@ class MockApp:
         if read_only and cls != "read" and cfg["read_only_http_403"]:  # counted in "writes"
             return 403, [], "application/json", json.dumps(
                 {"errors": [{"message": READ_ONLY_REFUSAL}]}).encode("ascii")
+        if cfg["refuse_aliases"] and aliased(prep.document) and self._refuse_alias():
+            return self._cut(truncate, bad("Query is too complex: aliased root fields "
+                                           "are not allowed (mock refuse_aliases)"))
 
         with self.exec_lock:
             self.changes.before_request()
+            self.tenant.regexp_null_names = cfg["regexp_null_names"]
             ctx = Ctx(self.tenant, read_only)
             try:
                 result = execute(self.schema, prep.document, context_value=ctx,
@@ -1646,6 +1679,13 @@ class MockApp:
             return 200, [("Content-Encoding", "gzip" if bad % 2 else "x-unknown")], \
                 "application/json", out
         return 200, [CUT_MARK] if cut else [], "application/json", out
+
+    def _refuse_alias(self):
+        """refuse_aliases = k (k >= 1): the k-th aliased query and every later one
+        answer 400 (0: aliases are served)."""
+        with self.lock:
+            self.aliased_served += 1
+            return self.aliased_served >= self.cfg["refuse_aliases"]
 
     def _take_cut(self, cls, truncate):
         """An applied mutation whose answer is to be cut mid-body (cut_mutations);

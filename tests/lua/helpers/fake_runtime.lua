@@ -12,8 +12,8 @@ local M = {}
 M.API_NAMES = {
   ["bt.clock"] = { "monotonic", "now" },
   ["bt.config"] = { "get", "is_set" },
-  ["bt.emit"] = { "counts", "entitlement", "filter", "grant", "has_resource", "is_filtered",
-    "resource", "resource_type", "skip" },
+  ["bt.emit"] = { "counts", "entitlement", "filter", "grant", "grants", "has_resource",
+    "is_filtered", "resource", "resource_type", "skip" },
   ["bt.graphql"] = { "array", "check_page", "configure", "null", "paginate", "query", "stats" },
   ["bt.log"] = { "debug", "error", "info", "warn" },
 }
@@ -779,6 +779,28 @@ local function build_emit(rt)
     row.entitlement_id = g.resource.type .. ":" .. g.resource.id .. ":" .. g.slug
     row.id = row.entitlement_id .. ":" .. g.principal.type .. ":" .. g.principal.id
     add("grants", row.id, row)
+  end
+
+  -- emit.grants: one resource and principals = { type =, ids = }, or
+  -- resources = { type =, ids = } and one principal; each row as emit.grant's.
+  function emit.grants(b)
+    phase("grant")
+    local w = "emit.grants"
+    check_keys(w, b, { resource = true, resources = true, slug = true, principal = true,
+      principals = true, immutable = true })
+    local list = b.principals or b.resources
+    if (b.principals == nil) == (b.resources == nil) or (b.principals and not b.resource)
+      or (b.resources and not b.principal) then
+      fail("%s: give resource and principals, or resources and principal", w)
+    end
+    need_string(w, list.type, "type")
+    check_list(w, list.ids, "ids")
+    for _, id in ipairs(list.ids) do
+      local one = { type = list.type, id = id }
+      emit.grant{ resource = b.resource or one, slug = b.slug, principal = b.principal or one,
+        immutable = b.immutable }
+    end
+    return #list.ids
   end
 
   function emit.counts()

@@ -1,0 +1,562 @@
+-- Batched partition paging (page-batch, README "Batched paging"): one request
+-- reads a page from each of up to N disjoint parts of a list, as aliased root
+-- fields filtered by a regexp on the first characters of a string field. The
+-- parts are checked to cover the list (their totalCounts add up to the
+-- list's), or the list is paged plainly. Nothing here knows Twingate: the
+-- caller names the root field, the filter input type and the string field.
+--
+-- opts are lib.page's walk / walk_nested options plus
+--   partition = { field = "users", filter_type = "UserFilterInput", by = "firstName" }
+-- The root field's selection is taken from opts.query, so a batched page
+-- holds exactly what a plain page holds.
+local graphql = require "bt.graphql"
+local log = require "bt.log"
+local page = require "lib.page"
+
+local M = {}
+
+-- Largest batch (page-batch above it is refused).
+M.MAX = 50
+-- Count-only aliases in one request.
+M.MAX_COUNT_ALIASES = 300
+-- Broken pages of one part asked again before the walk fails (as paginate).
+M.PAGE_ATTEMPTS = 3
+
+-- Per sync: the batch size and whether the server refused a batch.
+local state = { size = 1, refused = false }
+
+-- Sets the batch size of this sync (1: plain paging) and forgets a refusal.
+-- Returns true, or nil, message for a size outside 1..M.MAX.
+function M.configure(n)
+  n = math.tointeger(n)
+  if n == nil or n < 1 or n > M.MAX then
+    return nil, string.format("page-batch must be an integer from 1 to %d", M.MAX)
+  end
+  state.size, state.refused = n, false
+  return true
+end
+
+-- The pages one request reads now (1 after a refusal).
+function M.size()
+  return state.refused and 1 or state.size
+end
+
+-- Character classes ---------------------------------------------------------
+
+local LETTERS = "abcdefghijklmnopqrstuvwxyz"
+local NOT_LETTER = "[^" .. LETTERS .. LETTERS:upper() .. "]"
+
+-- The disjoint classes that, after prefix, cover every string: one per Latin
+-- letter (either case), one for any other character, one for the end.
+local function classes(prefix, depth)
+  local out = {}
+  for c in LETTERS:gmatch(".") do
+    out[#out + 1] = { re = prefix .. "[" .. c .. c:upper() .. "]", depth = depth }
+  end
+  out[#out + 1] = { re = prefix .. NOT_LETTER, depth = depth }
+  out[#out + 1] = { re = prefix .. "$", depth = depth, final = true }
+  return out
+end
+
+-- The regexp of a part made of several classes.
+local function pattern(units)
+  local res = {}
+  for i, u in ipairs(units) do res[i] = u.re end
+  return "^(" .. table.concat(res, "|") .. ")"
+end
+
+-- Documents -----------------------------------------------------------------
+
+-- The selection (with its braces) of the first `field(...)` in document.
+function M.selection(document, field)
+  local _, open = document:find("%f[%w_]" .. field .. "%s*%b()%s*{")
+  local body = open and document:match("%b{}", open)
+  if body == nil then
+    error(string.format("lib.batch: no %s(...) { ... } in the query", field), 3)
+  end
+  for name in body:gmatch("%$([%w_]+)") do
+    if name ~= "first" then
+      error(string.format("lib.batch: the %s selection uses $%s (only $first is passed)",
+        field, name), 3)
+    end
+  end
+  return body
+end
+
+-- A document with `counts` count-only parts (c1..), `pages` paged parts
+-- (p1.., one page each) and, with total, the whole list's first page (its
+-- totalCount; a list of one page needs no other request).
+function M.document(p, sel, pages, counts, total)
+  local decl, body = {}, {}
+  if pages > 0 or total then decl[1] = "$first: Int!" end
+  if total then body[1] = "total: " .. p.field .. "(first: $first) " .. sel end
+  for i = 1, counts do
+    decl[#decl + 1] = "$c" .. i .. ": " .. p.filter_type
+    body[#body + 1] = "c" .. i .. ": " .. p.field .. "(filter: $c" .. i .. ") { totalCount }"
+  end
+  for i = 1, pages do
+    decl[#decl + 1] = "$a" .. i .. ": String, $f" .. i .. ": " .. p.filter_type
+    body[#body + 1] = "p" .. i .. ": " .. p.field .. "(first: $first, after: $a" .. i
+      .. ", filter: $f" .. i .. ") " .. sel
+  end
+  local name = p.field:gsub("^%l", string.upper) .. "Batch"
+  local args = #decl > 0 and "(" .. table.concat(decl, ", ") .. ")" or ""
+  return "query " .. name .. args .. " {\n  " .. table.concat(body, "\n  ") .. "\n}\n"
+end
+
+-- One part paged alone, without an alias (after a refused batch).
+function M.single_document(p, sel)
+  local name = p.field:gsub("^%l", string.upper) .. "Part"
+  return "query " .. name .. "($first: Int!, $after: String, $filter: " .. p.filter_type
+    .. ") {\n  " .. p.field .. "(first: $first, after: $after, filter: $filter) " .. sel .. "\n}\n"
+end
+
+local function filter(p, re)
+  return { [p.by] = { regexp = re } }
+end
+
+-- Whether an error may come from batching itself, so that single pages may
+-- still work: HTTP 400/413/414/422/504, a GraphQL error (complexity, timeout,
+-- unknown argument), an answer that cannot be read, a request that never
+-- completed. Refused keys, rate limits and other server failures are no
+-- batching matter: the sync fails on them as it would without batching.
+local FATAL_STATUS = { [401] = true, [403] = true, [404] = true, [429] = true }
+function M.refused(err)
+  if type(err) ~= "table" then return false end
+  local status = err.status
+  if status == 504 then return true end
+  if FATAL_STATUS[status] or err.kind == "auth" or err.kind == "rate_limited"
+    or err.kind == "server" then
+    return false
+  end
+  return true
+end
+
+local function refuse(label, err)
+  state.refused = true
+  log.warn(string.format("%s: the server refused a batched request (%s); paging one page "
+    .. "per request for the rest of this sync", label, tostring(err)))
+end
+
+-- Planning ------------------------------------------------------------------
+
+local function count_of(conn)
+  local n = type(conn) == "table" and conn.totalCount
+  if math.type(n) ~= "integer" or n < 0 then return nil end
+  return n
+end
+
+-- The totalCounts of the classes (and with first = { sel =, size = }, the
+-- list's first page), in requests of at most MAX_COUNT_ALIASES aliases.
+-- Returns counts, first page or nil, err.
+local function count(p, list, first)
+  local counts, whole = {}, nil
+  local from = 1
+  repeat
+    local upto = math.min(#list, from + M.MAX_COUNT_ALIASES - 1)
+    local vars = { first = first and first.size or nil }
+    for i = from, upto do vars["c" .. (i - from + 1)] = filter(p, pattern{ list[i] }) end
+    local doc = M.document(p, first and first.sel or "", 0, upto - from + 1, first ~= nil)
+    local data, err = graphql.query(doc, vars)
+    if not data then return nil, err end
+    if first then
+      whole = data.total
+      if count_of(whole) == nil then
+        return nil, { kind = "decode", message = "no totalCount of the list" }
+      end
+      first = nil
+    end
+    for i = from, upto do
+      counts[i] = count_of(data["c" .. (i - from + 1)])
+      if counts[i] == nil then
+        return nil, { kind = "decode", message = "no totalCount of part " .. list[i].re }
+      end
+    end
+    from = upto + 1
+  until from > #list
+  return counts, whole
+end
+
+-- Bins of units (first-fit, largest first) holding at most cap items each;
+-- a unit above cap is a bin of its own.
+local function pack(units, cap)
+  table.sort(units, function(a, b)
+    if a.n ~= b.n then return a.n > b.n end
+    return a.re < b.re
+  end)
+  local bins = {}
+  for _, u in ipairs(units) do
+    local home
+    for _, b in ipairs(bins) do
+      if b.n + u.n <= cap then home = b; break end
+    end
+    if home == nil then home = { n = 0, units = {} }; bins[#bins + 1] = home end
+    home.n = home.n + u.n
+    home.units[#home.units + 1] = u
+  end
+  return bins
+end
+
+-- The parts of a list and its first page (no parts when that page is the
+-- whole list), or nil, err (a request failed) or false, why (the counts do
+-- not add up). The first request reads the list's
+-- first page and counts its classes by first character; classes well above a
+-- part's share are split by the second character (counted in one more
+-- request); empty classes are left out.
+function M.plan(p, n, size, sel)
+  local top = classes("", 1)
+  local counts, whole = count(p, top, { sel = sel, size = size })
+  if not counts then return nil, whole end
+  local total = whole.totalCount
+  if page.info(whole).hasNextPage == false then
+    return { total = total, first = whole } -- one page: no parts needed
+  end
+  local sum = 0
+  for _, c in ipairs(counts) do sum = sum + c end
+  if sum ~= total then
+    return false, string.format("the parts by %s hold %d items, the list %d", p.by, sum, total)
+  end
+  local pages = (total + size - 1) // size
+  local cap = math.max(1, pages // (3 * n)) * size
+  local units, split = {}, {}
+  for i, cl in ipairs(top) do
+    cl.n = counts[i]
+    if cl.n > 2 * cap and not cl.final then split[#split + 1] = cl
+    elseif cl.n > 0 then units[#units + 1] = cl end
+  end
+  if #split > 0 then
+    local subs = {}
+    for _, cl in ipairs(split) do
+      for _, s in ipairs(classes(cl.re, 2)) do s.parent = cl; subs[#subs + 1] = s end
+    end
+    local sub_counts, err = count(p, subs, nil)
+    if not sub_counts then return nil, err end
+    local sums = {}
+    for i, s in ipairs(subs) do
+      s.n = sub_counts[i]
+      sums[s.parent] = (sums[s.parent] or 0) + s.n
+      if s.n > 0 then units[#units + 1] = s end
+    end
+    for _, cl in ipairs(split) do
+      if sums[cl] ~= cl.n then
+        return false, string.format("the parts of %s hold %d items, it %d", cl.re,
+          sums[cl], cl.n)
+      end
+    end
+  end
+  local bins = pack(units, cap)
+  bins.total, bins.first = total, whole
+  for i, b in ipairs(bins) do
+    b.index, b.filter = i, filter(p, pattern(b.units))
+    log.debug(string.format("part %d: %d items in %d classes", i, b.n, #b.units))
+  end
+  return bins, total
+end
+
+-- The per-part walk ----------------------------------------------------------
+
+-- Root ids of a part's last pages (as lib.page's walk_nested keeps them).
+local function recent(pages)
+  local now, before, n = {}, {}, 0
+  local r = {}
+  function r.seen(id) return now[id] or before[id] end
+  function r.add(id) now[id] = true end
+  function r.page()
+    n = n + 1
+    if n >= pages then before, now, n = now, {}, 0 end
+  end
+  return r
+end
+
+-- The default per-page check of a part: a totalCount that dropped by d since
+-- the part's last page (a deletion under offset cursors) makes the part read
+-- its ceil(d / size) pages before this one again (at most 7), as
+-- graphql.paginate does. Returns the cursor to ask next, or nil to go on
+-- from the page's endCursor. Replace M.check to add other checks.
+function M.check(part, conn, size)
+  local total = count_of(conn)
+  local before = part.total
+  part.total = total or part.total
+  if total == nil or before == nil or total >= before then return nil end
+  local back = math.min(7, (before - total + size - 1) // size)
+  local h = part.asked
+  local at = math.max(1, #h - back)
+  for i = #h, at + 1, -1 do h[i] = nil end
+  return h[at]
+end
+
+-- Feeds one checked page of part to visit(node, part); returns true, false
+-- (visit ended the walk) or nil, err.
+local function feed(part, conn, visit)
+  for node in page.nodes(conn) do
+    local ok, err = visit(node, part)
+    if ok == false then return false end
+    if ok == nil and err ~= nil then return nil, err end
+  end
+  return true
+end
+
+-- Takes one part's answer: checks it, feeds its nodes and moves its cursor.
+-- Returns true, false (stop), or nil, err.
+local function take(part, conn, size, opts, visit)
+  local fine, bad = graphql.check_page(conn, { id_field = opts.id_field })
+  if not fine then
+    part.broken = part.broken + 1
+    if part.broken >= M.PAGE_ATTEMPTS then
+      return nil, { kind = "decode", message = string.format("%s: part %d: %s", opts.label,
+        part.index, tostring(bad and bad.message or bad)) }
+    end
+    return true
+  end
+  part.broken = 0
+  part.pages = part.pages + 1
+  if part.pages > part.max_pages then
+    return nil, { kind = "pagination", message = string.format("%s: part %d does not end after "
+      .. "%d pages", opts.label, part.index, part.pages) }
+  end
+  local again = M.check(part, conn, size)
+  local ok, err = feed(part, conn, visit)
+  if not ok then return ok, err end
+  part.recent.page()
+  if opts.on_page then
+    ok, err = opts.on_page(conn)
+    if ok == nil and err ~= nil then return nil, err end
+  end
+  if again ~= nil then
+    part.cursor = again or nil
+    return true
+  end
+  local info = conn.pageInfo
+  if not info.hasNextPage then part.done = true; return true end
+  if info.endCursor == part.cursor then
+    return nil, { kind = "pagination", message = string.format("%s: part %d repeats cursor %s",
+      opts.label, part.index, tostring(info.endCursor)) }
+  end
+  part.cursor = info.endCursor
+  part.asked[#part.asked + 1] = part.cursor
+  if #part.asked > 8 then table.remove(part.asked, 1) end
+  return true
+end
+
+-- Pages the parts left after a refusal one page per request (no alias).
+local function singles(p, sel, parts, size, opts, visit)
+  local doc = M.single_document(p, sel)
+  for _, part in ipairs(parts) do
+    if not part.done then
+      local ok, err = page.walk{
+        query = doc, path = p.field, label = opts.label .. " (part " .. part.index .. ")",
+        variables = { first = size, after = part.cursor, filter = part.filter },
+        id_field = opts.id_field, on_page = opts.on_page,
+        previous_page = part.total and { total = part.total, after = part.cursor } or nil,
+        each = function(node) return visit(node, part) end,
+      }
+      if not ok then return nil, err end
+    end
+  end
+  return true
+end
+
+-- Runs the parts: up to n in one request; a finished part frees its slot.
+local function run(p, sel, parts, n, size, opts, visit)
+  local queue, active, next_part = parts, {}, 1
+  while true do
+    while #active < n and next_part <= #queue do
+      active[#active + 1] = queue[next_part]
+      next_part = next_part + 1
+    end
+    if #active == 0 then return true end
+    local vars = { first = size }
+    for i, part in ipairs(active) do
+      vars["a" .. i] = part.cursor or graphql.null
+      vars["f" .. i] = part.filter
+    end
+    log.debug(string.format("%s: a batch of %d pages", opts.label, #active))
+    local data, err = graphql.query(M.document(p, sel, #active, 0, false), vars)
+    if not data then
+      if not M.refused(err) then return nil, err end
+      refuse(opts.label, err)
+      return singles(p, sel, parts, size, opts, visit)
+    end
+    local still = {}
+    for i, part in ipairs(active) do
+      local ok, failed = take(part, data["p" .. i], size, opts, visit)
+      if ok == nil then return nil, failed end
+      if ok == false then return true end
+      if not part.done then still[#still + 1] = part end
+    end
+    active = still
+  end
+end
+
+-- Walks the list through its parts when batching is on and the list splits
+-- into parts that add up; visit(node, part) sees every node (a repeat after
+-- a re-read included). Returns true, false when batching is off, refused or
+-- the parts do not add up (the caller then pages plainly: no node was handed
+-- on), or nil, err.
+local function batched(opts, visit)
+  local n = M.size()
+  local p = opts.partition
+  if n <= 1 or type(p) ~= "table" or opts.previous_page or opts.max_nodes then return false end
+  for k in pairs(opts.variables or {}) do
+    if k ~= "first" then return false end -- a batched page passes $first only
+  end
+  local size = opts.variables and math.tointeger(opts.variables.first) or 1
+  local sel = M.selection(opts.query, p.field)
+  local parts, why = M.plan(p, n, size, sel)
+  if parts == nil then
+    if not M.refused(why) then return nil, why end
+    refuse(opts.label, why)
+    return false
+  end
+  if parts == false then
+    log.warn(string.format("%s: %s; paging the list without batching", opts.label, why))
+    return false
+  end
+  local function start(part)
+    part.pages, part.broken, part.asked, part.recent = 0, 0, { false }, recent(16)
+    part.max_pages = 2 * ((part.n + size - 1) // size) + 8
+    return part
+  end
+  local whole = start{ index = 0, n = parts.total }
+  for _, part in ipairs(parts) do start(part) end
+  local info = page.info(parts.first)
+  if info.hasNextPage == false then
+    -- the list is one page: the first request read all of it (a broken page
+    -- is read again by the plain walk)
+    if not graphql.check_page(parts.first, { id_field = opts.id_field }) then return false end
+    local ok, err = take(whole, parts.first, size, opts, visit)
+    if ok == nil then return nil, err end
+    return true
+  end
+  log.info(string.format("%s: %d items in %d parts, up to %d pages per request",
+    opts.label, parts.total, #parts, n))
+  return run(p, sel, parts, n, size, opts, visit)
+end
+
+-- lib.page.walk with batching: opts as there, plus partition.
+function M.walk(opts)
+  local ok, err = batched(opts, function(node) return opts.each(node) end)
+  if ok == false then return page.walk(opts) end
+  return ok, err
+end
+
+-- Follow-ups in batches -------------------------------------------------------
+
+-- The follow query's root field (path "user.groups": the text of
+-- `user(...) { ... }`) with $id and $after renamed for alias i.
+local function follow_field(query, root, i)
+  local from, open = query:find("%f[%w_]" .. root .. "%s*%b()%s*{")
+  local body = open and query:match("%b{}", open)
+  if body == nil then error("lib.batch: no " .. root .. "(...) { ... } in the follow query", 3) end
+  local text = query:sub(from, open - 1) .. body
+  text = text:gsub("%$id%f[^%w_]", "$i" .. i):gsub("%$after%f[^%w_]", "$a" .. i)
+  return "q" .. i .. ": " .. text
+end
+
+function M.follow_document(follow, root, n)
+  local decl, body = { "$first: Int!" }, {}
+  for i = 1, n do
+    decl[#decl + 1] = "$i" .. i .. ": ID!, $a" .. i .. ": String"
+    body[i] = follow_field(follow.query, root, i)
+  end
+  return "query " .. root:gsub("^%l", string.upper) .. "ListsBatch(" .. table.concat(decl, ", ")
+    .. ") {\n  " .. table.concat(body, "\n  ") .. "\n}\n"
+end
+
+-- The nested lists still pending after a batched walk (lib.page.first's
+-- entries), up to n per request, each continued from its cursor. A list whose
+-- owner is gone is counted (lib.page.skip_deleted). Returns true, false when
+-- the server refused the batch (the lists not done are left in entries for
+-- lib.page.rest), or nil, err.
+local function rest_batched(entries, follow, n, label)
+  local root, sub = follow.path:match("^([^.]+)%.(.+)$")
+  if root == nil or sub:find(".", 1, true) then return false end
+  local size, opts = follow.page_size, { label = label, id_field = follow.id_field }
+  local parts, active, next_entry = {}, {}, 1
+  for i, entry in ipairs(entries) do
+    parts[i] = { index = i, entry = entry, cursor = entry.cursor, total = entry.total,
+      pages = 0, broken = 0, asked = { false, entry.cursor }, recent = recent(16),
+      max_pages = 2 * (((entry.total or 0) + size - 1) // size) + 8 }
+  end
+  local function visit(node, part)
+    local ok, err = part.entry.owner.each(node)
+    if ok == false then part.done = true; return true end
+    return ok, err
+  end
+  while true do
+    while #active < n and next_entry <= #parts do
+      active[#active + 1] = parts[next_entry]
+      next_entry = next_entry + 1
+    end
+    if #active == 0 then return true end
+    local vars = { first = size }
+    for i, part in ipairs(active) do
+      vars["i" .. i] = part.entry.owner.id
+      vars["a" .. i] = part.cursor or graphql.null
+    end
+    local data, err = graphql.query(M.follow_document(follow, root, #active), vars)
+    if not data then
+      if not M.refused(err) then return nil, err end
+      refuse(label, err)
+      local left = {}
+      for _, part in ipairs(parts) do
+        if not part.done then
+          part.entry.cursor, part.entry.total = part.cursor, part.total
+          left[#left + 1] = part.entry
+        end
+      end
+      for i = #entries, 1, -1 do entries[i] = nil end
+      for i, entry in ipairs(left) do entries[i] = entry end
+      return false
+    end
+    local still = {}
+    for i, part in ipairs(active) do
+      local object = data["q" .. i]
+      if type(object) ~= "table" then
+        part.done = true
+        page.skip_deleted(part.entry.owner)
+      else
+        local ended = part.done
+        local ok, failed = take(part, object[sub], size, opts, visit)
+        if ok == nil then return nil, failed end
+        if part.done and not part.gone then
+          part.gone = true
+          if part.entry.owner.done then part.entry.owner.done() end
+        end
+        if not part.done and not ended then still[#still + 1] = part end
+      end
+    end
+    active = still
+  end
+end
+
+-- lib.page.walk_nested with batching: opts as there, plus partition. Each
+-- part's root nodes carry their nested first pages; the longer nested lists
+-- are paged after every part is done, up to page-batch of them per request.
+function M.walk_nested(opts)
+  local pending, follow = {}, opts.follow
+  local ok, err = batched(opts, function(node, part)
+    local again = part.recent.seen(node.id)
+    part.recent.add(node.id)
+    local owner = opts.parent(node)
+    if owner == nil or again then return end
+    local entry, failed = page.first(owner, node[opts.nested], follow)
+    if entry == nil then return nil, failed end
+    if entry ~= true then pending[#pending + 1] = entry end
+  end)
+  if ok == false then return page.walk_nested(opts) end
+  if not ok then return nil, err end
+  if M.size() > 1 and #pending > 1 then
+    ok, err = rest_batched(pending, follow, M.size(), opts.label)
+    if ok == nil then return nil, err end
+    if ok then return true end
+  end
+  for _, entry in ipairs(pending) do
+    ok, err = page.rest(entry, follow)
+    if ok == nil then return nil, err end
+    if ok == false then page.skip_deleted(entry.owner) end
+  end
+  return true
+end
+
+return M
