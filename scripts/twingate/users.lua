@@ -9,7 +9,6 @@ local log = require "bt.log"
 local Q = require "twingate.queries"
 local roles = require "twingate.roles"
 local keep = require "lib.keep"
-local page = require "lib.page"
 local batch = require "lib.batch"
 local text = require "lib.text"
 

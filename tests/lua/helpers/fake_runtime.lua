@@ -399,7 +399,8 @@ end
 local function operator_endpoint(rt, endpoint)
   local url = rt.config[endpoint.url_config]
   if url ~= nil and url ~= "" then return url end
-  local name = tostring(rt.config[endpoint.name_config] or "")
+  local name = rt.config[endpoint.name_config]
+  if type(name) ~= "string" or name == "" then return nil end -- a spec that set neither
   name = name:gsub("^https://", ""):gsub("/$", ""):gsub("%.twingate%.com$", "")
   return (endpoint.template:gsub("{name}", name))
 end
@@ -414,7 +415,7 @@ local function check_endpoint_rule(rt, opts)
       endpoint.auth_header, endpoint.auth_config)
   end
   local want = operator_endpoint(rt, endpoint)
-  if opts.url ~= want then
+  if want ~= nil and opts.url ~= want then
     fail("graphql.configure: credentials go only to the operator's endpoint %s, not to %s",
       want, opts.url)
   end
