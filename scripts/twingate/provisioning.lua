@@ -140,7 +140,8 @@ local function read_failed(err, ids_by_field)
 end
 
 local function read_user(uid)
-  local data, err = graphql.query(Q.USER, { id = uid })
+  -- root: only an explicit null is "gone"; {"data":{}} is a damaged answer
+  local data, err = graphql.query(Q.USER, { id = uid }, { root = "user" })
   if not data then return nil, read_failed(err, { user = uid }) end
   if data.user == nil then return nil, failure("not_found", "user " .. uid .. " not found") end
   if not user_kept(data.user) then return nil, left_out("user", uid, "twingate.users") end
@@ -185,7 +186,7 @@ local USER_GROUPS = { query = Q.USER_GROUPS, path = "user.groups", page_size = Q
 -- user, is_member, or nil, err.
 local function membership(gid, uid)
   local data, err = graphql.query(Q.MEMBERSHIP,
-    { groupId = gid, userId = uid, first = Q.PAGE_SIZE })
+    { groupId = gid, userId = uid, first = Q.PAGE_SIZE }, { root = "group" })
   if not data then return nil, read_failed(err, { group = gid, user = uid }) end
   local group, user = data.group, data.user
   if group == nil then return nil, failure("not_found", "group " .. gid .. " not found") end
@@ -423,7 +424,7 @@ local function delete_resource(req)
   -- object some other way (a malformed answer with user null) cannot be told
   -- apart from that: null is exactly what the API answers for a deleted user.
   local function check()
-    local data, read_err = graphql.query(Q.USER, { id = req.id })
+    local data, read_err = graphql.query(Q.USER, { id = req.id }, { root = "user" })
     if not data then return nil, read_err end
     if data.user ~= nil and (type(data.user) ~= "table" or data.user.id ~= req.id) then
       return nil, failure("decode", "the answer reading user " .. req.id .. " back is malformed")

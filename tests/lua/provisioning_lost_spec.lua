@@ -44,7 +44,9 @@ local function user(role)
   return { id = UID, email = EMAIL, firstName = "Alice", role = role, state = "ACTIVE",
     type = "MANUAL" }
 end
+-- A user that does not exist reads as an explicit null, as the API answers.
 local function read_user(rt, Q, u)
+  if u == nil then u = require("helpers.fixtures").NULL end
   rt:answer{ query = Q.USER, variables = { id = UID }, data = { user = u } }
 end
 local function by_email(rt, Q, found)

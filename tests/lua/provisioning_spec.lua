@@ -31,14 +31,17 @@ local function user_in(gids, has_next)
     edges = edges } }
 end
 local function membership(rt, Q, g, u)
+  local NULL = require("helpers.fixtures").NULL
   rt:answer{ query = Q.MEMBERSHIP, variables = { groupId = GID, userId = UID, first = 100 },
-    data = { group = g, user = u } }
+    data = { group = g == nil and NULL or g, user = u == nil and NULL or u } }
 end
 local function user(role, utype)
   return { id = UID, email = EMAIL, firstName = "Alice", lastName = "A", role = role,
     state = "ACTIVE", type = utype or "MANUAL" }
 end
+-- A user that does not exist reads as an explicit null, as the API answers.
 local function read_user(rt, Q, u)
+  if u == nil then u = require("helpers.fixtures").NULL end
   rt:answer{ query = Q.USER, variables = { id = UID }, data = { user = u } }
 end
 local function payload(field, ok, error_text, entity)
@@ -380,6 +383,13 @@ local CASES = {
     req = { type = "user", id = UID },
     answers = function(rt, Q) read_user(rt, Q, user("MEMBER", "SYNCED")) end,
     err_kind = "precondition", err = "user alice@acme.test is managed by the identity provider", writes = {} },
+  -- only an explicit null is "gone": an answer without its root field is damage
+  { name = "delete_resource on an answer without the user field", handler = "delete_resource",
+    req = { type = "user", id = UID },
+    answers = function(rt, Q)
+      rt:answer{ query = Q.USER, variables = { id = UID }, data = {} }
+    end,
+    err_kind = "decode", err = "user is missing in the answer", writes = {} },
   { name = "delete_resource of a missing user", handler = "delete_resource",
     req = { type = "user", id = UID }, answers = function(rt, Q) read_user(rt, Q, nil) end,
     err_kind = "not_found", err = "user " .. UID .. " not found", writes = {} },

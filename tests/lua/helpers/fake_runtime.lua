@@ -459,9 +459,12 @@ local function build_graphql(rt)
     local data, err = query(q, variables)
     if not data then return nil, err end
     local v = data[opts.root]
-    if v == graphql.null then data[opts.root] = nil; return data end
-    if type(v) ~= "table" then
+    if v ~= graphql.null and type(v) ~= "table" then
       return nil, M.error("decode", opts.root .. " is missing in the answer")
+    end
+    -- as the runtime: every explicit null among the root fields reads as nil
+    for k, field in pairs(data) do
+      if field == graphql.null then data[k] = nil end
     end
     return data
   end
