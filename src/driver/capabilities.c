@@ -1,5 +1,6 @@
 /* `capabilities` and `config`: JSON derived from the script's contract table,
  * in the protojson shapes of §6.3 (HEAD: Any-wrapped, 2-space indent). */
+#include "action/action.h"
 #include "bt/cli.h"
 #include "bt/driver.h"
 #include "bt/json_write.h"
@@ -23,10 +24,21 @@ static const char *cap_name(int cap)
     case CAP_PROVISION: return "CAPABILITY_PROVISION";
     case CAP_SYNC: return "CAPABILITY_SYNC";
     case CAP_ACCOUNT_PROVISIONING: return "CAPABILITY_ACCOUNT_PROVISIONING";
+    case CAP_RESOURCE_DELETE: return "CAPABILITY_RESOURCE_DELETE";
     case CAP_TARGETED_SYNC: return "CAPABILITY_TARGETED_SYNC";
     case CAP_SERVICE_MODE_TARGETED_SYNC: return "CAPABILITY_SERVICE_MODE_TARGETED_SYNC";
-    default: return "CAPABILITY_RESOURCE_DELETE";
+    default: return "CAPABILITY_UNSPECIFIED";
     }
+}
+
+static int add_cap(int caps[BT_MAX_TYPE_CAPS], int n, int cap)
+{
+    for (int i = 0; i < n; i++)
+        if (caps[i] == cap)
+            return n;
+    if (n < BT_MAX_TYPE_CAPS)
+        caps[n++] = cap;
+    return n;
 }
 
 /* Per-type capabilities in HEAD's order (TARGETED_SYNC first when the type
@@ -37,12 +49,9 @@ int bt_driver_type_capabilities(const bt_resource_type_decl *t, int caps[BT_MAX_
     if (t->targeted_sync)
         caps[n++] = CAP_TARGETED_SYNC;
     caps[n++] = CAP_SYNC;
-    if (t->provision)
-        caps[n++] = CAP_PROVISION;
-    if (t->account_provisioning)
-        caps[n++] = CAP_ACCOUNT_PROVISIONING;
-    if (t->resource_delete)
-        caps[n++] = CAP_RESOURCE_DELETE;
+    for (int i = 0; bt_action_at(i); i++) /* grant and revoke share one capability */
+        if (bt_action_promised(bt_action_at(i), t))
+            n = add_cap(caps, n, bt_action_at(i)->capability);
     return n;
 }
 

@@ -386,9 +386,7 @@ void bt_svc_health_free(bt_svc_health *h);
 /* In a task process: drop the daemon's sockets, so a probe's connection
  * closes when the daemon answers it. */
 void bt_svc_health_close_fds(bt_svc_health *h);
-/* [-0, +1] The request table of a (checked) provisioning task; returns the
- * name of the contract handler that takes it (task_request.c). */
-const char *bt_svc_push_request(lua_State *L, const SvcTask *t);
-/* account_response.c: a CreateAccountResponse into out (value, type_url). */
-int bt_svc_account_response(const char *type, const char *id, const char *email,
-                            const char *display_name, bt_svc_outcome *out);
+/* child_provision.c: a provisioning task through its script handler (the
+ * action table's row for its case; any other case is refused). */
+void bt_svc_provision_task(bt_host *h, const bt_contract *c, const SvcTask *t,
+                           bt_svc_outcome *out);
