@@ -15,8 +15,6 @@
 #include "bt/http.h"
 #include "service/pb.h"
 
-#define BT_ACTION_MAX_FLAGS 3
-
 /* The response Any of a service-mode success. */
 typedef struct {
     bt_http_buf *value;
@@ -29,7 +27,7 @@ typedef struct {
     int task_case;       /* the Task oneof case (C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_*) */
     size_t promised_by;  /* offsetof the bt_resource_type_decl bool that requires the handler */
     int capability;      /* the baton Capability that promise declares */
-    const char *flags[BT_ACTION_MAX_FLAGS]; /* one-shot flags that select it (NULL: none) */
+    const bt_flag_id *flags; /* one-shot flags that select it, ended by BT_RUNTIME_FLAG_COUNT */
     /* [-0, +1] the request table from the one-shot flags; -1 with err. */
     int (*from_flags)(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n);
     /* The SDK's pre-check of a task: NULL when it can run, else why not. */

@@ -7,6 +7,7 @@
 
 #define TASK(name) C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_##name
 #define CAP(name) C1__CONNECTOR__V2__CAPABILITY__CAPABILITY_##name
+#define FLAGS(...) ((const bt_flag_id[]){__VA_ARGS__, BT_RUNTIME_FLAG_COUNT})
 
 static const bt_action actions[] = {
     {
@@ -14,7 +15,7 @@ static const bt_action actions[] = {
         .task_case = TASK(GRANT),
         .promised_by = offsetof(bt_resource_type_decl, provision),
         .capability = CAP(PROVISION),
-        .flags = {"grant-entitlement", "grant-principal", "grant-principal-type"},
+        .flags = FLAGS(BT_FLAG_GRANT_ENTITLEMENT, BT_FLAG_GRANT_PRINCIPAL, BT_FLAG_GRANT_PRINCIPAL_TYPE),
         .from_flags = bt_act_grant_from_flags,
         .malformed = bt_act_grant_malformed,
         .from_task = bt_act_grant_from_task,
@@ -25,7 +26,7 @@ static const bt_action actions[] = {
         .task_case = TASK(REVOKE),
         .promised_by = offsetof(bt_resource_type_decl, provision),
         .capability = CAP(PROVISION),
-        .flags = {"revoke-grant"},
+        .flags = FLAGS(BT_FLAG_REVOKE_GRANT),
         .from_flags = bt_act_revoke_from_flags,
         .malformed = bt_act_revoke_malformed,
         .from_task = bt_act_revoke_from_task,
@@ -36,7 +37,7 @@ static const bt_action actions[] = {
         .task_case = TASK(CREATE_ACCOUNT),
         .promised_by = offsetof(bt_resource_type_decl, account_provisioning),
         .capability = CAP(ACCOUNT_PROVISIONING),
-        .flags = {"create-account-email", "create-account-login", "create-account-profile"},
+        .flags = FLAGS(BT_FLAG_CREATE_ACCOUNT_EMAIL, BT_FLAG_CREATE_ACCOUNT_LOGIN, BT_FLAG_CREATE_ACCOUNT_PROFILE),
         .from_flags = bt_act_create_from_flags,
         .malformed = bt_act_create_malformed,
         .from_task = bt_act_create_from_task,
@@ -47,7 +48,7 @@ static const bt_action actions[] = {
         .task_case = TASK(DELETE_RESOURCE),
         .promised_by = offsetof(bt_resource_type_decl, resource_delete),
         .capability = CAP(RESOURCE_DELETE),
-        .flags = {"delete-resource", "delete-resource-type"},
+        .flags = FLAGS(BT_FLAG_DELETE_RESOURCE, BT_FLAG_DELETE_RESOURCE_TYPE),
         .from_flags = bt_act_delete_from_flags,
         .malformed = bt_act_delete_malformed,
         .from_task = bt_act_delete_from_task,

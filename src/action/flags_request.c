@@ -44,7 +44,7 @@ int bt_act_grant_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli,
 {
     lua_State *L = bt_host_lua(h);
     (void)c;
-    const char *ent = bt_cli_get(cli, "grant-entitlement"), *who = bt_cli_get(cli, "grant-principal");
+    const char *ent = bt_cli_get(cli, BT_FLAG_GRANT_ENTITLEMENT), *who = bt_cli_get(cli, BT_FLAG_GRANT_PRINCIPAL);
     if (!ent || !who) {
         snprintf(err, n, "--grant-entitlement and --grant-principal must be given together");
         return -1;
@@ -55,7 +55,7 @@ int bt_act_grant_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli,
         return -1;
     }
     lua_setfield(L, -2, "entitlement");
-    push_principal(L, bt_cli_get(cli, "grant-principal-type"), who, strlen(who));
+    push_principal(L, bt_cli_get(cli, BT_FLAG_GRANT_PRINCIPAL_TYPE), who, strlen(who));
     lua_setfield(L, -2, "principal");
     return 0;
 }
@@ -65,7 +65,7 @@ int bt_act_revoke_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
 {
     lua_State *L = bt_host_lua(h);
     (void)c;
-    const char *g = bt_cli_get(cli, "revoke-grant");
+    const char *g = bt_cli_get(cli, BT_FLAG_REVOKE_GRANT);
     const char *seps[2] = {NULL, NULL};
     for (const char *p = g + strlen(g); p > g && !seps[1]; p--)
         if (p[-1] == ':')
@@ -128,7 +128,7 @@ static void set_opt_string(lua_State *L, const char *key, const char *value)
  * account_provisioning; without it, the first such type. NULL with err. */
 static const char *account_type(const bt_contract *c, const bt_cli *cli, char *err, size_t n)
 {
-    const char *want = bt_cli_get(cli, "create-account-resource-type");
+    const char *want = bt_cli_get(cli, BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE);
     char can[256] = "";
     for (int i = 0; i < c->type_count; i++) {
         const bt_resource_type_decl *t = &c->types[i];
@@ -154,11 +154,11 @@ int bt_act_create_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
         return -1;
     lua_State *L = bt_host_lua(h);
     lua_createtable(L, 0, 4);
-    if (push_profile(h, bt_cli_get(cli, "create-account-profile"), err, n) != 0)
+    if (push_profile(h, bt_cli_get(cli, BT_FLAG_CREATE_ACCOUNT_PROFILE), err, n) != 0)
         return -1;
     lua_setfield(L, -2, "profile");
-    const char *email = bt_cli_get(cli, "create-account-email");
-    const char *login = bt_cli_get(cli, "create-account-login");
+    const char *email = bt_cli_get(cli, BT_FLAG_CREATE_ACCOUNT_EMAIL);
+    const char *login = bt_cli_get(cli, BT_FLAG_CREATE_ACCOUNT_LOGIN);
     set_opt_string(L, "email", email ? email : login);
     set_opt_string(L, "login", login ? login : email);
     set_opt_string(L, "resource_type", type);
@@ -169,7 +169,7 @@ int bt_act_delete_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
 {
     lua_State *L = bt_host_lua(h);
     (void)c;
-    const char *id = bt_cli_get(cli, "delete-resource"), *type = bt_cli_get(cli, "delete-resource-type");
+    const char *id = bt_cli_get(cli, BT_FLAG_DELETE_RESOURCE), *type = bt_cli_get(cli, BT_FLAG_DELETE_RESOURCE_TYPE);
     if (!id || !type) {
         snprintf(err, n, "--delete-resource and --delete-resource-type must be given together");
         return -1;

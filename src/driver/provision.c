@@ -11,9 +11,9 @@
 
 static const char *first_flag_given(const bt_cli *cli, const bt_action *a)
 {
-    for (int i = 0; i < BT_ACTION_MAX_FLAGS; i++)
-        if (a->flags[i] && bt_cli_is_set(cli, a->flags[i]))
-            return a->flags[i];
+    for (int i = 0; a->flags[i] != BT_RUNTIME_FLAG_COUNT; i++)
+        if (bt_cli_is_set(cli, a->flags[i]))
+            return bt_cli_flag_name(a->flags[i]);
     return NULL;
 }
 
@@ -22,7 +22,7 @@ bool bt_driver_wants_provisioning(const bt_cli *cli)
     for (int i = 0; bt_action_at(i); i++)
         if (first_flag_given(cli, bt_action_at(i)))
             return true;
-    return bt_cli_is_set(cli, "create-account-resource-type");
+    return bt_cli_is_set(cli, BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE);
 }
 
 /* Exactly one action. As in baton-sdk, the action flag is the explicit intent
