@@ -25,7 +25,6 @@ int bt_log_enabled(bt_log_level level);
  * level (--log-level-debug-expires-at). */
 void bt_log_set_debug_until(time_t t);
 void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void bt_logv(bt_log_level level, const char *fmt, va_list ap);
 
 /* A record for monitors: with --log-format json one JSON object
  * {"level","ts","msg":msg, <fields>...} (numbers as numbers); on the console

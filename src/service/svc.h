@@ -312,7 +312,6 @@ bool bt_svc_stopping(void);
  * first SIGTERM/SIGINT): the token request and a FinishTask under way are
  * given up once it is spent (overdue). */
 #define BT_SVC_STOP_BUDGET 0.9 /* libcurl checks at least once a second: < 2 s in all */
-double bt_svc_stop_left(void);
 bool bt_svc_stop_overdue(void);
 int bt_svc_wake_fd(void); /* readable after a signal (bt_svc_wait drains it) */
 /* Sleep until `seconds` pass, a signal arrives or one of fds is readable;

@@ -193,7 +193,7 @@ void bt_log_close_file(void)
     log_file = NULL;
 }
 
-void bt_logv(bt_log_level level, const char *fmt, va_list ap)
+static void log_va(bt_log_level level, const char *fmt, va_list ap)
 {
     if (!bt_log_enabled(level))
         return;
@@ -261,6 +261,6 @@ void bt_log(bt_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    bt_logv(level, fmt, ap);
+    log_va(level, fmt, ap);
     va_end(ap);
 }
