@@ -314,6 +314,7 @@ int main(int argc, char **argv)
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();
+    bt_log_forget_secrets();
     bt_log_close_file();
     return rc;
 }

@@ -3,6 +3,7 @@
  * start), so they are neither in the environment nor on the command line.
  * A flag, a BATON_* variable, a --<name>-file or the config file beats them. */
 #include "bt/cli.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,8 +55,7 @@ int bt_cli_load_credentials(bt_cli *cli, char *err, size_t errsz)
         if (bt_cli_read_secret_file(flag, path, &value, err, errsz) != 0)
             return -1;
         int rc = bt_cli_set_fallback(cli, name, value);
-        explicit_bzero(value, strlen(value));
-        free(value);
+        bt_secret_free(value);
         if (rc != 0) {
             snprintf(err, errsz, "out of memory");
             return -1;

@@ -1,6 +1,7 @@
 /* The runtime's flags (baton conventions, §6 of the format doc) and argv parsing. */
 #include "bt/cli.h"
 #include "bt/config.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -189,7 +190,7 @@ static int append_value(bt_cli *cli, int i, const char *value)
     if (!joined)
         return -1;
     snprintf(joined, n, "%s,%s", cli->values[i], value);
-    free(cli->values[i]);
+    bt_secret_free(cli->values[i]);
     cli->values[i] = joined;
     return 0;
 }
@@ -200,7 +201,7 @@ static int set_value(bt_cli *cli, int i, const char *value, bt_value_source src)
     if (src == BT_SRC_FLAG && cli->sources[i] == BT_SRC_FLAG && cli->values[i] &&
         cli->flags[i].list)
         return append_value(cli, i, value);
-    free(cli->values[i]);
+    bt_secret_free(cli->values[i]); /* any value may be a secret's */
     cli->values[i] = strdup(value);
     cli->sources[i] = src;
     return cli->values[i] ? 0 : -1;
@@ -360,8 +361,7 @@ static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
     if (bt_cli_read_secret_file(cli->flags[t].name, cli->values[t], &secret, err, errsz) != 0)
         return -1;
     int rc = set_value(cli, s, secret, cli->sources[t]);
-    explicit_bzero(secret, strlen(secret));
-    free(secret);
+    bt_secret_free(secret);
     if (rc != 0)
         snprintf(err, errsz, "out of memory");
     return rc;
@@ -422,7 +422,7 @@ void bt_cli_export_config(const bt_cli *cli)
 void bt_cli_free(bt_cli *cli)
 {
     for (int i = 0; i < cli->flag_count; i++)
-        free(cli->values[i]);
+        bt_secret_free(cli->values[i]);
     for (int i = 0; i < cli->arg_count; i++)
         free(cli->args[i]);
     for (int i = 0; i < cli->owned_count; i++)

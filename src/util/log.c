@@ -1,6 +1,7 @@
 /* Leveled logging to stderr: console lines or JSON lines, secrets redacted. */
 #include "bt/log.h"
 #include "bt/model.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,13 @@ void bt_log_add_secret(const char *secret)
     secrets[secret_count] = strdup(secret);
     if (secrets[secret_count])
         secret_count++;
+}
+
+void bt_log_forget_secrets(void)
+{
+    for (int i = 0; i < secret_count; i++)
+        bt_secret_free(secrets[i]);
+    secret_count = 0;
 }
 
 /* Length of the registered secret starting at s, or 0. */
