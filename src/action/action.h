@@ -28,6 +28,7 @@ typedef struct {
     size_t promised_by;  /* offsetof the bt_resource_type_decl bool that requires the handler */
     int capability;      /* the baton Capability that promise declares */
     const bt_flag_id *flags; /* one-shot flags that select it, ended by BT_RUNTIME_FLAG_COUNT */
+    const bt_flag_id *options; /* flags that only refine it (NULL: none), ended the same way */
     /* [-0, +1] the request table from the one-shot flags; -1 with err. */
     int (*from_flags)(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n);
     /* The SDK's pre-check of a task: NULL when it can run, else why not. */

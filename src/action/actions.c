@@ -38,6 +38,7 @@ static const bt_action actions[] = {
         .promised_by = offsetof(bt_resource_type_decl, account_provisioning),
         .capability = CAP(ACCOUNT_PROVISIONING),
         .flags = FLAGS(BT_FLAG_CREATE_ACCOUNT_EMAIL, BT_FLAG_CREATE_ACCOUNT_LOGIN, BT_FLAG_CREATE_ACCOUNT_PROFILE),
+        .options = FLAGS(BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE),
         .from_flags = bt_act_create_from_flags,
         .malformed = bt_act_create_malformed,
         .from_task = bt_act_create_from_task,

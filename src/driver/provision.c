@@ -9,20 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *first_flag_given(const bt_cli *cli, const bt_action *a)
+/* The first of flags (ended by BT_RUNTIME_FLAG_COUNT) that is given, or NULL. */
+static const char *first_given(const bt_cli *cli, const bt_flag_id *flags)
 {
-    for (int i = 0; a->flags[i] != BT_RUNTIME_FLAG_COUNT; i++)
-        if (bt_cli_is_set(cli, a->flags[i]))
-            return bt_cli_flag_name(a->flags[i]);
+    for (int i = 0; flags && flags[i] != BT_RUNTIME_FLAG_COUNT; i++)
+        if (bt_cli_is_set(cli, flags[i]))
+            return bt_cli_flag_name(flags[i]);
     return NULL;
 }
 
+static const char *first_flag_given(const bt_cli *cli, const bt_action *a)
+{
+    return first_given(cli, a->flags);
+}
+
+/* Any action's flag, or an option alone (then select_action says what is missing). */
 bool bt_driver_wants_provisioning(const bt_cli *cli)
 {
     for (int i = 0; bt_action_at(i); i++)
-        if (first_flag_given(cli, bt_action_at(i)))
+        if (first_flag_given(cli, bt_action_at(i)) || first_given(cli, bt_action_at(i)->options))
             return true;
-    return bt_cli_is_set(cli, BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE);
+    return false;
 }
 
 /* Exactly one action. As in baton-sdk, the action flag is the explicit intent
