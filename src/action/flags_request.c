@@ -40,15 +40,25 @@ static void push_principal(lua_State *L, const char *type, const char *id, size_
     lua_setfield(L, -2, "id");
 }
 
+/* The values of two flags that only work together; -1 with err when one is missing. */
+static int both_given(const bt_cli *cli, bt_flag_id a, bt_flag_id b, const char **va,
+                      const char **vb, char *err, size_t n)
+{
+    *va = bt_cli_get(cli, a);
+    *vb = bt_cli_get(cli, b);
+    if (*va && *vb)
+        return 0;
+    snprintf(err, n, "--%s and --%s must be given together", bt_cli_flag_name(a), bt_cli_flag_name(b));
+    return -1;
+}
+
 int bt_act_grant_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n)
 {
     lua_State *L = bt_host_lua(h);
     (void)c;
-    const char *ent = bt_cli_get(cli, BT_FLAG_GRANT_ENTITLEMENT), *who = bt_cli_get(cli, BT_FLAG_GRANT_PRINCIPAL);
-    if (!ent || !who) {
-        snprintf(err, n, "--grant-entitlement and --grant-principal must be given together");
+    const char *ent, *who;
+    if (both_given(cli, BT_FLAG_GRANT_ENTITLEMENT, BT_FLAG_GRANT_PRINCIPAL, &ent, &who, err, n) != 0)
         return -1;
-    }
     lua_createtable(L, 0, 2);
     if (push_entitlement_ref(L, ent, strlen(ent)) != 0) {
         snprintf(err, n, "malformed entitlement id \"%s\" (expected <type>:<id>:<slug>)", ent);
@@ -169,11 +179,9 @@ int bt_act_delete_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
 {
     lua_State *L = bt_host_lua(h);
     (void)c;
-    const char *id = bt_cli_get(cli, BT_FLAG_DELETE_RESOURCE), *type = bt_cli_get(cli, BT_FLAG_DELETE_RESOURCE_TYPE);
-    if (!id || !type) {
-        snprintf(err, n, "--delete-resource and --delete-resource-type must be given together");
+    const char *id, *type;
+    if (both_given(cli, BT_FLAG_DELETE_RESOURCE, BT_FLAG_DELETE_RESOURCE_TYPE, &id, &type, err, n) != 0)
         return -1;
-    }
     lua_createtable(L, 0, 2);
     set_opt_string(L, "id", id);
     set_opt_string(L, "type", type);
