@@ -83,17 +83,17 @@ static int apply_log_settings(const char *level, const char *format, const char 
 
 static int check_log_flags(const bt_cli *cli)
 {
-    return apply_log_settings(bt_cli_get(cli, "log-level"), bt_cli_get(cli, "log-format"),
-                              bt_cli_get(cli, "log-path"),
-                              bt_cli_get(cli, "log-level-debug-expires-at"), true);
+    return apply_log_settings(bt_cli_get(cli, BT_FLAG_LOG_LEVEL), bt_cli_get(cli, BT_FLAG_LOG_FORMAT),
+                              bt_cli_get(cli, BT_FLAG_LOG_PATH),
+                              bt_cli_get(cli, BT_FLAG_LOG_LEVEL_DEBUG_EXPIRES_AT), true);
 }
 
 static void early_logging(int argc, char **argv)
 {
-    (void)apply_log_settings(bt_cli_prescan(argc, argv, "log-level"),
-                             bt_cli_prescan(argc, argv, "log-format"),
-                             bt_cli_prescan(argc, argv, "log-path"),
-                             bt_cli_prescan(argc, argv, "log-level-debug-expires-at"), false);
+    (void)apply_log_settings(bt_cli_prescan(argc, argv, BT_FLAG_LOG_LEVEL),
+                             bt_cli_prescan(argc, argv, BT_FLAG_LOG_FORMAT),
+                             bt_cli_prescan(argc, argv, BT_FLAG_LOG_PATH),
+                             bt_cli_prescan(argc, argv, BT_FLAG_LOG_LEVEL_DEBUG_EXPIRES_AT), false);
 }
 
 static int check_scripts_dir(const char *dir)
@@ -136,7 +136,7 @@ static void before_scripts(int argc, char **argv)
 /* Load the host and the connector's contract; the error is kept for --help. */
 static int load_connector(app *a, int argc, char **argv)
 {
-    const char *override = bt_cli_prescan(argc, argv, "scripts-dir");
+    const char *override = bt_cli_prescan(argc, argv, BT_FLAG_SCRIPTS_DIR);
     if (check_scripts_dir(override) != 0)
         return -1;
     before_scripts(argc, argv);
@@ -161,9 +161,9 @@ static int load_connector(app *a, int argc, char **argv)
 
 /* Flags where 0 would mean "wait forever" (libcurl reads a 0 timeout so) or
  * "no limit at all": refused, so nothing in a run is unbounded. */
-static const char *const at_least_one[] = {"http-timeout-seconds", "http-timeout",
-                                           "http-connect-timeout", "http-max-total-time",
-                                           "script-memory-limit", "script-cpu-limit"};
+static const bt_flag_id at_least_one[] = {BT_FLAG_HTTP_TIMEOUT_SECONDS, BT_FLAG_HTTP_TIMEOUT,
+                                          BT_FLAG_HTTP_CONNECT_TIMEOUT, BT_FLAG_HTTP_MAX_TOTAL_TIME,
+                                          BT_FLAG_SCRIPT_MEMORY_LIMIT, BT_FLAG_SCRIPT_CPU_LIMIT};
 
 static int check_positive(const bt_cli *cli)
 {
@@ -173,7 +173,7 @@ static int check_positive(const bt_cli *cli)
         if (bt_cli_get_long(cli, at_least_one[i], &v, err, sizeof err) == 0 && v < 1) {
             fprintf(stderr, "error: invalid value for --%s: 0 (must be at least 1; nothing in a "
                             "run is allowed to wait or grow without bound)\n",
-                    at_least_one[i]);
+                    bt_cli_flag_name(at_least_one[i]));
             return -1;
         }
     }
@@ -186,8 +186,8 @@ static void apply_script_limits(const bt_cli *cli, bt_host *h)
 {
     long mb = BT_SCRIPT_MEMORY_LIMIT_MB, secs = BT_SCRIPT_CPU_LIMIT_SECONDS;
     char err[256];
-    bt_cli_get_long(cli, "script-memory-limit", &mb, err, sizeof err);
-    bt_cli_get_long(cli, "script-cpu-limit", &secs, err, sizeof err);
+    bt_cli_get_long(cli, BT_FLAG_SCRIPT_MEMORY_LIMIT, &mb, err, sizeof err);
+    bt_cli_get_long(cli, BT_FLAG_SCRIPT_CPU_LIMIT, &secs, err, sizeof err);
     bt_host_set_limits(h, (size_t)mb, (double)secs);
     bt_budget_set_defaults((size_t)mb, (double)secs); /* service-mode tasks' hosts */
 }
@@ -202,14 +202,15 @@ static int apply_http_options(const bt_cli *cli, bool service)
     long v;
     char err[256];
     /* --http-timeout is the old name of the SDK's --http-timeout-seconds. */
-    const char *timeout_flag = !bt_cli_is_set(cli, "http-timeout-seconds") &&
-                               bt_cli_is_set(cli, "http-timeout") ? "http-timeout" : "http-timeout-seconds";
-    const struct { const char *flag; double *dst; } doubles[] = {
-        {timeout_flag, &o.timeout}, {"http-connect-timeout", &o.connect_timeout},
-        {"http-max-retry-wait", &o.max_retry_wait},
-        {"http-max-total-time", &o.max_total_time},
-        {"reads-per-minute", &o.reads_per_minute_override},
-        {"writes-per-minute", &o.writes_per_minute_override},
+    bt_flag_id timeout_flag = !bt_cli_is_set(cli, BT_FLAG_HTTP_TIMEOUT_SECONDS) &&
+                              bt_cli_is_set(cli, BT_FLAG_HTTP_TIMEOUT)
+                                  ? BT_FLAG_HTTP_TIMEOUT : BT_FLAG_HTTP_TIMEOUT_SECONDS;
+    const struct { bt_flag_id flag; double *dst; } doubles[] = {
+        {timeout_flag, &o.timeout}, {BT_FLAG_HTTP_CONNECT_TIMEOUT, &o.connect_timeout},
+        {BT_FLAG_HTTP_MAX_RETRY_WAIT, &o.max_retry_wait},
+        {BT_FLAG_HTTP_MAX_TOTAL_TIME, &o.max_total_time},
+        {BT_FLAG_READS_PER_MINUTE, &o.reads_per_minute_override},
+        {BT_FLAG_WRITES_PER_MINUTE, &o.writes_per_minute_override},
     };
     for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
         int rc = bt_cli_get_long(cli, doubles[i].flag, &v, err, sizeof err);
@@ -218,7 +219,7 @@ static int apply_http_options(const bt_cli *cli, bool service)
         if (rc == 0)
             *doubles[i].dst = (double)v;
     }
-    if (bt_cli_get_long(cli, "http-max-attempts", &v, err, sizeof err) == 0) {
+    if (bt_cli_get_long(cli, BT_FLAG_HTTP_MAX_ATTEMPTS, &v, err, sizeof err) == 0) {
         if (v < 1 || v > MAX_ATTEMPTS_LIMIT)
             return fprintf(stderr, "error: --http-max-attempts must be from 1 to %d (attempts "
                                    "per request, the first included), not %ld\n",
@@ -274,8 +275,8 @@ static int run_action(app *a)
     char err[1024];
     if (bt_cli_load_credentials(&a->cli, err, sizeof err) != 0)
         return fprintf(stderr, "error: %s\n", err), 1;
-    bool service = bt_cli_is_set(&a->cli, "client-id") || bt_cli_is_set(&a->cli, "client-secret");
-    if (!service && bt_cli_get_bool(&a->cli, "service-only")) {
+    bool service = bt_cli_is_set(&a->cli, BT_FLAG_CLIENT_ID) || bt_cli_is_set(&a->cli, BT_FLAG_CLIENT_SECRET);
+    if (!service && bt_cli_get_bool(&a->cli, BT_FLAG_SERVICE_ONLY)) {
         fprintf(stderr, "error: no ConductorOne client id: put it in the client-id credential "
                         "(the unit's credentials directory) or BATON_CLIENT_ID; not starting\n");
         return EXIT_NOT_CONFIGURED;
@@ -363,6 +364,7 @@ int main(int argc, char **argv)
     bt_host_free(a.host);
     bt_cli_free(&a.cli);
     bt_config_reset();
+    bt_log_forget_secrets();
     bt_log_close_file();
     return rc;
 }

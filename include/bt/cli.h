@@ -9,6 +9,53 @@
 #define BT_CLI_MAX_FLAGS 64
 #define BT_CLI_MAX_ARGS 8
 
+/* The runtime's own flags, each read by its id so a misspelt flag does not
+ * compile; the id is also the flag's index in bt_cli (its row in flags.c). */
+typedef enum {
+    BT_FLAG_FILE,
+    BT_FLAG_OUTPUT_FORMAT,
+    BT_FLAG_LOG_LEVEL,
+    BT_FLAG_LOG_FORMAT,
+    BT_FLAG_LOG_PATH,
+    BT_FLAG_LOG_LEVEL_DEBUG_EXPIRES_AT,
+    BT_FLAG_PROVISIONING,
+    BT_FLAG_SCRIPTS_DIR,
+    BT_FLAG_GRANT_ENTITLEMENT,
+    BT_FLAG_GRANT_PRINCIPAL,
+    BT_FLAG_GRANT_PRINCIPAL_TYPE,
+    BT_FLAG_REVOKE_GRANT,
+    BT_FLAG_CREATE_ACCOUNT_LOGIN,
+    BT_FLAG_CREATE_ACCOUNT_EMAIL,
+    BT_FLAG_CREATE_ACCOUNT_PROFILE,
+    BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE,
+    BT_FLAG_DELETE_RESOURCE,
+    BT_FLAG_DELETE_RESOURCE_TYPE,
+    BT_FLAG_SYNC_RESOURCES,
+    BT_FLAG_SYNC_RESOURCE_TYPES,
+    BT_FLAG_SKIP_ENTITLEMENTS_AND_GRANTS,
+    BT_FLAG_SKIP_GRANTS,
+    BT_FLAG_HTTP_TIMEOUT_SECONDS,
+    BT_FLAG_HTTP_TIMEOUT,
+    BT_FLAG_HTTP_CONNECT_TIMEOUT,
+    BT_FLAG_HTTP_MAX_ATTEMPTS,
+    BT_FLAG_HTTP_MAX_RETRY_WAIT,
+    BT_FLAG_HTTP_MAX_TOTAL_TIME,
+    BT_FLAG_SCRIPT_MEMORY_LIMIT,
+    BT_FLAG_SCRIPT_CPU_LIMIT,
+    BT_FLAG_READS_PER_MINUTE,
+    BT_FLAG_WRITES_PER_MINUTE,
+    BT_FLAG_CLIENT_ID,
+    BT_FLAG_CLIENT_SECRET,
+    BT_FLAG_C1Z_TEMP_DIR,
+    BT_FLAG_SKIP_FULL_SYNC,
+    BT_FLAG_TASK_CONCURRENCY,
+    BT_FLAG_HEALTH_CHECK,
+    BT_FLAG_HEALTH_CHECK_PORT,
+    BT_FLAG_HEALTH_CHECK_BIND_ADDRESS,
+    BT_FLAG_SERVICE_ONLY,
+    BT_RUNTIME_FLAG_COUNT
+} bt_flag_id;
+
 typedef enum { BT_SRC_UNSET = 0, BT_SRC_DEFAULT, BT_SRC_FILE, BT_SRC_ENV, BT_SRC_FLAG } bt_value_source;
 
 typedef struct {
@@ -22,6 +69,7 @@ typedef struct {
     bool secret;
     bool required;
     bool connector; /* declared by the connector script */
+    bool list;      /* baton-sdk's string slice: comma-separated values, a repeat adds more */
 } bt_flag;
 
 typedef struct {
@@ -62,11 +110,17 @@ int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz);
 void bt_cli_export_config(const bt_cli *cli);
 void bt_cli_free(bt_cli *cli);
 
-const char *bt_cli_get(const bt_cli *cli, const char *name);
-bool bt_cli_get_bool(const bt_cli *cli, const char *name);
-bool bt_cli_is_set(const bt_cli *cli, const char *name); /* given by flag, env or file */
-/* Parse an integer flag value; -1 with err filled when malformed. */
-int bt_cli_get_long(const bt_cli *cli, const char *name, long *out, char *err, size_t errsz);
+const char *bt_cli_get(const bt_cli *cli, bt_flag_id id);
+bool bt_cli_get_bool(const bt_cli *cli, bt_flag_id id);
+bool bt_cli_is_set(const bt_cli *cli, bt_flag_id id); /* given by flag, env or file */
+/* Parse an integer flag value; 1 when unset, -1 with err filled when malformed. */
+int bt_cli_get_long(const bt_cli *cli, bt_flag_id id, long *out, char *err, size_t errsz);
+/* The same for a flag known only by name (a connector field); NULL / false /
+ * 1 when there is no such flag. */
+const char *bt_cli_get_named(const bt_cli *cli, const char *name);
+bool bt_cli_is_set_named(const bt_cli *cli, const char *name);
+/* "log-level" for BT_FLAG_LOG_LEVEL. */
+const char *bt_cli_flag_name(bt_flag_id id);
 
 /* Env variable name for a flag: "api-key" -> "BATON_API_KEY". */
 void bt_cli_env_name(const char *flag, char *out, size_t n);
@@ -111,6 +165,6 @@ int bt_cli_refuse_sdk_flag(const bt_sdk_flag *f, const char *value, const char *
 int bt_cli_check_sdk_env(const bt_cli *cli, char *err, size_t errsz);
 
 /* Pre-scan argv/env for one flag before the full parse (e.g. --scripts-dir). */
-const char *bt_cli_prescan(int argc, char **argv, const char *name);
+const char *bt_cli_prescan(int argc, char **argv, bt_flag_id id);
 
 #endif

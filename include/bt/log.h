@@ -17,6 +17,8 @@ bt_log_format bt_log_get_format(void);
 /* Register a secret: every later log line has each occurrence replaced by
  * "[REDACTED]". Secrets shorter than 4 bytes are ignored (too many false hits). */
 void bt_log_add_secret(const char *secret);
+/* Wipe and drop every registered secret (at exit). */
+void bt_log_forget_secrets(void);
 /* Replace every registered secret in s (in place into out, size outsz). */
 void bt_log_redact(const char *s, char *out, size_t outsz);
 
@@ -25,7 +27,6 @@ int bt_log_enabled(bt_log_level level);
  * level (--log-level-debug-expires-at). */
 void bt_log_set_debug_until(time_t t);
 void bt_log(bt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void bt_logv(bt_log_level level, const char *fmt, va_list ap);
 
 /* A record for monitors: with --log-format json one JSON object
  * {"level","ts","msg":msg, <fields>...} (numbers as numbers); on the console

@@ -9,7 +9,6 @@
 
 /* argv[0] is "report". 0 written, 1 failed, 2 usage error. */
 int bt_report_main(int argc, char **argv);
-int bt_report_main_io(int argc, char **argv, FILE *out, FILE *err);
 
 /* ---- shared by the files of src/report ---------------------------------- */
 

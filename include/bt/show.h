@@ -201,7 +201,6 @@ typedef struct {
 int bt_show_row_set(bt_show_row *r, size_t i, const char *s);
 int bt_show_row_setf(bt_show_row *r, size_t i, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void bt_show_row_free(bt_show_row *r);
 
 /* One listed row with what it refers to: {"grant": ..., "entitlement": ...}.
  * A NULL message is left out of the JSON (e.g. no parent). */
@@ -210,8 +209,6 @@ typedef struct {
     const char *key[BT_SHOW_RESOLVED_MAX];
     ProtobufCMessage *msg[BT_SHOW_RESOLVED_MAX];
 } bt_show_resolved;
-
-void bt_show_resolved_free(bt_show_resolved *r);
 
 typedef struct bt_show_view bt_show_view;
 struct bt_show_view {
@@ -280,8 +277,6 @@ void bt_show_split_id(const char *s, const char **type, size_t *type_len, const 
 
 #define BT_SHOW_MAX_DEPTH BT_PB_MAX_DEPTH
 
-int bt_show_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
-                       bt_show_err *e);
 /* Returns the unpacked message (free with bt_show_msg_free) or NULL, e filled. */
 ProtobufCMessage *bt_show_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
                                  bt_show_err *e);

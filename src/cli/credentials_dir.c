@@ -3,6 +3,7 @@
  * start), so they are neither in the environment nor on the command line.
  * A flag, a BATON_* variable, a --<name>-file or the config file beats them. */
 #include "bt/cli.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ static bool credential_flag(const bt_cli *cli, int i)
 static bool twin_given(const bt_cli *cli, int i)
 {
     for (int t = 0; t < cli->flag_count; t++)
-        if (cli->file_of[t] == i + 1 && bt_cli_is_set(cli, cli->flags[t].name))
+        if (cli->file_of[t] == i + 1 && bt_cli_is_set_named(cli, cli->flags[t].name))
             return true;
     return false;
 }
@@ -46,7 +47,7 @@ int bt_cli_load_credentials(bt_cli *cli, char *err, size_t errsz)
     for (int i = 0; i < cli->flag_count; i++) {
         const char *name = cli->flags[i].name;
         char path[4096];
-        if (!credential_flag(cli, i) || bt_cli_is_set(cli, name) || twin_given(cli, i) ||
+        if (!credential_flag(cli, i) || bt_cli_is_set_named(cli, name) || twin_given(cli, i) ||
             !find_file(dir, name, path, sizeof path))
             continue;
         char *value, flag[160];
@@ -54,8 +55,7 @@ int bt_cli_load_credentials(bt_cli *cli, char *err, size_t errsz)
         if (bt_cli_read_secret_file(flag, path, &value, err, errsz) != 0)
             return -1;
         int rc = bt_cli_set_fallback(cli, name, value);
-        explicit_bzero(value, strlen(value));
-        free(value);
+        bt_secret_free(value);
         if (rc != 0) {
             snprintf(err, errsz, "out of memory");
             return -1;

@@ -1,54 +1,57 @@
 /* The runtime's flags (baton conventions, §6 of the format doc) and argv parsing. */
 #include "bt/cli.h"
 #include "bt/config.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const bt_flag runtime_flags[] = {
-    {"file", 'f', "The path to the c1z file to sync with (.jsonl writes JSON lines)", "sync.c1z", NULL, BT_FIELD_STRING, false, false, false, false},
-    {"output-format", 0, "Output format: c1z or jsonl (default: from the file extension)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"log-level", 0, "The log level: debug, info, warn, error", "info", NULL, BT_FIELD_STRING, false, false, false, false},
-    {"log-format", 0, "The output format for logs: json, console", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"log-path", 0, "Append log lines to this file instead of stderr", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"log-level-debug-expires-at", 0, "RFC 3339 time after which a debug --log-level falls back to info", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"provisioning", 'p', "This must be set in order for provisioning actions to be enabled", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
-    {"scripts-dir", 0, "Directory of override scripts, searched before the bundled scripts", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"grant-entitlement", 0, "The id of the entitlement to grant to the supplied principal", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"grant-principal", 0, "The id of the resource to grant the entitlement to", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"grant-principal-type", 0, "The resource type of the principal to grant the entitlement to", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"revoke-grant", 0, "The grant to revoke", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"create-account-login", 0, "The login of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"create-account-email", 0, "The email of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"create-account-profile", 0, "JSON object of profile data for the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"create-account-resource-type", 0, "The resource type of the account to create", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"delete-resource", 0, "The id of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"delete-resource-type", 0, "The resource type of the resource to delete", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"sync-resources", 0, "Targeted sync: only these resources (bid:r:<type>/<id> or <type>:<id>, comma-separated), their entitlements and grants", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"sync-resource-types", 0, "Only these resource type ids (comma-separated); grants whose principal is left out are not written", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"skip-entitlements-and-grants", 0, "Write resources only (sync type resources_only)", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
-    {"skip-grants", 0, "Write resources and entitlements but no grants", "false", NULL, BT_FIELD_BOOL, true, false, false, false},
-    {"http-timeout-seconds", 0, "Seconds a single HTTP request may take", "60", NULL, BT_FIELD_INT, false, false, false, false},
-    {"http-timeout", 0, "Old name of --http-timeout-seconds", NULL, NULL, BT_FIELD_INT, true, false, false, false},
-    {"http-connect-timeout", 0, "Seconds to wait for a connection", "10", NULL, BT_FIELD_INT, false, false, false, false},
-    {"http-max-attempts", 0, "Attempts per request before giving up (429, 5xx, transport errors)", "8", NULL, BT_FIELD_INT, false, false, false, false},
-    {"http-max-retry-wait", 0, "Seconds one request may spend waiting between its retries", "900", NULL, BT_FIELD_INT, false, false, false, false},
-    {"http-max-total-time", 0, "Seconds one request may take with all its retries and waits", "1800", NULL, BT_FIELD_INT, false, false, false, false},
-    {"script-memory-limit", 0, "Megabytes of memory the connector scripts may use", "512", NULL, BT_FIELD_INT, false, false, false, false},
-    {"script-cpu-limit", 0, "CPU seconds a script may run between two requests", "60", NULL, BT_FIELD_INT, false, false, false, false},
-    {"reads-per-minute", 0, "Client-side pacing of queries (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
-    {"writes-per-minute", 0, "Client-side pacing of mutations (0: off; default: the script's)", NULL, NULL, BT_FIELD_INT, false, false, false, false},
-    {"client-id", 0, "The client ID used to authenticate with ConductorOne (starts service mode)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"client-secret", 0, "The client secret used to authenticate with ConductorOne (prefer BATON_CLIENT_SECRET)", NULL, NULL, BT_FIELD_STRING, false, true, false, false},
-    {"c1z-temp-dir", 0, "Directory for temporary files: a sync's working database (default: beside the output file); in service mode each task's sync file (default: $TMPDIR, else /tmp)", NULL, NULL, BT_FIELD_STRING, false, false, false, false},
-    {"skip-full-sync", 0, "Service mode: refuse full sync tasks (targeted syncs still run)", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
-    {"task-concurrency", 0, "Service mode: tasks run at the same time", "3", NULL, BT_FIELD_INT, false, false, false, false},
-    {"health-check", 0, "Service mode: serve /live, /ready and /health over HTTP", "false", NULL, BT_FIELD_BOOL, false, false, false, false},
-    {"health-check-port", 0, "Service mode: port of the health check server", "8081", NULL, BT_FIELD_INT, false, false, false, false},
-    {"health-check-bind-address", 0, "Service mode: address the health check server binds to", "127.0.0.1", NULL, BT_FIELD_STRING, false, false, false, false},
-    {"service-only", 0, "Refuse to run (exit 78) unless service mode is configured (the systemd unit sets it)", "false", NULL, BT_FIELD_BOOL, true, false, false, false},
+/* One row per runtime flag, at its bt_flag_id (include/bt/cli.h); the fields
+ * left out are NULL, 0 or false (a string flag). */
+static const bt_flag runtime_flags[BT_RUNTIME_FLAG_COUNT] = {
+    [BT_FLAG_FILE] = {.name = "file", .short_name = 'f', .help = "The path to the c1z file to sync with (.jsonl writes JSON lines)", .default_value = "sync.c1z"},
+    [BT_FLAG_OUTPUT_FORMAT] = {.name = "output-format", .help = "Output format: c1z or jsonl (default: from the file extension)"},
+    [BT_FLAG_LOG_LEVEL] = {.name = "log-level", .help = "The log level: debug, info, warn, error", .default_value = "info"},
+    [BT_FLAG_LOG_FORMAT] = {.name = "log-format", .help = "The output format for logs: json, console"},
+    [BT_FLAG_LOG_PATH] = {.name = "log-path", .help = "Append log lines to this file instead of stderr"},
+    [BT_FLAG_LOG_LEVEL_DEBUG_EXPIRES_AT] = {.name = "log-level-debug-expires-at", .help = "RFC 3339 time after which a debug --log-level falls back to info"},
+    [BT_FLAG_PROVISIONING] = {.name = "provisioning", .short_name = 'p', .help = "This must be set in order for provisioning actions to be enabled", .default_value = "false", .type = BT_FIELD_BOOL},
+    [BT_FLAG_SCRIPTS_DIR] = {.name = "scripts-dir", .help = "Directory of override scripts, searched before the bundled scripts"},
+    [BT_FLAG_GRANT_ENTITLEMENT] = {.name = "grant-entitlement", .help = "The id of the entitlement to grant to the supplied principal"},
+    [BT_FLAG_GRANT_PRINCIPAL] = {.name = "grant-principal", .help = "The id of the resource to grant the entitlement to"},
+    [BT_FLAG_GRANT_PRINCIPAL_TYPE] = {.name = "grant-principal-type", .help = "The resource type of the principal to grant the entitlement to"},
+    [BT_FLAG_REVOKE_GRANT] = {.name = "revoke-grant", .help = "The grant to revoke"},
+    [BT_FLAG_CREATE_ACCOUNT_LOGIN] = {.name = "create-account-login", .help = "The login of the account to create"},
+    [BT_FLAG_CREATE_ACCOUNT_EMAIL] = {.name = "create-account-email", .help = "The email of the account to create"},
+    [BT_FLAG_CREATE_ACCOUNT_PROFILE] = {.name = "create-account-profile", .help = "JSON object of profile data for the account to create"},
+    [BT_FLAG_CREATE_ACCOUNT_RESOURCE_TYPE] = {.name = "create-account-resource-type", .help = "The resource type of the account to create"},
+    [BT_FLAG_DELETE_RESOURCE] = {.name = "delete-resource", .help = "The id of the resource to delete"},
+    [BT_FLAG_DELETE_RESOURCE_TYPE] = {.name = "delete-resource-type", .help = "The resource type of the resource to delete"},
+    [BT_FLAG_SYNC_RESOURCES] = {.name = "sync-resources", .list = true, .help = "Targeted sync: only these resources (bid:r:<type>/<id> or <type>:<id>, comma-separated), their entitlements and grants"},
+    [BT_FLAG_SYNC_RESOURCE_TYPES] = {.name = "sync-resource-types", .list = true, .help = "Only these resource type ids (comma-separated); grants whose principal is left out are not written"},
+    [BT_FLAG_SKIP_ENTITLEMENTS_AND_GRANTS] = {.name = "skip-entitlements-and-grants", .help = "Write resources only (sync type resources_only)", .default_value = "false", .type = BT_FIELD_BOOL},
+    [BT_FLAG_SKIP_GRANTS] = {.name = "skip-grants", .help = "Write resources and entitlements but no grants", .default_value = "false", .type = BT_FIELD_BOOL, .hidden = true},
+    [BT_FLAG_HTTP_TIMEOUT_SECONDS] = {.name = "http-timeout-seconds", .help = "Seconds a single HTTP request may take", .default_value = "60", .type = BT_FIELD_INT},
+    [BT_FLAG_HTTP_TIMEOUT] = {.name = "http-timeout", .help = "Old name of --http-timeout-seconds", .type = BT_FIELD_INT, .hidden = true},
+    [BT_FLAG_HTTP_CONNECT_TIMEOUT] = {.name = "http-connect-timeout", .help = "Seconds to wait for a connection", .default_value = "10", .type = BT_FIELD_INT},
+    [BT_FLAG_HTTP_MAX_ATTEMPTS] = {.name = "http-max-attempts", .help = "Attempts per request before giving up (429, 5xx, transport errors)", .default_value = "8", .type = BT_FIELD_INT},
+    [BT_FLAG_HTTP_MAX_RETRY_WAIT] = {.name = "http-max-retry-wait", .help = "Seconds one request may spend waiting between its retries", .default_value = "900", .type = BT_FIELD_INT},
+    [BT_FLAG_HTTP_MAX_TOTAL_TIME] = {.name = "http-max-total-time", .help = "Seconds one request may take with all its retries and waits", .default_value = "1800", .type = BT_FIELD_INT},
+    [BT_FLAG_SCRIPT_MEMORY_LIMIT] = {.name = "script-memory-limit", .help = "Megabytes of memory the connector scripts may use", .default_value = "512", .type = BT_FIELD_INT},
+    [BT_FLAG_SCRIPT_CPU_LIMIT] = {.name = "script-cpu-limit", .help = "CPU seconds a script may run between two requests", .default_value = "60", .type = BT_FIELD_INT},
+    [BT_FLAG_READS_PER_MINUTE] = {.name = "reads-per-minute", .help = "Client-side pacing of queries (0: off; default: the script's)", .type = BT_FIELD_INT},
+    [BT_FLAG_WRITES_PER_MINUTE] = {.name = "writes-per-minute", .help = "Client-side pacing of mutations (0: off; default: the script's)", .type = BT_FIELD_INT},
+    [BT_FLAG_CLIENT_ID] = {.name = "client-id", .help = "The client ID used to authenticate with ConductorOne (starts service mode)"},
+    [BT_FLAG_CLIENT_SECRET] = {.name = "client-secret", .help = "The client secret used to authenticate with ConductorOne (prefer BATON_CLIENT_SECRET)", .secret = true},
+    [BT_FLAG_C1Z_TEMP_DIR] = {.name = "c1z-temp-dir", .help = "Directory for temporary files: a sync's working database (default: beside the output file); in service mode each task's sync file (default: $TMPDIR, else /tmp)"},
+    [BT_FLAG_SKIP_FULL_SYNC] = {.name = "skip-full-sync", .help = "Service mode: refuse full sync tasks (targeted syncs still run)", .default_value = "false", .type = BT_FIELD_BOOL},
+    [BT_FLAG_TASK_CONCURRENCY] = {.name = "task-concurrency", .help = "Service mode: tasks run at the same time", .default_value = "3", .type = BT_FIELD_INT},
+    [BT_FLAG_HEALTH_CHECK] = {.name = "health-check", .help = "Service mode: serve /live, /ready and /health over HTTP", .default_value = "false", .type = BT_FIELD_BOOL},
+    [BT_FLAG_HEALTH_CHECK_PORT] = {.name = "health-check-port", .help = "Service mode: port of the health check server", .default_value = "8081", .type = BT_FIELD_INT},
+    [BT_FLAG_HEALTH_CHECK_BIND_ADDRESS] = {.name = "health-check-bind-address", .help = "Service mode: address the health check server binds to", .default_value = "127.0.0.1"},
+    [BT_FLAG_SERVICE_ONLY] = {.name = "service-only", .help = "Refuse to run (exit 78) unless service mode is configured (the systemd unit sets it)", .default_value = "false", .type = BT_FIELD_BOOL, .hidden = true},
 };
 
 void bt_cli_init(bt_cli *cli)
@@ -65,6 +68,27 @@ static int flag_index(const bt_cli *cli, const char *name, size_t len)
         if (strlen(cli->flags[i].name) == len && strncmp(cli->flags[i].name, name, len) == 0)
             return i;
     return -1;
+}
+
+static bool is_set_at(const bt_cli *cli, int i)
+{
+    return i >= 0 && cli->sources[i] > BT_SRC_DEFAULT && cli->values[i] && cli->values[i][0];
+}
+
+static int get_long_at(const bt_cli *cli, int i, long *out, char *err, size_t errsz)
+{
+    const char *v = cli->values[i];
+    char *end;
+    if (!v)
+        return 1;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    if (errno || end == v || *end || *out < 0 || *out > 1000000) {
+        snprintf(err, errsz, "invalid value for --%s: \"%s\" is not a whole number from 0 to 1000000",
+                 cli->flags[i].name, v);
+        return -1;
+    }
+    return 0;
 }
 
 bool bt_cli_has_flag(const bt_cli *cli, const char *name)
@@ -124,8 +148,7 @@ static int add_file_twin(bt_cli *cli, int secret, char *err, size_t errsz)
         return -1;
     }
     int i = cli->flag_count++;
-    cli->flags[i] = (bt_flag){twin, 0, help, NULL, NULL, BT_FIELD_STRING,
-                              false, false, false, true};
+    cli->flags[i] = (bt_flag){.name = twin, .help = help, .connector = true};
     cli->file_of[i] = secret + 1;
     return 0;
 }
@@ -165,8 +188,11 @@ int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, si
         if (add_field(cli, f->name, c, err, errsz) != 0)
             return -1;
         int at = cli->flag_count++;
-        cli->flags[at] = (bt_flag){f->name, 0, f->help, f->default_value, f->required_unless,
-                                   f->type, false, f->secret, f->required, true};
+        cli->flags[at] = (bt_flag){.name = f->name, .help = f->help,
+                                   .default_value = f->default_value,
+                                   .required_unless = f->required_unless, .type = f->type,
+                                   .secret = f->secret, .required = f->required,
+                                   .connector = true};
         char twin[128];
         snprintf(twin, sizeof twin, "%s-file", f->name);
         if (f->secret && (add_field(cli, twin, c, err, errsz) != 0 ||
@@ -174,18 +200,6 @@ int bt_cli_add_connector_fields(bt_cli *cli, const bt_contract *c, char *err, si
             return -1;
     }
     return 0;
-}
-
-/* List flags (baton-sdk's string slices): each value may hold several,
- * comma-separated, and a repeated flag adds its values to the earlier ones. */
-static const char *const list_flags[] = {"sync-resources", "sync-resource-types", NULL};
-
-static bool is_list_flag(const bt_flag *f)
-{
-    for (int i = 0; list_flags[i]; i++)
-        if (strcmp(f->name, list_flags[i]) == 0)
-            return true;
-    return false;
 }
 
 /* A repeated list flag: the earlier values, a comma, the new ones. */
@@ -196,7 +210,7 @@ static int append_value(bt_cli *cli, int i, const char *value)
     if (!joined)
         return -1;
     snprintf(joined, n, "%s,%s", cli->values[i], value);
-    free(cli->values[i]);
+    bt_secret_free(cli->values[i]);
     cli->values[i] = joined;
     return 0;
 }
@@ -205,9 +219,9 @@ static int append_value(bt_cli *cli, int i, const char *value)
 static int set_value(bt_cli *cli, int i, const char *value, bt_value_source src)
 {
     if (src == BT_SRC_FLAG && cli->sources[i] == BT_SRC_FLAG && cli->values[i] &&
-        is_list_flag(&cli->flags[i]))
+        cli->flags[i].list)
         return append_value(cli, i, value);
-    free(cli->values[i]);
+    bt_secret_free(cli->values[i]); /* any value may be a secret's */
     cli->values[i] = strdup(value);
     cli->sources[i] = src;
     return cli->values[i] ? 0 : -1;
@@ -335,7 +349,7 @@ static int check_types(const bt_cli *cli, char *err, size_t errsz)
         }
         long out;
         if (cli->flags[i].type == BT_FIELD_INT &&
-            bt_cli_get_long(cli, cli->flags[i].name, &out, err, errsz) != 0)
+            get_long_at(cli, i, &out, err, errsz) != 0)
             return -1;
     }
     return 0;
@@ -358,7 +372,7 @@ static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
     char env[128], twin_env[128];
     bt_cli_env_name(cli->flags[s].name, env, sizeof env);
     bt_cli_env_name(cli->flags[t].name, twin_env, sizeof twin_env);
-    if (bt_cli_is_set(cli, cli->flags[s].name)) {
+    if (is_set_at(cli, s)) {
         snprintf(err, errsz, "both --%s (or %s) and --%s (or %s) are given; give one",
                  cli->flags[s].name, env, cli->flags[t].name, twin_env);
         return -1;
@@ -367,8 +381,7 @@ static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
     if (bt_cli_read_secret_file(cli->flags[t].name, cli->values[t], &secret, err, errsz) != 0)
         return -1;
     int rc = set_value(cli, s, secret, cli->sources[t]);
-    explicit_bzero(secret, strlen(secret));
-    free(secret);
+    bt_secret_free(secret);
     if (rc != 0)
         snprintf(err, errsz, "out of memory");
     return rc;
@@ -377,7 +390,7 @@ static int read_twin(bt_cli *cli, int t, int s, char *err, size_t errsz)
 int bt_cli_set_fallback(bt_cli *cli, const char *name, const char *value)
 {
     int i = flag_index(cli, name, strlen(name));
-    if (i < 0 || bt_cli_is_set(cli, name))
+    if (i < 0 || is_set_at(cli, i))
         return -1;
     return set_value(cli, i, value, BT_SRC_FILE);
 }
@@ -385,7 +398,7 @@ int bt_cli_set_fallback(bt_cli *cli, const char *name, const char *value)
 int bt_cli_resolve_secret_files(bt_cli *cli, char *err, size_t errsz)
 {
     for (int t = 0; t < cli->flag_count; t++)
-        if (cli->file_of[t] && bt_cli_is_set(cli, cli->flags[t].name) &&
+        if (cli->file_of[t] && is_set_at(cli, t) &&
             read_twin(cli, t, cli->file_of[t] - 1, err, errsz) != 0)
             return -1;
     return 0;
@@ -405,7 +418,7 @@ int bt_cli_check_required(const bt_cli *cli, char *err, size_t errsz)
         const bt_flag *f = &cli->flags[i];
         if (!f->required || (cli->values[i] && cli->values[i][0]))
             continue;
-        if (f->required_unless && bt_cli_is_set(cli, f->required_unless))
+        if (f->required_unless && bt_cli_is_set_named(cli, f->required_unless))
             continue;
         char env[128];
         const char *twin = file_twin_of(cli, i);
@@ -429,7 +442,7 @@ void bt_cli_export_config(const bt_cli *cli)
 void bt_cli_free(bt_cli *cli)
 {
     for (int i = 0; i < cli->flag_count; i++)
-        free(cli->values[i]);
+        bt_secret_free(cli->values[i]);
     for (int i = 0; i < cli->arg_count; i++)
         free(cli->args[i]);
     for (int i = 0; i < cli->owned_count; i++)
@@ -437,42 +450,46 @@ void bt_cli_free(bt_cli *cli)
     memset(cli, 0, sizeof *cli);
 }
 
-const char *bt_cli_get(const bt_cli *cli, const char *name)
+const char *bt_cli_flag_name(bt_flag_id id)
+{
+    return (unsigned)id < BT_RUNTIME_FLAG_COUNT ? runtime_flags[id].name : NULL;
+}
+
+const char *bt_cli_get(const bt_cli *cli, bt_flag_id id)
+{
+    return (int)id < cli->flag_count ? cli->values[id] : NULL;
+}
+
+bool bt_cli_get_bool(const bt_cli *cli, bt_flag_id id)
+{
+    const char *v = bt_cli_get(cli, id);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+bool bt_cli_is_set(const bt_cli *cli, bt_flag_id id)
+{
+    return (int)id < cli->flag_count && is_set_at(cli, id);
+}
+
+int bt_cli_get_long(const bt_cli *cli, bt_flag_id id, long *out, char *err, size_t errsz)
+{
+    return (int)id < cli->flag_count ? get_long_at(cli, id, out, err, errsz) : 1;
+}
+
+const char *bt_cli_get_named(const bt_cli *cli, const char *name)
 {
     int i = flag_index(cli, name, strlen(name));
     return i >= 0 ? cli->values[i] : NULL;
 }
 
-bool bt_cli_get_bool(const bt_cli *cli, const char *name)
+bool bt_cli_is_set_named(const bt_cli *cli, const char *name)
 {
-    const char *v = bt_cli_get(cli, name);
-    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    return is_set_at(cli, flag_index(cli, name, strlen(name)));
 }
 
-bool bt_cli_is_set(const bt_cli *cli, const char *name)
+const char *bt_cli_prescan(int argc, char **argv, bt_flag_id id)
 {
-    int i = flag_index(cli, name, strlen(name));
-    return i >= 0 && cli->sources[i] > BT_SRC_DEFAULT && cli->values[i] && cli->values[i][0];
-}
-
-int bt_cli_get_long(const bt_cli *cli, const char *name, long *out, char *err, size_t errsz)
-{
-    const char *v = bt_cli_get(cli, name);
-    char *end;
-    if (!v)
-        return 1;
-    errno = 0;
-    *out = strtol(v, &end, 10);
-    if (errno || end == v || *end || *out < 0 || *out > 1000000) {
-        snprintf(err, errsz, "invalid value for --%s: \"%s\" is not a whole number from 0 to 1000000",
-                 name, v);
-        return -1;
-    }
-    return 0;
-}
-
-const char *bt_cli_prescan(int argc, char **argv, const char *name)
-{
+    const char *name = bt_cli_flag_name(id);
     size_t n = strlen(name);
     const char *last = NULL; /* the parser lets the last occurrence win; so do we */
     for (int i = 1; i < argc; i++) {

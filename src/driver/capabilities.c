@@ -1,5 +1,6 @@
 /* `capabilities` and `config`: JSON derived from the script's contract table,
  * in the protojson shapes of §6.3 (HEAD: Any-wrapped, 2-space indent). */
+#include "action/action.h"
 #include "bt/cli.h"
 #include "bt/driver.h"
 #include "bt/json_write.h"
@@ -23,10 +24,21 @@ static const char *cap_name(int cap)
     case CAP_PROVISION: return "CAPABILITY_PROVISION";
     case CAP_SYNC: return "CAPABILITY_SYNC";
     case CAP_ACCOUNT_PROVISIONING: return "CAPABILITY_ACCOUNT_PROVISIONING";
+    case CAP_RESOURCE_DELETE: return "CAPABILITY_RESOURCE_DELETE";
     case CAP_TARGETED_SYNC: return "CAPABILITY_TARGETED_SYNC";
     case CAP_SERVICE_MODE_TARGETED_SYNC: return "CAPABILITY_SERVICE_MODE_TARGETED_SYNC";
-    default: return "CAPABILITY_RESOURCE_DELETE";
+    default: return "CAPABILITY_UNSPECIFIED";
     }
+}
+
+static int add_cap(int caps[BT_MAX_TYPE_CAPS], int n, int cap)
+{
+    for (int i = 0; i < n; i++)
+        if (caps[i] == cap)
+            return n;
+    if (n < BT_MAX_TYPE_CAPS)
+        caps[n++] = cap;
+    return n;
 }
 
 /* Per-type capabilities in HEAD's order (TARGETED_SYNC first when the type
@@ -37,12 +49,9 @@ int bt_driver_type_capabilities(const bt_resource_type_decl *t, int caps[BT_MAX_
     if (t->targeted_sync)
         caps[n++] = CAP_TARGETED_SYNC;
     caps[n++] = CAP_SYNC;
-    if (t->provision)
-        caps[n++] = CAP_PROVISION;
-    if (t->account_provisioning)
-        caps[n++] = CAP_ACCOUNT_PROVISIONING;
-    if (t->resource_delete)
-        caps[n++] = CAP_RESOURCE_DELETE;
+    for (int i = 0; bt_action_at(i); i++) /* grant and revoke share one capability */
+        if (bt_action_promised(bt_action_at(i), t))
+            n = add_cap(caps, n, bt_action_at(i)->capability);
     return n;
 }
 
@@ -226,43 +235,41 @@ static void write_field(bt_jw *w, const bt_config_field *f)
 /* The runtime's operator settings, from the flag table that parses them:
  * isOps fields (C1's form does not ask for them), with their labels. */
 static const struct {
-    const char *flag, *label;
+    bt_flag_id flag;
+    const char *label;
 } ops_flags[] = {
-    {"log-level", "Log level"},
-    {"log-format", "Log format"},
-    {"log-level-debug-expires-at", "Debug log level expires at"},
-    {"http-timeout-seconds", "HTTP timeout (seconds)"},
-    {"http-connect-timeout", "HTTP connect timeout (seconds)"},
-    {"http-max-attempts", "HTTP attempts per request"},
-    {"http-max-retry-wait", "HTTP retry wait per request (seconds)"},
-    {"http-max-total-time", "HTTP time per request (seconds)"},
-    {"reads-per-minute", "Reads per minute"},
-    {"writes-per-minute", "Writes per minute"},
-    {"script-memory-limit", "Script memory limit (MB)"},
-    {"script-cpu-limit", "Script CPU limit (seconds)"},
-    {"c1z-temp-dir", "Temporary directory"},
-    {"skip-full-sync", "Skip full syncs"},
-    {"task-concurrency", "Task concurrency"},
-    {"health-check", "Health check server"},
-    {"health-check-port", "Health check port"},
-    {"health-check-bind-address", "Health check bind address"},
+    {BT_FLAG_LOG_LEVEL, "Log level"},
+    {BT_FLAG_LOG_FORMAT, "Log format"},
+    {BT_FLAG_LOG_LEVEL_DEBUG_EXPIRES_AT, "Debug log level expires at"},
+    {BT_FLAG_HTTP_TIMEOUT_SECONDS, "HTTP timeout (seconds)"},
+    {BT_FLAG_HTTP_CONNECT_TIMEOUT, "HTTP connect timeout (seconds)"},
+    {BT_FLAG_HTTP_MAX_ATTEMPTS, "HTTP attempts per request"},
+    {BT_FLAG_HTTP_MAX_RETRY_WAIT, "HTTP retry wait per request (seconds)"},
+    {BT_FLAG_HTTP_MAX_TOTAL_TIME, "HTTP time per request (seconds)"},
+    {BT_FLAG_READS_PER_MINUTE, "Reads per minute"},
+    {BT_FLAG_WRITES_PER_MINUTE, "Writes per minute"},
+    {BT_FLAG_SCRIPT_MEMORY_LIMIT, "Script memory limit (MB)"},
+    {BT_FLAG_SCRIPT_CPU_LIMIT, "Script CPU limit (seconds)"},
+    {BT_FLAG_C1Z_TEMP_DIR, "Temporary directory"},
+    {BT_FLAG_SKIP_FULL_SYNC, "Skip full syncs"},
+    {BT_FLAG_TASK_CONCURRENCY, "Task concurrency"},
+    {BT_FLAG_HEALTH_CHECK, "Health check server"},
+    {BT_FLAG_HEALTH_CHECK_PORT, "Health check port"},
+    {BT_FLAG_HEALTH_CHECK_BIND_ADDRESS, "Health check bind address"},
 };
 
 static void write_runtime_fields(bt_jw *w)
 {
     bt_cli cli;
     bt_cli_init(&cli);
-    for (size_t i = 0; i < sizeof ops_flags / sizeof ops_flags[0]; i++)
-        for (int j = 0; j < cli.flag_count; j++) {
-            const bt_flag *f = &cli.flags[j];
-            if (strcmp(f->name, ops_flags[i].flag) != 0)
-                continue;
-            bt_config_field field = {.name = (char *)f->name, .help = (char *)f->help,
-                                     .default_value = (char *)f->default_value,
-                                     .display_name = (char *)ops_flags[i].label,
-                                     .type = f->type, .ops = true};
-            write_field(w, &field);
-        }
+    for (size_t i = 0; i < sizeof ops_flags / sizeof ops_flags[0]; i++) {
+        const bt_flag *f = &cli.flags[ops_flags[i].flag];
+        bt_config_field field = {.name = (char *)f->name, .help = (char *)f->help,
+                                 .default_value = (char *)f->default_value,
+                                 .display_name = (char *)ops_flags[i].label,
+                                 .type = f->type, .ops = true};
+        write_field(w, &field);
+    }
     bt_cli_free(&cli);
 }
 

@@ -27,7 +27,7 @@ int bt_driver_check_output(const bt_cli *cli, const char *path, char *err, size_
         return 0; /* nothing there yet: it cannot be one of the inputs */
     for (int i = 0; i < cli->flag_count; i++) {
         const char *name = cli->flags[i].name;
-        if (!strcmp(name, "file") || !is_file_flag(name) || !same_file(&out, cli->values[i]))
+        if (i == BT_FLAG_FILE || !is_file_flag(name) || !same_file(&out, cli->values[i]))
             continue;
         snprintf(err, errsz, "-f %.1000s is the same file as --%s; writing the sync there would "
                  "destroy it: choose another output path", path, name);

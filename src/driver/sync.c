@@ -317,9 +317,9 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
 {
     bt_sync_options opts;
     char err[1024];
-    if (use_temp_dir(bt_cli_get(cli, "c1z-temp-dir")) != 0)
+    if (use_temp_dir(bt_cli_get(cli, BT_FLAG_C1Z_TEMP_DIR)) != 0)
         return 1;
-    if (bt_driver_check_output(cli, bt_cli_get(cli, "file"), err, sizeof err) != 0) {
+    if (bt_driver_check_output(cli, bt_cli_get(cli, BT_FLAG_FILE), err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
@@ -327,7 +327,7 @@ int bt_driver_sync(bt_host *h, const bt_contract *c, const bt_cli *cli)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    int rc = sync_with(h, c, bt_cli_get(cli, "file"), bt_cli_get(cli, "output-format"), &opts);
+    int rc = sync_with(h, c, bt_cli_get(cli, BT_FLAG_FILE), bt_cli_get(cli, BT_FLAG_OUTPUT_FORMAT), &opts);
     bt_sync_options_free(&opts);
     return rc;
 }

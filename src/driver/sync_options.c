@@ -165,10 +165,10 @@ static int add_type_text(bt_sync_options *o, const char *item, char *err, size_t
 int bt_sync_options_from_cli(const bt_cli *cli, bt_sync_options *o, char *err, size_t errsz)
 {
     memset(o, 0, sizeof *o);
-    o->skip_entitlements_and_grants = bt_cli_get_bool(cli, "skip-entitlements-and-grants");
-    o->skip_grants = bt_cli_get_bool(cli, "skip-grants");
-    if (each_item(bt_cli_get(cli, "sync-resources"), add_target_text, o, err, errsz) != 0 ||
-        each_item(bt_cli_get(cli, "sync-resource-types"), add_type_text, o, err, errsz) != 0) {
+    o->skip_entitlements_and_grants = bt_cli_get_bool(cli, BT_FLAG_SKIP_ENTITLEMENTS_AND_GRANTS);
+    o->skip_grants = bt_cli_get_bool(cli, BT_FLAG_SKIP_GRANTS);
+    if (each_item(bt_cli_get(cli, BT_FLAG_SYNC_RESOURCES), add_target_text, o, err, errsz) != 0 ||
+        each_item(bt_cli_get(cli, BT_FLAG_SYNC_RESOURCE_TYPES), add_type_text, o, err, errsz) != 0) {
         bt_sync_options_free(o);
         return -1;
     }

@@ -1,5 +1,6 @@
 /* Validates the entry script's table once, with errors naming the file and field. */
 #include "bt/contract.h"
+#include "action/action.h"
 #include "bt/suggest.h"
 
 #include <stdarg.h>
@@ -17,18 +18,20 @@ typedef struct {
 static const char *const known_traits[] = {"user", "group", "role", "app", NULL};
 
 /* The keys each table of the contract may hold; any other key is a typo. */
-static const char *const top_keys[] = {"api_version", "name", "display_name", "description",
-                                       "config", "resource_types", "sync", "grant", "revoke",
-                                       "create_account", "delete_resource", "validate",
-                                       "account_creation_schema", "external_link", NULL};
+/* The contract's own keys; the provisioning handlers (the action table's)
+ * come after "sync" (top_keys). */
+static const char *const top_head[] = {"api_version", "name", "display_name", "description",
+                                       "config", "resource_types", "sync", NULL};
+static const char *const top_tail[] = {"validate", "account_creation_schema", "external_link",
+                                       NULL};
 static const char *const field_keys[] = {"name", "help", "default", "required_unless", "type",
                                          "required", "secret", "ops", "display_name", NULL};
 static const char *const type_keys[] = {"id", "display_name", "description", "traits",
                                         "skip_entitlements_and_grants", "provision",
                                         "account_provisioning", "resource_delete", "opt_in",
                                         "targeted_sync", "sync", NULL};
-static const char *const handler_names[] = {"sync", "grant", "revoke", "create_account",
-                                            "delete_resource", "validate", "external_link", NULL};
+/* The optional functions besides sync and the provisioning handlers (the action table's). */
+static const char *const other_handlers[] = {"validate", "external_link", NULL};
 /* account_creation_schema[*]: the form ConductorOne shows for a new account. */
 static const char *const account_field_keys[] = {"key", "display_name", "description",
                                                  "placeholder", "required", "type", NULL};
@@ -74,6 +77,19 @@ static int check_keys(checker *k, int idx, const char *path, const char *const *
         }
     }
     return 0;
+}
+
+/* top_head, the action handlers, top_tail: NULL-terminated in out[n]. */
+static void list_top_keys(const char **out, int n)
+{
+    int used = 0;
+    for (int i = 0; top_head[i] && used < n - 1; i++)
+        out[used++] = top_head[i];
+    for (int i = 0; bt_action_at(i) && used < n - 1; i++)
+        out[used++] = bt_action_at(i)->handler;
+    for (int i = 0; top_tail[i] && used < n - 1; i++)
+        out[used++] = top_tail[i];
+    out[used] = NULL;
 }
 
 /* Read t[key] (t at idx) as a string into *out. Missing: error if required. */
@@ -249,33 +265,46 @@ static int read_types(checker *k, bt_contract *c)
     return rc;
 }
 
-static int check_functions(checker *k, const bt_contract *c)
+/* The handler called name, when the script gives one, must be a function. */
+static int check_optional_function(checker *k, const char *name)
 {
-    for (int i = 0; handler_names[i]; i++) {
-        int type = lua_getfield(k->L, -1, handler_names[i]);
-        lua_pop(k->L, 1);
-        if (type != LUA_TNIL && type != LUA_TFUNCTION)
-            return fail(k, "field '%s' must be a function (got %s)", handler_names[i],
-                        lua_typename(k->L, type));
-        if (i == 0 && type != LUA_TFUNCTION)
-            return fail(k, "field 'sync' must be a function (got %s)", lua_typename(k->L, type));
-    }
-    for (int i = 0; i < c->type_count; i++) {
-        const bt_resource_type_decl *t = &c->types[i];
-        const char *need[] = {t->provision ? "grant" : NULL, t->provision ? "revoke" : NULL,
-                              t->account_provisioning ? "create_account" : NULL,
-                              t->resource_delete ? "delete_resource" : NULL};
-        for (int j = 0; j < 4; j++) {
-            if (!need[j])
+    int type = lua_getfield(k->L, -1, name);
+    lua_pop(k->L, 1);
+    if (type != LUA_TNIL && type != LUA_TFUNCTION)
+        return fail(k, "field '%s' must be a function (got %s)", name, lua_typename(k->L, type));
+    return 0;
+}
+
+/* A type that promises an action needs the action's handler. */
+static int check_promises(checker *k, const bt_contract *c)
+{
+    for (int i = 0; i < c->type_count; i++)
+        for (int j = 0; bt_action_at(j); j++) {
+            const bt_action *a = bt_action_at(j);
+            if (!bt_action_promised(a, &c->types[i]))
                 continue;
-            int type = lua_getfield(k->L, -1, need[j]);
+            int type = lua_getfield(k->L, -1, a->handler);
             lua_pop(k->L, 1);
             if (type != LUA_TFUNCTION)
                 return fail(k, "resource type '%s' promises it but field '%s' is not a function",
-                            t->id, need[j]);
+                            c->types[i].id, a->handler);
         }
-    }
     return 0;
+}
+
+static int check_functions(checker *k, const bt_contract *c)
+{
+    int type = lua_getfield(k->L, -1, "sync");
+    lua_pop(k->L, 1);
+    if (type != LUA_TFUNCTION)
+        return fail(k, "field 'sync' must be a function (got %s)", lua_typename(k->L, type));
+    for (int j = 0; bt_action_at(j); j++)
+        if (check_optional_function(k, bt_action_at(j)->handler) != 0)
+            return -1;
+    for (int i = 0; other_handlers[i]; i++)
+        if (check_optional_function(k, other_handlers[i]) != 0)
+            return -1;
+    return check_promises(k, c);
 }
 
 /* An opt-in type names the bool setting that turns it on. */
@@ -370,6 +399,8 @@ static int validate(checker *k, bt_contract *c)
 {
     if (!lua_istable(k->L, -1))
         return fail(k, "the entry script must return a table (got %s)", luaL_typename(k->L, -1));
+    const char *top_keys[32];
+    list_top_keys(top_keys, 32);
     int rc = check_keys(k, -1, "", top_keys);
     rc = rc ? rc : check_version(k);
     rc = rc ? rc : get_string(k, -1, "name", "", true, &c->name);

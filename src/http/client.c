@@ -10,6 +10,7 @@
 #include "bt/clock.h"
 #include "bt/http.h"
 #include "bt/log.h"
+#include "bt/secret.h"
 
 struct bt_http_client {
     CURL *curl;
@@ -250,10 +251,7 @@ void bt_http_client_free(bt_http_client *c)
     for (struct curl_slist *h = c->headers; h; h = h->next)
         explicit_bzero(h->data, strlen(h->data)); /* the key is in there */
     curl_slist_free_all(c->headers);
-    if (c->secret_value) {
-        explicit_bzero(c->secret_value, strlen(c->secret_value));
-        free(c->secret_value);
-    }
+    bt_secret_free(c->secret_value);
     free(c->secret_header);
     bt_http_buf_free(&c->body);
     free(c);

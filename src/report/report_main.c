@@ -102,7 +102,7 @@ static int parse(int argc, char **argv, report_opts *o, char *err, size_t errsz)
 int bt_report_write(const char *file, const char *against, const char *output,
                     const char *sync_id, bt_show_err *e, const char **which);
 
-int bt_report_main_io(int argc, char **argv, FILE *out, FILE *err)
+static int main_io(int argc, char **argv, FILE *out, FILE *err)
 {
     report_opts o;
     char msg[512];
@@ -129,5 +129,5 @@ int bt_report_main_io(int argc, char **argv, FILE *out, FILE *err)
 int bt_report_main(int argc, char **argv)
 {
     bt_show_install_signal_cleanup();
-    return bt_report_main_io(argc, argv, stdout, stderr);
+    return main_io(argc, argv, stdout, stderr);
 }

@@ -33,7 +33,7 @@ static size_t keep_body(char *data, size_t size, size_t n, void *ud)
  * (0.0.0.0, or nothing given) is asked on the loopback. */
 static const char *probe_host(const bt_cli *cli)
 {
-    const char *bind = bt_cli_get(cli, "health-check-bind-address");
+    const char *bind = bt_cli_get(cli, BT_FLAG_HEALTH_CHECK_BIND_ADDRESS);
     if (!bind || !*bind || strcmp(bind, "0.0.0.0") == 0)
         return "127.0.0.1";
     return bind;
@@ -43,7 +43,7 @@ static int probe_port(const bt_cli *cli)
 {
     long port = 8081;
     char err[256];
-    if (bt_cli_get_long(cli, "health-check-port", &port, err, sizeof err) < 0 || port < 1 ||
+    if (bt_cli_get_long(cli, BT_FLAG_HEALTH_CHECK_PORT, &port, err, sizeof err) < 0 || port < 1 ||
         port > 65535) {
         fprintf(stderr, "error: --health-check-port must be between 1 and 65535\n");
         return -1;

@@ -20,7 +20,7 @@
 
 static int parse_credentials(const bt_cli *cli, bt_svc_creds *c)
 {
-    const char *id = bt_cli_get(cli, "client-id"), *secret = bt_cli_get(cli, "client-secret");
+    const char *id = bt_cli_get(cli, BT_FLAG_CLIENT_ID), *secret = bt_cli_get(cli, BT_FLAG_CLIENT_SECRET);
     char err[256];
     memset(c, 0, sizeof *c);
     if (!id || !*id || !secret || !*secret) {

@@ -36,7 +36,7 @@ static bool writable_dir(const char *dir)
 
 static int temp_dir(bt_svc_settings *s, const bt_cli *cli)
 {
-    const char *flag = bt_cli_get(cli, "c1z-temp-dir"), *tmp = getenv("TMPDIR");
+    const char *flag = bt_cli_get(cli, BT_FLAG_C1Z_TEMP_DIR), *tmp = getenv("TMPDIR");
     const char *dir = flag && *flag ? flag : tmp && *tmp ? tmp : "/tmp";
     if (!writable_dir(dir))
         return fail(flag && *flag ? "--c1z-temp-dir is not a writable directory: "
@@ -49,12 +49,12 @@ static int numbers(bt_svc_settings *s, const bt_cli *cli)
 {
     long v;
     char err[256];
-    if (bt_cli_get_long(cli, "task-concurrency", &v, err, sizeof err) < 0)
+    if (bt_cli_get_long(cli, BT_FLAG_TASK_CONCURRENCY, &v, err, sizeof err) < 0)
         return fail(err, NULL);
     if (v < 1 || v > BT_SVC_MAX_TASKS)
         return fail("--task-concurrency must be between 1 and 32", NULL);
     s->concurrency = (int)v;
-    if (bt_cli_get_long(cli, "health-check-port", &v, err, sizeof err) < 0)
+    if (bt_cli_get_long(cli, BT_FLAG_HEALTH_CHECK_PORT, &v, err, sizeof err) < 0)
         return fail(err, NULL);
     if (v < 1 || v > 65535)
         return fail("--health-check-port must be between 1 and 65535", NULL);
@@ -87,12 +87,12 @@ int bt_svc_settings_load(bt_svc_settings *s, const bt_cli *cli, const bt_svc_cre
     memset(s, 0, sizeof *s);
     if (hosts(s, c) != 0 || temp_dir(s, cli) != 0 || numbers(s, cli) != 0)
         return -1;
-    const char *bind = bt_cli_get(cli, "health-check-bind-address");
+    const char *bind = bt_cli_get(cli, BT_FLAG_HEALTH_CHECK_BIND_ADDRESS);
     snprintf(s->health_bind, sizeof s->health_bind, "%s", bind ? bind : "127.0.0.1");
-    s->health = bt_cli_get_bool(cli, "health-check");
-    s->provisioning = bt_cli_get_bool(cli, "provisioning");
-    s->skip_full_sync = bt_cli_get_bool(cli, "skip-full-sync");
-    const char *scripts = bt_cli_get(cli, "scripts-dir");
+    s->health = bt_cli_get_bool(cli, BT_FLAG_HEALTH_CHECK);
+    s->provisioning = bt_cli_get_bool(cli, BT_FLAG_PROVISIONING);
+    s->skip_full_sync = bt_cli_get_bool(cli, BT_FLAG_SKIP_FULL_SYNC);
+    const char *scripts = bt_cli_get(cli, BT_FLAG_SCRIPTS_DIR);
     s->scripts_dir = scripts ? strdup(scripts) : NULL;
     return 0;
 }

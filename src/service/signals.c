@@ -49,7 +49,7 @@ int bt_svc_signals_install(void)
 
 bool bt_svc_stopping(void) { return g_stop != 0; }
 
-double bt_svc_stop_left(void)
+static double stop_left(void)
 {
     if (!g_stop)
         return BT_SVC_STOP_BUDGET;
@@ -59,7 +59,7 @@ double bt_svc_stop_left(void)
     return BT_SVC_STOP_BUDGET - since;
 }
 
-bool bt_svc_stop_overdue(void) { return g_stop && bt_svc_stop_left() <= 0; }
+bool bt_svc_stop_overdue(void) { return g_stop && stop_left() <= 0; }
 
 int bt_svc_wake_fd(void) { return g_pipe[0]; }
 

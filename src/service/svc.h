@@ -312,7 +312,6 @@ bool bt_svc_stopping(void);
  * first SIGTERM/SIGINT): the token request and a FinishTask under way are
  * given up once it is spent (overdue). */
 #define BT_SVC_STOP_BUDGET 0.9 /* libcurl checks at least once a second: < 2 s in all */
-double bt_svc_stop_left(void);
 bool bt_svc_stop_overdue(void);
 int bt_svc_wake_fd(void); /* readable after a signal (bt_svc_wait drains it) */
 /* Sleep until `seconds` pass, a signal arrives or one of fds is readable;
@@ -389,9 +388,7 @@ void bt_svc_health_free(bt_svc_health *h);
 /* In a task process: drop the daemon's sockets, so a probe's connection
  * closes when the daemon answers it. */
 void bt_svc_health_close_fds(bt_svc_health *h);
-/* [-0, +1] The request table of a (checked) provisioning task; returns the
- * name of the contract handler that takes it (task_request.c). */
-const char *bt_svc_push_request(lua_State *L, const SvcTask *t);
-/* account_response.c: a CreateAccountResponse into out (value, type_url). */
-int bt_svc_account_response(const char *type, const char *id, const char *email,
-                            const char *display_name, bt_svc_outcome *out);
+/* child_provision.c: a provisioning task through its script handler (the
+ * action table's row for its case; any other case is refused). */
+void bt_svc_provision_task(bt_host *h, const bt_contract *c, const SvcTask *t,
+                           bt_svc_outcome *out);

@@ -1,8 +1,10 @@
 /* What each task type gets: hello answered with a Hello, sync_full and the
  * provisioning types run in a task process, everything else "unsupported
  * task type"; provisioning without --provisioning, and malformed requests,
- * end at once without touching the target. */
+ * end at once without touching the target. The provisioning types are the
+ * rows of the action table (src/action/actions.c). */
 #include "service/svc.h"
+#include "action/action.h"
 #include "bt/clock.h"
 #include "bt/log.h"
 
@@ -10,37 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-static bool id_set(const C1__Connector__V2__ResourceId *id)
-{
-    return id && id->resource_type && id->resource_type[0] && id->resource && id->resource[0];
-}
-
-static bool resource_set(const bt_pb_resource *r) { return r && id_set(r->id); }
-
-/* The SDK's pre-checks: NULL when the task can run, else why not. */
-static const char *malformed(const SvcTask *t)
-{
-    switch (t->task_type_case) {
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_GRANT:
-        if (!t->grant->entitlement || !resource_set(t->grant->entitlement->resource) ||
-            !t->grant->entitlement->id || !resource_set(t->grant->principal))
-            return "malformed grant task: an entitlement and a principal are required";
-        return NULL;
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_REVOKE:
-        if (!t->revoke->grant || !t->revoke->grant->entitlement ||
-            !resource_set(t->revoke->grant->entitlement->resource) ||
-            !resource_set(t->revoke->grant->principal))
-            return "malformed revoke task: a grant with entitlement and principal is required";
-        return NULL;
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_CREATE_ACCOUNT:
-        return t->create_account->account_info ? NULL
-                                               : "malformed create_account task: account_info is required";
-    default:
-        return id_set(t->delete_resource->resource_id)
-                   ? NULL : "malformed delete_resource task: resource_id is required";
-    }
-}
 
 static int make_task_dir(bt_svc_daemon *d, char *dir, size_t n)
 {
@@ -77,9 +48,9 @@ static void start_sync(bt_svc_daemon *d, const SvcTask *t)
     d->tasks[d->n_tasks - 1].next_heartbeat = bt_clock_monotonic() + interval;
 }
 
-static void start_provision(bt_svc_daemon *d, const SvcTask *t)
+static void start_provision(bt_svc_daemon *d, const SvcTask *t, const bt_action *a)
 {
-    const char *why = malformed(t);
+    const char *why = a->malformed(t);
     if (!d->set.provisioning)
         bt_svc_finish_error(d, t->id, BT_GRPC_FAILED_PRECONDITION,
                             "provisioning is not enabled", true);
@@ -110,6 +81,12 @@ void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *t)
         bt_svc_finish_error(d, t->id, BT_GRPC_INVALID_ARGUMENT, why, true);
         return;
     }
+    const bt_action *a = bt_action_for_task(t->task_type_case);
+    if (a) {
+        bt_info("service: task %s: provisioning (case %d)", t->id, (int)t->task_type_case);
+        start_provision(d, t, a);
+        return;
+    }
     switch (t->task_type_case) {
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_NONE: return;
     case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_HELLO: answer_hello(d, t); return;
@@ -121,13 +98,6 @@ void bt_svc_handle_task(bt_svc_daemon *d, const SvcTask *t)
                                 true);
         else
             start_sync(d, t);
-        return;
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_GRANT:
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_REVOKE:
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_CREATE_ACCOUNT:
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_DELETE_RESOURCE:
-        bt_info("service: task %s: provisioning (case %d)", t->id, (int)t->task_type_case);
-        start_provision(d, t);
         return;
     default:
         bt_svc_finish_error(d, t->id, BT_GRPC_UNKNOWN, "unsupported task type", false);

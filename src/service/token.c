@@ -3,6 +3,7 @@
  * No refresh token. */
 #include "service/svc.h"
 #include "bt/clock.h"
+#include "bt/secret.h"
 #include "bt/log.h"
 
 #include <curl/curl.h>
@@ -45,10 +46,7 @@ int bt_svc_token_init(bt_svc_token *t, const bt_svc_creds *c, const char *token_
 
 void bt_svc_token_drop(bt_svc_token *t)
 {
-    if (t->auth) {
-        explicit_bzero(t->auth, strlen(t->auth));
-        free(t->auth);
-    }
+    bt_secret_free(t->auth);
     t->auth = NULL;
     t->expires_at = 0;
 }

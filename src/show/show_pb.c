@@ -21,12 +21,6 @@
 #include "google/protobuf/struct.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 
-int bt_show_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
-                       bt_show_err *e)
-{
-    return bt_pb_wire_check(d, p, n, e->msg, sizeof e->msg);
-}
-
 ProtobufCMessage *bt_show_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
                                  bt_show_err *e)
 {

@@ -25,14 +25,14 @@ int bt_show_row_setf(bt_show_row *r, size_t i, const char *fmt, ...)
     return r->cell[i] ? 0 : -1;
 }
 
-void bt_show_row_free(bt_show_row *r)
+static void row_free(bt_show_row *r)
 {
     for (size_t i = 0; i < BT_SHOW_MAX_COLS; i++)
         free(r->cell[i]);
     memset(r, 0, sizeof *r);
 }
 
-void bt_show_resolved_free(bt_show_resolved *r)
+static void resolved_free(bt_show_resolved *r)
 {
     for (size_t i = 0; i < BT_SHOW_RESOLVED_MAX; i++)
         bt_show_msg_free(r->msg[i]);
@@ -57,7 +57,7 @@ static int table_row(pass_state *p, const bt_show_resolved *r, bt_show_err *e)
         bt_show_table_measure(p->t, (const char *const *)row.cell);
     else
         bt_show_table_print(p->t, (const char *const *)row.cell);
-    bt_show_row_free(&row);
+    row_free(&row);
     return rc;
 }
 
@@ -87,7 +87,7 @@ static int on_row(void *ud, int64_t rowid, const void *blob, size_t len, bt_show
     int rc = p->v->resolve(p->c, rowid, blob, len, &r, e);
     if (rc == 0)
         rc = p->pass == BT_SHOW_PASS_JSON ? json_row(p, &r, e) : table_row(p, &r, e);
-    bt_show_resolved_free(&r);
+    resolved_free(&r);
     return rc;
 }
 

@@ -122,24 +122,3 @@ const char bt_c1z_index_sql[] =
     "create index if not exists idx_grants_entitlement_sync_grant_v1"
     " on v1_grants (entitlement_id, sync_id, id);\n"
     "";
-
-/* Every index a v1 file carries, for tests and readers that check a file. */
-const char *const bt_c1z_index_names[] = {
-    "idx_resource_types_external_sync_v1",
-    "idx_resources_resource_type_id_v1",
-    "idx_resources_external_sync_v1",
-    "idx_resources_parent_resource_id_v1",
-    "idx_entitlements_resource_id_v1",
-    "idx_entitlements_external_sync_v1",
-    "idx_grants_resource_type_id_resource_id_v1",
-    "idx_grants_principal_id_v1",
-    "idx_grants_entitlement_id_principal_id_v1",
-    "idx_grants_external_sync_v1",
-    "idx_grants_entitlement_sync_grant_v1",
-    "idx_grants_sync_expansion_v1",
-    "idx_grants_sync_needs_expansion_v1",
-    "idx_sync_runs_sync_id_v1",
-    "idx_assets_external_sync_v1",
-    "idx_session_store_sync_key_v1",
-    0,
-};

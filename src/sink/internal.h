@@ -94,11 +94,10 @@ extern const bt_sink_backend bt_jsonl_backend;
 
 /* ------------------------------------------------------------------------
  * The v1 schema (c1z_schema.c): tables plus unique indexes, the remaining
- * indexes (created at commit), and every index name, NULL-terminated. */
+ * indexes (created at commit). */
 
 extern const char bt_c1z_schema_sql[];
 extern const char bt_c1z_index_sql[];
-extern const char *const bt_c1z_index_names[];
 
 /* ------------------------------------------------------------------------
  * Files (atomic.c) */

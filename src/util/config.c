@@ -1,6 +1,7 @@
 /* Process-wide store of resolved configuration values. */
 #include "bt/config.h"
 #include "bt/log.h"
+#include "bt/secret.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ void bt_config_reset(void)
 {
     for (int i = 0; i < entry_count; i++) {
         free(entries[i].name);
-        free(entries[i].value);
+        bt_secret_free(entries[i].value);
     }
     entry_count = 0;
 }
@@ -46,7 +47,7 @@ int bt_config_set(const char *name, const char *value, bool secret)
             return -1;
         entry_count++;
     }
-    free(e->value);
+    bt_secret_free(e->value);
     e->value = value ? strdup(value) : NULL;
     e->secret = secret;
     if (secret && value)

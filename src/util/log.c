@@ -1,6 +1,7 @@
 /* Leveled logging to stderr: console lines or JSON lines, secrets redacted. */
 #include "bt/log.h"
 #include "bt/model.h"
+#include "bt/secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,13 @@ void bt_log_add_secret(const char *secret)
     secrets[secret_count] = strdup(secret);
     if (secrets[secret_count])
         secret_count++;
+}
+
+void bt_log_forget_secrets(void)
+{
+    for (int i = 0; i < secret_count; i++)
+        bt_secret_free(secrets[i]);
+    secret_count = 0;
 }
 
 /* Length of the registered secret starting at s, or 0. */
@@ -193,7 +201,7 @@ void bt_log_close_file(void)
     log_file = NULL;
 }
 
-void bt_logv(bt_log_level level, const char *fmt, va_list ap)
+static void log_va(bt_log_level level, const char *fmt, va_list ap)
 {
     if (!bt_log_enabled(level))
         return;
@@ -261,6 +269,6 @@ void bt_log(bt_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    bt_logv(level, fmt, ap);
+    log_va(level, fmt, ap);
     va_end(ap);
 }

@@ -35,7 +35,9 @@ static size_t distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-const char *bt_suggest(const char *word, const char *const *candidates)
+/* The candidate (a NULL-terminated list) closest to word by edit distance, or
+ * NULL when none is close enough to be a plausible typo. */
+static const char *closest(const char *word, const char *const *candidates)
 {
     /* A third of the word's length (at least one edit) is still a typo; more
      * would suggest unrelated names. */
@@ -54,7 +56,7 @@ const char *bt_suggest(const char *word, const char *const *candidates)
 
 void bt_suggest_hint(const char *word, const char *const *candidates, char *out, size_t n)
 {
-    const char *best = bt_suggest(word, candidates);
+    const char *best = closest(word, candidates);
     if (best)
         snprintf(out, n, " (did you mean '%s'?)", best);
     else if (n > 0)

@@ -69,10 +69,10 @@ static void test_defaults_apply(void **state)
     fixture *f = *state;
     char *argv[] = {"bin", NULL};
     assert_int_equal(parse(f, 1, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "file"), "sync.c1z");
-    assert_string_equal(bt_cli_get(&f->cli, "log-level"), "info");
-    assert_false(bt_cli_get_bool(&f->cli, "provisioning"));
-    assert_false(bt_cli_is_set(&f->cli, "file"));
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_FILE), "sync.c1z");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_LOG_LEVEL), "info");
+    assert_false(bt_cli_get_bool(&f->cli, BT_FLAG_PROVISIONING));
+    assert_false(bt_cli_is_set(&f->cli, BT_FLAG_FILE));
 }
 
 static void test_flag_beats_env_beats_file(void **state)
@@ -83,9 +83,9 @@ static void test_flag_beats_env_beats_file(void **state)
     setenv("BATON_FILE", "from-env.c1z", 1);
     char *argv[] = {"bin", "-f", "from-flag.c1z", NULL};
     assert_int_equal(parse(f, 3, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "file"), "from-flag.c1z");
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "env-domain");
-    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "file-key");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_FILE), "from-flag.c1z");
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "env-domain");
+    assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), "file-key");
 }
 
 static void test_config_path_variable_selects_the_file(void **state)
@@ -95,7 +95,7 @@ static void test_config_path_variable_selects_the_file(void **state)
     setenv("BATON_CONFIG_PATH", "other.yml", 1);
     char *argv[] = {"bin", NULL};
     assert_int_equal(parse(f, 1, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "acme");
     unsetenv("BATON_CONFIG_PATH");
 }
 
@@ -106,7 +106,7 @@ static void test_config_file_errors_are_clear(void **state)
     tmpdir_write(f->dir, ".baton.yaml", "domain: acme\ndomian: typo\n");
     char *argv[] = {"bin", NULL};
     assert_int_equal(parse(f, 1, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "acme");
     bt_cli_free(&f->cli);
     bt_cli_init(&f->cli);
     assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
@@ -168,9 +168,9 @@ static void test_config_file_quoted_values(void **state)
                  "domain: \"a \\\"b\\\" # c\"  # comment\napi-key: 'it''s'\nfile: x.c1z # note\n");
     char *argv[] = {"bin", NULL};
     assert_int_equal(parse(f, 1, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "a \"b\" # c");
-    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "it's");
-    assert_string_equal(bt_cli_get(&f->cli, "file"), "x.c1z");
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "a \"b\" # c");
+    assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), "it's");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_FILE), "x.c1z");
 }
 
 static void test_long_forms(void **state)
@@ -178,9 +178,9 @@ static void test_long_forms(void **state)
     fixture *f = *state;
     char *argv[] = {"bin", "--domain=acme", "--api-key", "k1234", "-p", "--log-level=debug", "extra", NULL};
     assert_int_equal(parse(f, 7, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "acme");
-    assert_string_equal(bt_cli_get(&f->cli, "api-key"), "k1234");
-    assert_true(bt_cli_get_bool(&f->cli, "provisioning"));
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "acme");
+    assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), "k1234");
+    assert_true(bt_cli_get_bool(&f->cli, BT_FLAG_PROVISIONING));
     assert_int_equal(f->cli.arg_count, 1);
     assert_string_equal(f->cli.args[0], "extra");
 }
@@ -264,10 +264,10 @@ static void test_env_names_and_prescan(void **state)
     bt_cli_env_name("grant-principal-type", env, sizeof env);
     assert_string_equal(env, "BATON_GRANT_PRINCIPAL_TYPE");
     char *argv[] = {"bin", "--scripts-dir=/x", NULL};
-    assert_string_equal(bt_cli_prescan(2, argv, "scripts-dir"), "/x");
+    assert_string_equal(bt_cli_prescan(2, argv, BT_FLAG_SCRIPTS_DIR), "/x");
     char *argv2[] = {"bin", "--", "--scripts-dir", "/y", NULL};
     setenv("BATON_SCRIPTS_DIR", "/env", 1);
-    assert_string_equal(bt_cli_prescan(4, argv2, "scripts-dir"), "/env");
+    assert_string_equal(bt_cli_prescan(4, argv2, BT_FLAG_SCRIPTS_DIR), "/env");
     unsetenv("BATON_SCRIPTS_DIR");
 }
 
@@ -279,10 +279,10 @@ static void test_prescan_agrees_with_the_parser_on_repeats(void **state)
     char *argv[] = {"bin", "--log-format", "console", "--log-level=info", "--log-format=json",
                     "--log-level", "debug", NULL};
     assert_int_equal(parse(f, 7, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "log-format"), "json");
-    assert_string_equal(bt_cli_prescan(7, argv, "log-format"), "json");
-    assert_string_equal(bt_cli_get(&f->cli, "log-level"), "debug");
-    assert_string_equal(bt_cli_prescan(7, argv, "log-level"), "debug");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_LOG_FORMAT), "json");
+    assert_string_equal(bt_cli_prescan(7, argv, BT_FLAG_LOG_FORMAT), "json");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_LOG_LEVEL), "debug");
+    assert_string_equal(bt_cli_prescan(7, argv, BT_FLAG_LOG_LEVEL), "debug");
 }
 
 /* List flags collect repeated values (and A,B) as baton-sdk's string slices
@@ -295,14 +295,36 @@ static void test_repeated_list_flags_collect(void **state)
                     "--sync-resources", "group:G1", "--sync-resources", "user:U1",
                     "--domain", "a", "--domain", "b", NULL};
     assert_int_equal(parse(f, 12, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "sync-resource-types"), "user,group,role");
-    assert_string_equal(bt_cli_get(&f->cli, "sync-resources"), "group:G1,user:U1");
-    assert_string_equal(bt_cli_get(&f->cli, "domain"), "b");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_SYNC_RESOURCE_TYPES), "user,group,role");
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_SYNC_RESOURCES), "group:G1,user:U1");
+    assert_string_equal(bt_cli_get_named(&f->cli, "domain"), "b");
     unsetenv("BATON_SYNC_RESOURCE_TYPES");
 }
 
 /* Unsupported SDK flags: refused when they ask for something, whatever the
  * source; accepted when they ask for nothing. */
+/* Every runtime flag id has its row at its own index, names unique: a row
+ * left out (a hole in the designated initializers) or out of place fails. */
+static void test_every_flag_id_has_its_row(void **state)
+{
+    fixture *f = *state;
+    for (int id = 0; id < BT_RUNTIME_FLAG_COUNT; id++) {
+        const char *name = bt_cli_flag_name((bt_flag_id)id);
+        assert_non_null(name);
+        assert_non_null(f->cli.flags[id].help);
+        assert_string_equal(f->cli.flags[id].name, name);
+        for (int j = 0; j < id; j++)
+            assert_string_not_equal(f->cli.flags[j].name, name);
+    }
+    assert_null(bt_cli_flag_name(BT_RUNTIME_FLAG_COUNT));
+    assert_string_equal(bt_cli_flag_name(BT_FLAG_FILE), "file");
+    assert_string_equal(bt_cli_flag_name(BT_FLAG_LOG_LEVEL), "log-level");
+    assert_true(f->cli.flags[BT_FLAG_PROVISIONING].type == BT_FIELD_BOOL);
+    assert_int_equal(f->cli.flags[BT_FLAG_PROVISIONING].short_name, 'p');
+    assert_true(f->cli.flags[BT_FLAG_SYNC_RESOURCES].list);
+    assert_false(f->cli.flags[BT_FLAG_FILE].list);
+}
+
 static void test_unsupported_sdk_flags(void **state)
 {
     fixture *f = *state;
@@ -315,7 +337,7 @@ static void test_unsupported_sdk_flags(void **state)
     bt_cli_init(&f->cli);
     char *quiet[] = {"bin", "--ticketing=false", "--workers", "0", "--storage-engine=sqlite", "-f", "x.c1z", NULL};
     assert_int_equal(parse(f, 7, quiet), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "file"), "x.c1z"); /* the skipped values were consumed */
+    assert_string_equal(bt_cli_get(&f->cli, BT_FLAG_FILE), "x.c1z"); /* the skipped values were consumed */
 
     bt_cli_free(&f->cli);
     bt_cli_init(&f->cli);
@@ -392,7 +414,7 @@ static void test_secret_file_is_read_once_and_trimmed(void **state)
         assert_int_equal(bt_cli_add_connector_fields(&f->cli, &contract, f->err, sizeof f->err), 0);
         char *argv[] = {"bin", "--api-key-file", "key", "--domain", "acme", NULL};
         assert_int_equal(parse_and_resolve(f, 5, argv), 0);
-        assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+        assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), FILE_KEY);
         assert_int_equal(bt_cli_check_required(&f->cli, f->err, sizeof f->err), 0);
     }
 }
@@ -404,7 +426,7 @@ static void test_secret_file_from_the_environment(void **state)
     setenv("BATON_API_KEY_FILE", "ro-key", 1);
     char *argv[] = {"bin", NULL};
     assert_int_equal(parse_and_resolve(f, 1, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+    assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), FILE_KEY);
     unsetenv("BATON_API_KEY_FILE");
 }
 
@@ -417,7 +439,7 @@ static void test_secret_file_open_to_others_is_refused(void **state)
         char *argv[] = {"bin", "--api-key-file", "key", NULL};
         assert_int_equal(parse_and_resolve(f, 3, argv), -1);
         assert_non_null(strstr(f->err, "--api-key-file \"key\": group or others may read"));
-        assert_null(bt_cli_get(&f->cli, "api-key"));
+        assert_null(bt_cli_get_named(&f->cli, "api-key"));
     }
 }
 
@@ -443,7 +465,7 @@ static void test_secret_file_must_be_a_readable_regular_file(void **state)
     }
     char *argv[] = {"bin", "--api-key-file", "a-link", NULL};
     assert_int_equal(parse_and_resolve(f, 3, argv), 0);
-    assert_string_equal(bt_cli_get(&f->cli, "api-key"), FILE_KEY);
+    assert_string_equal(bt_cli_get_named(&f->cli, "api-key"), FILE_KEY);
 }
 
 static void test_secret_file_size_and_nul_are_checked(void **state)
@@ -527,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_file_size_and_nul_are_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_value_and_file_together_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_twin_clash_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_flag_id_has_its_row, setup, teardown),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -107,6 +107,24 @@ static void test_secret_across_the_line_cut_is_redacted(void **state)
 
 static const bt_graphql_progress users_progress = {"users", 3500, 20000, 35, 200, 165};
 
+/* At exit the redaction list is wiped and dropped: a registered secret is
+ * no longer known (nor kept), and the list can be filled again. */
+static void test_forgotten_secrets_are_dropped(void **state)
+{
+    (void)state;
+    char out[128];
+    bt_log_add_secret("FORGET-ME-123456");
+    bt_log_redact("key FORGET-ME-123456 end", out, sizeof out);
+    assert_string_equal(out, "key [REDACTED] end");
+    bt_log_forget_secrets();
+    bt_log_redact("key FORGET-ME-123456 end", out, sizeof out);
+    assert_string_equal(out, "key FORGET-ME-123456 end");
+    bt_log_add_secret("FORGET-ME-123456");
+    bt_log_redact("key FORGET-ME-123456 end", out, sizeof out);
+    assert_string_equal(out, "key [REDACTED] end");
+    bt_log_forget_secrets();
+}
+
 static void log_records(void)
 {
     bt_log_set_format(BT_LOG_JSON);
@@ -168,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_secret_across_the_line_cut_is_redacted),
         cmocka_unit_test(test_progress_and_records_in_json),
         cmocka_unit_test(test_progress_on_the_console),
+        cmocka_unit_test(test_forgotten_secrets_are_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

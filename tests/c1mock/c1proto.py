@@ -4,11 +4,15 @@ tasks built from test JSON, requests decoded into JSON-able dicts.
 Only what the mock needs is declared; everything else is skipped as unknown."""
 
 import base64
+import os
 import random
 import string
+import sys
 
-import pb
-from pb import boolean, decode, encode, first, packed_varints, string as s, sub, subs
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import pbwire  # noqa: E402  (tests/lib, on the path above)
+from pbwire import (boolean, decode, encode, first, packed_varints, string as s,  # noqa: E402
+                    sub, subs)
 
 TYPE_PREFIX = "type.googleapis.com/"
 
@@ -27,7 +31,7 @@ def new_task_id():
 
 def oneof(num, message_bytes):
     """A set oneof member: always written, even when empty."""
-    return pb.field(num, bytes(message_bytes))
+    return pbwire.field(num, bytes(message_bytes))
 
 
 def duration(seconds):
@@ -69,20 +73,20 @@ def grant(g):
 
 def struct_value(v):
     if v is None:
-        return pb.varint(1 << 3) + b"\x00"  # null_value 0, written: a set oneof member
+        return pbwire.varint(1 << 3) + b"\x00"  # null_value 0, written: a set oneof member
     if isinstance(v, bool):
-        return pb.varint(4 << 3) + pb.varint(int(v))
+        return pbwire.varint(4 << 3) + pbwire.varint(int(v))
     if isinstance(v, (int, float)):
-        return pb.field(2, float(v))
+        return pbwire.field(2, float(v))
     if isinstance(v, str):
         return oneof(3, v.encode("utf-8"))
     if isinstance(v, dict):
         return oneof(5, struct(v))
-    return oneof(6, b"".join(pb.field(1, struct_value(x)) for x in v))
+    return oneof(6, b"".join(pbwire.field(1, struct_value(x)) for x in v))
 
 
 def struct(d):
-    return b"".join(pb.field(1, encode([(1, k)]) + pb.field(2, struct_value(v)))
+    return b"".join(pbwire.field(1, encode([(1, k)]) + pbwire.field(2, struct_value(v)))
                     for k, v in d.items())
 
 
@@ -243,7 +247,7 @@ def decode_schema(f):
         v = sub(entry, 2) or {}
         kind = next((k for k in (100, 101, 102, 103, 104) if k in v), None)
         fields[s(entry, 1)] = {"display_name": s(v, 1), "required": boolean(v, 2),
-                               "order": pb.to_signed64(first(v, 5, 0)), "kind": kind}
+                               "order": pbwire.to_signed64(first(v, 5, 0)), "kind": kind}
     return {"field_map": fields}
 
 
@@ -254,7 +258,7 @@ def decode_get_task(buf):
 def decode_heartbeat(buf):
     f = decode(buf)
     return {"host_id": s(f, 1), "task_id": s(f, 2), "annotations": len(f.get(3, [])),
-            "task_ids": pb.strings(f, 4)}
+            "task_ids": pbwire.strings(f, 4)}
 
 
 def decode_upload(buf):
@@ -275,7 +279,7 @@ def decode_upload(buf):
 def decode_status(f):
     if f is None:
         return None
-    return {"code": pb.to_signed64(first(f, 1, 0)), "message": s(f, 2), "details": anys(f, 3)}
+    return {"code": pbwire.to_signed64(first(f, 1, 0)), "message": s(f, 2), "details": anys(f, 3)}
 
 
 def decode_finish(buf):

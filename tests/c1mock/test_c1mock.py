@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import c1proto
 import credentials
-import pb
+import pbwire as pb  # tests/lib, on the path once c1proto is imported
 import refclient
 from c1mockctl import C1Mock
-from pb import encode
+from pbwire import encode
 
 HOST = "bt-selftest"
 ANY = "type.googleapis.com/"

@@ -1,5 +1,6 @@
 """Shared helpers for the end-to-end tests: run the binary, read a .c1z with
-nothing but the standard library, the zstd CLI and a tiny protobuf reader."""
+nothing but the standard library, the zstd CLI and the tests' protobuf codec
+(tests/lib/pbwire.py)."""
 
 import json
 import os
@@ -12,8 +13,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("BT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("BT_BINARY") or os.path.join(ROOT, "build", "baton-twingate")
 sys.path.insert(0, os.path.join(ROOT, "tests", "mock"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
 from mockctl import MockServer  # noqa: E402  (path set above)
+from pbwire import decode as pb_fields, string as pb_str  # noqa: E402,F401  (path set above)
 
 MAGIC = b"C1ZF\x00"
 
@@ -33,47 +36,6 @@ def sync_against(mock, out_path, extra=(), env=None, cwd=None, timeout=600):
     return run(["--api-url", mock.url, "-f", out_path, "--log-format", "console",
                 "--reads-per-minute", "0"] + list(extra),
                env=e, cwd=cwd, timeout=timeout)
-
-
-# ---------------------------------------------------------------- protobuf
-
-
-def _varint(buf, i):
-    shift = value = 0
-    while True:
-        b = buf[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, i
-        shift += 7
-
-
-def pb_fields(buf):
-    """Decode one protobuf message into {field number: [values]} (bytes for
-    length-delimited fields, ints for varints)."""
-    out, i = {}, 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = _varint(buf, i)
-        elif wt == 2:
-            n, i = _varint(buf, i)
-            v, i = bytes(buf[i:i + n]), i + n
-        elif wt == 1:
-            v, i = bytes(buf[i:i + 8]), i + 8
-        elif wt == 5:
-            v, i = bytes(buf[i:i + 4]), i + 4
-        else:
-            raise ValueError("bad wire type %d" % wt)
-        out.setdefault(num, []).append(v)
-    return out
-
-
-def pb_str(fields, num, default=""):
-    v = fields.get(num)
-    return v[0].decode("utf-8") if v else default
 
 
 # ---------------------------------------------------------------- c1z

@@ -14,29 +14,10 @@ import tempfile
 import unittest
 
 from harness import run
+from pbwire import field, varint  # noqa: E402  (tests/lib, on the path once harness is imported)
 
 SYNC = "2frSFYakMz4OPnd2b3MDHin9cD4"
 TS = "2024-01-02 03:04:05"
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field(num, value):
-    """A length-delimited field (bytes or str) or a varint (int/bool)."""
-    if isinstance(value, (bool, int)):
-        return varint(num << 3) + varint(int(value))
-    if isinstance(value, str):
-        value = value.encode()
-    return varint(num << 3 | 2) + varint(len(value)) + value
 
 
 def rid(t, i):

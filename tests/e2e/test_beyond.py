@@ -7,11 +7,11 @@ of it appears and the request count stays the base sync's."""
 import math
 import os
 import shutil
-import struct
 import tempfile
 import unittest
 
 from harness import C1Z, MockServer, pb_fields, pb_str, request_floors, sync_against
+import pbwire  # noqa: E402  (tests/lib, on the path once harness is imported)
 
 BOTH = ["--include-service-accounts", "--include-network-resources"]
 EXPANDABLE = "c1.connector.v2.GrantExpandable"
@@ -62,7 +62,7 @@ def struct_value(buf):
     """A google.protobuf.Value as a Python value (numbers, strings, bools)."""
     v = pb_fields(buf)
     if 2 in v:
-        return struct.unpack("<d", v[2][0])[0]
+        return pbwire.double(v, 2)
     if 3 in v:
         return v[3][0].decode("utf-8")
     if 4 in v:

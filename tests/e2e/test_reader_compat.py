@@ -9,7 +9,14 @@ pragma_table_info checks and the grant backfill, which unmarshals every grant
 with expansion IS NULL. Then the sync selection and the listing queries. Every
 data blob is checked with a strict protobuf parser that knows the messages we
 write and refuses what Go's unmarshaller refuses (and, being strict, also any
-field or wire type we have no business writing)."""
+field or wire type we have no business writing).
+
+Its protobuf parser (PbError, _varint, wire_fields, parse) is kept apart from
+the tests' shared codec (tests/lib/pbwire.py) on purpose: it is the
+independent checker of what we write, so it shares no code, and no bug, with
+the codec through which the mocks and the other tests read our output. It is
+also stricter than that codec by design (schema-bound, Go's refusals, no
+unknown field), which the lenient codec must not be."""
 
 import os
 import re

@@ -17,7 +17,7 @@ from service_harness import (CAPABILITY, TRAIT, Daemon, ServiceTest, clean_env, 
                              one_shot_sync, sync_rows)
 import c1proto  # tests/c1mock, on the path once service_harness is imported
 import credentials
-import pb
+import pbwire as pb  # tests/lib, on the path once harness is imported
 from test_reader_compat import SELECT_SYNC, decompress, open_as
 
 # 3000 users make a c1z of about 800 KB: two upload chunks.

@@ -10,7 +10,7 @@ import unittest
 
 from service_harness import ServiceTest, blob, one_shot_sync
 import c1proto  # tests/c1mock, on the path once service_harness is imported
-import pb
+import pbwire as pb  # tests/lib, on the path once harness is imported
 
 
 def gid(n, kind):

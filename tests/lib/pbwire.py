@@ -1,5 +1,8 @@
-"""A minimal protobuf wire codec: enough to read and write the ConductorOne
-service messages by field number, without protoc or generated classes.
+"""The test code's one protobuf wire codec: enough to read and write messages
+by field number, without protoc or generated classes. The mock ConductorOne
+(tests/c1mock) speaks the service messages with it, the end-to-end tests read
+c1z blobs with it (tests/e2e/harness.py). The strict checker in
+tests/e2e/test_reader_compat.py stays apart on purpose (see its header).
 
 Decoding gives {field number: [values]}: ints for varint/fixed fields, bytes for
 length-delimited ones; the caller knows which sub-messages to decode further.
@@ -99,6 +102,12 @@ def packed_varints(fields, num):
             n, i = read_varint(v, i)
             out.append(n)
     return out
+
+
+def double(fields, num, default=None):
+    """A double field (wire type fixed64, decoded as an int) as a float."""
+    v = first(fields, num)
+    return struct.unpack("<d", struct.pack("<Q", v))[0] if v is not None else default
 
 
 def to_signed64(v):

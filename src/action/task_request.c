@@ -1,6 +1,7 @@
-/* Provisioning tasks as the request tables the one-shot flags build for the
- * script's handlers (src/driver/provision.c): the same handlers serve both. */
-#include "service/svc.h"
+/* Service-mode requests: each provisioning task checked as the SDK does,
+ * then as the request table the one-shot flags build for the same script
+ * handler (flags_request.c); the rows of actions.c point here. */
+#include "action/steps.h"
 
 #include <string.h>
 
@@ -90,7 +91,7 @@ static const char *primary_email(const C1__Connector__V2__AccountInfo *a)
     return NULL;
 }
 
-static void push_create(lua_State *L, const SvcTask *t)
+void bt_act_create_from_task(lua_State *L, const SvcTask *t)
 {
     const C1__Connector__V2__AccountInfo *a = t->create_account->account_info;
     const char *email = primary_email(a), *login = a->login && a->login[0] ? a->login : NULL;
@@ -102,31 +103,64 @@ static void push_create(lua_State *L, const SvcTask *t)
     set_string(L, "resource_type", t->create_account->resource_type_id);
 }
 
-const char *bt_svc_push_request(lua_State *L, const SvcTask *t)
+void bt_act_grant_from_task(lua_State *L, const SvcTask *t)
 {
-    switch (t->task_type_case) {
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_GRANT:
-        lua_createtable(L, 0, 2);
-        push_entitlement(L, t->grant->entitlement);
-        lua_setfield(L, -2, "entitlement");
-        push_principal(L, t->grant->principal);
-        lua_setfield(L, -2, "principal");
-        return "grant";
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_REVOKE:
-        lua_createtable(L, 0, 3);
-        push_entitlement(L, t->revoke->grant->entitlement);
-        lua_setfield(L, -2, "entitlement");
-        push_principal(L, t->revoke->grant->principal);
-        lua_setfield(L, -2, "principal");
-        set_string(L, "grant", t->revoke->grant->id);
-        return "revoke";
-    case C1__CONNECTORAPI__BATON__V1__TASK__TASK_TYPE_CREATE_ACCOUNT:
-        push_create(L, t);
-        return "create_account";
-    default:
-        lua_createtable(L, 0, 2);
-        set_string(L, "id", t->delete_resource->resource_id->resource);
-        set_string(L, "type", t->delete_resource->resource_id->resource_type);
-        return "delete_resource";
-    }
+    lua_createtable(L, 0, 2);
+    push_entitlement(L, t->grant->entitlement);
+    lua_setfield(L, -2, "entitlement");
+    push_principal(L, t->grant->principal);
+    lua_setfield(L, -2, "principal");
+}
+
+void bt_act_revoke_from_task(lua_State *L, const SvcTask *t)
+{
+    lua_createtable(L, 0, 3);
+    push_entitlement(L, t->revoke->grant->entitlement);
+    lua_setfield(L, -2, "entitlement");
+    push_principal(L, t->revoke->grant->principal);
+    lua_setfield(L, -2, "principal");
+    set_string(L, "grant", t->revoke->grant->id);
+}
+
+void bt_act_delete_from_task(lua_State *L, const SvcTask *t)
+{
+    lua_createtable(L, 0, 2);
+    set_string(L, "id", t->delete_resource->resource_id->resource);
+    set_string(L, "type", t->delete_resource->resource_id->resource_type);
+}
+
+static bool id_set(const C1__Connector__V2__ResourceId *id)
+{
+    return id && id->resource_type && id->resource_type[0] && id->resource && id->resource[0];
+}
+
+static bool resource_set(const bt_pb_resource *r) { return r && id_set(r->id); }
+
+const char *bt_act_grant_malformed(const SvcTask *t)
+{
+    if (!t->grant->entitlement || !resource_set(t->grant->entitlement->resource) ||
+        !t->grant->entitlement->id || !resource_set(t->grant->principal))
+        return "malformed grant task: an entitlement and a principal are required";
+    return NULL;
+}
+
+const char *bt_act_revoke_malformed(const SvcTask *t)
+{
+    if (!t->revoke->grant || !t->revoke->grant->entitlement ||
+        !resource_set(t->revoke->grant->entitlement->resource) ||
+        !resource_set(t->revoke->grant->principal))
+        return "malformed revoke task: a grant with entitlement and principal is required";
+    return NULL;
+}
+
+const char *bt_act_create_malformed(const SvcTask *t)
+{
+    return t->create_account->account_info ? NULL
+                                           : "malformed create_account task: account_info is required";
+}
+
+const char *bt_act_delete_malformed(const SvcTask *t)
+{
+    return id_set(t->delete_resource->resource_id)
+               ? NULL : "malformed delete_resource task: resource_id is required";
 }
