@@ -110,9 +110,9 @@ static int check_scripts_dir(const char *dir)
 
 /* A positive whole number from a prescanned flag, else dflt (the full parse
  * reports bad values later). */
-static long prescan_positive(int argc, char **argv, const char *name, long dflt)
+static long prescan_positive(int argc, char **argv, bt_flag_id id, long dflt)
 {
-    const char *v = bt_cli_prescan(argc, argv, name);
+    const char *v = bt_cli_prescan(argc, argv, id);
     char *end;
     long n = v ? strtol(v, &end, 10) : 0;
     return v && *v && !*end && n > 0 ? n : dflt;
@@ -125,9 +125,10 @@ static long prescan_positive(int argc, char **argv, const char *name, long dflt)
 static void before_scripts(int argc, char **argv)
 {
     bt_budget_set_defaults(
-        (size_t)prescan_positive(argc, argv, "script-memory-limit", BT_SCRIPT_MEMORY_LIMIT_MB),
-        (double)prescan_positive(argc, argv, "script-cpu-limit", BT_SCRIPT_CPU_LIMIT_SECONDS));
-    if (bt_cli_prescan(argc, argv, "client-id") || bt_cli_prescan(argc, argv, "client-secret"))
+        (size_t)prescan_positive(argc, argv, BT_FLAG_SCRIPT_MEMORY_LIMIT, BT_SCRIPT_MEMORY_LIMIT_MB),
+        (double)prescan_positive(argc, argv, BT_FLAG_SCRIPT_CPU_LIMIT, BT_SCRIPT_CPU_LIMIT_SECONDS));
+    if (bt_cli_prescan(argc, argv, BT_FLAG_CLIENT_ID) ||
+        bt_cli_prescan(argc, argv, BT_FLAG_CLIENT_SECRET))
         return;
     bt_sink_note_interruption("while loading the connector scripts");
     bt_sink_install_signal_cleanup();
