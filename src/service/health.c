@@ -6,7 +6,7 @@
 #define _GNU_SOURCE /* accept4, memmem */
 #include "service/health.h"
 #include "bt/clock.h"
-#include "bt/json_str.h"
+#include "bt/codec.h"
 #include "bt/log.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,7 @@
 /* The client assertion: a compact JWS, EdDSA over
  * BASE64URL(header) "." BASE64URL(payload), with a fresh random nonce. */
 #include "service/svc.h"
-#include "bt/json_str.h"
+#include "bt/codec.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

@@ -9,17 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bt/cli.h"
+#include "bt/codec.h"
 #include "bt/contract.h"
 #include "bt/http.h"
 #include "service/pb.h"
 
-/* ---- base64url without padding (b64url.c) ---- */
-
-size_t bt_b64url_encoded_len(size_t n);
-/* Writes bt_b64url_encoded_len(n) characters and a NUL; returns the length. */
-size_t bt_b64url_encode(const unsigned char *in, size_t n, char *out);
-/* Strict decode; -1 on any invalid input. out holds n * 3 / 4 bytes. */
-long bt_b64url_decode(const char *in, size_t n, unsigned char *out);
+/* base64url (bt_b64url_*) and the JSON escaper are the codec's: bt/codec.h. */
 
 /* ---- minimal JSON (jmin.c) ---- */
 

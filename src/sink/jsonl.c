@@ -54,7 +54,7 @@ typedef struct {
     bool principals_outside; /* a partial sync: principals live in the full one */
 } jsonl_writer;
 
-static int write_all(int fd, const uint8_t *p, size_t n, char *err, size_t errsz)
+static int write_all(int fd, const char *p, size_t n, char *err, size_t errsz)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -84,7 +84,7 @@ static int put_line(jsonl_writer *w, const char *kind, const ProtobufCMessage *m
     bt_bytes *b = &w->out_buf;
     size_t mark = b->len;
     bt_bytes_puts(b, "{\"kind\":");
-    bt_json_append_string(b, kind, strlen(kind));
+    bt_json_str_append(b, kind, strlen(kind));
     bool first = false;
     if (bt_protojson_append_members(b, m, &first) != 0 || b->oom) {
         b->len = mark;

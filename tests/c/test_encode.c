@@ -355,61 +355,6 @@ static void baton_ids(void **state)
     assert_string_equal(bt_id_grant(&A, e, "user", "U9"), "group:G1:member:user:U9");
 }
 
-static void iso8601_times(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in;
-        int64_t sec;
-        int32_t ns;
-    } ok[] = {
-        {"2023-11-14T22:13:20Z", 1700000000, 0},
-        {"2023-11-14T22:13:20.125+00:00", 1700000000, 125000000},
-        {"2023-11-15T00:13:20.125431+02:00", 1700000000, 125431000},
-        {"2023-11-14T17:13:20-0500", 1700000000, 0},
-        {"2023-11-14 22:13:20.123456789123Z", 1700000000, 123456789},
-        {"2023-11-14T22:13Z", 1699999980, 0},
-        {"2023-11-14", 1699920000, 0},
-        {"1970-01-01T00:00:00Z", 0, 0},
-        {"1969-12-31T23:59:59Z", -1, 0},
-        {"2024-02-29T00:00:00Z", 1709164800, 0},
-    };
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        int64_t s = 42;
-        int32_t ns = 42;
-        assert_int_equal(bt_time_parse_iso8601(ok[i].in, &s, &ns), 0);
-        assert_int_equal(s, ok[i].sec);
-        assert_int_equal(ns, ok[i].ns);
-    }
-    static const char *bad[] = {"",
-                                "yesterday",
-                                "2023-13-01",
-                                "2023-02-29",
-                                "2023-11-14T25:00:00Z",
-                                "2023-11-14T22:13:20+",
-                                "2023-11-14T22:13:20.Z",
-                                "2023-11-14T22:13:20Zjunk",
-                                "1700000000",
-                                "2023-11-14T"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int64_t s;
-        int32_t ns;
-        assert_int_equal(bt_time_parse_iso8601(bad[i], &s, &ns), -1);
-    }
-}
-
-static void utf8_checks(void **state)
-{
-    (void)state;
-    assert_true(bt_utf8_is_valid("plain", 5));
-    assert_true(bt_utf8_is_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
-    assert_false(bt_utf8_is_valid("\xc3", 1));             /* truncated */
-    assert_false(bt_utf8_is_valid("\xc0\xaf", 2));         /* overlong */
-    assert_false(bt_utf8_is_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(bt_utf8_is_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    assert_false(bt_utf8_is_valid("\xff", 1));
-}
-
 /* ------------------------------------------------------------------------
  * KSUID and the sync time layout */
 
@@ -604,8 +549,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode_reencode_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(any_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(baton_ids, setup, teardown),
-        cmocka_unit_test(iso8601_times),
-        cmocka_unit_test(utf8_checks),
         cmocka_unit_test(ksuid_vectors),
         cmocka_unit_test(ksuid_new),
         cmocka_unit_test(sync_time_layout),

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bt/json_str.h"
+#include "bt/codec.h"
 #include "service/svc.h"
 
 /* ---- framing ---- */
@@ -239,32 +239,6 @@ static void token_status_and_lifetime(void **state)
     assert_true(bt_svc_token_reuse(-5) == 290);
 }
 
-/* The health answers' and the assertion's JSON strings: valid JSON for any
- * bytes (controls escaped, invalid UTF-8 replaced by U+FFFD). */
-static void json_strings(void **state)
-{
-    (void)state;
-    struct { const char *in; size_t n; const char *out; } cases[] = {
-        {"plain", 5, "\"plain\""},
-        {"q\"b\\", 4, "\"q\\\"b\\\\\""},
-        {"a\nb\tc\x01\x0b\x1f", 8, "\"a\\nb\\tc\\u0001\\u000b\\u001f\""},
-        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
-        {"x\xffy", 3, "\"x\xef\xbf\xbdy\""},
-        {"\xc3", 1, "\"\xef\xbf\xbd\""},                       /* cut sequence */
-        {"\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},      /* overlong */
-        {"\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* surrogate */
-        {"a\0b", 3, "\"a\\u0000b\""},
-        {"", 0, "\"\""},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bt_http_buf b = {0};
-        assert_int_equal(bt_json_str_append(&b, cases[i].in, cases[i].n), 0);
-        assert_int_equal(b.len, strlen(cases[i].out));
-        assert_memory_equal(b.data, cases[i].out, b.len);
-        bt_http_buf_free(&b);
-    }
-}
-
 /* ---- task outcome and OS info ---- */
 
 static void outcome_round_trip(void **state)
@@ -357,7 +331,6 @@ int main(void)
         cmocka_unit_test(clamps),
         cmocka_unit_test(get_task_deadline),
         cmocka_unit_test(token_status_and_lifetime),
-        cmocka_unit_test(json_strings),
         cmocka_unit_test(token_answers),
         cmocka_unit_test(outcome_round_trip),
         cmocka_unit_test(os_release_values),
