@@ -16,12 +16,12 @@
 
 /* base64url (bt_b64url_*) and the JSON escaper are the codec's: bt/codec.h. */
 
-/* ---- minimal JSON (jmin.c) ---- */
+/* ---- one member of a small JSON object (jmin.c, a sink of bt/json_read.h) ---- */
 
 typedef enum { BT_JMIN_NONE = 0, BT_JMIN_STRING, BT_JMIN_NUMBER, BT_JMIN_OTHER } bt_jmin_type;
 typedef struct {
     bt_jmin_type type;
-    char *text; /* decoded string, or the raw text of any other value */
+    char *text; /* the decoded string, a number's text, "" for any other value */
     size_t len;
 } bt_jmin_value;
 
