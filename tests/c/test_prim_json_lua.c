@@ -1,0 +1,134 @@
+/* The Lua-table builder (src/prim/json_lua.c), a sink of the codec's JSON
+ * reader: values, exact integers, the null policy, errors that leave the
+ * stack as it was, and the nesting limit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bt/json_lua.h"
+
+static int setup(void **state)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    *state = L;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    lua_close(*state);
+    return 0;
+}
+
+static char err[200];
+
+/* Decode into the global v; the return of bt_json_lua_pdecode. */
+static int decode(lua_State *L, const char *json, const bt_json_lua_opts *o)
+{
+    int top = lua_gettop(L);
+    int rc = bt_json_lua_pdecode(L, json, strlen(json), o, err, sizeof err);
+    assert_int_equal(lua_gettop(L), top + (rc >= 0));
+    if (rc >= 0)
+        lua_setglobal(L, "v");
+    return rc;
+}
+
+static void check(lua_State *L, const char *code)
+{
+    if (luaL_dostring(L, code) != LUA_OK)
+        fail_msg("%s: %s", code, lua_tostring(L, -1));
+}
+
+static void values_and_exact_integers(void **state)
+{
+    lua_State *L = *state;
+    assert_int_equal(decode(L, "{\"a\": [1, 2.5, \"x\", true, {\"b\": false}], \"c\": {}}", NULL), 1);
+    check(L, "assert(#v.a == 5 and v.a[1] == 1 and math.type(v.a[1]) == 'integer')");
+    check(L, "assert(v.a[2] == 2.5 and v.a[3] == 'x' and v.a[4] == true and v.a[5].b == false)");
+    check(L, "assert(next(v.c) == nil)");
+    assert_int_equal(decode(L, "[9007199254740993, -9223372036854775808, 9223372036854775808, 1e2]",
+                            NULL), 0);
+    check(L, "assert(math.type(v[1]) == 'integer' and v[1] == 9007199254740993)");
+    check(L, "assert(v[2] == math.mininteger)");
+    check(L, "assert(math.type(v[3]) == 'float' and math.type(v[4]) == 'float' and v[4] == 100)");
+    assert_int_equal(decode(L, "\"s\\u00e9\"", NULL), 0);
+    check(L, "assert(v == 's\\u{e9}')");
+    assert_int_equal(decode(L, "null", NULL), 0);
+    check(L, "assert(v == nil)");
+}
+
+/* By default a null is lightuserdata NULL (lua-cjson's cjson.null) in
+ * objects and arrays alike. */
+static void nulls_by_default_are_cjson_null(void **state)
+{
+    lua_State *L = *state;
+    assert_int_equal(decode(L, "{\"a\": null, \"b\": [null, 1]}", NULL), 1);
+    check(L, "assert(type(v.a) == 'userdata' and type(v.b[1]) == 'userdata' and v.b[2] == 1)");
+}
+
+/* GraphQL's rule as a caller writes it: a null member is an absent key, a
+ * null element a sentinel (here the string 'NULL'), and at depth 2 a kept
+ * member. */
+static bool graphql_nulls(lua_State *L, int depth, bool in_array, void *ud)
+{
+    (void)ud;
+    if (!in_array && depth != 2)
+        return false;
+    lua_pushstring(L, "NULL");
+    return true;
+}
+
+static void nulls_by_the_callers_rule(void **state)
+{
+    lua_State *L = *state;
+    bt_json_lua_opts o = {.null_value = graphql_nulls};
+    assert_int_equal(decode(L, "{\"gone\": null, \"list\": [null, 2], \"data\": {\"f\": null}}", &o), 1);
+    check(L, "assert(v.gone == nil and v.list[1] == 'NULL' and v.list[2] == 2)");
+    check(L, "assert(v.data.f == 'NULL')");
+}
+
+/* A failure pushes nothing and says why and where. */
+static void errors_leave_the_stack(void **state)
+{
+    lua_State *L = *state;
+    assert_int_equal(decode(L, "{\"a\": [1, 2}", NULL), -1);
+    assert_string_equal(err, "unexpected character at byte 11");
+    assert_int_equal(decode(L, "[\"\xff\"]", NULL), -1);
+    assert_string_equal(err, "invalid UTF-8 in string at byte 2");
+    assert_int_equal(decode(L, "[1e999999]", NULL), 0); /* strtod's infinity is a number to Lua */
+    check(L, "assert(v[1] == math.huge)");
+}
+
+static void nesting_is_limited(void **state)
+{
+    lua_State *L = *state;
+    char deep[BT_JSON_LUA_MAX_DEPTH + 2];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    bt_json_lua_opts o = {.read = {.max_depth = 10000}};
+    assert_int_equal(decode(L, deep, &o), -1);
+    assert_string_equal(err, "nesting too deep at byte 250");
+    bt_json_lua_opts three = {.read = {.max_depth = 3}};
+    assert_int_equal(decode(L, "[[[1]]]", &three), 0);
+    assert_int_equal(decode(L, "[[[[1]]]]", &three), -1);
+    assert_string_equal(err, "nesting too deep at byte 3");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(values_and_exact_integers, setup, teardown),
+        cmocka_unit_test_setup_teardown(nulls_by_default_are_cjson_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(nulls_by_the_callers_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(errors_leave_the_stack, setup, teardown),
+        cmocka_unit_test_setup_teardown(nesting_is_limited, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
