@@ -3,7 +3,6 @@
 #include "bt/driver.h"
 #include "bt/graphql.h"
 #include "bt/json_write.h"
-#include "bt/json_lua.h"
 #include "bt/log.h"
 #include "bt/prim.h"
 #include "bt/sink.h"
@@ -117,8 +116,7 @@ static int build_revoke(lua_State *L, const bt_cli *cli, char *err, size_t n)
     return 0;
 }
 
-/* Decode --create-account-profile (a JSON object) with the codec's reader
- * (bt/json_lua.h), protected; a null is cjson.null (lightuserdata NULL). */
+/* Decode --create-account-profile (a JSON object) with lua-cjson, protected. */
 static int push_profile(bt_host *h, const char *json, char *err, size_t n)
 {
     lua_State *L = bt_host_lua(h);
@@ -126,13 +124,20 @@ static int push_profile(bt_host *h, const char *json, char *err, size_t n)
         lua_newtable(L);
         return 0;
     }
-    char why[200];
-    int kind = bt_json_lua_pdecode(L, json, strlen(json), NULL, why, sizeof why);
-    if (kind < 0) {
-        snprintf(err, n, "--create-account-profile is not valid JSON: %s", why);
+    bt_host_error herr;
+    if (bt_host_require(h, "cjson", &herr) != 0) {
+        snprintf(err, n, "cannot load lua-cjson: %.900s", herr.message);
         return -1;
     }
-    if (kind != 1) {
+    lua_getfield(L, -1, "decode");
+    lua_remove(L, -2);
+    lua_pushstring(L, json);
+    if (bt_host_call(h, 1, 1, &herr) != 0) {
+        snprintf(err, n, "--create-account-profile is not valid JSON: %.900s", herr.message);
+        return -1;
+    }
+    /* cjson decodes an array to a table too: one with element [1] is not an object. */
+    if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
         lua_pop(L, 1);
         snprintf(err, n, "--create-account-profile must be a JSON object");
         return -1;
