@@ -83,7 +83,7 @@ typedef bt_buf bt_bytes;
  * protobuf-c writes fields in field-number order and skips proto3 defaults,
  * which is Go's deterministic encoding once map entries are sorted (Struct
  * fields: bt_pb_struct_sort; Struct is the only map this project fills). */
-int bt_pb_pack(const ProtobufCMessage *m, bt_bytes *b);
+int bt_pb_pack(const ProtobufCMessage *m, bt_buf *b);
 
 /* An Any holding m: type_url "type.googleapis.com/<full name>", value = the
  * encoding of m. Allocated in a. NULL when out of memory. */
@@ -110,9 +110,9 @@ char *bt_id_grant(bt_arena *a, const char *entitlement_id, const char *ptype, co
  * payloads of the types bt_pb_find_type knows decoded. */
 
 /* Append m as JSON. -1 when out of memory. */
-int bt_protojson_append(bt_bytes *b, const ProtobufCMessage *m);
+int bt_protojson_append(bt_buf *b, const ProtobufCMessage *m);
 /* Append m's members without the braces (bt_protojson_write_members). */
-int bt_protojson_append_members(bt_bytes *b, const ProtobufCMessage *m, bool *first);
+int bt_protojson_append_members(bt_buf *b, const ProtobufCMessage *m, bool *first);
 
 /* ------------------------------------------------------------------------
  * KSUIDs and times (ksuid.c) */

@@ -9,11 +9,11 @@
 /* ------------------------------------------------------------------------
  * Packing and Any */
 
-int bt_pb_pack(const ProtobufCMessage *m, bt_bytes *b)
+int bt_pb_pack(const ProtobufCMessage *m, bt_buf *b)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
-    bt_bytes_clear(b);
-    bt_bytes_reserve(b, n + 1);
+    bt_buf_clear(b);
+    bt_buf_reserve(b, n + 1);
     if (b->oom)
         return -1;
     b->len = protobuf_c_message_pack(m, (uint8_t *)b->data);

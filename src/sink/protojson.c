@@ -13,12 +13,12 @@ static ProtobufCMessage *unpack_known(void *ctx, const char *type_url, const uin
 
 static const bt_protojson_opts sink_opts = {.unpack_any = unpack_known};
 
-int bt_protojson_append(bt_bytes *b, const ProtobufCMessage *m)
+int bt_protojson_append(bt_buf *b, const ProtobufCMessage *m)
 {
     return bt_protojson_write(b, m, &sink_opts) == 0 ? 0 : -1;
 }
 
-int bt_protojson_append_members(bt_bytes *b, const ProtobufCMessage *m, bool *first)
+int bt_protojson_append_members(bt_buf *b, const ProtobufCMessage *m, bool *first)
 {
     return bt_protojson_write_members(b, m, first, &sink_opts) == 0 ? 0 : -1;
 }

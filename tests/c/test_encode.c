@@ -35,11 +35,11 @@ static int teardown(void **state)
 /* Pack m and compare with the golden bytes. */
 static void assert_encodes_to(const ProtobufCMessage *m, const uint8_t *want, size_t n)
 {
-    bt_bytes b = {0};
+    bt_buf b = {0};
     assert_int_equal(bt_pb_pack(m, &b), 0);
     assert_int_equal(b.len, n);
     assert_memory_equal(b.data, want, n);
-    bt_bytes_free(&b);
+    bt_buf_free(&b);
 }
 
 /* ------------------------------------------------------------------------
@@ -428,13 +428,13 @@ static void sync_time_layout(void **state)
 static void protojson_forms(void **state)
 {
     (void)state;
-    bt_bytes b = {0};
+    bt_buf b = {0};
     assert_int_equal(bt_protojson_append(&b, &rt_user()->base), 0);
     assert_string_equal((char *)b.data,
                         "{\"id\":\"user\",\"displayName\":\"User\",\"traits\":[\"TRAIT_USER\"],"
                         "\"annotations\":[{\"@type\":\"type.googleapis.com/"
                         "c1.connector.v2.SkipEntitlementsAndGrants\"}]}");
-    bt_bytes_clear(&b);
+    bt_buf_clear(&b);
     assert_int_equal(bt_protojson_append(&b, &res_user()->base), 0);
     const char *profile = "{\"email\":\"ann@example.com\",\"first_name\":\"Ann\",\"id\":\"U1\","
                           "\"is_admin\":false,\"last_name\":\"Lee\",\"score\":1.5}";
@@ -451,13 +451,13 @@ static void protojson_forms(void **state)
              "\"createdAt\":\"2023-11-14T22:13:20.125Z\"}",
              profile, profile);
     assert_string_equal((char *)b.data, want);
-    bt_bytes_free(&b);
+    bt_buf_free(&b);
 }
 
 static void protojson_values_and_escapes(void **state)
 {
     (void)state;
-    bt_bytes b = {0};
+    bt_buf b = {0};
     bt_pb_struct *s = mkstruct("q", v_str("a\"b\\c\n\x01\xff"), "n", v_num(0.1), "i", v_num(1e21),
                                "l", v_list3(v_num(-3), v_bool(1), v_null()), "e",
                                v_struct(mkstruct(NULL)), NULL);
@@ -466,9 +466,9 @@ static void protojson_values_and_escapes(void **state)
     assert_string_equal((char *)b.data,
                         "{\"e\":{},\"i\":1e+21,\"l\":[-3,true,null],\"n\":0.1,"
                         "\"q\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\"}");
-    bt_bytes_clear(&b);
+    bt_buf_clear(&b);
     bool first = false;
-    bt_bytes_puts(&b, "{\"kind\":\"x\"");
+    bt_buf_puts(&b, "{\"kind\":\"x\"");
     C1__Connector__V2__GrantSources__GrantSource src = C1__CONNECTOR__V2__GRANT_SOURCES__GRANT_SOURCE__INIT;
     src.is_direct = 1;
     C1__Connector__V2__GrantSources__SourcesEntry ent = C1__CONNECTOR__V2__GRANT_SOURCES__SOURCES_ENTRY__INIT;
@@ -479,10 +479,10 @@ static void protojson_values_and_escapes(void **state)
     gs.sources = ents;
     gs.n_sources = 1;
     assert_int_equal(bt_protojson_append_members(&b, &gs.base, &first), 0);
-    bt_bytes_putc(&b, '}');
+    bt_buf_putc(&b, '}');
     assert_string_equal((char *)b.data,
                         "{\"kind\":\"x\",\"sources\":{\"group:G1:member\":{\"isDirect\":true}}}");
-    bt_bytes_free(&b);
+    bt_buf_free(&b);
 }
 
 /* ------------------------------------------------------------------------

@@ -20,7 +20,7 @@
 static void frame_round_trip(void **state)
 {
     (void)state;
-    bt_http_buf b = {0};
+    bt_buf b = {0};
     const unsigned char *m;
     size_t n;
     assert_int_equal(bt_grpc_frame_append(&b, "\x0a\x03" "abc", 5), 0);
@@ -41,7 +41,7 @@ static void frame_round_trip(void **state)
     assert_int_equal(bt_grpc_frame_single((const unsigned char *)"\0\0\0\0\0", 5, &m, &n), 1);
     assert_int_equal(n, 0);
     assert_int_equal(bt_grpc_frame_single((const unsigned char *)"", 0, &m, &n), 0);
-    bt_http_buf_free(&b);
+    bt_buf_free(&b);
 }
 
 /* ---- status ---- */
@@ -250,8 +250,8 @@ static void outcome_round_trip(void **state)
     o.non_retryable = true;
     strcpy(o.text, "membership of group X is managed by Twingate");
     strcpy(o.type_url, "type.googleapis.com/c1.connector.v2.GrantManagerServiceGrantResponse");
-    bt_http_buf_append(&o.value, "\x0a\x00", 2);
-    bt_http_buf b = {0};
+    bt_buf_append(&o.value, "\x0a\x00", 2);
+    bt_buf b = {0};
     assert_int_equal(bt_svc_outcome_encode(&o, &b), 0);
     assert_int_equal(bt_svc_outcome_decode(&b, &back), 0);
     assert_int_equal(back.code, 9);
@@ -259,13 +259,13 @@ static void outcome_round_trip(void **state)
     assert_string_equal(back.text, o.text);
     assert_string_equal(back.type_url, o.type_url);
     assert_int_equal(back.value.len, 2);
-    bt_http_buf_free(&back.value);
+    bt_buf_free(&back.value);
     b.len--; /* a process killed mid-write leaves a short outcome */
     assert_int_equal(bt_svc_outcome_decode(&b, &back), -1);
     b.len = 3;
     assert_int_equal(bt_svc_outcome_decode(&b, &back), -1);
-    bt_http_buf_free(&b);
-    bt_http_buf_free(&o.value);
+    bt_buf_free(&b);
+    bt_buf_free(&o.value);
 }
 
 static void os_release_values(void **state)
