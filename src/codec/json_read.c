@@ -283,19 +283,6 @@ static int next_or_close(reader *r, char close, bool *more)
     return fail_here(r);
 }
 
-static int array(reader *r)
-{
-    if (EMIT0(r, begin_array) != 0 || enter(r) != 0)
-        return -1;
-    bool more = !(r->p < r->end && *r->p == ']');
-    if (!more)
-        r->p++, r->depth--;
-    while (more)
-        if (value(r) != 0 || next_or_close(r, ']', &more) != 0)
-            return -1;
-    return EMIT0(r, end_array);
-}
-
 static int member(reader *r)
 {
     if (r->p >= r->end || *r->p != '"')
@@ -309,17 +296,19 @@ static int member(reader *r)
     return value(r);
 }
 
-static int object(reader *r)
+/* An object (members) or an array (values), from its opening bracket. */
+static int container(reader *r, bool object)
 {
-    if (EMIT0(r, begin_object) != 0 || enter(r) != 0)
+    char close = object ? '}' : ']';
+    if ((object ? EMIT0(r, begin_object) : EMIT0(r, begin_array)) != 0 || enter(r) != 0)
         return -1;
-    bool more = !(r->p < r->end && *r->p == '}');
+    bool more = !(r->p < r->end && *r->p == close);
     if (!more)
         r->p++, r->depth--;
     while (more)
-        if (member(r) != 0 || next_or_close(r, '}', &more) != 0)
+        if ((object ? member(r) : value(r)) != 0 || next_or_close(r, close, &more) != 0)
             return -1;
-    return EMIT0(r, end_object);
+    return object ? EMIT0(r, end_object) : EMIT0(r, end_array);
 }
 
 static int value(reader *r)
@@ -328,8 +317,8 @@ static int value(reader *r)
     if (r->p >= r->end)
         return fail_here(r);
     switch (*r->p) {
-    case '{': return object(r);
-    case '[': return array(r);
+    case '{': return container(r, true);
+    case '[': return container(r, false);
     case '"': return string(r, false);
     case 't': return literal(r, "true", 4) != 0 ? -1 : EMIT(r, boolean, true);
     case 'f': return literal(r, "false", 5) != 0 ? -1 : EMIT(r, boolean, false);

@@ -115,38 +115,37 @@ static void put_timestamp(pj *j, const Google__Protobuf__Timestamp *t)
 
 static int write_value(pj *j, const Google__Protobuf__Value *v, int depth);
 
-static int write_struct(pj *j, const Google__Protobuf__Struct *s, int depth)
+/* A Struct ({"key":value,...}: fields) or a ListValue ([value,...]: values). */
+static int write_values(pj *j, Google__Protobuf__Struct__FieldsEntry *const *fields,
+                        Google__Protobuf__Value *const *values, size_t n, int depth)
 {
     if (too_deep(j, depth))
         return BT_PROTOJSON_TOO_DEEP;
-    bt_buf_putc(j->b, '{');
-    for (size_t i = 0; s && i < s->n_fields; i++) {
+    bt_buf_putc(j->b, fields ? '{' : '[');
+    for (size_t i = 0; i < n; i++) {
         if (i)
             bt_buf_putc(j->b, ',');
-        put_cstring(j, s->fields[i]->key);
-        bt_buf_putc(j->b, ':');
-        int rc = write_value(j, s->fields[i]->value, depth);
+        if (fields) {
+            put_cstring(j, fields[i]->key);
+            bt_buf_putc(j->b, ':');
+        }
+        int rc = write_value(j, fields ? fields[i]->value : values[i], depth);
         if (rc != 0)
             return rc;
     }
-    bt_buf_putc(j->b, '}');
+    bt_buf_putc(j->b, fields ? '}' : ']');
     return 0;
+}
+
+static int write_struct(pj *j, const Google__Protobuf__Struct *s, int depth)
+{
+    static Google__Protobuf__Struct__FieldsEntry *const none[1];
+    return write_values(j, s && s->fields ? s->fields : none, NULL, s ? s->n_fields : 0, depth);
 }
 
 static int write_list(pj *j, const Google__Protobuf__ListValue *l, int depth)
 {
-    if (too_deep(j, depth))
-        return BT_PROTOJSON_TOO_DEEP;
-    bt_buf_putc(j->b, '[');
-    for (size_t i = 0; l && i < l->n_values; i++) {
-        if (i)
-            bt_buf_putc(j->b, ',');
-        int rc = write_value(j, l->values[i], depth);
-        if (rc != 0)
-            return rc;
-    }
-    bt_buf_putc(j->b, ']');
-    return 0;
+    return write_values(j, NULL, l ? l->values : NULL, l ? l->n_values : 0, depth);
 }
 
 static int write_value(pj *j, const Google__Protobuf__Value *v, int depth)

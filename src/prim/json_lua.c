@@ -100,17 +100,10 @@ static const char *on_null(void *ud)
     return placed(b);
 }
 
-static const bt_json_sink lua_sink = {
-    .begin_object = on_begin_object,
-    .end_object = on_end,
-    .begin_array = on_begin_array,
-    .end_array = on_end,
-    .key = on_key,
-    .string = on_string,
-    .number = on_number,
-    .boolean = on_boolean,
-    .null = on_null,
-};
+/* begin and end object, begin and end array, key, string, number, boolean, null */
+static const bt_json_sink lua_sink = {on_begin_object, on_end,    on_begin_array,
+                                      on_end,          on_key,    on_string,
+                                      on_number,       on_boolean, on_null};
 
 int bt_json_lua_decode(lua_State *L, const char *s, size_t len, const bt_json_lua_opts *o,
                        char *err, size_t errsz)

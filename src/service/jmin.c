@@ -99,17 +99,10 @@ static const char *null(void *ud)
     return top_level(f) ? top_level(f) : keep(f, BT_JMIN_OTHER, "", 0);
 }
 
-static const bt_json_sink finder_sink = {
-    .begin_object = begin_object,
-    .end_object = close_container,
-    .begin_array = begin_array,
-    .end_array = close_container,
-    .key = key,
-    .string = string,
-    .number = number,
-    .boolean = boolean,
-    .null = null,
-};
+/* begin and end object, begin and end array, key, string, number, boolean, null */
+static const bt_json_sink finder_sink = {begin_object, close_container, begin_array,
+                                         close_container, key, string,
+                                         number, boolean, null};
 
 int bt_jmin_find(const char *json, size_t len, const char *name, bt_jmin_value *v)
 {
