@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "bt/graphql.h"
 #include "bt/json_lua.h"
 
 static int setup(void **state)
@@ -121,6 +122,89 @@ static void nesting_is_limited(void **state)
     assert_string_equal(err, "nesting too deep at byte 3");
 }
 
+/* GraphQL's rule in the builder: a null member is absent, a null element
+ * the graphql null sentinel. */
+static bool graphql_rule(lua_State *L, int depth, bool in_array, void *ud)
+{
+    (void)depth, (void)ud;
+    if (!in_array)
+        return false;
+    bt_graphql_push_null(L);
+    return true;
+}
+
+/* The value on top as canonical text (sorted keys, integer/float told
+ * apart, the sentinel as NULL), popped; the text stays alive in a global. */
+static const char *canon(lua_State *L)
+{
+    static const char dump[] =
+        "local v, null = ...\n"
+        "local function d(x)\n"
+        "  if x == null then return 'NULL' end\n"
+        "  if type(x) == 'number' then return math.type(x) .. ':' .. string.format('%.17g', x) end\n"
+        "  if type(x) ~= 'table' then return type(x) .. ':' .. tostring(x) end\n"
+        "  local keys = {}\n"
+        "  for k in pairs(x) do keys[#keys + 1] = k end\n"
+        "  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)\n"
+        "  local out = {}\n"
+        "  for _, k in ipairs(keys) do out[#out + 1] = tostring(k) .. '=' .. d(x[k]) end\n"
+        "  return '{' .. table.concat(out, ',') .. '}'\n"
+        "end\n"
+        "return d(v)\n";
+    assert_int_equal(luaL_loadstring(L, dump), LUA_OK);
+    lua_insert(L, -2);
+    bt_graphql_push_null(L);
+    assert_int_equal(lua_pcall(L, 2, 1, 0), LUA_OK);
+    lua_setglobal(L, "canon_result");
+    lua_getglobal(L, "canon_result");
+    const char *text = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return text;
+}
+
+static const bt_json_lua_opts graphql_opts = {.read = {.max_depth = BT_JSON_MAX_DEPTH},
+                                              .null_value = graphql_rule};
+
+/* The builder with GraphQL's rule reads every text as the GraphQL decoder
+ * (src/graphql/json_decode.c) does: the same values, the same errors at
+ * the same bytes. So that decoder can become a sink of the codec reader. */
+static void same_as_the_graphql_decoder(void **state)
+{
+    lua_State *L = *state;
+    static const char *const texts[] = {
+        "{\"a\": 1, \"b\": [1, null, {\"c\": null, \"d\": true}], \"e\": \"x\\u00e9\\ud800y\"}",
+        "[9007199254740993, 1.5, -0, 1e400, 12345678901234567890, -2.5E-3, 0]",
+        "\"\\ud83d\\ude00\\n\\/\"",
+        "null", " true ", "{}", "[]", "[[], {}]",
+        "{\"a\":}", "[1,]", "[1 2]", "\"\x01\"", "\"\xff\"", "\"\xed\xa0\x80\"", "{\"a\":1} x",
+        "nul", "\"\\u12\"", "\"\\q\"", "", "   ", "[", "{\"a\"", "{1:2}", "01", "-", "1.",
+        "\"abc",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *t = texts[i];
+        char err_old[200] = "", err_new[200] = "";
+        int top = lua_gettop(L);
+        int rc_old = bt_graphql_json_decode(L, t, strlen(t), BT_JSON_MAX_DEPTH, err_old,
+                                            sizeof err_old);
+        char *old = rc_old == 0 ? strdup(canon(L)) : NULL;
+        int rc_new = bt_json_lua_decode(L, t, strlen(t), &graphql_opts, err_new, sizeof err_new);
+        if ((rc_old == 0) != (rc_new >= 0))
+            fail_msg("%s: graphql %d (%s), builder %d (%s)", t, rc_old, err_old, rc_new, err_new);
+        if (rc_old == 0)
+            assert_string_equal(canon(L), old);
+        else
+            assert_string_equal(err_new, err_old);
+        free(old);
+        assert_int_equal(lua_gettop(L), top);
+    }
+    char deep[BT_JSON_MAX_DEPTH + 2];
+    memset(deep, '[', sizeof deep);
+    char e1[200], e2[200];
+    assert_int_equal(bt_graphql_json_decode(L, deep, sizeof deep, BT_JSON_MAX_DEPTH, e1, sizeof e1), -1);
+    assert_int_equal(bt_json_lua_decode(L, deep, sizeof deep, &graphql_opts, e2, sizeof e2), -1);
+    assert_string_equal(e2, e1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nulls_by_the_callers_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_leave_the_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(nesting_is_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(same_as_the_graphql_decoder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
