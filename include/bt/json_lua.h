@@ -16,9 +16,9 @@ typedef struct {
     /* A null at nesting `depth` (1: a member or element of the top value;
      * 0: the top value itself, which always becomes nil): push what it
      * becomes and return true, or, for an object member only, return false
-     * to leave the key absent (an array element must be pushed, or the
-     * indexes would shift). NULL: lightuserdata NULL everywhere, which is
-     * lua-cjson's cjson.null. */
+     * to leave the key absent, removing an earlier duplicate (an array
+     * element must be pushed, or the indexes would shift). NULL:
+     * lightuserdata NULL everywhere, which is lua-cjson's cjson.null. */
     bool (*null_value)(lua_State *L, int depth, bool in_array, void *ud);
     void *ud;
 } bt_json_lua_opts;

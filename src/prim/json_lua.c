@@ -93,10 +93,8 @@ static const char *on_null(void *ud)
         lua_pushlightuserdata(b->L, NULL); /* an element cannot be left out */
         pushed = true;
     }
-    if (!pushed) {
-        lua_pop(b->L, 1); /* the key: an absent member */
-        return NULL;
-    }
+    if (!pushed)
+        lua_pushnil(b->L); /* an absent member, also when an earlier duplicate set it */
     return placed(b);
 }
 

@@ -165,6 +165,25 @@ static const char *canon(lua_State *L)
 static const bt_json_lua_opts graphql_opts = {.read = {.max_depth = BT_JSON_MAX_DEPTH},
                                               .null_value = graphql_rule};
 
+/* Both decoders on t[0..n): the same value, or the same error. */
+static void read_alike(lua_State *L, const char *t, size_t n)
+{
+    char err_old[200] = "", err_new[200] = "";
+    int top = lua_gettop(L);
+    int rc_old = bt_graphql_json_decode(L, t, n, BT_JSON_MAX_DEPTH, err_old, sizeof err_old);
+    char *old = rc_old == 0 ? strdup(canon(L)) : NULL;
+    int rc_new = bt_json_lua_decode(L, t, n, &graphql_opts, err_new, sizeof err_new);
+    if ((rc_old == 0) != (rc_new >= 0))
+        fail_msg("%.*s: graphql %d (%s), builder %d (%s)", (int)n, t, rc_old, err_old, rc_new,
+                 err_new);
+    if (rc_old == 0)
+        assert_string_equal(canon(L), old);
+    else
+        assert_string_equal(err_new, err_old);
+    free(old);
+    assert_int_equal(lua_gettop(L), top);
+}
+
 /* The builder with GraphQL's rule reads every text as the GraphQL decoder
  * (src/graphql/json_decode.c) does: the same values, the same errors at
  * the same bytes. So that decoder can become a sink of the codec reader. */
@@ -180,29 +199,48 @@ static void same_as_the_graphql_decoder(void **state)
         "nul", "\"\\u12\"", "\"\\q\"", "", "   ", "[", "{\"a\"", "{1:2}", "01", "-", "1.",
         "\"abc",
     };
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        const char *t = texts[i];
-        char err_old[200] = "", err_new[200] = "";
-        int top = lua_gettop(L);
-        int rc_old = bt_graphql_json_decode(L, t, strlen(t), BT_JSON_MAX_DEPTH, err_old,
-                                            sizeof err_old);
-        char *old = rc_old == 0 ? strdup(canon(L)) : NULL;
-        int rc_new = bt_json_lua_decode(L, t, strlen(t), &graphql_opts, err_new, sizeof err_new);
-        if ((rc_old == 0) != (rc_new >= 0))
-            fail_msg("%s: graphql %d (%s), builder %d (%s)", t, rc_old, err_old, rc_new, err_new);
-        if (rc_old == 0)
-            assert_string_equal(canon(L), old);
-        else
-            assert_string_equal(err_new, err_old);
-        free(old);
-        assert_int_equal(lua_gettop(L), top);
-    }
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        read_alike(L, texts[i], strlen(texts[i]));
     char deep[BT_JSON_MAX_DEPTH + 2];
     memset(deep, '[', sizeof deep);
     char e1[200], e2[200];
     assert_int_equal(bt_graphql_json_decode(L, deep, sizeof deep, BT_JSON_MAX_DEPTH, e1, sizeof e1), -1);
     assert_int_equal(bt_json_lua_decode(L, deep, sizeof deep, &graphql_opts, e2, sizeof e2), -1);
     assert_string_equal(e2, e1);
+}
+
+/* Deterministic mutations of a sample answer (a byte replaced, dropped or
+ * doubled; the generator is seeded): both decoders still agree. */
+static void mutations_read_alike(void **state)
+{
+    lua_State *L = *state;
+    static const char sample[] =
+        "{\"data\": {\"users\": {\"edges\": [{\"node\": {\"id\": \"VXNlcjox\", \"n\": 12, "
+        "\"x\": -1.5e3, \"ok\": true, \"no\": null, \"s\": \"a\\u00e9\\ud83d\\ude00\\n\"}}, null], "
+        "\"pageInfo\": {\"hasNextPage\": false, \"endCursor\": \"Y3Vy\"}}}, \"errors\": []}";
+    static const char bytes[] = "{}[]\",:\\u0123456789.eE+-tfnrl \xc3\xa9\xff\xed";
+    uint32_t seed = 12345;
+    char text[sizeof sample + 1];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = sizeof sample - 1;
+        memcpy(text, sample, n);
+        for (int edits = 0; edits < 1 + round % 3; edits++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            int op = (int)(seed >> 4) % 3;
+            char c = bytes[(seed >> 16) % (sizeof bytes - 1)];
+            if (op == 0) {
+                text[at] = c;
+            } else if (op == 1 && n > 1) {
+                memmove(text + at, text + at + 1, n - at - 1);
+                n--;
+            } else if (n < sizeof sample) {
+                memmove(text + at + 1, text + at, n - at);
+                n++;
+            }
+        }
+        read_alike(L, text, n);
+    }
 }
 
 int main(void)
@@ -214,6 +252,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_leave_the_stack, setup, teardown),
         cmocka_unit_test_setup_teardown(nesting_is_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(same_as_the_graphql_decoder, setup, teardown),
+        cmocka_unit_test_setup_teardown(mutations_read_alike, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
