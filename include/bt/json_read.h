@@ -9,8 +9,8 @@
  * then end_object; an array is begin_array, values, end_array. A null is
  * null(): what it means (an absent key, a sentinel in an array) is the
  * sink's choice. String and key bytes are valid only during the call (copy
- * them); text is NUL-terminated at [n] but may hold NUL bytes when \u0000
- * is allowed.
+ * them) and are not NUL-terminated (they may point into the input); they
+ * hold NUL bytes only when \u0000 is allowed. A number's text is.
  *
  * Each callback returns NULL to go on, or a static reason to stop: the
  * reader then fails with that reason. A NULL callback ignores its event. */
