@@ -10,7 +10,8 @@
  * null(): what it means (an absent key, a sentinel in an array) is the
  * sink's choice. String and key bytes are valid only during the call (copy
  * them) and are not NUL-terminated (they may point into the input); they
- * hold NUL bytes only when \u0000 is allowed. A number's text is.
+ * hold NUL bytes only when \u0000 is allowed. A number's text is
+ * NUL-terminated.
  *
  * Each callback returns NULL to go on, or a static reason to stop: the
  * reader then fails with that reason. A NULL callback ignores its event. */
