@@ -9,20 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- growable byte buffer (NUL-terminated whenever data != NULL) ---- */
+#include "bt/buf.h"
 
-typedef struct bt_http_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-} bt_http_buf;
+/* ---- the byte buffer is the codec's (bt/buf.h) ----
+ * bt_http_buf* are its old names, kept while other branches still use them;
+ * new code says bt_buf. */
 
-/* Each returns 0, or -1 when memory ran out (the buffer is left unchanged). */
-int bt_http_buf_reserve(bt_http_buf *b, size_t extra);
-int bt_http_buf_append(bt_http_buf *b, const void *p, size_t n);
-int bt_http_buf_puts(bt_http_buf *b, const char *s);
-void bt_http_buf_clear(bt_http_buf *b); /* len = 0, memory kept */
-void bt_http_buf_free(bt_http_buf *b);
+typedef bt_buf bt_http_buf;
+#define bt_http_buf_reserve bt_buf_reserve
+#define bt_http_buf_append bt_buf_append
+#define bt_http_buf_puts bt_buf_puts
+#define bt_http_buf_clear bt_buf_clear
+#define bt_http_buf_free bt_buf_free
 
 /* ---- URL policy ---- */
 

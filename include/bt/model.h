@@ -4,14 +4,16 @@
  * Nothing here knows Lua, SQLite or Twingate.
  *
  *   arena.c      bt_arena: bump allocator for building messages
- *   encode.c     packing, Any, deterministic Struct, ids, ISO-8601 times, UTF-8
- *   protojson.c  message -> protojson text (lowerCamelCase, enums by name, WKTs)
+ *   encode.c     packing, Any, deterministic Struct, ids
+ *   protojson.c  message -> protojson text (the codec's writer, Any payloads known here)
  *   ksuid.c      KSUIDs and the sync-file time layout */
 #ifndef BT_MODEL_H
 #define BT_MODEL_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "bt/codec.h"
 
 #include "c1/connector/v2/annotation_entitlement.pb-c.h"
 #include "c1/connector/v2/annotation_external_link.pb-c.h"
@@ -62,22 +64,17 @@ void bt_arena_reset(bt_arena *a);
 void bt_arena_free(bt_arena *a);
 
 /* ------------------------------------------------------------------------
- * Growable byte buffer (encode.c). On allocation failure `oom` is set and
- * later appends are ignored, so callers check once at the end. */
+ * The byte buffer is the codec's (bt/buf.h); bt_bytes* are its old names,
+ * kept while other branches still use them. New code says bt_buf. */
 
-typedef struct {
-    uint8_t *data;
-    size_t len, cap;
-    bool oom;
-} bt_bytes;
-
-void bt_bytes_reserve(bt_bytes *b, size_t extra);
-void bt_bytes_append(bt_bytes *b, const void *p, size_t n);
-void bt_bytes_puts(bt_bytes *b, const char *s);
-void bt_bytes_putc(bt_bytes *b, char c);
-void bt_bytes_printf(bt_bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void bt_bytes_clear(bt_bytes *b); /* len = 0, keeps the memory */
-void bt_bytes_free(bt_bytes *b);
+typedef bt_buf bt_bytes;
+#define bt_bytes_reserve bt_buf_reserve
+#define bt_bytes_append bt_buf_append
+#define bt_bytes_puts bt_buf_puts
+#define bt_bytes_putc bt_buf_putc
+#define bt_bytes_printf bt_buf_printf
+#define bt_bytes_clear bt_buf_clear
+#define bt_bytes_free bt_buf_free
 
 /* ------------------------------------------------------------------------
  * Encoding (encode.c) */
@@ -86,7 +83,7 @@ void bt_bytes_free(bt_bytes *b);
  * protobuf-c writes fields in field-number order and skips proto3 defaults,
  * which is Go's deterministic encoding once map entries are sorted (Struct
  * fields: bt_pb_struct_sort; Struct is the only map this project fills). */
-int bt_pb_pack(const ProtobufCMessage *m, bt_bytes *b);
+int bt_pb_pack(const ProtobufCMessage *m, bt_buf *b);
 
 /* An Any holding m: type_url "type.googleapis.com/<full name>", value = the
  * encoding of m. Allocated in a. NULL when out of memory. */
@@ -106,36 +103,16 @@ char *bt_id_resource(bt_arena *a, const char *type, const char *id);     /* type
 char *bt_id_entitlement(bt_arena *a, const char *type, const char *id, const char *slug);
 char *bt_id_grant(bt_arena *a, const char *entitlement_id, const char *ptype, const char *pid);
 
-/* Parse an ISO-8601 / RFC 3339 time: YYYY-MM-DD, optionally followed by
- * T or space, HH:MM[:SS[.fraction]], and Z, ±HH:MM, ±HHMM or ±HH (no zone =
- * UTC). Returns 0 and the UTC instant, or -1 when s is not such a time. */
-int bt_time_parse_iso8601(const char *s, int64_t *seconds, int32_t *nanos);
-/* Days from 1970-01-01 to the given proleptic Gregorian date. */
-int64_t bt_days_from_civil(int64_t y, unsigned m, unsigned d);
-
-/* Strict UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-bool bt_utf8_is_valid(const char *s, size_t n);
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
-size_t bt_utf8_next_len(const char *s, size_t n);
+/* ISO-8601 times and UTF-8 checks: bt/codec.h. */
 
 /* ------------------------------------------------------------------------
- * protojson (protojson.c): the JSON mapping Go's protojson uses, compact:
- * lowerCamelCase field names, proto3 defaults omitted, enums by name, int64
- * as strings, bytes as base64, Any as {"@type": url, ...fields}, Struct/Value/
- * ListValue as plain JSON, Timestamp as RFC 3339 UTC, maps as objects.
- * Fields come out in field-number order. */
+ * protojson (protojson.c): the codec's writer (bt/protojson.h), with Any
+ * payloads of the types bt_pb_find_type knows decoded. */
 
-/* Append m as a JSON object. -1 when out of memory. */
-int bt_protojson_append(bt_bytes *b, const ProtobufCMessage *m);
-/* A double as protojson writes it: the shortest text that reads back equal,
- * "NaN" / "Infinity" / "-Infinity" quoted. */
-#define BT_PROTOJSON_DOUBLE_LEN 40
-void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN]);
-/* Append m's members without the braces, each preceded by a comma when
- * *first is false (then *first becomes false). For {"kind":...,<fields>}. */
-int bt_protojson_append_members(bt_bytes *b, const ProtobufCMessage *m, bool *first);
-/* Append s as a JSON string literal (invalid UTF-8 becomes U+FFFD). */
-void bt_json_append_string(bt_bytes *b, const char *s, size_t n);
+/* Append m as JSON. -1 when out of memory. */
+int bt_protojson_append(bt_buf *b, const ProtobufCMessage *m);
+/* Append m's members without the braces (bt_protojson_write_members). */
+int bt_protojson_append_members(bt_buf *b, const ProtobufCMessage *m, bool *first);
 
 /* ------------------------------------------------------------------------
  * KSUIDs and times (ksuid.c) */

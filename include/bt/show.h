@@ -332,20 +332,12 @@ char *bt_show_resource_login(const C1__Connector__V2__Resource *r);
 /* ------------------------------------------------------------------------
  * JSON (show_json.c) */
 
-/* A JSON string literal; bytes that are not UTF-8 become \ufffd. */
+/* A JSON string literal (bt_json_escape: bytes that are not UTF-8 become U+FFFD). */
 void bt_show_json_string(FILE *out, const char *s, size_t n);
 /* protojson of m: lowerCamelCase keys, proto3 defaults omitted, enums by
  * name, int64 quoted, bytes base64, Any/Struct/Value/ListValue/Timestamp in
- * their JSON forms (an Any of unknown type: {"@type", "value": base64}). */
+ * their JSON forms (an Any of unknown type: {"@type", "value": base64}):
+ * the codec's writer (bt/protojson.h). Nothing is written when it fails. */
 int bt_show_json_message(FILE *out, const ProtobufCMessage *m, bt_show_err *e);
-
-/* ------------------------------------------------------------------------
- * UTF-8 (show_utf8.c) */
-
-/* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0
- * when the bytes there are not valid UTF-8 (overlong, surrogate, > U+10FFFF,
- * truncated). Sets *cp to the code point. */
-size_t bt_show_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
-bool bt_show_utf8_valid(const unsigned char *s, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt/codec.h"
 #include "bt/graphql.h"
 
 typedef struct dec {
@@ -49,28 +50,7 @@ static int literal(dec *d, const char *word, size_t n)
 
 size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail)
 {
-    unsigned c = p[0], cp, min;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0)
-        n = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
+    return p[0] < 0x80 ? 1 : bt_utf8_next((const char *)p, avail, NULL); /* the codec's decoder */
 }
 
 /* ---- strings ---- */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/codec.h"
 #include "bt/graphql.h"
 
 #define MAX_DEPTH 64
@@ -29,51 +30,14 @@ static void put(enc *e, const char *s, size_t n)
         enc_fail(e, "out of memory");
 }
 
-/* The escape for byte c, or 0 when c goes out as it is. */
-static size_t escape_of(unsigned char c, char esc[6])
-{
-    static const char hex[] = "0123456789abcdef";
-    static const char shorts[] = "btn?fr"; /* \b \t \n (11 has none) \f \r */
-    if (c >= 0x20 && c != '"' && c != '\\')
-        return 0;
-    esc[0] = '\\';
-    if (c == '"' || c == '\\') {
-        esc[1] = (char)c;
-        return 2;
-    }
-    if (c >= 8 && c <= 13 && c != 11) {
-        esc[1] = shorts[c - 8];
-        return 2;
-    }
-    memcpy(esc + 1, "u00", 3);
-    esc[4] = hex[c >> 4];
-    esc[5] = hex[c & 15];
-    return 6;
-}
-
-/* Appends "s" escaped; returns the offset of invalid UTF-8, or len. */
+/* Appends "s" escaped (the codec's escaper); GraphQL variables refuse
+ * invalid UTF-8 rather than repair it: returns the offset of the first
+ * invalid byte (nothing appended), or len. */
 static size_t escape_into(const char *s, size_t len, bt_http_buf *out, bool *oom)
 {
-    size_t from = 0, i = 0;
-    *oom = bt_http_buf_append(out, "\"", 1) != 0;
-    while (!*oom && i < len) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
-        size_t n = c >= 0x80 ? bt_graphql_utf8_seq((const unsigned char *)s + i, len - i) : 1;
-        size_t elen = n == 1 ? escape_of(c, esc) : 0;
-        if (n == 0)
-            return i;
-        if (elen == 0) {
-            i += n;
-            continue;
-        }
-        *oom = bt_http_buf_append(out, s + from, i - from) != 0 ||
-               bt_http_buf_append(out, esc, elen) != 0;
-        from = ++i;
-    }
-    *oom = *oom || bt_http_buf_append(out, s + from, len - from) != 0 ||
-           bt_http_buf_append(out, "\"", 1) != 0;
-    return len;
+    size_t valid = bt_utf8_valid_prefix(s, len);
+    *oom = valid == len && bt_json_str_append(out, s, len) != 0;
+    return valid;
 }
 
 void bt_graphql_json_string(lua_State *L, const char *s, size_t len, bt_http_buf *out)

@@ -94,7 +94,7 @@ int bt_svc_finish_error_bytes(bt_svc_daemon *d, const uint8_t *id, size_t id_len
 
 /* The response Any and, per the SDK, a copy of its annotations beside it. */
 static void set_response(SvcFinishSuccess *s, Google__Protobuf__Any *any, const char *type_url,
-                         const bt_http_buf *value)
+                         const bt_buf *value)
 {
     any->type_url = (char *)type_url;
     any->value.data = (uint8_t *)value->data;
@@ -103,7 +103,7 @@ static void set_response(SvcFinishSuccess *s, Google__Protobuf__Any *any, const 
 }
 
 int bt_svc_finish_success(bt_svc_daemon *d, const char *task_id, const char *type_url,
-                          const bt_http_buf *value)
+                          const bt_buf *value)
 {
     SvcFinishReq req = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_FINISH_TASK_REQUEST__INIT;
     SvcFinishSuccess s = C1__CONNECTORAPI__BATON__V1__BATON_SERVICE_FINISH_TASK_REQUEST__SUCCESS__INIT;

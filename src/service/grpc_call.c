@@ -20,7 +20,7 @@ struct bt_grpc_conn {
     char *user_agent;
     const char *auth; /* during a call, for redaction */
     bool (*abort_check)(void); /* true: give up the call (the daemon is stopping) */
-    bt_http_buf resp;
+    bt_buf resp;
     bool over_cap, not_h2;
     bt_grpc_headers h;
     char errbuf[CURL_ERROR_SIZE];
@@ -53,7 +53,7 @@ void bt_grpc_conn_free(bt_grpc_conn *c)
         curl_easy_cleanup(c->curl);
     free(c->base_url);
     free(c->user_agent);
-    bt_http_buf_free(&c->resp);
+    bt_buf_free(&c->resp);
     free(c);
 }
 
@@ -80,7 +80,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
     bt_grpc_conn *c = ud;
     size_t n = size * nmemb;
-    if (n > MAX_RESPONSE - c->resp.len || bt_http_buf_append(&c->resp, p, n) != 0) {
+    if (n > MAX_RESPONSE - c->resp.len || bt_buf_append(&c->resp, p, n) != 0) {
         c->over_cap = true;
         return 0;
     }
@@ -240,7 +240,7 @@ static int classify(bt_grpc_conn *c, CURLcode rc, bt_grpc_result *r)
 
 static void reset_state(bt_grpc_conn *c, const char *auth)
 {
-    bt_http_buf_clear(&c->resp);
+    bt_buf_clear(&c->resp);
     c->over_cap = c->not_h2 = false;
     memset(&c->h, 0, sizeof c->h);
     c->errbuf[0] = '\0';

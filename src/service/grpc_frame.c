@@ -6,13 +6,13 @@
 
 #define BT_GRPC_MAX_MESSAGE (4u << 20) /* what the Go client accepts */
 
-int bt_grpc_frame_append(bt_http_buf *b, const void *msg, size_t n)
+int bt_grpc_frame_append(bt_buf *b, const void *msg, size_t n)
 {
     unsigned char h[5] = {0, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
                           (unsigned char)(n >> 8), (unsigned char)n};
-    if (n > 0xffffffffu || bt_http_buf_append(b, h, sizeof h) != 0)
+    if (n > 0xffffffffu || bt_buf_append(b, h, sizeof h) != 0)
         return -1;
-    return n ? bt_http_buf_append(b, msg, n) : 0;
+    return n ? bt_buf_append(b, msg, n) : 0;
 }
 
 int bt_grpc_frame_single(const unsigned char *body, size_t len, const unsigned char **msg,

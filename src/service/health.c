@@ -6,7 +6,7 @@
 #define _GNU_SOURCE /* accept4, memmem */
 #include "service/health.h"
 #include "bt/clock.h"
-#include "bt/json_str.h"
+#include "bt/codec.h"
 #include "bt/log.h"
 
 #include <arpa/inet.h>
@@ -115,23 +115,23 @@ static void respond(int fd, bool head_only, int code, const char *status, const 
                     bool validation)
 {
     char ts[32], head[256];
-    bt_http_buf body = {0};
+    bt_buf body = {0};
     timestamp(ts, sizeof ts);
-    bt_http_buf_puts(&body, "{\"status\":\"");
-    bt_http_buf_puts(&body, status);
-    bt_http_buf_puts(&body, "\",\"timestamp\":\"");
-    bt_http_buf_puts(&body, ts);
-    bt_http_buf_puts(&body, "\"");
+    bt_buf_puts(&body, "{\"status\":\"");
+    bt_buf_puts(&body, status);
+    bt_buf_puts(&body, "\",\"timestamp\":\"");
+    bt_buf_puts(&body, ts);
+    bt_buf_puts(&body, "\"");
     if (error) {
-        bt_http_buf_puts(&body, ",\"details\":{\"error\":");
+        bt_buf_puts(&body, ",\"details\":{\"error\":");
         if (validation) {
-            bt_http_buf_puts(&body, "\"validation failed\",\"validation_error\":");
+            bt_buf_puts(&body, "\"validation failed\",\"validation_error\":");
         }
         bt_json_str_append(&body, error, strlen(error));
-        bt_http_buf_puts(&body, "}");
+        bt_buf_puts(&body, "}");
     }
-    if (bt_http_buf_puts(&body, "}\n") != 0 || !body.data) {
-        bt_http_buf_free(&body);
+    if (bt_buf_puts(&body, "}\n") != 0 || !body.data) {
+        bt_buf_free(&body);
         return; /* out of memory: the probe sees the connection close */
     }
     int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
@@ -141,7 +141,7 @@ static void respond(int fd, bool head_only, int code, const char *status, const 
     write_all(fd, head, (size_t)hn);
     if (!head_only)
         write_all(fd, body.data, body.len);
-    bt_http_buf_free(&body);
+    bt_buf_free(&body);
 }
 
 static void answer_health(int fd, bool head, const bt_svc_health *h)

@@ -33,7 +33,7 @@ static void conclude(bt_svc_daemon *d, bt_svc_running *t, int status)
         bt_svc_finish_error(d, t->task_id, o.code, o.text, o.non_retryable);
     else /* a sync's file is uploaded by now; syncs answer success {} */
         bt_svc_finish_success(d, t->task_id, t->kind == BT_TASK_SYNC ? NULL : o.type_url, &o.value);
-    bt_http_buf_free(&o.value);
+    bt_buf_free(&o.value);
 }
 
 static int find_task(bt_svc_daemon *d, pid_t pid)
@@ -55,7 +55,7 @@ static void end_task(bt_svc_daemon *d, int i, int status)
     t->pid = -1; /* no heartbeat after the end */
     conclude(d, t, status);
     bt_svc_remove_dir(t->dir);
-    bt_http_buf_free(&t->result);
+    bt_buf_free(&t->result);
     d->tasks[i] = d->tasks[--d->n_tasks];
 }
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int bt_svc_pack_framed(const ProtobufCMessage *req, bt_http_buf *out)
+int bt_svc_pack_framed(const ProtobufCMessage *req, bt_buf *out)
 {
     size_t n = protobuf_c_message_get_packed_size(req);
     uint8_t *bytes = malloc(n ? n : 1);
@@ -36,7 +36,7 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
 {
     const char *auth;
     char path[128];
-    bt_http_buf framed = {0};
+    bt_buf framed = {0};
     *resp = NULL;
     int code = bt_svc_token_get(&cl->token, &auth, err, errsz);
     if (code != BT_GRPC_OK)
@@ -58,12 +58,12 @@ int bt_svc_rpc(bt_svc_client *cl, const char *method, const ProtobufCMessage *re
     bt_grpc_conn_set_abort(cl->conn, abort_check);
     code = bt_grpc_call(cl->conn, path, auth, &body, deadline, &r);
     bt_grpc_conn_set_abort(cl->conn, NULL);
-    bt_http_buf_free(&framed);
+    bt_buf_free(&framed);
     if (code == BT_GRPC_UNAUTHENTICATED)
         bt_svc_token_drop(&cl->token); /* the next call asks for a new one */
     if (code == BT_GRPC_OK && cl->raw_answer) {
-        bt_http_buf_clear(cl->raw_answer);
-        if (bt_http_buf_append(cl->raw_answer, r.msg, r.msg_len) != 0)
+        bt_buf_clear(cl->raw_answer);
+        if (bt_buf_append(cl->raw_answer, r.msg, r.msg_len) != 0)
             code = bt_grpc_result_set(&r, BT_GRPC_INTERNAL, "out of memory");
     }
     if (code == BT_GRPC_OK) {

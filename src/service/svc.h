@@ -9,24 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bt/cli.h"
+#include "bt/codec.h"
 #include "bt/contract.h"
 #include "bt/http.h"
 #include "service/pb.h"
 
-/* ---- base64url without padding (b64url.c) ---- */
+/* base64url (bt_b64url_*) and the JSON escaper are the codec's: bt/codec.h. */
 
-size_t bt_b64url_encoded_len(size_t n);
-/* Writes bt_b64url_encoded_len(n) characters and a NUL; returns the length. */
-size_t bt_b64url_encode(const unsigned char *in, size_t n, char *out);
-/* Strict decode; -1 on any invalid input. out holds n * 3 / 4 bytes. */
-long bt_b64url_decode(const char *in, size_t n, unsigned char *out);
-
-/* ---- minimal JSON (jmin.c) ---- */
+/* ---- one member of a small JSON object (jmin.c, a sink of bt/json_read.h) ---- */
 
 typedef enum { BT_JMIN_NONE = 0, BT_JMIN_STRING, BT_JMIN_NUMBER, BT_JMIN_OTHER } bt_jmin_type;
 typedef struct {
     bt_jmin_type type;
-    char *text; /* decoded string, or the raw text of any other value */
+    char *text; /* the decoded string, a number's text, "" for any other value */
     size_t len;
 } bt_jmin_value;
 

@@ -128,25 +128,25 @@ int bt_svc_token_parse(const char *body, size_t len, char **token, char **type,
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
-    bt_http_buf *b = ud;
+    bt_buf *b = ud;
     size_t n = size * nmemb;
-    if (n > MAX_TOKEN_ANSWER - b->len || bt_http_buf_append(b, p, n) != 0)
+    if (n > MAX_TOKEN_ANSWER - b->len || bt_buf_append(b, p, n) != 0)
         return 0;
     return n;
 }
 
-static int form_body(CURL *h, const bt_svc_creds *c, bt_http_buf *form)
+static int form_body(CURL *h, const bt_svc_creds *c, bt_buf *form)
 {
     char *assertion = bt_svc_jws_assertion(c, (long)bt_clock_now());
     char *id = curl_easy_escape(h, c->client_id, 0);
     int rc = -1;
     if (assertion && id) {
-        bt_http_buf_puts(form, "client_id=");
-        bt_http_buf_puts(form, id);
-        bt_http_buf_puts(form, "&grant_type=client_credentials&client_assertion_type="
+        bt_buf_puts(form, "client_id=");
+        bt_buf_puts(form, id);
+        bt_buf_puts(form, "&grant_type=client_credentials&client_assertion_type="
                                "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
                                "&client_assertion=");
-        rc = bt_http_buf_puts(form, assertion); /* base64url and '.': form-safe */
+        rc = bt_buf_puts(form, assertion); /* base64url and '.': form-safe */
     }
     curl_free(id);
     free(assertion);
@@ -162,7 +162,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return bt_svc_stop_overdue() ? 1 : 0;
 }
 
-static bool set_options(CURL *h, const char *url, const bt_http_buf *form, bt_http_buf *answer,
+static bool set_options(CURL *h, const char *url, const bt_buf *form, bt_buf *answer,
                         struct curl_slist *hdrs, char *errbuf)
 {
     bool ok = true;
@@ -187,7 +187,7 @@ static bool set_options(CURL *h, const char *url, const bt_http_buf *form, bt_ht
 }
 
 /* POST the form; returns the HTTP status, or -1 with err filled. */
-static long post_form(const char *url, const bt_http_buf *form, bt_http_buf *answer, char *err,
+static long post_form(const char *url, const bt_buf *form, bt_buf *answer, char *err,
                       size_t errsz)
 {
     CURL *h = curl_easy_init();
@@ -223,7 +223,7 @@ static int store(bt_svc_token *t, char *token, const char *type, long expires_in
 
 static int fetch(bt_svc_token *t, char *err, size_t errsz)
 {
-    bt_http_buf form = {0}, answer = {0};
+    bt_buf form = {0}, answer = {0};
     char *token = NULL, *type = NULL;
     long expires_in = 0, status;
     int rc = BT_GRPC_UNAVAILABLE;
@@ -243,8 +243,8 @@ static int fetch(bt_svc_token *t, char *err, size_t errsz)
         explicit_bzero(form.data, form.len);
     if (answer.data)
         explicit_bzero(answer.data, answer.len);
-    bt_http_buf_free(&form);
-    bt_http_buf_free(&answer);
+    bt_buf_free(&form);
+    bt_buf_free(&answer);
     free(token);
     free(type);
     return rc;

@@ -19,7 +19,7 @@ typedef C1__Connectorapi__Baton__V1__BatonServiceUploadAssetRequest UploadReq;
 typedef struct {
     FILE *f;
     long long file_size, file_left;
-    bt_http_buf head, tail; /* framed metadata / eof */
+    bt_buf head, tail; /* framed metadata / eof */
     size_t head_at, tail_at;
     unsigned char *frame;   /* the current framed data message */
     size_t frame_len, frame_at;
@@ -45,7 +45,7 @@ static int sha256_file(const char *path, unsigned char digest[32])
     return ok ? 0 : -1;
 }
 
-static int frame_msg(const UploadReq *m, bt_http_buf *out)
+static int frame_msg(const UploadReq *m, bt_buf *out)
 {
     return bt_svc_pack_framed(&m->base, out);
 }
@@ -96,7 +96,7 @@ static int next_frame(stream *s)
 {
     size_t want = s->file_left < (long long)CHUNK ? (size_t)s->file_left : CHUNK;
     unsigned char *chunk = malloc(want);
-    bt_http_buf out = {0};
+    bt_buf out = {0};
     if (!chunk || fread(chunk, 1, want, s->f) != want) {
         free(chunk);
         return -1; /* the file changed under us: the checksum would be wrong */
@@ -144,8 +144,8 @@ static void stream_free(stream *s)
 {
     if (s->f)
         fclose(s->f);
-    bt_http_buf_free(&s->head);
-    bt_http_buf_free(&s->tail);
+    bt_buf_free(&s->head);
+    bt_buf_free(&s->tail);
     free(s->frame);
 }
 

@@ -1,6 +1,7 @@
 /* pterm-style tables for `show` (the baton CLI's console output). */
 #include <string.h>
 
+#include "bt/codec.h"
 #include "bt/show.h"
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
@@ -16,7 +17,7 @@ static bool is_control(uint32_t cp)
 static size_t next_unit(const char *s, size_t n, bool *printable)
 {
     uint32_t cp = 0;
-    size_t len = bt_show_utf8_next((const unsigned char *)s, n, &cp);
+    size_t len = bt_utf8_next(s, n, &cp);
     *printable = len > 0 && !is_control(cp);
     return len ? len : 1;
 }

@@ -46,15 +46,15 @@ typedef struct {
     const bt_sink_types *types;
     bt_idset ids;      /* 't' types, 'r' resources, 'e' entitlements, 'g' grants */
     bt_idset contents; /* digests of added resources and entitlements, seeded by id */
-    bt_bytes packed;   /* scratch for those encodings */
+    bt_buf packed;   /* scratch for those encodings */
     pending_ref *pending;
     size_t n_pending, cap_pending, compact_at;
-    bt_bytes msgs;
-    bt_bytes out_buf;
+    bt_buf msgs;
+    bt_buf out_buf;
     bool principals_outside; /* a partial sync: principals live in the full one */
 } jsonl_writer;
 
-static int write_all(int fd, const uint8_t *p, size_t n, char *err, size_t errsz)
+static int write_all(int fd, const char *p, size_t n, char *err, size_t errsz)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -73,7 +73,7 @@ static int write_all(int fd, const uint8_t *p, size_t n, char *err, size_t errsz
 static int flush(jsonl_writer *w, char *err, size_t errsz)
 {
     int rc = write_all(w->fd, w->out_buf.data, w->out_buf.len, err, errsz);
-    bt_bytes_clear(&w->out_buf);
+    bt_buf_clear(&w->out_buf);
     return rc;
 }
 
@@ -81,10 +81,10 @@ static int flush(jsonl_writer *w, char *err, size_t errsz)
 static int put_line(jsonl_writer *w, const char *kind, const ProtobufCMessage *m, bool *fatal,
                     char *err, size_t errsz)
 {
-    bt_bytes *b = &w->out_buf;
+    bt_buf *b = &w->out_buf;
     size_t mark = b->len;
-    bt_bytes_puts(b, "{\"kind\":");
-    bt_json_append_string(b, kind, strlen(kind));
+    bt_buf_puts(b, "{\"kind\":");
+    bt_json_str_append(b, kind, strlen(kind));
     bool first = false;
     if (bt_protojson_append_members(b, m, &first) != 0 || b->oom) {
         b->len = mark;
@@ -92,7 +92,7 @@ static int put_line(jsonl_writer *w, const char *kind, const ProtobufCMessage *m
         bt_sink_errf(err, errsz, "out of memory writing a %s line", kind);
         return BT_SINK_ERROR;
     }
-    bt_bytes_puts(b, "}\n");
+    bt_buf_puts(b, "}\n");
     if (b->len >= FLUSH_AT && flush(w, err, errsz) != 0) {
         *fatal = true;
         return BT_SINK_ERROR;
@@ -127,7 +127,7 @@ static int add_pending(jsonl_writer *w, uint64_t digest, const char *msg)
         w->cap_pending = cap;
     }
     size_t off = w->msgs.len;
-    bt_bytes_append(&w->msgs, msg, strlen(msg) + 1);
+    bt_buf_append(&w->msgs, msg, strlen(msg) + 1);
     if (w->msgs.oom)
         return -1;
     w->pending[w->n_pending++] = (pending_ref){digest, off};
@@ -158,7 +158,7 @@ static int require_ref(jsonl_writer *w, char kind, const char *a, const char *b,
 static int claim(jsonl_writer *w, uint64_t d, const ProtobufCMessage *m, bool *fatal, char *err,
                  size_t errsz)
 {
-    bt_bytes_clear(&w->packed);
+    bt_buf_clear(&w->packed);
     int rc = !m || bt_pb_pack(m, &w->packed) == 0 ? bt_idset_add(&w->ids, d) : -1;
     uint64_t content = m ? bt_xxh64(w->packed.data, w->packed.len, d) : 0;
     if (rc == 1 && m && bt_idset_add(&w->contents, content) < 0)
@@ -176,7 +176,7 @@ static int claim(jsonl_writer *w, uint64_t d, const ProtobufCMessage *m, bool *f
 /* ------------------------------------------------------------------------
  * Rows */
 
-static int jsonl_resource_type(void *impl, const bt_pb_resource_type *rt, const bt_bytes *encoded,
+static int jsonl_resource_type(void *impl, const bt_pb_resource_type *rt, const bt_buf *encoded,
                                bool *fatal, char *err, size_t errsz)
 {
     jsonl_writer *w = impl;
@@ -266,10 +266,10 @@ static void jsonl_abort(void *impl)
         close(w->fd);
     bt_idset_free(&w->ids);
     bt_idset_free(&w->contents);
-    bt_bytes_free(&w->packed);
+    bt_buf_free(&w->packed);
     free(w->pending);
-    bt_bytes_free(&w->msgs);
-    bt_bytes_free(&w->out_buf);
+    bt_buf_free(&w->msgs);
+    bt_buf_free(&w->out_buf);
     free(w);
 }
 

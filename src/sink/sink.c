@@ -51,7 +51,7 @@ static int types_add(bt_sink_types *t, const char *id, const bt_bytes *encoded)
     bt_sink_type *e = &t->v[t->n];
     e->resources = 0;
     e->id = strdup(id);
-    e->msg = c1__connector__v2__resource_type__unpack(NULL, encoded->len, encoded->data);
+    e->msg = c1__connector__v2__resource_type__unpack(NULL, encoded->len, (const uint8_t *)encoded->data);
     if (!e->id || !e->msg) {
         free(e->id);
         if (e->msg)

@@ -2,6 +2,7 @@
 #include "bt/log.h"
 #include "bt/model.h"
 #include "bt/secret.h"
+#include "bt/json_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,32 +108,10 @@ void bt_log_redact(const char *s, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-/* A JSON string body; bytes that are not UTF-8 (a script's bytes, a line cut
- * inside a character) become U+FFFD so every line stays valid JSON. */
-static void json_escape_into(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x80) {
-            size_t n = bt_utf8_next_len(s, strnlen(s, 4));
-            if (n == 0) {
-                fputs("\\ufffd", f);
-            } else {
-                fwrite(s, 1, n, f);
-                s += n - 1;
-            }
-        } else if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-}
+/* A JSON string literal: the codec's escaper (bytes that are not UTF-8, a
+ * script's bytes or a line cut inside a character, become U+FFFD), so every
+ * line stays valid JSON. */
+static void json_string(FILE *f, const char *s) { bt_json_write_string(f, s, strlen(s)); }
 
 static void timestamp(char *buf, size_t n)
 {
@@ -150,9 +129,9 @@ static void write_line(bt_log_level level, const char *msg)
     FILE *out = log_file ? log_file : stderr;
     timestamp(ts, sizeof ts);
     if (current_format == BT_LOG_JSON) {
-        fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
-        json_escape_into(out, msg);
-        fputs("\"}\n", out);
+        fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":", level_names[level], ts);
+        json_string(out, msg);
+        fputs("}\n", out);
     } else {
         fprintf(out, "%s %-5s %s\n", ts, level_names[level], msg);
     }
@@ -228,18 +207,16 @@ static void log_va(bt_log_level level, const char *fmt, va_list ap)
 static void write_field(FILE *out, const bt_log_field *f)
 {
     char clean[BT_LOG_LINE];
-    fputs(",\"", out);
-    json_escape_into(out, f->key);
-    fputs("\":", out);
+    fputc(',', out);
+    json_string(out, f->key);
+    fputc(':', out);
     if (f->kind == BT_LOG_INT) {
         fprintf(out, "%lld", f->i);
     } else if (f->kind == BT_LOG_REAL) {
         fprintf(out, "%.1f", f->r == f->r && f->r < 1e15 && f->r > -1e15 ? f->r : 0.0);
     } else {
         bt_log_redact(f->s ? f->s : "", clean, sizeof clean);
-        fputc('"', out);
-        json_escape_into(out, clean);
-        fputc('"', out);
+        json_string(out, clean);
     }
 }
 
@@ -255,9 +232,8 @@ void bt_log_record(bt_log_level level, const char *console, const char *msg,
     char ts[40];
     FILE *out = log_file ? log_file : stderr;
     timestamp(ts, sizeof ts);
-    fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":\"", level_names[level], ts);
-    json_escape_into(out, msg);
-    fputc('"', out);
+    fprintf(out, "{\"level\":\"%s\",\"ts\":\"%s\",\"msg\":", level_names[level], ts);
+    json_string(out, msg);
     for (size_t i = 0; i < n; i++)
         write_field(out, &fields[i]);
     fputs("}\n", out);

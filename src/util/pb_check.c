@@ -1,7 +1,7 @@
 /* The descriptor-guided wire check run before protobuf-c unpacks untrusted
  * bytes (bt/pb_check.h): bounds, varints, wire types, depth, UTF-8. */
 #include "bt/pb_check.h"
-#include "bt/model.h"
+#include "bt/codec.h"
 
 #include <stdarg.h>
 #include <stdio.h>

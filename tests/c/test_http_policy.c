@@ -301,16 +301,16 @@ static void pacer_lowered_keeps_its_window(void **state)
 static void buffer_grows_and_terminates(void **state)
 {
     (void)state;
-    bt_http_buf b = {0};
+    bt_buf b = {0};
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(bt_http_buf_puts(&b, "abc"), 0);
+        assert_int_equal(bt_buf_puts(&b, "abc"), 0);
     assert_int_equal(b.len, 3000);
     assert_int_equal(b.data[3000], '\0');
-    bt_http_buf_clear(&b);
+    bt_buf_clear(&b);
     assert_int_equal(b.len, 0);
     assert_string_equal(b.data, "");
-    assert_int_equal(bt_http_buf_reserve(&b, SIZE_MAX), -1);
-    bt_http_buf_free(&b);
+    assert_int_equal(bt_buf_reserve(&b, SIZE_MAX), -1);
+    bt_buf_free(&b);
     assert_null(b.data);
 }
 

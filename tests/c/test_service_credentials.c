@@ -172,21 +172,6 @@ static void secret_refused(void **state)
 
 /* ---- strict readers ---- */
 
-static void base64url_strict(void **state)
-{
-    (void)state;
-    unsigned char out[16];
-    assert_int_equal(bt_b64url_decode("aGk", 3, out), 2);
-    assert_memory_equal(out, "hi", 2);
-    assert_int_equal(bt_b64url_decode("aGk=", 4, out), -1);  /* padding */
-    assert_int_equal(bt_b64url_decode("a+8", 3, out), -1);   /* standard alphabet */
-    assert_int_equal(bt_b64url_decode("aGl", 3, out), -1);   /* stray low bits */
-    assert_int_equal(bt_b64url_decode("a", 1, out), -1);
-    char enc[8];
-    assert_int_equal(bt_b64url_encode((const unsigned char *)"\xfb\xff", 2, enc), 3);
-    assert_string_equal(enc, "-_8");
-}
-
 static void json_reader(void **state)
 {
     (void)state;
@@ -319,7 +304,6 @@ int main(void)
         cmocka_unit_test(client_id_refused),
         cmocka_unit_test(secret_accepted),
         cmocka_unit_test(secret_refused),
-        cmocka_unit_test(base64url_strict),
         cmocka_unit_test(json_reader),
         cmocka_unit_test(json_reader_nul_bytes),
         cmocka_unit_test(assertion_round_trip),

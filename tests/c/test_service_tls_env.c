@@ -49,7 +49,7 @@ static void grpc_connection_uses_ssl_cert_file(void **state)
     char authority[64];
     snprintf(authority, sizeof authority, "127.0.0.1:%d", httpd_port(srv));
     bt_grpc_conn *c = bt_grpc_conn_new(authority, "test-agent/1");
-    bt_http_buf framed = {0};
+    bt_buf framed = {0};
     bt_grpc_frame_append(&framed, "", 0);
     bt_grpc_membody mem = {&framed, 0};
     bt_grpc_body body = bt_grpc_body_mem(&mem);
@@ -59,7 +59,7 @@ static void grpc_connection_uses_ssl_cert_file(void **state)
     assert_non_null(strstr(r.message, "/nonexistent/bt-test-ca.pem"));
     assert_null(strstr(r.message, "Bearer")); /* the token is never in a message */
     unsetenv("SSL_CERT_FILE");
-    bt_http_buf_free(&framed);
+    bt_buf_free(&framed);
     bt_grpc_conn_free(c);
     httpd_stop(srv);
 }

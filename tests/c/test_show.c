@@ -343,20 +343,6 @@ static void json_combined_view_has_sync_and_stats(void **state)
     result_free(&r);
 }
 
-static void json_string_escapes_and_replaces(void **state)
-{
-    (void)state;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    const char s[] = "a\"b\\c\n\x01\xff"
-                     "é";
-    bt_show_json_string(f, s, sizeof s - 1);
-    fclose(f);
-    assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\u0001\\ufffdé\"");
-    free(buf);
-}
-
 /* ---- command line --------------------------------------------------------------- */
 
 static void args_defaults_and_forms(void **state)
@@ -456,16 +442,6 @@ static void unprintable_bytes_become_replacement_chars(void **state)
     char *p = printed("a\x1b[31mb\xffé");
     assert_string_equal(p, "a\xEF\xBF\xBD[31mb\xEF\xBF\xBDé");
     free(p);
-}
-
-static void utf8_validation_is_strict(void **state)
-{
-    (void)state;
-    assert_true(bt_show_utf8_valid((const unsigned char *)"Zoë 日本 \xF0\x9F\x98\x80", 16));
-    assert_false(bt_show_utf8_valid((const unsigned char *)"\xED\xA0\x80", 3));     /* surrogate */
-    assert_false(bt_show_utf8_valid((const unsigned char *)"\xE0\x80\xAF", 3));     /* overlong */
-    assert_false(bt_show_utf8_valid((const unsigned char *)"\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
-    assert_false(bt_show_utf8_valid((const unsigned char *)"\xC3", 1));             /* truncated */
 }
 
 static void table_pads_every_cell_and_joins_with_bars(void **state)
@@ -629,14 +605,12 @@ int main(void)
         cmocka_unit_test(json_resources_have_batons_shape),
         cmocka_unit_test(json_grants_carry_resolved_references),
         cmocka_unit_test(json_combined_view_has_sync_and_stats),
-        cmocka_unit_test(json_string_escapes_and_replaces),
         cmocka_unit_test(args_defaults_and_forms),
         cmocka_unit_test(args_errors_exit_2),
         cmocka_unit_test(help_prints_usage),
         cmocka_unit_test(limits_follow_the_environment),
         cmocka_unit_test(widths_count_code_points),
         cmocka_unit_test(unprintable_bytes_become_replacement_chars),
-        cmocka_unit_test(utf8_validation_is_strict),
         cmocka_unit_test(table_pads_every_cell_and_joins_with_bars),
         cmocka_unit_test(args_commands_and_aliases),
         cmocka_unit_test(args_that_disagree_exit_2),

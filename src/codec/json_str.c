@@ -1,9 +1,6 @@
-/* JSON string literals from any bytes: escapes, and U+FFFD for bytes that
- * are not valid UTF-8 (bt/json_str.h). */
-#include "bt/json_str.h"
-#include "bt/model.h"
-
-#include <stdbool.h>
+/* The one JSON string escaper (bt/codec.h): escapes, and U+FFFD for every
+ * byte that is not part of valid UTF-8. */
+#include "bt/codec.h"
 
 /* The escape of an ASCII byte into esc; its length, 0 when it needs none. */
 static size_t escape_of(unsigned char c, char esc[6])
@@ -27,25 +24,30 @@ static size_t escape_of(unsigned char c, char esc[6])
     return 6;
 }
 
-int bt_json_str_append(bt_http_buf *out, const char *s, size_t n)
+int bt_json_escape(const char *s, size_t n, bt_json_put_fn put, void *ctx)
 {
-    bool fail = bt_http_buf_append(out, "\"", 1) != 0;
+    bool fail = put(ctx, "\"", 1) != 0;
     size_t from = 0, i = 0;
     while (!fail && i < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t len = c < 0x80 ? 1 : bt_utf8_next_len(s + i, n - i);
+        size_t len = c < 0x80 ? 1 : bt_utf8_next(s + i, n - i, NULL);
         size_t elen = c < 0x80 ? escape_of(c, esc) : 0;
         if (len > 0 && elen == 0) {
             i += len; /* copied as it is, with the run it belongs to */
             continue;
         }
-        fail = bt_http_buf_append(out, s + from, i - from) != 0 ||
-               (len ? bt_http_buf_append(out, esc, elen)
-                    : bt_http_buf_append(out, "\xef\xbf\xbd", 3)) != 0;
+        fail = (i > from && put(ctx, s + from, i - from) != 0) ||
+               (len ? put(ctx, esc, elen) : put(ctx, "\xef\xbf\xbd", 3)) != 0;
         from = ++i; /* an invalid byte is replaced alone; the next one is looked at anew */
     }
-    fail = fail || bt_http_buf_append(out, s + from, n - from) != 0 ||
-           bt_http_buf_append(out, "\"", 1) != 0;
+    fail = fail || (n > from && put(ctx, s + from, n - from) != 0) || put(ctx, "\"", 1) != 0;
     return fail ? -1 : 0;
+}
+
+static int put_buf(void *ctx, const char *s, size_t n) { return bt_buf_append(ctx, s, n); }
+
+int bt_json_str_append(bt_buf *out, const char *s, size_t n)
+{
+    return bt_json_escape(s, n, put_buf, out);
 }
