@@ -1,6 +1,7 @@
 /* One-shot requests: the baton flags of each provisioning action as the
  * request table its script handler takes (the rows of actions.c). */
 #include "action/steps.h"
+#include "bt/json_lua.h"
 #include "bt/cli.h"
 
 #include <stdio.h>
@@ -97,7 +98,8 @@ int bt_act_revoke_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
     return 0;
 }
 
-/* Decode --create-account-profile (a JSON object) with lua-cjson, protected. */
+/* Decode --create-account-profile (a JSON object) with the project's reader
+ * (exact integers, strict UTF-8), protected. */
 static int push_profile(bt_host *h, const char *json, char *err, size_t n)
 {
     lua_State *L = bt_host_lua(h);
@@ -105,20 +107,13 @@ static int push_profile(bt_host *h, const char *json, char *err, size_t n)
         lua_newtable(L);
         return 0;
     }
-    bt_host_error herr;
-    if (bt_host_require(h, "cjson", &herr) != 0) {
-        snprintf(err, n, "cannot load lua-cjson: %.900s", herr.message);
+    char why[200];
+    int kind = bt_json_lua_pdecode(L, json, strlen(json), NULL, why, sizeof why);
+    if (kind < 0) {
+        snprintf(err, n, "--create-account-profile is not valid JSON: %s", why);
         return -1;
     }
-    lua_getfield(L, -1, "decode");
-    lua_remove(L, -2);
-    lua_pushstring(L, json);
-    if (bt_host_call(h, 1, 1, &herr) != 0) {
-        snprintf(err, n, "--create-account-profile is not valid JSON: %.900s", herr.message);
-        return -1;
-    }
-    /* cjson decodes an array to a table too: one with element [1] is not an object. */
-    if (!lua_istable(L, -1) || lua_rawlen(L, -1) > 0) {
+    if (kind != 1) {
         lua_pop(L, 1);
         snprintf(err, n, "--create-account-profile must be a JSON object");
         return -1;
