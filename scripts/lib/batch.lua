@@ -395,14 +395,13 @@ local function take(part, conn, opts, visit)
   end
   local go, err = advance(part, conn, n, id_field)
   if go ~= true then return go, err end
-  local i = 0
+  -- a leading anchor was handed on with the page before (as paginate, the
+  -- page handed on, on_page's included, starts after it)
+  if found == 1 then table.remove(conn.edges, 1) end
   for node in page.nodes(conn) do
-    i = i + 1
-    if i > 1 or found ~= 1 then -- a leading anchor was handed on with the page before
-      local ok, failed = visit(node, part)
-      if ok == false then return false end
-      if ok == nil and failed ~= nil then return nil, failed end
-    end
+    local ok, failed = visit(node, part)
+    if ok == false then return false end
+    if ok == nil and failed ~= nil then return nil, failed end
   end
   local ok, failed = page_done(part, conn, opts)
   if ok == nil and failed ~= nil then return nil, failed end
