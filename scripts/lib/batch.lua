@@ -248,12 +248,27 @@ function M.plan(p, n, size, sel)
   bins.total, bins.first = total, whole
   for i, b in ipairs(bins) do
     b.index, b.filter = i, filter(p, pattern(b.units))
-    log.debug(string.format("part %d: %d items in %d classes", i, b.n, #b.units))
+    log.debug(string.format("%s: part %d: %d items in %d classes: %s", p.field, i, b.n,
+      #b.units, b.filter[p.by].regexp))
   end
   return bins, total
 end
 
 -- The per-part walk ----------------------------------------------------------
+-- Each part, and each nested list continued in batches, is walked as
+-- graphql.paginate walks a list. Every page is checked (graphql.check_page,
+-- and opts.check on every node): a damaged page is asked again in the next
+-- request, then the walk fails with a decode error, and nothing on it is
+-- used. Each page continues from its second-to-last node's cursor
+-- (lib.page.continuation), so the next page must begin with the last node
+-- read, its anchor, which is not handed on twice; an anchor further down
+-- means something was inserted before it (the nodes before it are repeats);
+-- a missing anchor means something before it moved (a deletion under offset
+-- cursors). That, and a last page whose offset and nodes fall short of its
+-- totalCount (a list that ended early), makes the part walked again alone
+-- from its start with lib.page.walk, whose walk-back, list-end check and
+-- bounds then hold (the sink absorbs the repeats). A part is walked again at
+-- most once: that walk finishes it.
 
 -- Root ids of a part's last pages (as lib.page's walk_nested keeps them).
 local function recent(pages)
@@ -268,89 +283,165 @@ local function recent(pages)
   return r
 end
 
--- The default per-page check of a part: a totalCount that dropped by d since
--- the part's last page (a deletion under offset cursors) makes the part read
--- its ceil(d / size) pages before this one again (at most 7), as
--- graphql.paginate does. Returns the cursor to ask next, or nil to go on
--- from the page's endCursor. Replace M.check to add other checks.
-function M.check(part, conn, size)
-  local total = count_of(conn)
-  local before = part.total
-  part.total = total or part.total
-  if total == nil or before == nil or total >= before then return nil end
-  local back = math.min(7, (before - total + size - 1) // size)
-  local h = part.asked
-  local at = math.max(1, #h - back)
-  for i = #h, at + 1, -1 do h[i] = nil end
-  return h[at]
+local function id_field_of(opts)
+  if opts.id_field == nil then return "id" end
+  return opts.id_field
 end
 
--- Feeds one checked page of part to visit(node, part); returns true, false
--- (visit ended the walk) or nil, err.
-local function feed(part, conn, visit)
-  for node in page.nodes(conn) do
-    local ok, err = visit(node, part)
-    if ok == false then return false end
-    if ok == nil and err ~= nil then return nil, err end
+-- The requests a list of n items may take before its walk is stopped (about
+-- twice what it needs with one node of overlap a page, as paginate bounds).
+local function page_bound(n, size)
+  local fresh = math.max(1, size - 1)
+  return 2 * ((math.max(n, 1) + fresh - 1) // fresh) + 8
+end
+
+-- A part (or nested list) at cursor (nil: its start) of known offset (nil:
+-- unknown) expecting anchor first. n: the items it is thought to hold.
+local function start(part, cursor, offset, anchor, n, size)
+  part.cursor, part.offset, part.anchor = cursor, offset, anchor
+  part.pages, part.broken, part.seen, part.size = 0, 0, {}, size
+  part.max_pages = page_bound(n or 0, size)
+  return part
+end
+
+-- The page's node count when it is usable, or nil, why.
+local function usable(conn, opts)
+  local n, bad = graphql.check_page(conn, { id_field = opts.id_field })
+  if not n then
+    return nil, "the page breaks the connection's shape: "
+      .. tostring(type(bad) == "table" and bad.message or bad)
   end
+  local check = page.page_check(opts.check)
+  if check then
+    local ok, why = check(conn)
+    if not ok then return nil, "a node on the page is damaged: " .. tostring(why) end
+  end
+  return n
+end
+
+-- Where the anchor is on the page: its position from 1; 0 when there is none
+-- to look for; -1 when it is missing (something before it moved).
+local function find_anchor(conn, anchor, id_field)
+  if anchor == nil or not id_field or conn.edges == nil then return 0 end
+  for i, edge in ipairs(conn.edges) do
+    if edge.node[id_field] == anchor then return i end
+  end
+  return -1
+end
+
+-- An error as the runtime's read: "<kind>: <message>".
+local ERROR = { __tostring = function(e) return e.kind .. ": " .. e.message end }
+local function fail(kind, part, fmt, ...)
+  return nil, setmetatable({ kind = kind, message = part.name .. ": " .. string.format(fmt, ...) },
+    ERROR)
+end
+
+-- After a usable page of n nodes: where the part goes on, or done at its end.
+-- Returns true, "again" (the list ended short of its totalCount) or nil, err.
+local function advance(part, conn, n, id_field)
+  part.pages = part.pages + 1
+  if part.pages == 1 then
+    part.max_pages = math.max(part.max_pages, page_bound(count_of(conn) or 0, part.size))
+  end
+  if part.pages > part.max_pages then
+    return fail("pagination", part, "does not end after %d pages", part.pages - 1)
+  end
+  if not conn.pageInfo.hasNextPage then
+    local total, reached = count_of(conn), part.offset and part.offset + n
+    if total and reached and reached < total then
+      log.warn(string.format("%s: the list ended after %d nodes but its totalCount is %d; "
+        .. "reading it again", part.name, reached, total))
+      return "again"
+    end
+    part.done = true
+    return true
+  end
+  local next = page.continuation(conn, n, id_field)
+  if next.cursor == nil or part.seen[next.cursor] then
+    return fail("pagination", part, "the server repeated cursor %s; stopping", tostring(next.cursor))
+  end
+  part.seen[next.cursor] = true
+  part.cursor, part.anchor = next.cursor, next.anchor
+  part.offset = part.offset and part.offset + next.offset
   return true
 end
 
--- Takes one part's answer: checks it, feeds its nodes and moves its cursor.
--- Returns true, false (stop), or nil, err.
-local function take(part, conn, size, opts, visit)
-  local fine, bad = graphql.check_page(conn, { id_field = opts.id_field })
-  if not fine then
+-- Runs the page hooks of part: its recent ids and opts.on_page.
+local function page_done(part, conn, opts)
+  if part.recent then part.recent.page() end
+  if opts.on_page then return opts.on_page(conn) end
+  return true
+end
+
+-- Takes one part's answer: checks it and its anchor, moves the part on and
+-- feeds its nodes to visit(node, part). Returns true (go on; part.done at the
+-- list's end), false (visit returned false), "again" (walk the part again
+-- alone from its start) or nil, err.
+local function take(part, conn, opts, visit)
+  local n, why = usable(conn, opts)
+  if not n then
     part.broken = part.broken + 1
-    if part.broken >= M.PAGE_ATTEMPTS then
-      return nil, { kind = "decode", message = string.format("%s: part %d: %s", opts.label,
-        part.index, tostring(bad and bad.message or bad)) }
-    end
+    if part.broken >= M.PAGE_ATTEMPTS then return fail("decode", part, "%s", why) end
+    log.warn(string.format("%s: %s; asking for the page again", part.name, why))
     return true
   end
   part.broken = 0
-  part.pages = part.pages + 1
-  if part.pages > part.max_pages then
-    return nil, { kind = "pagination", message = string.format("%s: part %d does not end after "
-      .. "%d pages", opts.label, part.index, part.pages) }
+  local id_field = id_field_of(opts)
+  local found = find_anchor(conn, part.anchor, id_field)
+  if found < 0 then
+    log.info(string.format("%s: the node before a page boundary moved (something before it "
+      .. "was deleted during the walk); reading the part again", part.name))
+    return "again"
   end
-  local again = M.check(part, conn, size)
-  local ok, err = feed(part, conn, visit)
-  if not ok then return ok, err end
-  part.recent.page()
-  if opts.on_page then
-    ok, err = opts.on_page(conn)
-    if ok == nil and err ~= nil then return nil, err end
+  local go, err = advance(part, conn, n, id_field)
+  if go ~= true then return go, err end
+  -- a leading anchor was handed on with the page before (as paginate, the
+  -- page handed on, on_page's included, starts after it)
+  if found == 1 then table.remove(conn.edges, 1) end
+  for node in page.nodes(conn) do
+    local ok, failed = visit(node, part)
+    if ok == false then return false end
+    if ok == nil and failed ~= nil then return nil, failed end
   end
-  if again ~= nil then
-    part.cursor = again or nil
-    return true
-  end
-  local info = conn.pageInfo
-  if not info.hasNextPage then part.done = true; return true end
-  if info.endCursor == part.cursor then
-    return nil, { kind = "pagination", message = string.format("%s: part %d repeats cursor %s",
-      opts.label, part.index, tostring(info.endCursor)) }
-  end
-  part.cursor = info.endCursor
-  part.asked[#part.asked + 1] = part.cursor
-  if #part.asked > 8 then table.remove(part.asked, 1) end
+  local ok, failed = page_done(part, conn, opts)
+  if ok == nil and failed ~= nil then return nil, failed end
   return true
 end
 
--- Pages the parts left after a refusal one page per request (no alias).
+-- Walks a part alone with lib.page.walk (opts' check, id_field, on_page and
+-- each included): from its start (fresh), else from its cursor with the
+-- overlap it holds. That walk finishes the part. Returns true, false (visit
+-- returned false) or nil, err.
+local function alone(p, sel, part, size, opts, visit, fresh)
+  part.done = true
+  local vars, previous = { first = size, filter = part.filter }, nil
+  if not fresh and part.cursor ~= nil then
+    vars.after = part.cursor
+    previous = { offset = part.offset, anchor = part.anchor }
+  end
+  local stopped = false
+  local ok, err = page.walk{
+    query = M.single_document(p, sel), path = p.field, label = part.name, variables = vars,
+    id_field = opts.id_field, check = opts.check, previous_page = previous,
+    on_page = function(conn) return page_done(part, conn, opts) end,
+    each = function(node)
+      local go, failed = visit(node, part)
+      if go == false then stopped = true end
+      return go, failed
+    end,
+  }
+  if not ok then return nil, err end
+  return not stopped
+end
+
+-- Pages the parts left after a refusal one page per request (no alias),
+-- each from where it is.
 local function singles(p, sel, parts, size, opts, visit)
-  local doc = M.single_document(p, sel)
   for _, part in ipairs(parts) do
     if not part.done then
-      local ok, err = page.walk{
-        query = doc, path = p.field, label = opts.label .. " (part " .. part.index .. ")",
-        variables = { first = size, after = part.cursor, filter = part.filter },
-        id_field = opts.id_field, on_page = opts.on_page,
-        previous_page = part.total and { total = part.total, after = part.cursor } or nil,
-        each = function(node) return visit(node, part) end,
-      }
-      if not ok then return nil, err end
+      local ok, err = alone(p, sel, part, size, opts, visit, false)
+      if ok == nil then return nil, err end
+      if ok == false then return true end -- visit ended the walk
     end
   end
   return true
@@ -379,7 +470,8 @@ local function run(p, sel, parts, n, size, opts, visit)
     end
     local still = {}
     for i, part in ipairs(active) do
-      local ok, failed = take(part, data["p" .. i], size, opts, visit)
+      local ok, failed = take(part, data["p" .. i], opts, visit)
+      if ok == "again" then ok, failed = alone(p, sel, part, size, opts, visit, true) end
       if ok == nil then return nil, failed end
       if ok == false then return true end
       if not part.done then still[#still + 1] = part end
@@ -412,19 +504,20 @@ local function batched(opts, visit)
     log.warn(string.format("%s: %s; paging the list without batching", opts.label, why))
     return false
   end
-  local function start(part)
-    part.pages, part.broken, part.asked, part.recent = 0, 0, { false }, recent(16)
-    part.max_pages = 2 * ((part.n + size - 1) // size) + 8
-    return part
+  local whole = start({ index = 0, name = opts.label, recent = recent(16) }, nil, 0, nil,
+    parts.total, size)
+  for _, part in ipairs(parts) do
+    part.name, part.recent = opts.label .. ": part " .. part.index, recent(16)
+    start(part, nil, 0, nil, part.n, size)
   end
-  local whole = start{ index = 0, n = parts.total }
-  for _, part in ipairs(parts) do start(part) end
-  local info = page.info(parts.first)
-  if info.hasNextPage == false then
-    -- the list is one page: the first request read all of it (a broken page
-    -- is read again by the plain walk)
-    if not graphql.check_page(parts.first, { id_field = opts.id_field }) then return false end
-    local ok, err = take(whole, parts.first, size, opts, visit)
+  if page.info(parts.first).hasNextPage == false then
+    -- the list is one page: the first request read all of it. A damaged page
+    -- or one short of its totalCount is left to the plain walk (read again,
+    -- then fatal); nothing has been handed on yet.
+    local items = usable(parts.first, opts)
+    local total = count_of(parts.first)
+    if not items or (total and total > items) then return false end
+    local ok, err = take(whole, parts.first, opts, visit)
     if ok == nil then return nil, err end
     return true
   end
@@ -464,24 +557,43 @@ function M.follow_document(follow, root, n)
 end
 
 -- The nested lists still pending after a batched walk (lib.page.first's
--- entries), up to n per request, each continued from its cursor. A list whose
--- owner is gone is counted (lib.page.skip_deleted). Returns true, false when
--- the server refused the batch (the lists not done are left in entries for
--- lib.page.rest), or nil, err.
+-- entries), up to n per request, each continued from its cursor with the
+-- overlap lib.page.rest would use (take above). A list whose anchor moved or
+-- that ended short of its totalCount is read again alone with lib.page.rest
+-- from its start; one whose follow query came back without its object (gone,
+-- or a damaged answer: an aliased answer cannot tell) continues alone with
+-- lib.page.rest, which tells them apart. A list whose owner is gone is counted
+-- (lib.page.skip_deleted). Returns true, false when the server refused the
+-- batch (the lists not done are left in entries for lib.page.rest), or nil, err.
 local function rest_batched(entries, follow, n, label)
   local root, sub = follow.path:match("^([^.]+)%.(.+)$")
   if root == nil or sub:find(".", 1, true) then return false end
-  local size, opts = follow.page_size, { label = label, id_field = follow.id_field }
+  local size, opts = follow.page_size, { id_field = follow.id_field }
   local parts, active, next_entry = {}, {}, 1
   for i, entry in ipairs(entries) do
-    parts[i] = { index = i, entry = entry, cursor = entry.cursor, total = entry.total,
-      pages = 0, broken = 0, asked = { false, entry.cursor }, recent = recent(16),
-      max_pages = 2 * (((entry.total or 0) + size - 1) // size) + 8 }
+    local offset = entry.offset
+    if entry.cursor == nil then offset = 0 end
+    parts[i] = start({ index = i, entry = entry, name = entry.owner.label }, entry.cursor,
+      offset, entry.anchor, 0, size)
   end
-  local function visit(node, part)
-    local ok, err = part.entry.owner.each(node)
-    if ok == false then part.done = true; return true end
-    return ok, err
+  local function visit(node, part) return part.entry.owner.each(node) end
+  -- Ends a list: lib.page.rest for what is left (from its start when fresh),
+  -- else owner.done. Returns true or nil, err.
+  local function finish(part, rest, fresh)
+    local owner = part.entry.owner
+    part.done = true
+    if not rest then
+      if owner.done then owner.done() end
+      return true
+    end
+    local entry = { owner = owner }
+    if not fresh and part.cursor ~= nil then
+      entry.cursor, entry.offset, entry.anchor = part.cursor, part.offset, part.anchor
+    end
+    local ok, err = page.rest(entry, follow)
+    if ok == nil then return nil, err end
+    if ok == false then page.skip_deleted(owner) end
+    return true
   end
   while true do
     while #active < n and next_entry <= #parts do
@@ -501,8 +613,11 @@ local function rest_batched(entries, follow, n, label)
       local left = {}
       for _, part in ipairs(parts) do
         if not part.done then
-          part.entry.cursor, part.entry.total = part.cursor, part.total
-          left[#left + 1] = part.entry
+          local entry = { owner = part.entry.owner }
+          if part.cursor ~= nil then
+            entry.cursor, entry.offset, entry.anchor = part.cursor, part.offset, part.anchor
+          end
+          left[#left + 1] = entry
         end
       end
       for i = #entries, 1, -1 do entries[i] = nil end
@@ -511,20 +626,16 @@ local function rest_batched(entries, follow, n, label)
     end
     local still = {}
     for i, part in ipairs(active) do
-      local object = data["q" .. i]
+      local object, ok, failed = data["q" .. i]
       if type(object) ~= "table" then
-        part.done = true
-        page.skip_deleted(part.entry.owner)
+        ok, failed = finish(part, true, false)
       else
-        local ended = part.done
-        local ok, failed = take(part, object[sub], size, opts, visit)
-        if ok == nil then return nil, failed end
-        if part.done and not part.gone then
-          part.gone = true
-          if part.entry.owner.done then part.entry.owner.done() end
-        end
-        if not part.done and not ended then still[#still + 1] = part end
+        ok, failed = take(part, object[sub], opts, visit)
+        if ok == "again" then ok, failed = finish(part, true, true)
+        elseif ok == false or (ok and part.done) then ok, failed = finish(part, false) end
       end
+      if ok == nil then return nil, failed end
+      if not part.done then still[#still + 1] = part end
     end
     active = still
   end

@@ -77,6 +77,8 @@ local function page_check(check)
     return true
   end
 end
+-- (lib.batch checks its batched pages with the same hook.)
+M.page_check = page_check
 
 -- Walks every page of one connection and calls each(node) for every node.
 -- opts: query, variables, path, label, each; optional on_page(conn) runs
@@ -138,6 +140,8 @@ local function continuation(conn, n, id_field)
   end
   return { cursor = cursor(n) or conn.pageInfo.endCursor, offset = n }
 end
+-- (lib.batch continues its parts and nested lists the same way.)
+M.continuation = continuation
 
 -- Feeds the first page conn to owner.each. A page of the wrong shape
 -- (graphql.check_page) is not used: the list is read again from its start.

@@ -1,0 +1,215 @@
+"""page-batch keeps every guarantee of the plain walk (issue 17 on top of issue
+21): with --page-batch 10 each part continues from its second-to-last node,
+so a deletion before a part's page boundary is seen and the part read again;
+a part that ends short of its totalCount is read again, then fails with a
+`pagination` error; a node of the wrong type is damage (asked again, then a
+`decode` failure); keep() filtering holds on the batched path.
+
+The parts a sync splits the users into are read from its debug log (one
+line per part with its regexp), so the test puts each change in a part it
+knows to span two pages. Run: /usr/bin/python3 -m unittest -v test_page_batch_churn
+"""
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+from harness import C1Z, MockServer, sync_against
+from test_churn import EARLIER
+from test_concurrent import DELETE, memberships
+
+# 100 groups: the group list is one page, read by the plan's first request,
+# so the first answer holding a part (p1) is the users' first batch.
+USERS, GROUPS, SEED = 3000, 100, 7
+BATCH = ["--page-batch", "10"]
+CREATE_NAMED = ("mutation($e: String!, $f: String!) { userCreate(email: $e, firstName: $f,"
+                " lastName: \"Comer\") { ok error entity { id } } }")
+PART = re.compile(r"debug +users: part (\d+): (\d+) items in \d+ classes: (\S+)$", re.M)
+# users.keep: a user's keep(node) leaves out DISABLED users (examples/extend)
+KEEP = """local users = require "bundled:twingate.users"
+function users.keep(node) return node.state ~= "DISABLED" end
+return users
+"""
+
+
+class BatchCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bt-batch-churn-")
+        self.out = os.path.join(self.dir, "sync.c1z")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def mock(self):
+        return MockServer(tenant="synthetic", seed=SEED, users=USERS, groups=GROUPS,
+                          start_timeout=120)
+
+    def sync(self, m, extra=()):
+        return sync_against(m, self.out, BATCH + ["--log-level", "info"] + list(extra))
+
+    def sync_ok(self, m, extra=()):
+        r = self.sync(m, extra)
+        self.assertEqual(0, r.returncode, r.stderr[-3000:])
+        self.assertIn("users: 3000 items in", r.stderr)  # the users list was batched
+        return r
+
+    def fail_sync(self, m, extra=()):
+        with open(self.out, "wb") as f:
+            f.write(EARLIER)
+        return sync_against(m, self.out, BATCH + ["--http-max-attempts", "2"] + list(extra))
+
+    def assert_clean_failure(self, r, needle):
+        self.assertNotEqual(0, r.returncode, r.stdout)
+        errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+        self.assertEqual(1, len(errors), r.stderr[-3000:])
+        self.assertIn(needle, errors[0])
+        with open(self.out, "rb") as f:
+            self.assertEqual(EARLIER, f.read())
+
+    def skipped(self, r):
+        line = re.search(r"^  skipped +(\d+)(?: \((.*)\))?$", r.stdout, re.M)
+        self.assertIsNotNone(line, r.stdout)
+        return line.group(2) or ""
+
+    def assert_whole(self, truth):
+        with C1Z(self.out) as f:
+            self.assertEqual({u["id"] for u in truth["users"]}, set(f.resources("user")))
+            self.assertEqual({g["id"] for g in truth["groups"]}, set(f.resources("group")))
+            self.assertEqual(memberships(truth), f.grant_pairs("group"))
+
+    def assert_lasting(self, before, after, left_out=frozenset()):
+        with C1Z(self.out) as f:
+            users, grants = set(f.resources("user")), f.grant_pairs("group")
+        lasting = {u["id"] for u in before["users"]} & {u["id"] for u in after["users"]}
+        self.assertEqual(set(), lasting - left_out - users,
+                         "users that existed all along are missing")
+        self.assertEqual(set(), users & left_out, "a user keep() refused is in the file")
+        want = {(g, u) for g, u in memberships(before) & memberships(after) if u not in left_out}
+        self.assertEqual(set(), want - grants, "memberships that existed all along are missing")
+
+    def parts(self, m, extra=()):
+        """The users' parts of a batched sync of m (a dry run at debug level):
+        [(n, regexp)] largest first, and the requests that sync made."""
+        r = sync_against(m, os.path.join(self.dir, "dry.c1z"),
+                         BATCH + ["--log-level", "debug"] + list(extra))
+        self.assertEqual(0, r.returncode, r.stderr[-3000:])
+        found = sorted(((int(n), re.compile(rx)) for _, n, rx in PART.findall(r.stderr)),
+                       key=lambda p: -p[0])
+        self.assertTrue(found, "no part lines in the debug log")
+        return found, m.stats()["reads"]
+
+
+class BatchedChurn(BatchCase):
+    def churn(self, m, extra=()):
+        """Before every request of a batched sync, one user of the largest
+        users part (one of its first) is deleted and one with that user's first
+        name created: the part's totalCount stays the same, and between its
+        first and second page a node before the boundary moves (before the
+        fix: the node at the boundary was never read, exit 0, skipped 0)."""
+        parts, requests = self.parts(m, extra)
+        n, rx = parts[0]
+        self.assertGreater(n, 150)  # the part spans two pages
+        before = m.truth()
+        members = [u for u in before["users"] if rx.match(u["firstName"] or "")]
+        self.assertEqual(n, len(members))
+        victims = [u for u in members[:90] if u["type"] == "MANUAL" and u["role"] != "ADMIN"
+                   and u["state"] != "DISABLED"]
+        step = -(-(requests + 2) // len(victims))  # one pair a request where there are enough
+        self.assertLessEqual(step, 2)
+        base = m.schedule_state()["executed"]
+        for i, victim in enumerate(victims[:(requests + 2 + step - 1) // step]):
+            m.schedule(base + i * step, DELETE, {"id": victim["id"]})
+            m.schedule(base + i * step, CREATE_NAMED, {"e": "late%d@example.com" % i,
+                                                       "f": victim["firstName"] or ""})
+        return before
+
+    def test_a_delete_and_create_before_page_two_loses_nobody(self):
+        with self.mock() as m:
+            before = self.churn(m)
+            r = self.sync_ok(m)
+            after = m.truth()
+            state = m.schedule_state()
+        self.assert_lasting(before, after)
+        self.assertEqual(0, state["pending"])
+        self.assertTrue(all(c["ok"] for c in state["done"]), state["done"])
+        self.assertEqual(len(before["users"]), len(after["users"]))
+        self.assertEqual("", self.skipped(r))
+        self.assertIn("the node before a page boundary moved", r.stderr)
+
+    def test_group_side_churn_loses_no_membership(self):
+        with self.mock() as m:
+            before = self.churn(m, ["--membership-side", "groups"])
+            self.sync_ok(m, ["--membership-side", "groups"])
+            after = m.truth()
+        self.assert_lasting(before, after)
+
+    def test_keep_holds_on_the_batched_path(self):
+        scripts = os.path.join(self.dir, "scripts")
+        os.makedirs(os.path.join(scripts, "twingate"))
+        with open(os.path.join(scripts, "twingate", "users.lua"), "w", encoding="utf-8") as f:
+            f.write(KEEP)
+        extra = ["--scripts-dir", scripts]
+        with self.mock() as m:
+            before = self.churn(m, extra)
+            r = self.sync_ok(m, extra)
+            after = m.truth()
+        disabled = {u["id"] for u in before["users"] + after["users"]
+                    if u["state"] == "DISABLED"}
+        self.assertTrue(disabled)
+        self.assert_lasting(before, after, left_out=disabled)
+        self.assertIn("the node before a page boundary moved", r.stderr)
+        kept_out = {u["id"] for u in before["users"] if u["state"] == "DISABLED"}
+        m_filtered = re.search(r"^  filtered +(\d+)", r.stdout, re.M)
+        self.assertIsNotNone(m_filtered, r.stdout)
+        # each user left out counted once, though its part was read again
+        self.assertEqual(len(kept_out), int(m_filtered.group(1)))
+
+
+class BatchedListEnds(BatchCase):
+    def test_a_part_that_ends_early_once_is_read_again(self):
+        # The first page of the first part paged says it is the last (before
+        # the fix: exit 0 without the rest of that part).
+        with self.mock() as m:
+            m.page_fault("p1", "ends_early", times=1)
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertIn("but its totalCount is", r.stderr)
+
+    def test_a_part_that_stays_short_fails(self):
+        with self.mock() as m:
+            m.page_fault("p1", "ends_early", times=1000)
+            m.page_fault("users", "ends_early", times=1000)
+            r = self.fail_sync(m)
+        self.assert_clean_failure(r, "pagination: users")
+        self.assertIn("also when read again", r.stderr)
+
+    def test_a_nested_list_continued_in_a_batch_that_ends_early(self):
+        # Group side: member lists longer than their first page continue in
+        # batches (q1..); one that ends early is read again alone.
+        with self.mock() as m:
+            m.page_fault("q1.users", "ends_early", times=1)
+            r = self.sync_ok(m, ["--membership-side", "groups"])
+            self.assert_whole(m.truth())
+        self.assertIn("but its totalCount is", r.stderr)
+
+
+class BatchedDamage(BatchCase):
+    def test_a_node_of_the_wrong_type_is_asked_again(self):
+        with self.mock() as m:
+            m.page_fault("p1", "set_field", times=1, field="role", value=[1, "x"])
+            r = self.sync_ok(m)
+            self.assert_whole(m.truth())
+        self.assertEqual("", self.skipped(r))
+        self.assertIn("asking for the page again", r.stderr)
+
+    def test_a_node_that_stays_damaged_fails_with_decode(self):
+        with self.mock() as m:
+            m.page_fault("p1", "set_field", times=1000, field="role", value=[1, "x"])
+            r = self.fail_sync(m)
+        self.assert_clean_failure(r, "decode: users: part 1: a node on the page is damaged")
+        self.assertIn("role is not a string", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
