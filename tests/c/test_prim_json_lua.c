@@ -162,7 +162,8 @@ static const char *canon(lua_State *L)
     return text;
 }
 
-static const bt_json_lua_opts graphql_opts = {.read = {.max_depth = BT_JSON_MAX_DEPTH},
+static const bt_json_lua_opts graphql_opts = {.read = {.max_depth = BT_JSON_MAX_DEPTH,
+                                                        .lone_surrogate = BT_JSON_SURROGATE_KEEP},
                                               .null_value = graphql_rule};
 
 /* Both decoders on t[0..n): the same value, or the same error. */
