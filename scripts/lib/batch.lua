@@ -270,18 +270,8 @@ end
 -- bounds then hold (the sink absorbs the repeats). A part is walked again at
 -- most once: that walk finishes it.
 
--- Root ids of a part's last pages (as lib.page's walk_nested keeps them).
-local function recent(pages)
-  local now, before, n = {}, {}, 0
-  local r = {}
-  function r.seen(id) return now[id] or before[id] end
-  function r.add(id) now[id] = true end
-  function r.page()
-    n = n + 1
-    if n >= pages then before, now, n = now, {}, 0 end
-  end
-  return r
-end
+-- Root ids of a part's last pages (lib.page's, as walk_nested keeps them).
+local recent = page.recent
 
 local function id_field_of(opts)
   if opts.id_field == nil then return "id" end

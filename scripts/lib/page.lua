@@ -230,6 +230,7 @@ local function recent(pages)
   end
   return r
 end
+M.recent = recent
 
 -- Walks a root connection whose nodes each carry the first page of a nested
 -- connection (first() above) and pages the nested lists that run longer only
