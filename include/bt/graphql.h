@@ -155,14 +155,12 @@ void bt_graphql_mark_array(lua_State *L, int idx);
 
 #define BT_JSON_MAX_DEPTH 200
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid (overlong,
- * surrogate, beyond U+10FFFF, truncated). avail >= 1. */
-size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail);
-
-/* [-0, +1|+0, m] Decode JSON text s[0..len) strictly and push the value:
- * objects and arrays become tables, null in an object leaves the key absent,
- * null in an array becomes the null sentinel, a top-level null becomes nil.
- * Returns 0 (one value pushed) or -1 (nothing pushed, reason in err). */
+/* [-0, +1|+0, m] Decode JSON text s[0..len) strictly and push the value
+ * (prim/graphql_json.c: the Lua-table builder of bt/json_lua.h): objects and
+ * arrays become tables, null in an object leaves the key absent, null in an
+ * array becomes the null sentinel, a top-level null becomes nil; a lone
+ * surrogate escape keeps its three bytes. Returns 0 (one value pushed) or -1
+ * (nothing pushed, reason in err). */
 int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_depth, char *err,
                            size_t errsz);
 /* While set, a null member of the object one level down (a GraphQL
