@@ -200,7 +200,7 @@ typedef struct bt_graphql_walk {
     /* The caller read the page before the first one (a nested first page)
      * and starts from the cursor of its second-to-last node: the offset of
      * the node after that cursor (-1: unknown) and the stack index of its
-     * last node's id, the first page's anchor (0: none). paginate.c. */
+     * last node's id, the first page's anchor (0: none). graphql_paginate.c. */
     long long prior_offset;
     int prior_anchor_idx;
     /* function(conn) -> true | nil, why: a page it refuses is damaged, asked
@@ -237,7 +237,7 @@ void bt_graphql_note_page(void);
 /* [-0, +1|+2, e] Run a query whose answer must hold data.<root>: an object,
  * or an explicit null (gone: data.<root> is nil in the pushed data). Missing
  * or of another type it is asked again like a damaged body, then nil, err
- * (decode). root_field.c. */
+ * (decode). graphql_root_field.c. */
 int bt_graphql_query_root(lua_State *L, const char *q, size_t qlen, int vars, const char *root);
 /* [-0, +0, -] Set the root fields of data at idx that hold the null sentinel to nil. */
 void bt_graphql_drop_root_nulls(lua_State *L, int data);

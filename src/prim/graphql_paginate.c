@@ -1,5 +1,5 @@
 /* Walking a Relay connection page by page: one page in memory at a time,
- * the cursor passed as a variable. Every page is checked (page_check.c) and
+ * the cursor passed as a variable. Every page is checked (graphql_page_check.c) and
  * the walk is bounded: a repeated cursor, STALE_PAGES pages in a row without
  * a new node, or more pages than max_nodes / page size stop it. */
 #include <limits.h>

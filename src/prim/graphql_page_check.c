@@ -2,7 +2,7 @@
  * A page read as "empty" because `edges` came back null, or a node dropped
  * because it came back null or without an id, would end in a sync that exits
  * 0 with data missing; such a page is a `decode` failure instead, asked again
- * like a mangled body (paginate.c). */
+ * like a mangled body (graphql_paginate.c). */
 #include <stdio.h>
 
 #include "bt/codec.h"
