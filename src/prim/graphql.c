@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/prim.h"
 
 /* [-0, +0, e] Raise on a key of the options table at idx not in `allowed`. */

@@ -5,7 +5,7 @@
  * sentinel too, so "null: gone" is told from "missing: damaged". Lone
  * surrogate escapes keep their three bytes: an id holding one is refused
  * where ids are checked (graphql_page_check.c), a script may repair a name. */
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/json_lua.h"
 
 /* Set by bt_graphql_execute around its decoding (bt_graphql_json_root_nulls). */

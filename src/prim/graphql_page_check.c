@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "bt/codec.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 
 /* [-0, +0, -] True when the table at idx holds exactly the keys 1..#t, as a
  * decoded JSON array does (an object decodes to a table too). */

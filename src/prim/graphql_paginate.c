@@ -8,7 +8,7 @@
 
 #include "bt/clock.h"
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/log.h"
 
 /* A progress line at info level at most this often, so a long walk shows

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 
 typedef struct msgbuf {
     char text[512];
@@ -38,14 +38,14 @@ static const char *default_message(const char *kind)
 /* [-0, +2, m] nil, err; the secret is blanked out of the message and the
  * attempt count added when there were retries. */
 static int push_err_status(lua_State *L, const char *kind, long status, const bt_http_response *r,
-                           const char *message, const char *secret)
+                           const char *message)
 {
     char full[600], clean[600];
     if (r->attempts > 1)
         snprintf(full, sizeof full, "%s (after %d attempts)", message, r->attempts);
     else
         snprintf(full, sizeof full, "%s", message);
-    bt_http_redact_line(full, strlen(full), NULL, secret, clean, sizeof clean);
+    bt_graphql_redact(full, clean, sizeof clean);
     bt_err_push(L, kind, status, clean);
     if (r->retry_after >= 0) {
         lua_pushnumber(L, r->retry_after);
@@ -54,10 +54,9 @@ static int push_err_status(lua_State *L, const char *kind, long status, const bt
     return 2;
 }
 
-static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message,
-                    const char *secret)
+static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message)
 {
-    return push_err_status(L, kind, r->status, r, message, secret);
+    return push_err_status(L, kind, r->status, r, message);
 }
 
 /* [-0, +1|+0, m] Push the body when it is a JSON object; else fill why. */
@@ -124,13 +123,13 @@ static bool server_message(lua_State *L, int idx, msgbuf *m)
 
 /* [-1, +2, m] Replace the body at the top with nil, err{kind="graphql",
  * errors=, data=}. */
-static int push_graphql_error(lua_State *L, const bt_http_response *r, const char *secret)
+static int push_graphql_error(lua_State *L, const bt_http_response *r)
 {
     int body = lua_gettop(L);
     msgbuf m;
     if (!first_error_message(L, body, &m))
         snprintf(m.text, sizeof m.text, "the server returned GraphQL errors");
-    push_err(L, "graphql", r, m.text, secret);
+    push_err(L, "graphql", r, m.text);
     lua_getfield(L, body, "errors");
     lua_setfield(L, -2, "errors");
     if (lua_getfield(L, body, "data") == LUA_TTABLE)
@@ -142,18 +141,18 @@ static int push_graphql_error(lua_State *L, const bt_http_response *r, const cha
 }
 
 /* [-0, +1|+2, m] A 2xx: data, or a decode/graphql error. */
-static int push_success(lua_State *L, const bt_http_response *r, const char *secret)
+static int push_success(lua_State *L, const bt_http_response *r)
 {
     char why[160], msg[200];
     if (!decode_object(L, r, why, sizeof why)) {
         snprintf(msg, sizeof msg, "invalid JSON in the response: %s", why);
-        return push_err(L, "decode", r, msg, secret);
+        return push_err(L, "decode", r, msg);
     }
     if (has_errors(L, -1))
-        return push_graphql_error(L, r, secret);
+        return push_graphql_error(L, r);
     if (lua_getfield(L, -1, "data") != LUA_TTABLE) {
         lua_pop(L, 2);
-        return push_err(L, "decode", r, "the response has neither data nor errors", secret);
+        return push_err(L, "decode", r, "the response has neither data nor errors");
     }
     lua_remove(L, -2);
     return 1;
@@ -161,31 +160,31 @@ static int push_success(lua_State *L, const bt_http_response *r, const char *sec
 
 /* [-0, +2, m] Any other status: its kind, with the server's message when the
  * body is JSON; a 400 carrying GraphQL errors is kind graphql. */
-static int push_status_error(lua_State *L, const bt_http_response *r, const char *secret)
+static int push_status_error(lua_State *L, const bt_http_response *r)
 {
     const char *kind = kind_of_status(r->status);
     char why[160];
     msgbuf m;
     if (!decode_object(L, r, why, sizeof why)) {
-        return push_err(L, kind, r, default_message(kind), secret);
+        return push_err(L, kind, r, default_message(kind));
     }
     if (r->status == 400 && has_errors(L, -1))
-        return push_graphql_error(L, r, secret);
+        return push_graphql_error(L, r);
     int body = lua_gettop(L);
-    push_err(L, kind, r, server_message(L, body, &m) ? m.text : default_message(kind), secret);
+    push_err(L, kind, r, server_message(L, body, &m) ? m.text : default_message(kind));
     lua_remove(L, body);
     return 2;
 }
 
-int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret)
+int bt_graphql_push_response(lua_State *L, const bt_http_response *r)
 {
     luaL_checkstack(L, 8, "graphql response");
     switch (r->outcome) {
     case BT_HTTP_DONE: break;
-    case BT_HTTP_TOO_LARGE: return push_err(L, "decode", r, r->message, secret);
-    default: return push_err_status(L, "transport", 0, r, r->message, secret);
+    case BT_HTTP_TOO_LARGE: return push_err(L, "decode", r, r->message);
+    default: return push_err_status(L, "transport", 0, r, r->message);
     }
     if (r->status >= 200 && r->status <= 299)
-        return push_success(L, r, secret);
-    return push_status_error(L, r, secret);
+        return push_success(L, r);
+    return push_status_error(L, r);
 }

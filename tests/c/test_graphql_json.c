@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "lua_fixture.h"
 
 static int setup(void **state)

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/json_lua.h"
 
 static int setup(void **state)
