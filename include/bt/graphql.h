@@ -188,4 +188,22 @@ bool bt_graphql_rate_limit_message(const char *msg);
  * attempt cap, the wait budget and the total time. false: give up. */
 bool bt_graphql_wait_rate_limited(int *tries, double *waited, const bt_http_response *resp);
 
+/* ---- results (result.c): what a script is told, before Lua ---- */
+
+typedef struct bt_graphql_error {
+    const char *kind;   /* auth, endpoint, rate_limited, server, http, transport, decode, graphql */
+    long status;        /* HTTP status; <= 0: none */
+    char message[600];  /* the attempt count added, the session's secret blanked out */
+    double retry_after; /* seconds; < 0: none */
+} bt_graphql_error;
+
+/* Fill e from kind, status and message for the result r. */
+void bt_graphql_error_set(bt_graphql_error *e, const bt_http_response *r, const char *kind,
+                          long status, const char *message);
+/* The error r is before its body is read: a transport failure (kind
+ * transport) or a body over the size cap (decode) is final; another non-2xx
+ * status gets its kind and that kind's default message, which a message in
+ * the body may replace. false for a 2xx, whose body decides. */
+bool bt_graphql_http_error(const bt_http_response *r, bt_graphql_error *e);
+
 #endif

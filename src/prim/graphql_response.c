@@ -1,4 +1,6 @@
-/* An HTTP result -> GraphQL `data`, or `nil, err` with an error kind. */
+/* An HTTP result -> GraphQL `data`, or `nil, err` with an error kind: the
+ * body read into Lua values, the error object built from graphql/result.c's
+ * {kind, status, message}. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,46 +11,12 @@ typedef struct msgbuf {
     char text[512];
 } msgbuf;
 
-static const char *kind_of_status(long status)
+/* [-0, +2, m] nil, err: the Lua error object for e. */
+static int push_error(lua_State *L, const bt_graphql_error *e)
 {
-    if (status == 401 || status == 403)
-        return "auth";
-    if (status == 404)
-        return "endpoint"; /* the URL, not an object: never "no such id" */
-    if (status == 429)
-        return "rate_limited";
-    if (status >= 500 && status <= 599)
-        return "server";
-    return "http";
-}
-
-static const char *default_message(const char *kind)
-{
-    if (strcmp(kind, "auth") == 0)
-        return "not authorized (check the credentials and their permissions)";
-    if (strcmp(kind, "endpoint") == 0)
-        return "no API at this URL (HTTP 404; check the domain or url)";
-    if (strcmp(kind, "rate_limited") == 0)
-        return "rate limited by the server";
-    if (strcmp(kind, "server") == 0)
-        return "server error";
-    return "unexpected HTTP status";
-}
-
-/* [-0, +2, m] nil, err; the secret is blanked out of the message and the
- * attempt count added when there were retries. */
-static int push_err_status(lua_State *L, const char *kind, long status, const bt_http_response *r,
-                           const char *message)
-{
-    char full[600], clean[600];
-    if (r->attempts > 1)
-        snprintf(full, sizeof full, "%s (after %d attempts)", message, r->attempts);
-    else
-        snprintf(full, sizeof full, "%s", message);
-    bt_graphql_redact(full, clean, sizeof clean);
-    bt_err_push(L, kind, status, clean);
-    if (r->retry_after >= 0) {
-        lua_pushnumber(L, r->retry_after);
+    bt_err_push(L, e->kind, e->status, e->message);
+    if (e->retry_after >= 0) {
+        lua_pushnumber(L, e->retry_after);
         lua_setfield(L, -2, "retry_after");
     }
     return 2;
@@ -56,7 +24,9 @@ static int push_err_status(lua_State *L, const char *kind, long status, const bt
 
 static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message)
 {
-    return push_err_status(L, kind, r->status, r, message);
+    bt_graphql_error e;
+    bt_graphql_error_set(&e, r, kind, r->status, message);
+    return push_error(L, &e);
 }
 
 /* [-0, +1|+0, m] Push the body when it is a JSON object; else fill why. */
@@ -158,33 +128,32 @@ static int push_success(lua_State *L, const bt_http_response *r)
     return 1;
 }
 
-/* [-0, +2, m] Any other status: its kind, with the server's message when the
- * body is JSON; a 400 carrying GraphQL errors is kind graphql. */
-static int push_status_error(lua_State *L, const bt_http_response *r)
+/* [-0, +2, m] Any other status (e: its kind and default message), with the
+ * server's message when the body is JSON; a 400 carrying GraphQL errors is
+ * kind graphql. */
+static int push_status_error(lua_State *L, const bt_http_response *r, bt_graphql_error *e)
 {
-    const char *kind = kind_of_status(r->status);
     char why[160];
     msgbuf m;
-    if (!decode_object(L, r, why, sizeof why)) {
-        return push_err(L, kind, r, default_message(kind));
-    }
+    if (!decode_object(L, r, why, sizeof why))
+        return push_error(L, e);
     if (r->status == 400 && has_errors(L, -1))
         return push_graphql_error(L, r);
     int body = lua_gettop(L);
-    push_err(L, kind, r, server_message(L, body, &m) ? m.text : default_message(kind));
+    if (server_message(L, body, &m))
+        bt_graphql_error_set(e, r, e->kind, r->status, m.text);
+    push_error(L, e);
     lua_remove(L, body);
     return 2;
 }
 
 int bt_graphql_push_response(lua_State *L, const bt_http_response *r)
 {
+    bt_graphql_error e;
     luaL_checkstack(L, 8, "graphql response");
-    switch (r->outcome) {
-    case BT_HTTP_DONE: break;
-    case BT_HTTP_TOO_LARGE: return push_err(L, "decode", r, r->message);
-    default: return push_err_status(L, "transport", 0, r, r->message);
-    }
-    if (r->status >= 200 && r->status <= 299)
+    if (!bt_graphql_http_error(r, &e))
         return push_success(L, r);
-    return push_status_error(L, r);
+    if (r->outcome != BT_HTTP_DONE)
+        return push_error(L, &e);
+    return push_status_error(L, r, &e);
 }
