@@ -1,6 +1,7 @@
 /* bt.graphql: GraphQL primitives for connector scripts (scripts/API.md).
- * This file only checks arguments and pushes results; the work is in
- * src/graphql/ (documents, JSON, responses, paging) and src/http/. */
+ * This file only checks arguments and pushes results; the Lua-facing work is
+ * in prim/graphql_*.c (execute, JSON <-> Lua, responses, paging), on top of
+ * src/graphql/ (the session, documents, results; no Lua) and src/http/. */
 #include <string.h>
 
 #include "bt/errobj.h"
