@@ -1,13 +1,13 @@
-/* GraphQL over the HTTP client: the driver's C API (options, write permission,
- * counters, shutdown) and the pieces the Lua binding bt.graphql is built from
- * (JSON <-> Lua, mutation detection, response classification, pagination).
+/* GraphQL over the HTTP client, with no Lua (src/graphql/): the driver's C
+ * API (options, write permission, counters, shutdown), the endpoint, one
+ * request's transport, retries and re-ask budget, mutation detection. The
+ * Lua binding bt.graphql is built on it in src/prim/ (bt/graphql_lua.h).
  * Nothing here knows a particular server's schema. */
 #ifndef BT_GRAPHQL_H
 #define BT_GRAPHQL_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "bt/http.h"
-#include "bt/lua.h"
 
 /* ---- the driver's API ---- */
 
@@ -133,12 +133,6 @@ typedef struct bt_graphql_endpoint {
 int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz);
 bool bt_graphql_is_configured(void);
 
-/* [-0, +1|+2, e] POST one document with the variables table at vars_idx (0 =
- * none) and push data, or nil and an error table. Raises on misuse (not
- * configured, mutation while writes are refused, variables not encodable).
- * Returns the number of values pushed. */
-int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx);
-
 /* ---- pieces (exposed for the binding and the tests) ---- */
 
 /* True when the document holds a mutation operation: a top-level `mutation`
@@ -147,81 +141,12 @@ bool bt_graphql_is_mutation(const char *doc, size_t len);
 /* The operation's name ("" when anonymous), for error messages. */
 void bt_graphql_operation_name(const char *doc, size_t len, char *out, size_t n);
 
-/* The sentinel for JSON null inside arrays (a light userdata). */
-void bt_graphql_push_null(lua_State *L); /* [-0, +1, -] */
-bool bt_graphql_is_null(lua_State *L, int idx);
-/* [-0, +0, m] Mark the table at idx as a JSON array (so {} encodes as []). */
-void bt_graphql_mark_array(lua_State *L, int idx);
-
 #define BT_JSON_MAX_DEPTH 200
-
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid (overlong,
- * surrogate, beyond U+10FFFF, truncated). avail >= 1. */
-size_t bt_graphql_utf8_seq(const unsigned char *p, size_t avail);
-
-/* [-0, +1|+0, m] Decode JSON text s[0..len) strictly and push the value:
- * objects and arrays become tables, null in an object leaves the key absent,
- * null in an array becomes the null sentinel, a top-level null becomes nil.
- * Returns 0 (one value pushed) or -1 (nothing pushed, reason in err). */
-int bt_graphql_json_decode(lua_State *L, const char *s, size_t len, int max_depth, char *err,
-                           size_t errsz);
-/* While set, a null member of the object one level down (a GraphQL
- * answer's data.<root field>) decodes to the null sentinel instead of an
- * absent key, so a walk tells "null: gone" from "missing: damaged". Set by
- * bt_graphql_execute around its decoding only (never left set by an error). */
-void bt_graphql_json_root_nulls(bool keep);
-/* The next bt_graphql_execute decodes data.<root field> nulls as the null
- * sentinel (bt_graphql_json_root_nulls); it takes and clears the request at
- * its start. */
-void bt_graphql_next_keeps_root_nulls(void);
-/* [-0, +0, e] Append the JSON encoding of the value at idx to out. Raises a
- * Lua error naming `what` and the path of a value that cannot be encoded. */
-void bt_graphql_json_encode(lua_State *L, int idx, bt_http_buf *out, const char *what);
-/* [-0, +0, e] Append a JSON string literal (escaped) for s[0..len). */
-void bt_graphql_json_string(lua_State *L, const char *s, size_t len, bt_http_buf *out);
-
-/* [-0, +1|+2, m] Turn an HTTP result into `data` or `nil, err` (kinds: auth,
- * not_found, rate_limited, server, transport, decode, graphql, http). secret,
- * when not NULL, is blanked out of err.message. Returns values pushed. */
-int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret);
 
 /* The most nodes one connection is expected to hold unless the caller says
  * otherwise: far above any real list, low enough that a server answering
  * "more" forever is stopped (ceil(max / page size) pages). */
 #define BT_GRAPHQL_MAX_NODES 10000000LL
-
-typedef struct bt_graphql_walk {
-    const char *query;
-    size_t qlen;
-    int vars_idx;     /* variables table, 0 = none (copied, never modified) */
-    const char *path; /* "users" or "group.users" */
-    const char *cursor_var;
-    int on_page_idx;      /* function(conn, data) */
-    const char *id_field; /* every node must carry it ("id"); NULL: not checked */
-    long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
-    /* The caller read the page before the first one (a nested first page)
-     * and starts from the cursor of its second-to-last node: the offset of
-     * the node after that cursor (-1: unknown) and the stack index of its
-     * last node's id, the first page's anchor (0: none). paginate.c. */
-    long long prior_offset;
-    int prior_anchor_idx;
-    /* function(conn) -> true | nil, why: a page it refuses is damaged, asked
-     * again like a body that is not JSON (0: none). */
-    int check_idx;
-    /* The list's name in progress records ("users"): every 10 s and at the
-     * list's end, done/total from totalCount and an ETA from the pace. NULL:
-     * a plain walk (a nested list), no progress records. */
-    const char *progress;
-} bt_graphql_walk;
-
-/* [-0, +0, m] Check that the connection at conn has the shape of a Relay
- * page: pageInfo with a boolean hasNextPage and a string endCursor whenever
- * it is true; `edges` (else `nodes`) a list of objects, each edge holding a
- * `node` object; each node carrying id_field (a non-empty string or an
- * integer; NULL: not checked). 0 with *items = the list's length, or -1 with
- * why filled. */
-int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Integer *items,
-                          char *why, size_t whysz);
 
 /* One page of a walk: every time it is asked again because its answer was
  * damaged (a body that is not JSON, or a page of the wrong shape) counts
@@ -236,15 +161,49 @@ bool bt_graphql_reask(const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */
 void bt_graphql_note_page(void);
-/* [-0, +1|+2, e] Run a query whose answer must hold data.<root>: an object,
- * or an explicit null (gone: data.<root> is nil in the pushed data). Missing
- * or of another type it is asked again like a damaged body, then nil, err
- * (decode). root_field.c. */
-int bt_graphql_query_root(lua_State *L, const char *q, size_t qlen, int vars, const char *root);
-/* [-0, +0, -] Set the root fields of data at idx that hold the null sentinel to nil. */
-void bt_graphql_drop_root_nulls(lua_State *L, int data);
+/* ---- one request, for the binding (prim/graphql_exec.c) ---- */
 
-/* [-0, +1|+2, e] Walk a Relay connection; push the page count, or nil, err. */
-int bt_graphql_paginate(lua_State *L, const bt_graphql_walk *w);
+/* 0 when a document may be sent now, with *write set when it is a mutation;
+ * -1 with the reason in err when graphql.configure has not run or a mutation
+ * comes while writes are refused. */
+int bt_graphql_admit(const char *query, size_t qlen, bool *write, char *err, size_t errsz);
+/* The request body, cleared, for the caller to fill. */
+bt_http_buf *bt_graphql_body(void);
+/* Count the document about to be sent (reads or writes) and log it. */
+void bt_graphql_note_request(bool write);
+/* One query's re-ask budget starts, unless a page under way holds one. */
+void bt_graphql_query_begin(void);
+/* POST the body once (with the HTTP client's own retries), within what is
+ * left of the re-ask deadline. */
+void bt_graphql_post(bool write, bt_http_response *resp);
+/* After the last post of a document. */
+void bt_graphql_query_end(void);
+/* in with the endpoint's secret blanked out, into out[0..n). */
+void bt_graphql_redact(const char *in, char *out, size_t n);
+/* Whether a GraphQL error message holds one of the script's rate-limit
+ * phrases (bt_graphql_endpoint.rate_limit_errors). */
+bool bt_graphql_rate_limit_message(const char *msg);
+/* Before asking again after a rate limit reported as a GraphQL error: like a
+ * 429 (Retry-After when given, else backoff from 1 s to 60 s), within the
+ * attempt cap, the wait budget and the total time. false: give up. */
+bool bt_graphql_wait_rate_limited(int *tries, double *waited, const bt_http_response *resp);
+
+/* ---- results (result.c): what a script is told, before Lua ---- */
+
+typedef struct bt_graphql_error {
+    const char *kind;   /* auth, endpoint, rate_limited, server, http, transport, decode, graphql */
+    long status;        /* HTTP status; <= 0: none */
+    char message[600];  /* the attempt count added, the session's secret blanked out */
+    double retry_after; /* seconds; < 0: none */
+} bt_graphql_error;
+
+/* Fill e from kind, status and message for the result r. */
+void bt_graphql_error_set(bt_graphql_error *e, const bt_http_response *r, const char *kind,
+                          long status, const char *message);
+/* The error r is before its body is read: a transport failure (kind
+ * transport) or a body over the size cap (decode) is final; another non-2xx
+ * status gets its kind and that kind's default message, which a message in
+ * the body may replace. false for a 2xx, whose body decides. */
+bool bt_graphql_http_error(const bt_http_response *r, bt_graphql_error *e);
 
 #endif

@@ -1,5 +1,5 @@
 /* A strict JSON reader feeding a callback sink (bt/json_read.h). The rules
- * are the GraphQL decoder's (src/graphql/json_decode.c), without Lua. */
+ * are the GraphQL decoder's (once src/graphql/json_decode.c), without Lua. */
 #include "bt/json_read.h"
 
 #include <errno.h>

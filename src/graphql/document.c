@@ -1,6 +1,7 @@
 /* Is a GraphQL document a write? A tiny lexer: a `mutation` keyword outside
  * every bracket makes it one. Looking past the first keyword matters: a
  * document may start with a fragment and hold its mutation further down. */
+#include <stdio.h>
 #include <string.h>
 
 #include "bt/graphql.h"

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/budget.h"
 #include "bt/clock.h"
 #include "bt/config.h"
 #include "bt/graphql.h"
@@ -264,29 +263,33 @@ int bt_graphql_configure(const bt_graphql_endpoint *ep, char *err, size_t errsz)
     return 0;
 }
 
-/* ---- execute ---- */
+/* ---- one request, for prim/graphql_exec.c ---- */
 
-static void put(lua_State *L, const char *s)
+int bt_graphql_admit(const char *query, size_t qlen, bool *write, char *err, size_t errsz)
 {
-    if (bt_http_buf_puts(&S.body, s) != 0)
-        luaL_error(L, "graphql: out of memory");
+    *write = false;
+    if (!S.configured)
+        return fail(err, errsz, "call graphql.configure{} first", NULL);
+    *write = bt_graphql_is_mutation(query, qlen);
+    if (*write && !g_allow_writes)
+        return fail(err, errsz, "mutation refused: writes are allowed only in the provisioning "
+                    "phase (--provisioning)", NULL);
+    return 0;
 }
 
-/* [-0, +0, e] {"query":...,"variables":{...}} into S.body. */
-static void build_body(lua_State *L, const char *query, size_t qlen, int vars_idx)
+bt_http_buf *bt_graphql_body(void)
 {
     bt_http_buf_clear(&S.body);
-    put(L, "{\"query\":");
-    bt_graphql_json_string(L, query, qlen, &S.body);
-    put(L, ",\"variables\":");
-    size_t at = S.body.len;
-    if (vars_idx == 0)
-        put(L, "{}");
+    return &S.body;
+}
+
+void bt_graphql_note_request(bool write)
+{
+    if (write)
+        g_writes++;
     else
-        bt_graphql_json_encode(L, vars_idx, &S.body, "graphql: variables");
-    if (S.body.data[at] != '{')
-        luaL_error(L, "graphql: variables must be a table of named values, not an array");
-    put(L, "}");
+        g_reads++;
+    bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
 }
 
 static bt_http_limits limits(void)
@@ -294,25 +297,6 @@ static bt_http_limits limits(void)
     return (bt_http_limits){g_opts.connect_timeout, g_opts.timeout, g_opts.max_attempts,
                             g_opts.max_retry_wait, g_opts.max_response_bytes,
                             g_opts.max_total_time, g_opts.retry_unreachable};
-}
-
-/* [-0, +0, -] True when the pushed result (n values) is a decode error of a
- * complete 2xx answer: a body cut short or mangled on the way. */
-static bool is_mangled_answer(lua_State *L, int n, const bt_http_response *resp)
-{
-    if (n != 2 || resp->outcome != BT_HTTP_DONE || resp->status < 200 || resp->status > 299)
-        return false;
-    lua_getfield(L, -1, "kind");
-    bool decode = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
-    lua_pop(L, 1);
-    if (!decode)
-        return false;
-    /* Valid JSON of the wrong shape is the server's answer, not damage. */
-    char why[128];
-    if (bt_graphql_json_decode(L, resp->body, resp->body_len, BT_JSON_MAX_DEPTH, why, sizeof why) != 0)
-        return true;
-    lua_pop(L, 1);
-    return false;
 }
 
 /* Re-asks of damaged answers: of one page while a walk has begun one, else
@@ -354,19 +338,35 @@ bool bt_graphql_reask(const char *what)
     return true;
 }
 
-/* [-0, +0, -] The error on top (a mutation's) gets maybe_applied: true when
- * the mutation was sent and its answer lost or unreadable, so the script can
- * read the state back; false when it certainly was not applied. */
-static void mark_maybe_applied(lua_State *L, const bt_http_response *resp)
+void bt_graphql_query_begin(void)
 {
-    bool maybe = bt_http_maybe_applied(resp);
-    if (!maybe && resp->outcome == BT_HTTP_DONE && resp->status >= 200 && resp->status <= 299) {
-        lua_getfield(L, -1, "kind");
-        maybe = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "decode") == 0;
-        lua_pop(L, 1);
-    }
-    lua_pushboolean(L, maybe);
-    lua_setfield(L, -2, "maybe_applied");
+    /* Asking again after a mangled answer stays inside the same total cap
+     * (the page's, when a walk asks for one). */
+    if (!g_reask.page)
+        reask_reset();
+}
+
+void bt_graphql_post(bool write, bt_http_response *resp)
+{
+    bt_http_limits lim = limits();
+    bt_http_request req = {.url = S.url,
+                           .body = S.body.data,
+                           .body_len = S.body.len,
+                           .idempotent = !write,
+                           .pacer = write ? writes_pacer() : reads_pacer(),
+                           .limits = &lim,
+                           .redirect_host_suffix = S.redirect_host_suffix};
+    lim.max_total_time = g_reask.deadline - bt_clock_monotonic();
+    if (lim.max_total_time < 0.001)
+        lim.max_total_time = 0.001;
+    bt_http_post(S.client, &req, resp);
+}
+
+void bt_graphql_query_end(void) { bt_http_client_trim(S.client); }
+
+void bt_graphql_redact(const char *in, char *out, size_t n)
+{
+    bt_http_redact_line(in, strlen(in), NULL, S.secret, out, n);
 }
 
 /* Whether hay holds needle[0..n), ignoring ASCII case. */
@@ -382,31 +382,21 @@ static bool contains_nocase(const char *hay, const char *needle, size_t n)
     return false;
 }
 
-/* [-0, +0, -] The pushed result (n values) is a GraphQL error at HTTP 2xx
- * whose message holds one of the script's rate-limit phrases. */
-static bool rate_limited_at_2xx(lua_State *L, int n, const bt_http_response *resp)
+bool bt_graphql_rate_limit_message(const char *msg)
 {
-    if (n != 2 || !S.rate_limit_errors || resp->outcome != BT_HTTP_DONE || resp->status < 200 ||
-        resp->status > 299)
-        return false;
-    lua_getfield(L, -1, "kind");
-    bool graphql = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "graphql") == 0;
-    lua_getfield(L, -2, "message");
-    const char *msg = graphql && lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
     bool hit = false;
-    for (const char *p = S.rate_limit_errors; msg && *p && !hit;) {
+    for (const char *p = S.rate_limit_errors; p && msg && *p && !hit;) {
         size_t len = strcspn(p, "\n");
         hit = len > 0 && contains_nocase(msg, p, len);
         p += len + (p[len] == '\n');
     }
-    lua_pop(L, 2);
     return hit;
 }
 
 /* Before asking again after a rate limit reported as a GraphQL error: like a
  * 429 (Retry-After when given, else backoff from 1 s to 60 s), within the
  * attempt cap, the wait budget and the total time. false: give up. */
-static bool wait_rate_limited(int *tries, double *waited, const bt_http_response *resp)
+bool bt_graphql_wait_rate_limited(int *tries, double *waited, const bt_http_response *resp)
 {
     int max = g_opts.max_attempts > 1 ? g_opts.max_attempts : 1;
     double wait = resp->retry_after >= 0
@@ -423,94 +413,4 @@ static bool wait_rate_limited(int *tries, double *waited, const bt_http_response
     bt_clock_sleep(wait);
     bt_http_stats_count_rate_limit(wait);
     return true;
-}
-
-/* [-0, +1|+2, e] POST the body in S.body and push the result. A query whose
- * answer arrives mangled is asked again (it is safe to repeat), within the
- * attempt cap; a mutation never is, since it may have been applied. */
-static int post_and_push(lua_State *L, bool write, bool keep_root_nulls)
-{
-    bt_http_limits lim = limits();
-    bt_http_request req = {.url = S.url,
-                           .body = S.body.data,
-                           .body_len = S.body.len,
-                           .idempotent = !write,
-                           .pacer = write ? writes_pacer() : reads_pacer(),
-                           .limits = &lim,
-                           .redirect_host_suffix = S.redirect_host_suffix};
-    bt_http_response resp;
-    /* Asking again after a mangled answer stays inside the same total cap
-     * (the page's, when a walk asks for one). */
-    if (!g_reask.page)
-        reask_reset();
-    int limited = 0;
-    double limited_wait = 0;
-    for (;;) {
-        lim.max_total_time = g_reask.deadline - bt_clock_monotonic();
-        if (lim.max_total_time < 0.001)
-            lim.max_total_time = 0.001;
-        bt_http_post(S.client, &req, &resp);
-        bt_budget_touch(L); /* the script waited: its CPU budget starts again */
-        bt_graphql_json_root_nulls(keep_root_nulls);
-        int n = bt_graphql_push_response(L, &resp, S.secret);
-        bt_graphql_json_root_nulls(false);
-        if (rate_limited_at_2xx(L, n, &resp) && wait_rate_limited(&limited, &limited_wait, &resp)) {
-            lua_pop(L, n); /* not applied: the server refused it, as with a 429 */
-            continue;
-        }
-        if (write && n == 2)
-            mark_maybe_applied(L, &resp);
-        if (write || !is_mangled_answer(L, n, &resp) ||
-            !bt_graphql_reask("the answer was not valid JSON")) {
-            bt_http_client_trim(S.client);
-            return n;
-        }
-        lua_pop(L, n);
-    }
-}
-
-/* [-0, +0, m] A GraphQL error names the operation that got it
- * ("graphql: Users: Cannot query field ..."): one sync sends many documents. */
-static void name_operation(lua_State *L, int n, const char *query, size_t qlen)
-{
-    char name[128];
-    if (n != 2 || !lua_istable(L, -1))
-        return;
-    bt_graphql_operation_name(query, qlen, name, sizeof name);
-    lua_getfield(L, -1, "kind");
-    bool graphql = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "graphql") == 0;
-    lua_pop(L, 1);
-    if (!graphql || !name[0])
-        return;
-    lua_getfield(L, -1, "message");
-    lua_pushfstring(L, "%s: %s", name, luaL_optstring(L, -1, ""));
-    lua_setfield(L, -3, "message");
-    lua_pop(L, 1);
-}
-
-static bool g_next_keeps_root_nulls;
-
-void bt_graphql_next_keeps_root_nulls(void) { g_next_keeps_root_nulls = true; }
-
-int bt_graphql_execute(lua_State *L, const char *query, size_t qlen, int vars_idx)
-{
-    bool keep = g_next_keeps_root_nulls; /* taken before anything can raise */
-    g_next_keeps_root_nulls = false;
-    if (!S.configured)
-        return luaL_error(L, "graphql: call graphql.configure{} first");
-    bool write = bt_graphql_is_mutation(query, qlen);
-    if (write && !g_allow_writes)
-        return luaL_error(L, "graphql: mutation refused: writes are allowed only in the "
-                             "provisioning phase (--provisioning)");
-    if (vars_idx)
-        vars_idx = lua_absindex(L, vars_idx);
-    build_body(L, query, qlen, vars_idx);
-    if (write)
-        g_writes++;
-    else
-        g_reads++;
-    bt_debug("graphql: POST %s (%s, %zu bytes)", S.url, write ? "mutation" : "query", S.body.len);
-    int n = post_and_push(L, write, keep);
-    name_operation(L, n, query, qlen);
-    return n;
 }

@@ -1,10 +1,11 @@
 /* bt.graphql: GraphQL primitives for connector scripts (scripts/API.md).
- * This file only checks arguments and pushes results; the work is in
- * src/graphql/ (documents, JSON, responses, paging) and src/http/. */
+ * This file only checks arguments and pushes results; the Lua-facing work is
+ * in prim/graphql_*.c (execute, JSON <-> Lua, responses, paging), on top of
+ * src/graphql/ (the session, documents, results; no Lua) and src/http/. */
 #include <string.h>
 
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/prim.h"
 
 /* [-0, +0, e] Raise on a key of the options table at idx not in `allowed`. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "lua_fixture.h"
 
 static int setup(void **state)
@@ -221,6 +221,26 @@ static void null_handling(void **state)
     check(L, "assert(v.a == nil)");
 }
 
+/* While a walk asks for it, a null member of the object one level down
+ * (data.<root field>) is the sentinel, told from a missing one; nulls
+ * anywhere else keep their usual rule, and the rule ends when it is unset. */
+static void root_nulls_are_kept_only_one_level_down(void **state)
+{
+    lua_State *L = *state;
+    static const char answer[] =
+        "{\"top\":null,\"data\":{\"user\":null,\"group\":{\"name\":null},\"again\":1,"
+        "\"again\":null}}";
+    bt_graphql_json_root_nulls(true);
+    int rc = decode(L, answer);
+    bt_graphql_json_root_nulls(false);
+    assert_int_equal(rc, 0);
+    check(L, "assert(v.top == nil and v.data.user == graphql.null)"
+             "assert(v.data.group.name == nil and next(v.data.group) == nil)"
+             "assert(v.data.again == graphql.null)");
+    assert_int_equal(decode(L, answer), 0);
+    check(L, "assert(v.data.user == nil and v.data.again == nil)");
+}
+
 static void decodes_large_documents(void **state)
 {
     lua_State *L = *state;
@@ -358,6 +378,7 @@ int main(void)
         T(every_truncation_is_refused),
         T(enforces_the_depth_limit),
         T(null_handling),
+        T(root_nulls_are_kept_only_one_level_down),
         T(decodes_large_documents),
         T(encodes_strings_with_escapes),
         T(encodes_numbers_and_booleans),

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bt/config.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "httpd.h"
 #include "lua_fixture.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/json_lua.h"
 
 static int setup(void **state)
@@ -162,9 +162,9 @@ static const char *canon(lua_State *L)
     return text;
 }
 
-static const bt_json_lua_opts graphql_opts = {.read = {.max_depth = BT_JSON_MAX_DEPTH,
-                                                        .lone_surrogate = BT_JSON_SURROGATE_KEEP},
-                                              .null_value = graphql_rule};
+static const bt_json_lua_opts graphql_opts = {
+    .read = {.max_depth = BT_JSON_MAX_DEPTH, .lone_surrogate = BT_JSON_SURROGATE_KEEP},
+    .null_value = graphql_rule};
 
 /* Both decoders on t[0..n): the same value, or the same error. */
 static void read_alike(lua_State *L, const char *t, size_t n)
@@ -186,8 +186,10 @@ static void read_alike(lua_State *L, const char *t, size_t n)
 }
 
 /* The builder with GraphQL's rule reads every text as the GraphQL decoder
- * (src/graphql/json_decode.c) does: the same values, the same errors at
- * the same bytes. So that decoder can become a sink of the codec reader. */
+ * does: the same values, the same errors at the same bytes. These texts and
+ * mutations held against the hand-written decoder this replaced (once
+ * src/graphql/json_decode.c); bt_graphql_json_decode is now this builder
+ * behind prim/graphql_json.c, and they pin that its settings stay these. */
 static void same_as_the_graphql_decoder(void **state)
 {
     lua_State *L = *state;

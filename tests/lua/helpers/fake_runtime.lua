@@ -510,7 +510,7 @@ local function build_graphql(rt)
 
   local NULL = graphql.null
 
-  -- The runtime's page check (src/graphql/page_check.c): nil, why or items.
+  -- The runtime's page check (src/prim/graphql_page_check.c): nil, why or items.
   local function shape(conn, id_field)
     if type(conn) ~= "table" then return nil, "the connection is not an object" end
     local info = conn.pageInfo

@@ -2,10 +2,11 @@
  * A page read as "empty" because `edges` came back null, or a node dropped
  * because it came back null or without an id, would end in a sync that exits
  * 0 with data missing; such a page is a `decode` failure instead, asked again
- * like a mangled body (paginate.c). */
+ * like a mangled body (graphql_paginate.c). */
 #include <stdio.h>
 
-#include "bt/graphql.h"
+#include "bt/codec.h"
+#include "bt/graphql_lua.h"
 
 /* [-0, +0, -] True when the table at idx holds exactly the keys 1..#t, as a
  * decoded JSON array does (an object decodes to a table too). */
@@ -25,14 +26,6 @@ static bool is_list(lua_State *L, int idx)
     return keys == n;
 }
 
-static bool valid_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0, k; i < n; i += k)
-        if ((k = bt_graphql_utf8_seq((const unsigned char *)s + i, n - i)) == 0)
-            return false;
-    return true;
-}
-
 /* [-0, +0, -] A usable id: a non-empty string of valid UTF-8 (an id is never
  * repaired: a lone surrogate in it makes the page damaged) or an integer. */
 static bool id_ok(lua_State *L, int node, const char *id_field)
@@ -40,7 +33,7 @@ static bool id_ok(lua_State *L, int node, const char *id_field)
     size_t n = 0;
     int t = lua_getfield(L, node, id_field);
     const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-    bool ok = (s && n > 0 && valid_utf8(s, n)) || lua_isinteger(L, -1);
+    bool ok = (s && n > 0 && bt_utf8_is_valid(s, n)) || lua_isinteger(L, -1);
     lua_pop(L, 1);
     return ok;
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 
 void bt_graphql_drop_root_nulls(lua_State *L, int data)
 {

@@ -1,63 +1,32 @@
-/* An HTTP result -> GraphQL `data`, or `nil, err` with an error kind. */
+/* An HTTP result -> GraphQL `data`, or `nil, err` with an error kind: the
+ * body read into Lua values, the error object built from graphql/result.c's
+ * {kind, status, message}. */
 #include <stdio.h>
 #include <string.h>
 
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 
 typedef struct msgbuf {
     char text[512];
 } msgbuf;
 
-static const char *kind_of_status(long status)
+/* [-0, +2, m] nil, err: the Lua error object for e. */
+static int push_error(lua_State *L, const bt_graphql_error *e)
 {
-    if (status == 401 || status == 403)
-        return "auth";
-    if (status == 404)
-        return "endpoint"; /* the URL, not an object: never "no such id" */
-    if (status == 429)
-        return "rate_limited";
-    if (status >= 500 && status <= 599)
-        return "server";
-    return "http";
-}
-
-static const char *default_message(const char *kind)
-{
-    if (strcmp(kind, "auth") == 0)
-        return "not authorized (check the credentials and their permissions)";
-    if (strcmp(kind, "endpoint") == 0)
-        return "no API at this URL (HTTP 404; check the domain or url)";
-    if (strcmp(kind, "rate_limited") == 0)
-        return "rate limited by the server";
-    if (strcmp(kind, "server") == 0)
-        return "server error";
-    return "unexpected HTTP status";
-}
-
-/* [-0, +2, m] nil, err; the secret is blanked out of the message and the
- * attempt count added when there were retries. */
-static int push_err_status(lua_State *L, const char *kind, long status, const bt_http_response *r,
-                           const char *message, const char *secret)
-{
-    char full[600], clean[600];
-    if (r->attempts > 1)
-        snprintf(full, sizeof full, "%s (after %d attempts)", message, r->attempts);
-    else
-        snprintf(full, sizeof full, "%s", message);
-    bt_http_redact_line(full, strlen(full), NULL, secret, clean, sizeof clean);
-    bt_err_push(L, kind, status, clean);
-    if (r->retry_after >= 0) {
-        lua_pushnumber(L, r->retry_after);
+    bt_err_push(L, e->kind, e->status, e->message);
+    if (e->retry_after >= 0) {
+        lua_pushnumber(L, e->retry_after);
         lua_setfield(L, -2, "retry_after");
     }
     return 2;
 }
 
-static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message,
-                    const char *secret)
+static int push_err(lua_State *L, const char *kind, const bt_http_response *r, const char *message)
 {
-    return push_err_status(L, kind, r->status, r, message, secret);
+    bt_graphql_error e;
+    bt_graphql_error_set(&e, r, kind, r->status, message);
+    return push_error(L, &e);
 }
 
 /* [-0, +1|+0, m] Push the body when it is a JSON object; else fill why. */
@@ -124,13 +93,13 @@ static bool server_message(lua_State *L, int idx, msgbuf *m)
 
 /* [-1, +2, m] Replace the body at the top with nil, err{kind="graphql",
  * errors=, data=}. */
-static int push_graphql_error(lua_State *L, const bt_http_response *r, const char *secret)
+static int push_graphql_error(lua_State *L, const bt_http_response *r)
 {
     int body = lua_gettop(L);
     msgbuf m;
     if (!first_error_message(L, body, &m))
         snprintf(m.text, sizeof m.text, "the server returned GraphQL errors");
-    push_err(L, "graphql", r, m.text, secret);
+    push_err(L, "graphql", r, m.text);
     lua_getfield(L, body, "errors");
     lua_setfield(L, -2, "errors");
     if (lua_getfield(L, body, "data") == LUA_TTABLE)
@@ -142,50 +111,49 @@ static int push_graphql_error(lua_State *L, const bt_http_response *r, const cha
 }
 
 /* [-0, +1|+2, m] A 2xx: data, or a decode/graphql error. */
-static int push_success(lua_State *L, const bt_http_response *r, const char *secret)
+static int push_success(lua_State *L, const bt_http_response *r)
 {
     char why[160], msg[200];
     if (!decode_object(L, r, why, sizeof why)) {
         snprintf(msg, sizeof msg, "invalid JSON in the response: %s", why);
-        return push_err(L, "decode", r, msg, secret);
+        return push_err(L, "decode", r, msg);
     }
     if (has_errors(L, -1))
-        return push_graphql_error(L, r, secret);
+        return push_graphql_error(L, r);
     if (lua_getfield(L, -1, "data") != LUA_TTABLE) {
         lua_pop(L, 2);
-        return push_err(L, "decode", r, "the response has neither data nor errors", secret);
+        return push_err(L, "decode", r, "the response has neither data nor errors");
     }
     lua_remove(L, -2);
     return 1;
 }
 
-/* [-0, +2, m] Any other status: its kind, with the server's message when the
- * body is JSON; a 400 carrying GraphQL errors is kind graphql. */
-static int push_status_error(lua_State *L, const bt_http_response *r, const char *secret)
+/* [-0, +2, m] Any other status (e: its kind and default message), with the
+ * server's message when the body is JSON; a 400 carrying GraphQL errors is
+ * kind graphql. */
+static int push_status_error(lua_State *L, const bt_http_response *r, bt_graphql_error *e)
 {
-    const char *kind = kind_of_status(r->status);
     char why[160];
     msgbuf m;
-    if (!decode_object(L, r, why, sizeof why)) {
-        return push_err(L, kind, r, default_message(kind), secret);
-    }
+    if (!decode_object(L, r, why, sizeof why))
+        return push_error(L, e);
     if (r->status == 400 && has_errors(L, -1))
-        return push_graphql_error(L, r, secret);
+        return push_graphql_error(L, r);
     int body = lua_gettop(L);
-    push_err(L, kind, r, server_message(L, body, &m) ? m.text : default_message(kind), secret);
+    if (server_message(L, body, &m))
+        bt_graphql_error_set(e, r, e->kind, r->status, m.text);
+    push_error(L, e);
     lua_remove(L, body);
     return 2;
 }
 
-int bt_graphql_push_response(lua_State *L, const bt_http_response *r, const char *secret)
+int bt_graphql_push_response(lua_State *L, const bt_http_response *r)
 {
+    bt_graphql_error e;
     luaL_checkstack(L, 8, "graphql response");
-    switch (r->outcome) {
-    case BT_HTTP_DONE: break;
-    case BT_HTTP_TOO_LARGE: return push_err(L, "decode", r, r->message, secret);
-    default: return push_err_status(L, "transport", 0, r, r->message, secret);
-    }
-    if (r->status >= 200 && r->status <= 299)
-        return push_success(L, r, secret);
-    return push_status_error(L, r, secret);
+    if (!bt_graphql_http_error(r, &e))
+        return push_success(L, r);
+    if (r->outcome != BT_HTTP_DONE)
+        return push_error(L, &e);
+    return push_status_error(L, r, &e);
 }

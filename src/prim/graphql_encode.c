@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bt/codec.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 
 #define MAX_DEPTH 64
 

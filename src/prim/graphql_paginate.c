@@ -1,5 +1,5 @@
 /* Walking a Relay connection page by page: one page in memory at a time,
- * the cursor passed as a variable. Every page is checked (page_check.c) and
+ * the cursor passed as a variable. Every page is checked (graphql_page_check.c) and
  * the walk is bounded: a repeated cursor, STALE_PAGES pages in a row without
  * a new node, or more pages than max_nodes / page size stop it. */
 #include <limits.h>
@@ -8,7 +8,7 @@
 
 #include "bt/clock.h"
 #include "bt/errobj.h"
-#include "bt/graphql.h"
+#include "bt/graphql_lua.h"
 #include "bt/log.h"
 
 /* A progress line at info level at most this often, so a long walk shows
