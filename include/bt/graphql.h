@@ -28,11 +28,8 @@ typedef struct bt_graphql_stats {
     long requests; /* HTTP attempts, retries included */
     long reads;    /* query documents executed */
     long writes;   /* mutation documents executed */
-    long retries;  /* = the three below added up */
-    long retries_rate_limited;
-    long retries_server;
-    long retries_transport;
-  long retries_decode; /* queries asked again because the answer was mangled */
+    long retries;  /* every cause's added up */
+    long retries_by[BT_HTTP_RETRY_CAUSES]; /* by cause (bt_http_retry_causes) */
     long long bytes_received;
     double rate_limit_wait_seconds; /* slept on 429 */
     double backoff_wait_seconds;    /* slept before retrying 5xx/transport failures */
@@ -156,7 +153,7 @@ void bt_graphql_page_begin(void);
 void bt_graphql_page_end(void);
 /* Before asking the current query again because its answer was damaged:
  * false when the attempt cap or the deadline says stop; else count it in
- * retries_decode, warn with `what`, sleep the backoff and return true. */
+ * retries_by[BT_HTTP_RETRY_DECODE], warn with `what`, sleep the backoff and return true. */
 bool bt_graphql_reask(const char *what);
 
 /* Count one page handed to on_page (for bt_graphql_get_stats). */

@@ -90,8 +90,21 @@ typedef enum {
     BT_HTTP_RETRY_NONE = 0,
     BT_HTTP_RETRY_RATE_LIMITED, /* 429 */
     BT_HTTP_RETRY_SERVER,       /* 5xx other than 501 */
-    BT_HTTP_RETRY_TRANSPORT     /* connect, timeout, reset, ... */
+    BT_HTTP_RETRY_TRANSPORT,    /* connect, timeout, reset, ... */
+    BT_HTTP_RETRY_DECODE,       /* a query's answer mangled (counted by graphql/) */
+    BT_HTTP_RETRY_CAUSES        /* the number of causes, NONE included */
 } bt_http_retry_cause;
+
+/* One row per retry cause (retry.c): adding a cause is one enum value and one
+ * row; the counters, graphql.stats() and the summaries follow the table. */
+typedef struct bt_http_retry_cause_info {
+    const char *key;   /* graphql.stats() key "retries_<key>" */
+    const char *label; /* the sync summary's word ("rate limited") */
+    bool throttled;    /* its wait is the server's throttling (429), else backoff */
+} bt_http_retry_cause_info;
+
+/* Indexed by bt_http_retry_cause; [BT_HTTP_RETRY_NONE] has NULL names. */
+extern const bt_http_retry_cause_info bt_http_retry_causes[BT_HTTP_RETRY_CAUSES];
 
 /* Why an attempt may be retried. curl_code is a CURLcode (0 when a response
  * arrived). A non-idempotent request (a mutation) is retried only when it
@@ -143,9 +156,7 @@ typedef struct bt_http_limits {
 
 typedef struct bt_http_stats {
     long requests; /* attempts sent, retries included */
-    long retries_rate_limited;
-    long retries_server;
-    long retries_transport;
+    long retries[BT_HTTP_RETRY_CAUSES]; /* by cause (DECODE: graphql/'s) */
     long long bytes_received; /* response body bytes (after gzip decoding) */
     double rate_limit_wait;   /* seconds slept because of 429 */
     double backoff_wait;      /* seconds slept before retrying 5xx/transport */

@@ -232,10 +232,26 @@ query ServiceAccountKeys($id: ID!, $first: Int!, $after: String) {
 
 -- Opt-in: network resources (--include-network-resources) -----------------
 
+-- A page of a resource's access list, written once for both documents below.
+local ACCESS_CONNECTION = [[
+totalCount pageInfo { hasNextPage endCursor }
+edges {
+  cursor
+  node {
+    __typename
+    ... on Group { id }
+    ... on ServiceAccount { id }
+  }
+}]]
+
+local function with_access(document)
+  return (document:gsub("ACCESS_CONNECTION", ACCESS_CONNECTION))
+end
+
 -- Resources (the interface: Network, SSH and Kubernetes resources) with the
 -- first page of their access list, whose principals are a union of Group and
 -- ServiceAccount; longer lists continue with RESOURCE_ACCESS.
-Q.TEMPLATES.RESOURCES = [[
+Q.TEMPLATES.RESOURCES = with_access[[
 query Resources($first: Int!, $after: String) {
   resources(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
@@ -243,37 +259,17 @@ query Resources($first: Int!, $after: String) {
       cursor
       node {
         {{resource}}
-        access(first: $first) {
-          totalCount pageInfo { hasNextPage endCursor }
-          edges {
-            cursor
-            node {
-              __typename
-              ... on Group { id }
-              ... on ServiceAccount { id }
-            }
-          }
-        }
+        access(first: $first) { ACCESS_CONNECTION }
       }
     }
   }
 }
 ]]
 
-Q.RESOURCE_ACCESS = [[
+Q.RESOURCE_ACCESS = with_access[[
 query ResourceAccess($id: ID!, $first: Int!, $after: String) {
   resource(id: $id) {
-    access(first: $first, after: $after) {
-      totalCount pageInfo { hasNextPage endCursor }
-      edges {
-        cursor
-        node {
-          __typename
-          ... on Group { id }
-          ... on ServiceAccount { id }
-        }
-      }
-    }
+    access(first: $first, after: $after) { ACCESS_CONNECTION }
   }
 }
 ]]

@@ -160,7 +160,7 @@ static void summary_record(const char *path, const char *sync_type, const bt_sin
         BT_LOG_FINT("duplicates", n->duplicates), BT_LOG_FINT("skipped", left_out[0]),
         BT_LOG_FINT("filtered", left_out[1]),
         BT_LOG_FINT("requests", s->requests), BT_LOG_FINT("retries", s->retries),
-        BT_LOG_FINT("rate_limited", s->retries_rate_limited),
+        BT_LOG_FINT("rate_limited", s->retries_by[BT_HTTP_RETRY_RATE_LIMITED]),
         BT_LOG_FINT("bytes_received", s->bytes_received),
         BT_LOG_FREAL("paced_s", s->pacing_wait_seconds),
         BT_LOG_FREAL("throttled_s", s->rate_limit_wait_seconds),
@@ -195,9 +195,11 @@ static void print_summary(const char *path, const char *sync_type, const char *p
            causes, skipped ? ")" : "");
     if (filtered)
         printf("  filtered        %llu (%s)\n", (unsigned long long)filtered, types);
-    printf("  requests        %ld (%ld retries: %ld rate limited, %ld server, %ld transport, "
-           "%ld mangled)\n", s.requests, s.retries, s.retries_rate_limited, s.retries_server,
-           s.retries_transport, s.retries_decode);
+    printf("  requests        %ld (%ld retries", s.requests, s.retries);
+    for (int c = BT_HTTP_RETRY_NONE + 1; c < BT_HTTP_RETRY_CAUSES; c++)
+        printf("%s %ld %s", c == BT_HTTP_RETRY_NONE + 1 ? ":" : ",", s.retries_by[c],
+               bt_http_retry_causes[c].label);
+    printf(")\n");
     printf("  received        %.1f KiB\n", (double)s.bytes_received / 1024.0);
     char pace[48];
     double r = bt_graphql_reads_per_minute();

@@ -88,12 +88,11 @@ void bt_graphql_get_stats(bt_graphql_stats *out)
     out->requests = h->requests;
     out->reads = g_reads;
     out->writes = g_writes;
-    out->retries_rate_limited = h->retries_rate_limited;
-    out->retries_server = h->retries_server;
-    out->retries_transport = h->retries_transport;
-    out->retries_decode = g_decode_retries;
-    out->retries = h->retries_rate_limited + h->retries_server + h->retries_transport +
-                   g_decode_retries;
+    for (int c = 0; c < BT_HTTP_RETRY_CAUSES; c++)
+        out->retries_by[c] = h->retries[c];
+    out->retries_by[BT_HTTP_RETRY_DECODE] = g_decode_retries;
+    for (int c = 0; c < BT_HTTP_RETRY_CAUSES; c++)
+        out->retries += out->retries_by[c];
     out->bytes_received = h->bytes_received;
     out->rate_limit_wait_seconds = h->rate_limit_wait;
     out->backoff_wait_seconds = h->backoff_wait;

@@ -39,7 +39,7 @@ void bt_http_stats_reset(void) { memset(&g_stats, 0, sizeof g_stats); }
 
 void bt_http_stats_count_rate_limit(double waited)
 {
-    g_stats.retries_rate_limited++;
+    g_stats.retries[BT_HTTP_RETRY_RATE_LIMITED]++;
     g_stats.rate_limit_wait += waited;
 }
 
@@ -444,16 +444,11 @@ static double retry_delay(bt_http_client *c, bt_http_retry_cause cause, const bt
 
 static void count_retry(bt_http_retry_cause cause, double waited)
 {
-    if (cause == BT_HTTP_RETRY_RATE_LIMITED) {
-        g_stats.retries_rate_limited++;
+    g_stats.retries[cause]++;
+    if (bt_http_retry_causes[cause].throttled)
         g_stats.rate_limit_wait += waited;
-    } else {
-        if (cause == BT_HTTP_RETRY_SERVER)
-            g_stats.retries_server++;
-        else
-            g_stats.retries_transport++;
+    else
         g_stats.backoff_wait += waited;
-    }
 }
 
 /* The pace after a 429: each request whose first answer is 429 lowers its

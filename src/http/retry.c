@@ -33,6 +33,15 @@ static bool transient_transport(int code)
     }
 }
 
+const bt_http_retry_cause_info bt_http_retry_causes[BT_HTTP_RETRY_CAUSES] = {
+    [BT_HTTP_RETRY_NONE] = {0},
+    [BT_HTTP_RETRY_RATE_LIMITED] = {.key = "rate_limited", .label = "rate limited",
+                                    .throttled = true},
+    [BT_HTTP_RETRY_SERVER] = {.key = "server", .label = "server"},
+    [BT_HTTP_RETRY_TRANSPORT] = {.key = "transport", .label = "transport"},
+    [BT_HTTP_RETRY_DECODE] = {.key = "decode", .label = "mangled"},
+};
+
 bt_http_retry_cause bt_http_retry_cause_of(int curl_code, long status, bool idempotent)
 {
     if (curl_code != CURLE_OK) {

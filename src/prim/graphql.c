@@ -262,10 +262,11 @@ static int l_stats(lua_State *L)
     set_int(L, "reads", s.reads);
     set_int(L, "writes", s.writes);
     set_int(L, "retries", s.retries);
-    set_int(L, "retries_rate_limited", s.retries_rate_limited);
-    set_int(L, "retries_server", s.retries_server);
-    set_int(L, "retries_transport", s.retries_transport);
-    set_int(L, "retries_decode", s.retries_decode);
+    for (int c = BT_HTTP_RETRY_NONE + 1; c < BT_HTTP_RETRY_CAUSES; c++) {
+        char key[64];
+        snprintf(key, sizeof key, "retries_%s", bt_http_retry_causes[c].key);
+        set_int(L, key, s.retries_by[c]);
+    }
     set_int(L, "bytes_received", s.bytes_received);
     set_num(L, "rate_limit_wait_seconds", s.rate_limit_wait_seconds);
     set_num(L, "backoff_wait_seconds", s.backoff_wait_seconds);

@@ -446,7 +446,7 @@ static void broken_pages_are_decode_errors_after_asking_again(void **state)
     }
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
-    assert_int_equal(s.retries_decode, 2 * (long)(sizeof BROKEN / sizeof *BROKEN));
+    assert_int_equal(s.retries_by[BT_HTTP_RETRY_DECODE], 2 * (long)(sizeof BROKEN / sizeof *BROKEN));
     assert_int_equal(s.pages, 0);
 }
 
@@ -471,7 +471,7 @@ static void damaged_answers_of_either_kind_share_one_cap(void **state)
     assert_int_equal(httpd_request_count(f->srv), 4);
     bt_graphql_stats st;
     bt_graphql_get_stats(&st);
-    assert_int_equal(st.retries_decode, 3);
+    assert_int_equal(st.retries_by[BT_HTTP_RETRY_DECODE], 3);
 }
 
 static void a_broken_page_that_heals_is_used_once_whole(void **state)

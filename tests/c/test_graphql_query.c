@@ -519,7 +519,7 @@ static void mutation_not_retried_on_5xx_but_query_is(void **state)
     assert_int_equal(f->fc.nsleeps, 1);
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
-    assert_int_equal(s.retries_server, 1);
+    assert_int_equal(s.retries_by[BT_HTTP_RETRY_SERVER], 1);
     assert_int_equal(s.retries, 1);
 }
 
@@ -535,7 +535,7 @@ static void mangled_answer_asked_again_only_for_queries(void **state)
     assert_int_equal(httpd_request_count(f->srv), 2);
     bt_graphql_stats s;
     bt_graphql_get_stats(&s);
-    assert_int_equal(s.retries_decode, 1);
+    assert_int_equal(s.retries_by[BT_HTTP_RETRY_DECODE], 1);
     push(f, 200, NULL, "{\"data\":{\"gro");
     char chunk[400];
     snprintf(chunk, sizeof chunk,
@@ -600,7 +600,7 @@ static void rate_limit_as_a_graphql_error_is_retried(void **state)
     assert_int_equal(httpd_request_count(f->srv), 4);
     assert_int_equal(f->fc.nsleeps, 2);
     assert_true(f->fc.sleeps[1] == 3.0);
-    assert_int_equal(bt_http_stats_get()->retries_rate_limited, 2);
+    assert_int_equal(bt_http_stats_get()->retries[BT_HTTP_RETRY_RATE_LIMITED], 2);
     run(f, "local ok, err = pcall(graphql.configure, { url = URL, rate_limit_errors = { '' } })\n"
            "assert(not ok and err:find('rate_limit_errors must be'), err)");
 }

@@ -165,7 +165,7 @@ static void waits_retry_after_seconds(void **state)
     assert_int_equal(f->fc.nsleeps, 1);
     assert_true(f->fc.sleeps[0] == 7.0);
     const bt_http_stats *s = bt_http_stats_get();
-    assert_int_equal(s->retries_rate_limited, 1);
+    assert_int_equal(s->retries[BT_HTTP_RETRY_RATE_LIMITED], 1);
     assert_true(s->rate_limit_wait == 7.0);
     assert_int_equal(s->requests, 2);
 }
@@ -251,7 +251,7 @@ static void server_errors_back_off_up_to_the_attempt_cap(void **state)
     for (int i = 0; i < 7; i++)
         assert_true(f->fc.sleeps[i] >= cap[i] / 2 && f->fc.sleeps[i] <= cap[i]);
     const bt_http_stats *s = bt_http_stats_get();
-    assert_int_equal(s->retries_server, 7);
+    assert_int_equal(s->retries[BT_HTTP_RETRY_SERVER], 7);
     assert_int_equal(s->requests, 8);
     assert_true(s->backoff_wait == f->fc.slept);
 }
@@ -276,7 +276,7 @@ static void dropped_connection_is_retried_for_queries(void **state)
     push(f, 200, NULL, "{\"data\":{}}");
     assert_int_equal(post(f, true), BT_HTTP_DONE);
     assert_int_equal(f->r.attempts, 2);
-    assert_int_equal(bt_http_stats_get()->retries_transport, 1);
+    assert_int_equal(bt_http_stats_get()->retries[BT_HTTP_RETRY_TRANSPORT], 1);
 }
 
 /* Issue 17: a gzip body that does not inflate, or a Content-Encoding the
@@ -291,7 +291,7 @@ static void corrupt_gzip_and_unknown_encoding_are_retried(void **state)
     assert_int_equal(post(f, true), BT_HTTP_DONE);
     assert_string_equal(f->r.body, "{\"data\":{\"ok\":1}}");
     assert_int_equal(f->r.attempts, 3);
-    assert_int_equal(bt_http_stats_get()->retries_transport, 2);
+    assert_int_equal(bt_http_stats_get()->retries[BT_HTTP_RETRY_TRANSPORT], 2);
     /* a mutation is not sent again: the server read it */
     push(f, 200, "Content-Encoding: gzip\r\n", "garbage");
     assert_int_equal(post(f, false), BT_HTTP_TRANSPORT);
@@ -385,7 +385,7 @@ static void mutation_retried_when_the_connection_fails(void **state)
     assert_int_equal(f->r.status, 200);
     assert_int_equal(f->r.attempts, 3);
     assert_int_equal(httpd_request_count(f->late), 1);
-    assert_int_equal(bt_http_stats_get()->retries_transport, 2);
+    assert_int_equal(bt_http_stats_get()->retries[BT_HTTP_RETRY_TRANSPORT], 2);
 }
 
 static void connection_refused_is_transport_after_retries(void **state)

@@ -55,6 +55,22 @@ static void retry_cause_for_mutations(void **state)
     assert_int_equal(bt_http_retry_cause_of(CURLE_PARTIAL_FILE, 0, false), BT_HTTP_RETRY_NONE);
 }
 
+/* Every cause has its row: a stats key, a summary word, and 429 alone counts
+ * its wait as the server's throttling. */
+static void every_retry_cause_has_its_row(void **state)
+{
+    (void)state;
+    assert_null(bt_http_retry_causes[BT_HTTP_RETRY_NONE].key);
+    for (int c = BT_HTTP_RETRY_NONE + 1; c < BT_HTTP_RETRY_CAUSES; c++) {
+        assert_non_null(bt_http_retry_causes[c].key);
+        assert_non_null(bt_http_retry_causes[c].label);
+        assert_int_equal(bt_http_retry_causes[c].throttled, c == BT_HTTP_RETRY_RATE_LIMITED);
+        for (int d = c + 1; d < BT_HTTP_RETRY_CAUSES; d++)
+            assert_string_not_equal(bt_http_retry_causes[c].key, bt_http_retry_causes[d].key);
+    }
+    assert_string_equal(bt_http_retry_causes[BT_HTTP_RETRY_DECODE].label, "mangled");
+}
+
 static void backoff_doubles_with_jitter_and_caps(void **state)
 {
     (void)state;
@@ -319,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_cause_for_queries),
         cmocka_unit_test(retry_cause_for_mutations),
+        cmocka_unit_test(every_retry_cause_has_its_row),
         cmocka_unit_test(backoff_doubles_with_jitter_and_caps),
         cmocka_unit_test(retry_after_seconds),
         cmocka_unit_test(retry_after_http_date),
