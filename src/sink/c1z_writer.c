@@ -783,6 +783,7 @@ static void c1z_sync_type(void *impl, const char *type)
 
 const bt_sink_backend bt_c1z_backend = {
     .name = "c1z",
+    .open = bt_c1z_writer_open,
     .resource_type = c1z_resource_type,
     .resource = c1z_resource,
     .entitlement = c1z_entitlement,

@@ -39,6 +39,10 @@ const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char
 
 typedef struct {
     const char *name;
+    /* Creates the backend's temporary file beside path (an unwritable
+     * directory fails here, before any request); NULL with err. */
+    void *(*open)(const char *path, const char *sync_id, const bt_sink_types *types, char *err,
+                  size_t errsz);
     int (*resource_type)(void *impl, const bt_pb_resource_type *rt, const bt_bytes *encoded,
                          bool *fatal, char *err, size_t errsz);
     int (*resource)(void *impl, const bt_pb_resource *r, bool *fatal, char *err, size_t errsz);

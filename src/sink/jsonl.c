@@ -334,8 +334,17 @@ static void jsonl_sync_type(void *impl, const char *type)
     w->principals_outside = strcmp(type, "partial") == 0;
 }
 
+/* The vtable's open: JSON lines carry no sync id. */
+static void *jsonl_open(const char *path, const char *sync_id, const bt_sink_types *types,
+                        char *err, size_t errsz)
+{
+    (void)sync_id;
+    return bt_jsonl_writer_open(path, types, err, errsz);
+}
+
 const bt_sink_backend bt_jsonl_backend = {
     .name = "jsonl",
+    .open = jsonl_open,
     .resource_type = jsonl_resource_type,
     .resource = jsonl_resource,
     .entitlement = jsonl_entitlement,

@@ -149,8 +149,7 @@ bt_sink *bt_sink_open(const char *path, const char *format, char *err, size_t er
         s->stale_removed += bt_sink_remove_stale_temps(work_path);
     /* The backends create their temporary files now, beside the final
      * target: an unwritable directory fails here, before any request. */
-    s->impl = be == &bt_c1z_backend ? bt_c1z_writer_open(final, s->sync_id, &s->types, err, errsz)
-                                    : bt_jsonl_writer_open(final, &s->types, err, errsz);
+    s->impl = be->open(final, s->sync_id, &s->types, err, errsz);
     if (!s->impl) {
         free(s);
         return NULL;
