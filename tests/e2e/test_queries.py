@@ -22,8 +22,10 @@ QUERIES = os.path.join(ROOT, "scripts", "twingate", "queries.lua")
 SCHEMA = os.path.join(ROOT, "vendor", "twingate", "schema.graphql")
 
 # Q.NAME = [[ ... ]]  or  Q.NAME = [==[ ... ]==]
-DOC_RE = re.compile(r"^Q\.([A-Z][A-Z0-9_]*)\s*=\s*\[(=*)\[(.*?)\]\2\]", re.S | re.M)
-TEMPLATE_RE = re.compile(r"^Q\.TEMPLATES\.([A-Z][A-Z0-9_]*)\s*=\s*\[(=*)\[(.*?)\]\2\]", re.S | re.M)
+# A document may be handed through a splicing function first (with_access[[...]]).
+DOC_RE = re.compile(r"^Q\.([A-Z][A-Z0-9_]*)\s*=\s*(?:[a-z_]+)?\[(=*)\[(.*?)\]\2\]", re.S | re.M)
+TEMPLATE_RE = re.compile(r"^Q\.TEMPLATES\.([A-Z][A-Z0-9_]*)\s*=\s*(?:[a-z_]+)?\[(=*)\[(.*?)\]\2\]",
+                         re.S | re.M)
 LONG_STRING_RE = re.compile(r"\[(=*)\[.*?\]\1\]", re.S)
 
 # Arguments that carry an id, a cursor or user data: always variables.
