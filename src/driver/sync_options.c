@@ -1,24 +1,14 @@
 /* Sync options: baton resource ids and comma-separated flag lists parsed into
  * bt_sync_options, checked against the contract before any request. */
+#include "bt/errf.h"
 #include "bt/sync_options.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BID_RESOURCE "bid:r:"
 #define MAX_PARTS 4
-
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Split s (the part after "bid:r:") on unescaped '/', unescaping into buf;
  * parts[] point into buf. Returns the part count, or -1 when malformed. */
@@ -60,7 +50,7 @@ static int set_target(bt_sync_target *out, const char *type, const char *id, cha
     free(out->type);
     free(out->id);
     out->type = out->id = NULL;
-    return fail(err, errsz, "%s", "out of memory");
+    return bt_errf(err, errsz, "%s", "out of memory");
 }
 
 /* "<type>:<id>": a type of letters, digits, '_' or '-', then any non-empty id. */
@@ -68,12 +58,12 @@ static int parse_short(const char *text, bt_sync_target *out, char *err, size_t 
 {
     size_t tlen = strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
     if (tlen == 0 || text[tlen] != ':' || text[tlen + 1] == '\0')
-        return fail(err, errsz,
+        return bt_errf(err, errsz,
                     "--sync-resources: \"%s\" is not a resource id (want bid:r:<type>/<id> or <type>:<id>)",
                     text);
     char type[128];
     if (tlen >= sizeof type)
-        return fail(err, errsz, "--sync-resources: the resource type of \"%.200s\" is too long", text);
+        return bt_errf(err, errsz, "--sync-resources: the resource type of \"%.200s\" is too long", text);
     memcpy(type, text, tlen);
     type[tlen] = '\0';
     return set_target(out, type, text + tlen + 1, err, errsz);
@@ -88,10 +78,10 @@ int bt_sync_target_parse(const char *text, bt_sync_target *out, char *err, size_
     const char *rest = resource ? text + strlen(BID_RESOURCE) : "";
     char *buf = malloc(strlen(rest) + 1), *parts[MAX_PARTS];
     if (!buf)
-        return fail(err, errsz, "%s", "out of memory");
+        return bt_errf(err, errsz, "%s", "out of memory");
     int n = resource ? split_bid(rest, buf, parts) : -1;
     int rc = n == 2 || n == 4 ? set_target(out, parts[n - 2], parts[n - 1], err, errsz)
-                              : fail(err, errsz,
+                              : bt_errf(err, errsz,
                                      "--sync-resources: \"%.300s\" is not a resource baton id "
                                      "(want bid:r:<type>/<id>)", text);
     free(buf);
@@ -131,7 +121,7 @@ static int each_item(const char *list, item_fn add, bt_sync_options *o, char *er
 {
     char *copy = strdup(list ? list : ""), *save = NULL;
     if (!copy)
-        return fail(err, errsz, "%s", "out of memory");
+        return bt_errf(err, errsz, "%s", "out of memory");
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
@@ -154,12 +144,12 @@ static int add_target_text(bt_sync_options *o, const char *item, char *err, size
     int rc = bt_sync_options_add_target(o, t.type, t.id);
     free(t.type);
     free(t.id);
-    return rc == 0 ? 0 : fail(err, errsz, "%s", "out of memory");
+    return rc == 0 ? 0 : bt_errf(err, errsz, "%s", "out of memory");
 }
 
 static int add_type_text(bt_sync_options *o, const char *item, char *err, size_t errsz)
 {
-    return bt_sync_options_add_type(o, item) == 0 ? 0 : fail(err, errsz, "%s", "out of memory");
+    return bt_sync_options_add_type(o, item) == 0 ? 0 : bt_errf(err, errsz, "%s", "out of memory");
 }
 
 int bt_sync_options_from_cli(const bt_cli *cli, bt_sync_options *o, char *err, size_t errsz)
@@ -187,15 +177,15 @@ int bt_sync_options_check(const bt_sync_options *o, const bt_contract *c, char *
 {
     for (size_t i = 0; i < o->type_count; i++)
         if (!find_type(c, o->resource_types[i]))
-            return fail(err, errsz, "--sync-resource-types: unknown resource type \"%.200s\"",
+            return bt_errf(err, errsz, "--sync-resource-types: unknown resource type \"%.200s\"",
                         o->resource_types[i]);
     for (size_t i = 0; i < o->target_count; i++) {
         const bt_resource_type_decl *t = find_type(c, o->targets[i].type);
         if (!t)
-            return fail(err, errsz, "--sync-resources: unknown resource type \"%.200s\"",
+            return bt_errf(err, errsz, "--sync-resources: unknown resource type \"%.200s\"",
                         o->targets[i].type);
         if (!t->targeted_sync)
-            return fail(err, errsz,
+            return bt_errf(err, errsz,
                         "--sync-resources: resources of type \"%.200s\" cannot be synced alone",
                         t->id);
     }

@@ -2,6 +2,7 @@
  * its own curl handles, and reports one outcome through a pipe. The daemon
  * turns whatever happens to it (an outcome, a crash, a kill) into exactly one
  * FinishTask and removes the task's temporary directory. */
+#include "bt/files.h"
 #include "service/svc.h"
 #include "bt/sink.h"
 #include "bt/clock.h"
@@ -36,18 +37,8 @@ void bt_svc_remove_dir(const char *dir)
     rmdir(dir);
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
+/* Best effort: a child's or a client's end may be gone. */
+static void write_all(int fd, const char *p, size_t n) { (void)bt_write_all(fd, p, n); }
 
 pid_t bt_svc_fork_task_process(bt_svc_daemon *d, int *fd)
 {

@@ -4,6 +4,7 @@
  * /health answers from the cached check, or waits for a new one
  * (health_check.c) without holding up the daemon. */
 #define _GNU_SOURCE /* accept4, memmem */
+#include "bt/files.h"
 #include "service/health.h"
 #include "bt/clock.h"
 #include "bt/codec.h"
@@ -96,18 +97,8 @@ static void timestamp(char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
+/* Best effort: a child's or a client's end may be gone. */
+static void write_all(int fd, const char *p, size_t n) { (void)bt_write_all(fd, p, n); }
 
 /* The JSON answer; error (the check's text: any bytes) escaped as valid JSON.
  * A HEAD request gets the same status and headers without the body. */

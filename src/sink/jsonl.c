@@ -23,6 +23,7 @@
  * one (a grant is little more than its ids, and grants are the rows that
  * are counted in millions: they are not compared); a reference not yet resolvable when its row is written is kept
  * in a pending list, re-checked at commit, and compacted as it grows. */
+#include "bt/files.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -56,18 +57,10 @@ typedef struct {
 
 static int write_all(int fd, const char *p, size_t n, char *err, size_t errsz)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            bt_sink_errf(err, errsz, "write failed: %s", strerror(errno));
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    if (bt_write_all(fd, p, n) == 0)
+        return 0;
+    bt_sink_errf(err, errsz, "write failed: %s", strerror(errno));
+    return -1;
 }
 
 static int flush(jsonl_writer *w, char *err, size_t errsz)

@@ -3,6 +3,7 @@
  * records the content size (the size is pledged up front) and a checksum;
  * the window is the level's, at most 8 MiB for levels <= 19 (c1z-format.md
  * 1.2: readers cap decoder memory at 32 MiB). */
+#include "bt/files.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -15,19 +16,10 @@
 
 static int write_all(int fd, const void *p, size_t n, char *err, size_t errsz)
 {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            bt_sink_errf(err, errsz, "write failed: %s", strerror(errno));
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    if (bt_write_all(fd, p, n) == 0)
+        return 0;
+    bt_sink_errf(err, errsz, "write failed: %s", strerror(errno));
+    return -1;
 }
 
 static ZSTD_CCtx *make_cctx(int level, unsigned long long size, char *err, size_t errsz)
