@@ -241,6 +241,17 @@ static const char *signal_name(int sig)
     }
 }
 
+/* "; FILE unchanged" (or was already written, or not written): what became
+ * of the output file, for a line written from a signal handler. */
+static size_t append_file_note(char *line, size_t n, size_t room)
+{
+    n = append(line, n, room, "; ");
+    n = append(line, n, room, note_path);
+    return append(line, n, room, published      ? " was already written"
+                                 : note_existed ? " unchanged"
+                                                : " not written");
+}
+
 static void say_interrupted(int sig)
 {
     if (note_quiet)
@@ -250,11 +261,7 @@ static void say_interrupted(int sig)
     n = append(line, n, room, "error: interrupted by ");
     n = append(line, n, room, signal_name(sig));
     if (note_set) {
-        n = append(line, n, room, "; ");
-        n = append(line, n, room, note_path);
-        n = append(line, n, room, published      ? " was already written"
-                                  : note_existed ? " unchanged"
-                                                 : " not written");
+        n = append_file_note(line, n, room);
     } else if (note_text_set) {
         n = append(line, n, room, "; ");
         n = append(line, n, room, note_text);
@@ -284,13 +291,8 @@ void bt_sink_stop_now(const char *reason, int status)
     size_t room = sizeof line - 1, n = 0;
     n = append(line, n, room, "error: ");
     n = append(line, n, room, reason);
-    if (note_set) {
-        n = append(line, n, room, "; ");
-        n = append(line, n, room, note_path);
-        n = append(line, n, room, published      ? " was already written"
-                                  : note_existed ? " unchanged"
-                                                 : " not written");
-    }
+    if (note_set)
+        n = append_file_note(line, n, room);
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
