@@ -1,4 +1,5 @@
 /* pterm-style tables for `show` (the baton CLI's console output). */
+#include <stdint.h>
 #include <string.h>
 
 #include "bt/codec.h"
@@ -31,20 +32,6 @@ size_t bt_show_display_width(const char *s)
     return width;
 }
 
-void bt_show_print_display(FILE *out, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    bool printable;
-    for (size_t i = 0; i < n;) {
-        size_t len = next_unit(s + i, n - i, &printable);
-        if (printable)
-            fwrite(s + i, 1, len, out);
-        else
-            fputs(REPLACEMENT, out);
-        i += len;
-    }
-}
-
 /* Print at most max code points of s made printable; returns how many. */
 static size_t print_display_n(FILE *out, const char *s, size_t max)
 {
@@ -60,6 +47,8 @@ static size_t print_display_n(FILE *out, const char *s, size_t max)
     }
     return shown;
 }
+
+void bt_show_print_display(FILE *out, const char *s) { (void)print_display_n(out, s, SIZE_MAX); }
 
 /* A cell wider than BT_SHOW_MAX_CELL shows its first BT_SHOW_MAX_CELL - 1
  * code points and an ellipsis. */
