@@ -26,7 +26,6 @@
 /* Length of the valid sequence at s (n bytes available), 0 when invalid; the
  * code point goes to *cp when cp is not NULL. */
 size_t bt_utf8_next(const char *s, size_t n, uint32_t *cp);
-size_t bt_utf8_next_len(const char *s, size_t n);
 bool bt_utf8_is_valid(const char *s, size_t n);
 /* Offset of the first byte that is not valid UTF-8, or n. */
 size_t bt_utf8_valid_prefix(const char *s, size_t n);

@@ -4,8 +4,6 @@
 #define BT_ERROBJ_H
 #include "bt/lua.h"
 
-/* [-0, +1, m] Push a new error table. status <= 0 leaves `status` unset. */
-void bt_err_new(lua_State *L, const char *kind, long status, const char *message);
 /* [-0, +2, m] Push nil and a new error table; returns 2 for `return bt_err_push(...)`. */
 int bt_err_push(lua_State *L, const char *kind, long status, const char *message);
 void bt_err_open(lua_State *L);

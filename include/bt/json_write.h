@@ -9,7 +9,5 @@
 void bt_jw_init(bt_jw *w, FILE *f, int indent);
 /* s[0..n) as a JSON string literal to f (bt_json_escape). */
 void bt_json_write_string(FILE *f, const char *s, size_t n);
-/* The bt_json_put_fn that writes to the FILE* ctx. */
-int bt_json_put_file(void *f, const char *s, size_t n);
 
 #endif

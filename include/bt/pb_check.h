@@ -15,9 +15,6 @@
 
 #define BT_PB_MAX_DEPTH 200
 
-/* 0 when the bytes may be unpacked as d, else -1 with err (one line) filled. */
-int bt_pb_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, char *err,
-                     size_t errsz);
 /* The checked, unpacked message (free with protobuf_c_message_free_unpacked),
  * or NULL with err filled. data may be NULL when n is 0. */
 ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,

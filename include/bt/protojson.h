@@ -32,9 +32,6 @@ int bt_protojson_write(bt_buf *b, const ProtobufCMessage *m, const bt_protojson_
 int bt_protojson_write_members(bt_buf *b, const ProtobufCMessage *m, bool *first,
                                const bt_protojson_opts *o);
 
-/* A double as protojson writes it: the shortest text that reads back equal,
- * "NaN" / "Infinity" / "-Infinity" quoted. */
-#define BT_PROTOJSON_DOUBLE_LEN 40
-void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN]);
+#define BT_PROTOJSON_DOUBLE_LEN 40 /* a double as protojson writes it, NUL included */
 
 #endif

@@ -270,7 +270,7 @@ void bt_show_split_id(const char *s, const char **type, size_t *type_len, const 
 
 /* ------------------------------------------------------------------------
  * Protobuf blobs (show_pb.c). Before protobuf-c unpacks a blob it is walked
- * once, guided by the descriptor (bt_pb_wire_check, bt/pb_check.h): malformed
+ * once, guided by the descriptor (bt_pb_decode, bt/pb_check.h): malformed
  * wire data, nesting deeper than BT_SHOW_MAX_DEPTH and invalid UTF-8 in string
  * fields are refused (Go's runtime refuses the last too). Unknown fields are
  * skipped. */

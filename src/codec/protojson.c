@@ -34,7 +34,9 @@ static void put_cstring(pj *j, const char *s)
     bt_json_str_append(j->b, s ? s : "", s ? strlen(s) : 0);
 }
 
-void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN])
+/* A double as protojson writes it: the shortest text that reads back equal,
+ * "NaN" / "Infinity" / "-Infinity" quoted. */
+static void format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN])
 {
     if (isnan(v)) {
         snprintf(out, BT_PROTOJSON_DOUBLE_LEN, "\"NaN\"");
@@ -54,7 +56,7 @@ void bt_protojson_format_double(double v, char out[BT_PROTOJSON_DOUBLE_LEN])
 static void put_double(pj *j, double v)
 {
     char text[BT_PROTOJSON_DOUBLE_LEN];
-    bt_protojson_format_double(v, text);
+    format_double(v, text);
     bt_buf_puts(j->b, text);
 }
 

@@ -44,7 +44,6 @@ size_t bt_utf8_next(const char *p, size_t n, uint32_t *cp)
     return len;
 }
 
-size_t bt_utf8_next_len(const char *s, size_t n) { return bt_utf8_next(s, n, NULL); }
 
 size_t bt_utf8_valid_prefix(const char *s, size_t n)
 {

@@ -38,7 +38,8 @@ void bt_err_open(lua_State *L)
     lua_pop(L, 1);
 }
 
-void bt_err_new(lua_State *L, const char *kind, long status, const char *message)
+/* [-0, +1, m] Push a new error table. status <= 0 leaves `status` unset. */
+static void err_new(lua_State *L, const char *kind, long status, const char *message)
 {
     char where[512];
     lua_createtable(L, 0, 5);
@@ -63,7 +64,7 @@ void bt_err_new(lua_State *L, const char *kind, long status, const char *message
 int bt_err_push(lua_State *L, const char *kind, long status, const char *message)
 {
     lua_pushnil(L);
-    bt_err_new(L, kind, status, message);
+    err_new(L, kind, status, message);
     return 2;
 }
 

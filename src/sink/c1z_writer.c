@@ -698,7 +698,7 @@ static int make_temps(c1z_writer *w, const char *path, char *err, size_t errsz)
     return 0;
 }
 
-void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,
+static void *c1z_open(const char *path, const char *sync_id, const bt_sink_types *types,
                          char *err, size_t errsz)
 {
     c1z_writer *w = calloc(1, sizeof *w);
@@ -783,7 +783,7 @@ static void c1z_sync_type(void *impl, const char *type)
 
 const bt_sink_backend bt_c1z_backend = {
     .name = "c1z",
-    .open = bt_c1z_writer_open,
+    .open = c1z_open,
     .resource_type = c1z_resource_type,
     .resource = c1z_resource,
     .entitlement = c1z_entitlement,

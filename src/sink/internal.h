@@ -85,10 +85,7 @@ bt_bytes *bt_grant_prefix_slot(bt_grant_prefixes *c, const char *ent_id, const c
 void bt_grant_prefix_forget(bt_grant_prefixes *c, const bt_bytes *bytes);
 void bt_grant_prefixes_free(bt_grant_prefixes *c);
 
-/* Open functions: NULL with err on failure. `types` outlives the backend. */
-void *bt_c1z_writer_open(const char *path, const char *sync_id, const bt_sink_types *types,
-                         char *err, size_t errsz);
-void *bt_jsonl_writer_open(const char *path, const bt_sink_types *types, char *err, size_t errsz);
+/* The two backends (their open: `types` outlives the backend). */
 extern const bt_sink_backend bt_c1z_backend;
 extern const bt_sink_backend bt_jsonl_backend;
 

@@ -266,7 +266,8 @@ static void jsonl_abort(void *impl)
     free(w);
 }
 
-void *bt_jsonl_writer_open(const char *path, const bt_sink_types *types, char *err, size_t errsz)
+static void *jsonl_writer_open(const char *path, const bt_sink_types *types, char *err,
+                               size_t errsz)
 {
     jsonl_writer *w = calloc(1, sizeof *w);
     if (!w) {
@@ -332,7 +333,7 @@ static void *jsonl_open(const char *path, const char *sync_id, const bt_sink_typ
                         char *err, size_t errsz)
 {
     (void)sync_id;
-    return bt_jsonl_writer_open(path, types, err, errsz);
+    return jsonl_writer_open(path, types, err, errsz);
 }
 
 const bt_sink_backend bt_jsonl_backend = {

@@ -107,7 +107,8 @@ static int check_message(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
     return 0;
 }
 
-int bt_pb_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, char *err,
+/* 0 when the bytes may be unpacked as d, else -1 with err (one line) filled. */
+static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, char *err,
                      size_t errsz)
 {
     return check_message(d, p, n, 1, err, errsz);
@@ -118,7 +119,7 @@ ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *
 {
     static const uint8_t empty;
     const uint8_t *p = data ? data : &empty;
-    if (bt_pb_wire_check(d, p, n, err, errsz) < 0)
+    if (wire_check(d, p, n, err, errsz) < 0)
         return NULL;
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, n, p);
     if (!m)
