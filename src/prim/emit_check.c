@@ -204,6 +204,65 @@ static lua_Integer check_array(ctx *c, int idx, const char *path)
     return n;
 }
 
+/* ------------------------------------------------------------------------
+ * Fast paths: whether a value passes, without naming it. A row's fields and a
+ * list's elements are checked for every row; the path of a field (and its
+ * formatting) is only needed for the error, so it is built once a check
+ * fails, by the checks below that raise. */
+
+static bool text_ok(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s;
+    return lua_type(L, idx) == LUA_TSTRING && (s = lua_tolstring(L, idx, &n)) != NULL &&
+           bt_utf8_is_valid(s, n);
+}
+
+/* A K_ID: an integer, or a non-empty valid string. */
+static bool id_ok(lua_State *L, int idx)
+{
+    return lua_isinteger(L, idx) || (text_ok(L, idx) && lua_rawlen(L, idx) > 0);
+}
+
+/* A K_STRLIST whose keys are exactly 1..n, each a valid string. */
+static bool strlist_ok(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return false;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx)) {
+        ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n &&
+             text_ok(L, -1);
+        lua_pop(L, 1);
+        count++;
+    }
+    if (!ok) {
+        lua_pop(L, 1); /* the key lua_next left */
+        return false;
+    }
+    return count == n;
+}
+
+/* Whether the value at idx passes f, for the kinds checked without a sub-spec
+ * (false as well for the kinds it does not cover). */
+static bool value_ok(ctx *c, int idx, const field *f)
+{
+    lua_State *L = c->L;
+    switch (f->k) {
+    case K_STR: return text_ok(L, idx);
+    case K_ID: return id_ok(L, idx);
+    case K_BOOL: return lua_type(L, idx) == LUA_TBOOLEAN;
+    case K_PROFILE: return lua_type(L, idx) == LUA_TTABLE;
+    case K_ENUM:
+        return lua_type(L, idx) == LUA_TSTRING &&
+               bt_emit_enum_index(f->enums, lua_tostring(L, idx)) >= 0;
+    case K_STRLIST: return strlist_ok(L, idx);
+    default: return false;
+    }
+}
+
 /* [-0, +0, v] Check each element of the array at idx with `each`. */
 static void check_elements(ctx *c, int idx, const char *path, const field *f)
 {
@@ -233,6 +292,8 @@ static void check_elements(ctx *c, int idx, const char *path, const field *f)
 /* [-0, +0, v] Check the value at idx against f. */
 static void check_value(ctx *c, int idx, const char *prefix, const field *f)
 {
+    if (value_ok(c, idx, f))
+        return;
     char path[PATH_LEN];
     bt_emit_pathf(path, "%s%s", prefix, f->name);
     switch (f->k) {
