@@ -35,16 +35,31 @@ end
 
 -- Misuse raises at the line that called the public function (level 3 from
 -- here), not inside this file. spec: field -> expected type ("?" = optional).
+-- Each spec is parsed once: first() and rest() check theirs once per owner,
+-- i.e. once per user or group of a sync.
+local parsed = {}
+local function parse(spec)
+  local fields = parsed[spec]
+  if fields then return fields end
+  fields = {}
+  for field, want in pairs(spec) do
+    local optional, kind = want:match("^(%??)(%a+)$")
+    fields[#fields + 1] = { field = field, kind = kind, optional = optional == "?" }
+  end
+  parsed[spec] = fields
+  return fields
+end
+
 local function check_opts(fn, opts, spec, name)
   name = name or "opts"
   if type(opts) ~= "table" then
     error(string.format("lib.page.%s: expected a table of options, got %s", fn, type(opts)), 3)
   end
-  for field, want in pairs(spec) do
-    local optional, kind = want:match("^(%??)(%a+)$")
-    local got = type(opts[field])
-    if got ~= kind and not (optional == "?" and got == "nil") then
-      error(string.format("lib.page.%s: %s.%s must be a %s (got %s)", fn, name, field, kind, got), 3)
+  for _, f in ipairs(parse(spec)) do
+    local got = type(opts[f.field])
+    if got ~= f.kind and not (f.optional and got == "nil") then
+      error(string.format("lib.page.%s: %s.%s must be a %s (got %s)", fn, name, f.field, f.kind,
+        got), 3)
     end
   end
 end

@@ -114,9 +114,11 @@ function M.registry(opts)
       log.warn("unknown Twingate role " .. value .. "; adding it as role " .. M.id(value))
     end
     reg.ensure(value)
-    emit.grant{
+    -- emit.grants writes the row emit.grant would, through the bulk path: the
+    -- role's entitlement and resource are packed once per role, not per user
+    emit.grants{
       resource = { type = "role", id = M.id(value) }, slug = "member",
-      principal = { type = "user", id = user_id },
+      principals = { type = "user", ids = { user_id } },
     }
   end
 

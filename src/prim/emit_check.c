@@ -204,6 +204,109 @@ static lua_Integer check_array(ctx *c, int idx, const char *path)
     return n;
 }
 
+/* ------------------------------------------------------------------------
+ * Fast paths: whether a value passes, without naming it. A row's fields and a
+ * list's elements are checked for every row; the path of a field (and its
+ * formatting) is only needed for the error, so it is built once a check
+ * fails, by the checks below that raise. */
+
+static bool text_ok(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s;
+    return lua_type(L, idx) == LUA_TSTRING && (s = lua_tolstring(L, idx, &n)) != NULL &&
+           bt_utf8_is_valid(s, n);
+}
+
+/* A K_ID: an integer, or a non-empty valid string. */
+static bool id_ok(lua_State *L, int idx)
+{
+    return lua_isinteger(L, idx) || (text_ok(L, idx) && lua_rawlen(L, idx) > 0);
+}
+
+/* A K_STRLIST whose keys are exactly 1..n, each a valid string. */
+static bool strlist_ok(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return false;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx)) {
+        ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n &&
+             text_ok(L, -1);
+        lua_pop(L, 1);
+        count++;
+    }
+    if (!ok) {
+        lua_pop(L, 1); /* the key lua_next left */
+        return false;
+    }
+    return count == n;
+}
+
+static bool enum_ok(lua_State *L, int idx, const char *const *names)
+{
+    return lua_type(L, idx) == LUA_TSTRING && bt_emit_enum_index(names, lua_tostring(L, idx)) >= 0;
+}
+
+static bool time_ok(lua_State *L, int idx)
+{
+    int64_t s;
+    int32_t ns;
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        double v = lua_tonumber(L, idx);
+        return v >= MIN_UNIX_SECONDS && v <= MAX_UNIX_SECONDS;
+    }
+    return lua_type(L, idx) == LUA_TSTRING &&
+           bt_time_parse_iso8601(lua_tostring(L, idx), &s, &ns) == 0;
+}
+
+static bool table_ok(ctx *c, int t, const field *spec);
+
+/* A K_LIST or K_ENUMLIST: keys exactly 1..n, each element passing f. */
+static bool elements_ok(ctx *c, int idx, const field *f)
+{
+    lua_State *L = c->L;
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_checkstack(L, 8))
+        return false;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx)) {
+        ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n &&
+             (f->k == K_ENUMLIST ? enum_ok(L, -1, f->enums)
+                                 : lua_type(L, -1) == LUA_TTABLE &&
+                                       table_ok(c, lua_gettop(L), f->sub));
+        lua_pop(L, 1);
+        count++;
+    }
+    if (!ok) {
+        lua_pop(L, 1); /* the key lua_next left */
+        return false;
+    }
+    return count == n;
+}
+
+/* Whether the value at idx passes f. */
+static bool value_ok(ctx *c, int idx, const field *f)
+{
+    lua_State *L = c->L;
+    switch (f->k) {
+    case K_STR: return text_ok(L, idx);
+    case K_ID: return id_ok(L, idx);
+    case K_BOOL: return lua_type(L, idx) == LUA_TBOOLEAN;
+    case K_PROFILE: return lua_type(L, idx) == LUA_TTABLE;
+    case K_ENUM: return enum_ok(L, idx, f->enums);
+    case K_TIME: return time_ok(L, idx);
+    case K_STRLIST: return strlist_ok(L, idx);
+    case K_TABLE: return lua_type(L, idx) == LUA_TTABLE && table_ok(c, idx, f->sub);
+    case K_ENUMLIST:
+    case K_LIST: return elements_ok(c, idx, f);
+    }
+    return false;
+}
+
 /* [-0, +0, v] Check each element of the array at idx with `each`. */
 static void check_elements(ctx *c, int idx, const char *path, const field *f)
 {
@@ -233,6 +336,8 @@ static void check_elements(ctx *c, int idx, const char *path, const field *f)
 /* [-0, +0, v] Check the value at idx against f. */
 static void check_value(ctx *c, int idx, const char *prefix, const field *f)
 {
+    if (value_ok(c, idx, f))
+        return;
     char path[PATH_LEN];
     bt_emit_pathf(path, "%s%s", prefix, f->name);
     switch (f->k) {
@@ -271,13 +376,47 @@ static void unknown_field(ctx *c, const char *prefix, const char *key, const fie
     bt_emit_fail(c, "unknown field '%s%s'%s", prefix, key, hint);
 }
 
+/* Whether the table at t passes spec (as bt_emit_check_table checks it), without a path. */
+static bool table_ok(ctx *c, int t, const field *spec)
+{
+    lua_State *L = c->L;
+    if (!lua_checkstack(L, 8))
+        return false;
+    t = lua_absindex(L, t);
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, t)) {
+        const field *f = lua_type(L, -2) == LUA_TSTRING ? find_field(spec, lua_tostring(L, -2))
+                                                         : NULL;
+        ok = f && value_ok(c, lua_gettop(L), f);
+        lua_pop(L, 1);
+    }
+    if (!ok) {
+        lua_pop(L, 1); /* the key lua_next left */
+        return false;
+    }
+    for (const field *f = spec; f->name; f++) {
+        if (!f->required)
+            continue;
+        bool missing = bt_emit_rawfield(L, t, f->name) == LUA_TNIL;
+        lua_pop(L, 1);
+        if (missing)
+            return false;
+    }
+    return true;
+}
+
 /* [-0, +0, v] Every key of the table at t is a field of spec with the right
- * type, and every required field is present. */
+ * type, and every required field is present. A table that passes is checked
+ * once without paths (table_ok); one that does not is checked again below,
+ * naming the field that fails. */
 void bt_emit_check_table(ctx *c, int t, const char *prefix, const field *spec)
 {
     lua_State *L = c->L;
     luaL_checkstack(L, 8, "bt.emit: table nesting");
     t = lua_absindex(L, t);
+    if (table_ok(c, t, spec))
+        return;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING)

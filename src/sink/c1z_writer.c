@@ -499,8 +499,9 @@ static int c1z_has_resource(void *impl, const char *type, const char *id, char *
  * resolve, per rule. */
 
 /* sql finds the first dangling row (for the message); fast, when set, only
- * whether there is one, from an index instead of the grants table (?1: this
- * sync's id, the only one in the working database). */
+ * whether there is one, from an index instead of the grants table, once per
+ * distinct reference (the index keeps them adjacent) rather than once per
+ * grant (?1: this sync's id, the only one in the working database). */
 typedef struct {
     const char *kind, *what, *sql, *fast;
 } integrity_rule;
@@ -525,16 +526,18 @@ static const integrity_rule rules[] = {
      "select g.external_id, g.entitlement_id from v1_grants g where not exists"
      " (select 1 from v1_entitlements e where e.external_id = g.entitlement_id"
      " and e.sync_id = g.sync_id) order by g.id limit 1",
-     "select 1 from v1_grants g where not exists (select 1 from v1_entitlements e where"
-     " e.external_id = g.entitlement_id and e.sync_id = g.sync_id) limit 1"},
+     "select 1 from (select distinct entitlement_id, sync_id from v1_grants) g where not exists"
+     " (select 1 from v1_entitlements e where e.external_id = g.entitlement_id"
+     " and e.sync_id = g.sync_id) limit 1"},
     {"grant", "principal",
      "select g.external_id, g.principal_resource_type_id || ':' || g.principal_resource_id"
      " from v1_grants g where not exists (select 1 from v1_resources r where r.external_id ="
      " g.principal_resource_type_id || ':' || g.principal_resource_id and r.resource_type_id ="
      " g.principal_resource_type_id and r.sync_id = g.sync_id) order by g.id limit 1",
-     "select 1 from v1_grants g where not exists (select 1 from v1_resources r where"
-     " r.external_id = g.principal_resource_type_id || ':' || g.principal_resource_id and"
-     " r.resource_type_id = g.principal_resource_type_id and r.sync_id = ?1) limit 1"},
+     "select 1 from (select distinct principal_resource_type_id t, principal_resource_id i"
+     " from v1_grants) g where not exists (select 1 from v1_resources r where"
+     " r.external_id = g.t || ':' || g.i and r.resource_type_id = g.t and r.sync_id = ?1)"
+     " limit 1"},
 };
 
 /* 1 when rule->fast finds a dangling row (or there is no fast query), 0 when not, -1. */
@@ -656,11 +659,25 @@ static int insert_sync_run(c1z_writer *w, char *err, size_t errsz)
 
 static int open_db(c1z_writer *w, char *err, size_t errsz)
 {
-    if (sqlite3_open_v2(w->dbpath, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    /* One thread uses the connection: no per-call mutex; and no global memory
+     * statistics (a mutex around every SQLite allocation). The latter only
+     * takes before SQLite's first use in the process, else SQLITE_MISUSE,
+     * which changes nothing. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sqlite3_open_v2(w->dbpath, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
         return db_fail(w, "open", err, errsz);
-    /* The working copy needs no durability (the published file is fsynced);
-     * a rollback journal keeps the file format free of WAL. */
-    if (exec(w, "pragma journal_mode = delete; pragma synchronous = off;"
+    /* The working copy needs no durability and no rollback: the file is
+     * published only by rename after a successful commit, and a failed run
+     * removes it. So no journal at all (the header stays the rollback
+     * journal's, never WAL), no fsync, and no lock traffic per transaction.
+     * 8 KiB pages: a grant row is ~700 bytes, and the commit's index builds
+     * scan the grants table once each; bigger pages mean fewer page reads and
+     * writes through the kernel (measured: -0.1 s CPU at 20k users;
+     * 16 KiB gained a little more but the sorter of the index builds then
+     * holds 250 pages, +2 MB peak RSS). */
+    if (exec(w, "pragma page_size = 8192; pragma journal_mode = off;"
+                " pragma synchronous = off; pragma locking_mode = exclusive;"
                 " pragma cache_size = -2048;",
              err, errsz) != 0 ||
         exec(w, bt_c1z_schema_sql, err, errsz) != 0 || insert_sync_run(w, err, errsz) != 0)

@@ -1,14 +1,15 @@
 /* The packed head of a grant row per entitlement (Grant field 1: the entitlement id and the
  * stored resource it embeds), kept for the packed-grant path of the c1z backend: grants of one
- * entitlement share those bytes, so they are packed once instead of once per row. A direct-
- * mapped table of BT_GRANT_PREFIX_SLOTS entries keyed by (entitlement id, resource type, resource
- * id); a collision replaces the older entry. */
+ * entitlement share those bytes, so they are packed once instead of once per row. A set-
+ * associative table of BT_GRANT_PREFIX_SETS sets of BT_GRANT_PREFIX_WAYS entries keyed by
+ * (entitlement id, resource type, resource id); a full set replaces its least recently used. */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static size_t slot_of(const char *ent_id, const char *type, const char *id)
+static bt_grant_prefix *set_of(bt_grant_prefixes *c, const char *ent_id, const char *type,
+                               const char *id)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     const char *parts[3] = {ent_id, type, id};
@@ -17,7 +18,10 @@ static size_t slot_of(const char *ent_id, const char *type, const char *id)
             h = (h ^ *s) * 1099511628211ULL;
         h = (h ^ 0xff) * 1099511628211ULL;
     }
-    return (size_t)(h % BT_GRANT_PREFIX_SLOTS);
+    h ^= h >> 32; /* FNV's low bits alone spread ids that differ in a digit poorly */
+    h *= 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+    return &c->slots[(h % BT_GRANT_PREFIX_SETS) * BT_GRANT_PREFIX_WAYS];
 }
 
 static bool same(const bt_grant_prefix *e, const char *ent_id, const char *type, const char *id)
@@ -29,8 +33,14 @@ static bool same(const bt_grant_prefix *e, const char *ent_id, const char *type,
 const bt_bytes *bt_grant_prefix_find(bt_grant_prefixes *c, const char *ent_id, const char *type,
                                      const char *id)
 {
-    bt_grant_prefix *e = &c->slots[slot_of(ent_id, type, id)];
-    return same(e, ent_id, type, id) ? &e->bytes : NULL;
+    bt_grant_prefix *set = set_of(c, ent_id, type, id);
+    for (int i = 0; i < BT_GRANT_PREFIX_WAYS; i++) {
+        if (same(&set[i], ent_id, type, id)) {
+            set[i].used = ++c->tick;
+            return &set[i].bytes;
+        }
+    }
+    return NULL;
 }
 
 static void clear(bt_grant_prefix *e)
@@ -45,8 +55,12 @@ static void clear(bt_grant_prefix *e)
 bt_bytes *bt_grant_prefix_slot(bt_grant_prefixes *c, const char *ent_id, const char *type,
                                const char *id)
 {
-    bt_grant_prefix *e = &c->slots[slot_of(ent_id, type, id)];
+    bt_grant_prefix *set = set_of(c, ent_id, type, id), *e = &set[0];
+    for (int i = 1; i < BT_GRANT_PREFIX_WAYS && e->ent_id; i++)
+        if (!set[i].ent_id || set[i].used < e->used)
+            e = &set[i];
     clear(e);
+    e->used = ++c->tick;
     e->ent_id = strdup(ent_id);
     e->type = strdup(type);
     e->id = strdup(id);

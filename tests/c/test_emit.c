@@ -195,6 +195,31 @@ static void validation_errors_name_the_field(void **state)
          "id, none empty"},
         {"E.grant{ resource = { type = 'group', id = 'G1' }, slug = 'member' }",
          "bt.emit.grant: missing required field 'principal'"},
+        /* string lists: checked without naming each element until one fails */
+        {"E.resource{ type = 'user', id = 'U1', display_name = 'A',"
+         " user = { login_aliases = { 'a', 7, 'c' } } }",
+         "bt.emit.resource: field 'user.login_aliases[2]' must be a string, got number"},
+        {"E.resource{ type = 'user', id = 'U1', display_name = 'A',"
+         " user = { login_aliases = { 'a', '\\xff' } } }",
+         "bt.emit.resource: field 'user.login_aliases[2]' is not valid UTF-8"},
+        {"E.resource{ type = 'user', id = 'U1', display_name = 'A',"
+         " user = { login_aliases = { 'a', x = 'b' } } }",
+         "bt.emit.resource: field 'user.login_aliases' must be an array (found a non-index key)"},
+        {"E.resource{ type = 'user', id = 'U1', display_name = 'A',"
+         " user = { login_aliases = 'a' } }",
+         "bt.emit.resource: field 'user.login_aliases' must be an array, got string"},
+        {"E.grants{ resource = { type = 'group', id = 'G1' }, slug = 'member',"
+         " principals = { type = 'user', ids = { 'U1', false } } }",
+         "bt.emit.grants: field 'principals.ids[2]' must be a string, got boolean"},
+        {"E.grants{ resource = { type = 'group', id = 'G1' }, slug = 'member',"
+         " principals = { type = 'user', ids = { [1] = 'U1', [3] = 'U3' } } }",
+         "bt.emit.grants: field 'principals.ids' must be an array (found a non-index key)"},
+        {"E.grants{ resource = { type = 'group', id = 7.5 }, slug = 'member',"
+         " principals = { type = 'user', ids = { 'U1' } } }",
+         "bt.emit.grants: field 'resource.id' must be a string, got number"},
+        {"E.grants{ resource = { type = 'group', id = 'G1' }, slug = 'member',"
+         " principals = { type = '', ids = { 'U1' } } }",
+         "bt.emit.grants: field 'principals.type' must not be empty"},
     };
     char code[1024], want[1024];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
