@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("BT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
@@ -19,6 +20,20 @@ from mockctl import MockServer  # noqa: E402  (path set above)
 from pbwire import decode as pb_fields, string as pb_str  # noqa: E402,F401  (path set above)
 
 MAGIC = b"C1ZF\x00"
+
+
+class DemoMockCase(unittest.TestCase):
+    """A test class sharing one mock Twingate server (the demo tenant unless
+    MOCK_OPTIONS says otherwise), started once for the class."""
+    MOCK_OPTIONS = {"tenant": "demo"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mock = MockServer(**cls.MOCK_OPTIONS).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mock.stop()
 
 
 def run(args, env=None, cwd=None, timeout=600):

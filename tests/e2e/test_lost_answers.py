@@ -11,18 +11,10 @@ import tempfile
 import unittest
 
 from demo_ids import ALICE, NEW_HIRE, EMEKA, ENGINEERING, RELEASE
-from harness import MockServer, run
+from harness import DemoMockCase, run
 
 
-class LostAnswers(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
-
+class LostAnswers(DemoMockCase):
     def setUp(self):
         self.mock.config(cut_mutations=0, fail_after_cut=0, truncate_every=0, fail_first=0)
         self.mock.reset()

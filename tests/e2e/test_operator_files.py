@@ -9,18 +9,10 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BINARY, C1Z, MockServer, run, sync_against
+from harness import BINARY, C1Z, DemoMockCase, run, sync_against
 
 
-class OperatorFiles(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
-
+class OperatorFiles(DemoMockCase):
     def setUp(self):
         self.mock.reset()
         self.mock.reset_stats()

@@ -11,18 +11,10 @@ import time
 import unittest
 
 from demo_ids import ALICE, BOB, NEW_HIRE, EMEKA, EVERYONE, ENGINEERING, ENGINEERING_SYNCED, RELEASE
-from harness import BINARY, C1Z, MockServer, run, sync_against
+from harness import BINARY, C1Z, DemoMockCase, MockServer, run, sync_against
 
 
-class Provisioning(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
-
+class Provisioning(DemoMockCase):
     def setUp(self):
         self.mock.reset()
         self.mock.reset_stats()

@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 from demo_ids import ALICE, EMEKA, ENGINEERING, NEW_HIRE, RELEASE
-from harness import C1Z, MockServer, run, sync_against
+from harness import C1Z, DemoMockCase, run, sync_against
 from service_harness import ServiceTest, one_shot_sync
 from test_service_provision import Rows
 
@@ -27,14 +27,8 @@ ONE_SHOT = [
 ]
 
 
-class OneShot(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo", read_only_key=RO_KEY).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
+class OneShot(DemoMockCase):
+    MOCK_OPTIONS = {"tenant": "demo", "read_only_key": RO_KEY}
 
     def setUp(self):
         self.mock.reset()

@@ -11,18 +11,10 @@ import time
 import unittest
 
 from demo_ids import ALICE, NEW_HIRE, RELEASE
-from harness import BINARY, C1Z, MockServer, run
+from harness import BINARY, C1Z, DemoMockCase, MockServer, run
 
 
-class GoConnectorInvocations(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
-
+class GoConnectorInvocations(DemoMockCase):
     def setUp(self):
         self.mock.reset()
         self.mock.reset_stats()

@@ -12,7 +12,7 @@ import threading
 import unittest
 
 from demo_ids import NEW_HIRE, RELEASE
-from harness import ROOT, MockServer, run, sync_against
+from harness import DemoMockCase, ROOT, run, sync_against
 from service_harness import ServiceTest
 import tlsca  # tests/c1mock, on the path once service_harness is imported
 
@@ -22,15 +22,7 @@ def no_script_path(test, text):
     test.assertNotIn(ROOT, text)
 
 
-class OneShot(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mock = MockServer(tenant="demo").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mock.stop()
-
+class OneShot(DemoMockCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bt-msg-")
         self.addCleanup(shutil.rmtree, self.dir, True)
