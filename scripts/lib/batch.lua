@@ -22,6 +22,8 @@ M.MAX_COUNT_ALIASES = 300
 -- Broken pages of one part asked again before the walk fails (as paginate).
 M.PAGE_ATTEMPTS = 3
 
+local moved_between_parts -- defined with the per-part walk
+
 -- Per sync: the batch size and whether the server refused a batch.
 local state = { size = 1, refused = false }
 
@@ -356,8 +358,10 @@ local function advance(part, conn, n, id_field)
   return true
 end
 
--- Runs the page hooks of part: its recent ids and opts.on_page.
+-- Runs the page hooks of part: its recent ids and opts.on_page. The part's
+-- last totalCount is kept for the end-of-list check (moved_between_parts).
 local function page_done(part, conn, opts)
+  part.last_total = count_of(conn) or part.last_total
   if part.recent then part.recent.page() end
   if opts.on_page then return opts.on_page(conn) end
   return true
@@ -470,6 +474,38 @@ local function run(p, sel, parts, n, size, opts, visit)
   end
 end
 
+-- A count-only document of the whole list ($first: 1, the smallest page).
+function M.count_document(p)
+  return "query " .. p.field:gsub("^%l", string.upper) .. "Count($first: Int!) {\n  "
+    .. p.field .. "(first: $first) { totalCount }\n}\n"
+end
+
+-- The end-of-list check of a batched walk. A node whose partition field
+-- changed during the walk (a rename) can leave a part not yet read for one
+-- already read, and so be in neither. Then the parts' last totalCounts add up
+-- to less than the list held both at the start and now (one more request):
+-- the list is walked again plainly (the sink absorbs the repeats). Creations
+-- in a part already read, and deletions, do not set it off; a rename hidden
+-- by a deletion of an already-read node in the same walk is not seen (README
+-- "Batched paging"). Returns true, "moved" (walk again) or nil, err.
+moved_between_parts = function(p, parts, label)
+  local sum = 0
+  for _, part in ipairs(parts) do
+    if not part.done or part.last_total == nil then return true end -- stopped early
+    sum = sum + part.last_total
+  end
+  if sum >= parts.total then return true end
+  local data, err = graphql.query(M.count_document(p), { first = 1 })
+  if not data then return nil, err end
+  local now = count_of(data[p.field])
+  if now == nil then return nil, { kind = "decode", message = label .. ": no totalCount" } end
+  if sum >= math.min(now, parts.total) then return true end
+  log.warn(string.format("%s: the parts held %d items at their ends, the list %d at the start "
+    .. "and %d now: items moved between parts during the sync; reading the list again "
+    .. "without batching", label, sum, parts.total, now))
+  return "moved"
+end
+
 -- Walks the list through its parts when batching is on and the list splits
 -- into parts that add up; visit(node, part) sees every node (a repeat after
 -- a re-read included). Returns true, false when batching is off, refused or
@@ -513,13 +549,15 @@ local function batched(opts, visit)
   end
   log.info(string.format("%s: %d items in %d parts, up to %d pages per request",
     opts.label, parts.total, #parts, n))
-  return run(p, sel, parts, n, size, opts, visit)
+  local ok, err = run(p, sel, parts, n, size, opts, visit)
+  if ok ~= true then return ok, err end
+  return moved_between_parts(p, parts, opts.label)
 end
 
 -- lib.page.walk with batching: opts as there, plus partition.
 function M.walk(opts)
   local ok, err = batched(opts, function(node) return opts.each(node) end)
-  if ok == false then return page.walk(opts) end
+  if ok == false or ok == "moved" then return page.walk(opts) end
   return ok, err
 end
 
@@ -645,7 +683,7 @@ function M.walk_nested(opts)
     if entry == nil then return nil, failed end
     if entry ~= true then pending[#pending + 1] = entry end
   end)
-  if ok == false then return page.walk_nested(opts) end
+  if ok == false or ok == "moved" then return page.walk_nested(opts) end
   if not ok then return nil, err end
   if M.size() > 1 and #pending > 1 then
     ok, err = rest_batched(pending, follow, M.size(), opts.label)

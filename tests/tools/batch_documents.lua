@@ -24,6 +24,7 @@ for _, l in ipairs(lists) do
   docs[name .. ".counts"] = batch.document(p, sel, 0, 28, true)
   docs[name .. ".pages"] = batch.document(p, sel, 3, 0, false)
   docs[name .. ".single"] = batch.single_document(p, sel)
+  docs[name .. ".count"] = batch.count_document(p)
 end
 docs["USER_GROUPS.follow"] = batch.follow_document({ query = Q.USER_GROUPS }, "user", 3)
 docs["GROUP_MEMBERS.follow"] = batch.follow_document({ query = Q.GROUP_MEMBERS }, "group", 3)
