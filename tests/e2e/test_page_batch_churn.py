@@ -166,6 +166,45 @@ class BatchedChurn(BatchCase):
         self.assertEqual(len(kept_out), int(m_filtered.group(1)))
 
 
+RENAME = ("mutation($id: ID!, $f: String!) { userDetailsUpdate(id: $id, firstName: $f) "
+          "{ ok error } }")
+
+
+class BatchedRename(BatchCase):
+    def test_a_user_renamed_from_an_unread_part_into_a_read_one_is_kept(self):
+        """After two batches, a user of the last part in the queue (read
+        last) is renamed into a part already finished: neither part
+        holds it when read. The end-of-list count check sees the parts add up
+        to one less than the list and walks it again plainly (before: exit 0
+        with the user missing)."""
+        with self.mock() as m:
+            parts, _ = self.parts(m)
+            # parts are read largest first, ten at a time: one of the first ten
+            # with at most 199 users is done after two pages (with one node of
+            # overlap), while the last part starts only once about 30 have begun
+            done_early = next(rx for n, rx in parts[1:10] if n <= 199)
+            last_rx = parts[-1][1]
+            before = m.truth()
+            victim = next(u for u in before["users"] if last_rx.match(u["firstName"] or "")
+                          and u["type"] == "MANUAL")
+            name = next(c + "zed" for c in "aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ"
+                        if done_early.match(c + "zed") and not last_rx.match(c + "zed"))
+            base = m.schedule_state()["executed"]
+            # after the plan and the first two batches, before the last part starts
+            m.schedule(base + 5, RENAME, {"id": victim["id"], "f": name})
+            r = self.sync_ok(m)
+            after = m.truth()
+            state = m.schedule_state()
+        self.assertTrue(all(c["ok"] for c in state["done"]), state["done"])
+        self.assertEqual(0, state["pending"])
+        self.assertIn(name, {u["firstName"] for u in after["users"]})
+        with C1Z(self.out) as f:
+            self.assertTrue(victim["id"] in set(f.resources("user")),
+                            "the renamed user %s is missing" % victim["id"])
+        self.assertIn("items moved between parts during the sync", r.stderr)
+        self.assert_lasting(before, after)
+
+
 class BatchedListEnds(BatchCase):
     def test_a_part_that_ends_early_once_is_read_again(self):
         # The first page of the first part paged says it is the last (before
