@@ -34,6 +34,7 @@
 #ifndef BT_SINK_H
 #define BT_SINK_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "bt/model.h"
@@ -169,5 +170,13 @@ void bt_sink_note_output(const char *path);
  * NULL, every emit.* call raises "bt.emit: not in the sync phase". */
 struct lua_State;
 void bt_emit_bind(struct lua_State *L, bt_sink *s);
+
+/* Publish a file that is not a sync (the HTML report) as the sinks publish
+ * theirs (publish.c): path a regular file or absent (a symbolic link written
+ * through), a unique temporary file beside it with the replaced file's mode
+ * or 0600, write_fn(f, ud) filling it (0, or -1 having said why), fsync and
+ * rename. 0, or -1 with err (empty when write_fn failed). */
+int bt_sink_publish_stream(const char *path, int (*write_fn)(FILE *f, void *ud), void *ud,
+                           char *err, size_t errsz);
 
 #endif

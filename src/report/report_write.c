@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bt/files.h"
+#include "bt/sink.h"
 #include "bt/report.h"
 
 static const char MARKER[] = "__BT_REPORT_DATA__";
@@ -91,29 +93,29 @@ static int write_page(FILE *f, const char *data, size_t len, bt_show_err *e)
     return 0;
 }
 
+typedef struct {
+    const char *data;
+    size_t len;
+    bt_show_err *e;
+} page_job;
+
+static int write_job(FILE *f, void *ud)
+{
+    const page_job *j = ud;
+    return write_page(f, j->data, j->len, j->e);
+}
+
+/* The page goes where a sync would: bt_sink_publish_stream's path rules,
+ * a unique temporary file, mode 0600 for a new file (it lists people). */
 static int save(const char *output, const char *data, size_t len, bt_show_err *e)
 {
-    size_t n = strlen(output) + 5;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        bt_show_fail(e, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, n, "%s.tmp", output);
-    FILE *f = fopen(tmp, "wb");
-    int rc = f ? write_page(f, data, len, e) : -1;
-    bool failed = !f || ferror(f);
-    if (f && fclose(f) != 0)
-        failed = true;
-    if (rc == 0 && (failed || rename(tmp, output) != 0)) {
-        bt_show_fail(e, "cannot write the page");
-        rc = -1;
-    } else if (!f)
-        bt_show_fail(e, "cannot create %s", tmp);
-    if (rc < 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    page_job job = {data, len, e};
+    char why[512] = "";
+    if (bt_sink_publish_stream(output, write_job, &job, why, sizeof why) == 0)
+        return 0;
+    if (why[0])
+        bt_show_fail(e, "%s", why);
+    return -1;
 }
 
 int bt_report_write(const char *file, const char *against, const char *output,
@@ -121,6 +123,13 @@ int bt_report_write(const char *file, const char *against, const char *output,
 {
     char *data = NULL;
     size_t len = 0;
+    *which = output;
+    if (bt_same_file(output, file) || bt_same_file(output, against)) {
+        bt_show_fail(e, "it is the same file as %s, which the page is made from; writing the "
+                     "page there would destroy it: choose another output path",
+                     bt_same_file(output, file) ? file : against);
+        return -1;
+    }
     *which = file;
     int rc = build(file, against, sync_id, &data, &len, e, which);
     if (rc == 0) {

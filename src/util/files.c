@@ -42,3 +42,10 @@ int bt_write_all(int fd, const void *p, size_t n)
     }
     return 0;
 }
+
+bool bt_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && *a && *b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
