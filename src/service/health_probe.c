@@ -59,9 +59,16 @@ static int report(const char *url, CURLcode rc, long status, const probe_body *b
                 url, curl_easy_strerror(rc));
         return 1;
     }
-    if (status == 200) {
+    /* The daemon answers {"status":"healthy",...}: a 200 from anything else
+     * listening on that port is not a healthy daemon. */
+    if (status == 200 && strstr(body->text, "\"status\":\"healthy\"")) {
         printf("healthy: %s\n", url);
         return 0;
+    }
+    if (status == 200) {
+        fprintf(stderr, "error: health check: %s answered HTTP 200 but not as this connector's "
+                        "health endpoint does: %s\n", url, body->len ? body->text : "(no body)");
+        return 1;
     }
     fprintf(stderr, "error: health check: %s answered HTTP %ld: %s\n", url, status,
             body->len ? body->text : "(no body)");

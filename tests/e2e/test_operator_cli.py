@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from harness import BINARY, MockServer, run
@@ -71,6 +72,28 @@ class HealthCheckWithoutDaemon(unittest.TestCase):
         self.assertIn("--health-check", lines[0])
         r = run(["health-check", "--health-check-port", "70000"])
         self.assertEqual(r.returncode, 2)
+
+    def test_another_server_answering_200_is_not_healthy(self):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer():
+            conn, _ = server.accept()
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            conn.close()
+
+        t = threading.Thread(target=answer, daemon=True)
+        t.start()
+        try:
+            r = run(["health-check", "--health-check-port", str(port)], timeout=60)
+        finally:
+            t.join(10)
+            server.close()
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("not as this connector's health endpoint does", r.stderr)
 
 
 class RefusedSdkFlags(unittest.TestCase):
