@@ -224,17 +224,18 @@ static bool id_ok(lua_State *L, int idx)
     return lua_isinteger(L, idx) || (text_ok(L, idx) && lua_rawlen(L, idx) > 0);
 }
 
-/* A K_STRLIST whose keys are exactly 1..n, each a valid string. */
-static bool strlist_ok(lua_State *L, int idx)
+/* A table whose keys are exactly 1..n, each element (at the absolute index
+ * it gets) passing elem_ok. */
+static bool sequence_ok(lua_State *L, int idx, bool (*elem_ok)(void *ud, int elem), void *ud)
 {
-    if (lua_type(L, idx) != LUA_TTABLE)
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_checkstack(L, 8))
         return false;
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
     bool ok = true;
     lua_pushnil(L);
     while (ok && lua_next(L, idx)) {
         ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n &&
-             text_ok(L, -1);
+             elem_ok(ud, lua_gettop(L));
         lua_pop(L, 1);
         count++;
     }
@@ -244,6 +245,11 @@ static bool strlist_ok(lua_State *L, int idx)
     }
     return count == n;
 }
+
+static bool text_elem_ok(void *L, int elem) { return text_ok(L, elem); }
+
+/* A K_STRLIST: a sequence of valid strings. */
+static bool strlist_ok(lua_State *L, int idx) { return sequence_ok(L, idx, text_elem_ok, L); }
 
 static bool enum_ok(lua_State *L, int idx, const char *const *names)
 {
@@ -264,28 +270,25 @@ static bool time_ok(lua_State *L, int idx)
 
 static bool table_ok(ctx *c, int t, const field *spec);
 
+typedef struct {
+    ctx *c;
+    const field *f;
+} elem_spec;
+
+static bool list_elem_ok(void *ud, int elem)
+{
+    const elem_spec *e = ud;
+    lua_State *L = e->c->L;
+    return e->f->k == K_ENUMLIST
+               ? enum_ok(L, elem, e->f->enums)
+               : lua_type(L, elem) == LUA_TTABLE && table_ok(e->c, elem, e->f->sub);
+}
+
 /* A K_LIST or K_ENUMLIST: keys exactly 1..n, each element passing f. */
 static bool elements_ok(ctx *c, int idx, const field *f)
 {
-    lua_State *L = c->L;
-    if (lua_type(L, idx) != LUA_TTABLE || !lua_checkstack(L, 8))
-        return false;
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
-    bool ok = true;
-    lua_pushnil(L);
-    while (ok && lua_next(L, idx)) {
-        ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= n &&
-             (f->k == K_ENUMLIST ? enum_ok(L, -1, f->enums)
-                                 : lua_type(L, -1) == LUA_TTABLE &&
-                                       table_ok(c, lua_gettop(L), f->sub));
-        lua_pop(L, 1);
-        count++;
-    }
-    if (!ok) {
-        lua_pop(L, 1); /* the key lua_next left */
-        return false;
-    }
-    return count == n;
+    elem_spec e = {c, f};
+    return sequence_ok(c->L, idx, list_elem_ok, &e);
 }
 
 /* Whether the value at idx passes f. */
