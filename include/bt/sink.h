@@ -110,6 +110,15 @@ void bt_sink_set_work_dir(const char *dir);
 /* How many leftover temporary files bt_sink_open removed. */
 int bt_sink_stale_removed(const bt_sink *s);
 
+/* Settle the counts: grant rows the backend took in without telling a
+ * repeat from a new id (c1z: for speed, its unique grant index is built once
+ * here instead of kept during the inserts) are sorted out, each repeat moved
+ * from `grants` to `duplicates` (a conflict also warned and skipped), so the
+ * counts are exact. Later rows are told apart as they come. Cheap to call
+ * again. 0, or -1 with err (the sink is then failed). bt_sink_commit settles
+ * first. */
+int bt_sink_settle(bt_sink *s, char *err, size_t errsz);
+
 /* Check integrity, finish the file and rename it over `path`. Frees s (also
  * on failure, after removing the temporary files). 0 on success; -1 with err
  * naming the first dangling reference or the I/O failure. */
@@ -124,6 +133,8 @@ void bt_sink_abort(bt_sink *s);
  * Only before the first row; -1 with err otherwise or for another type. */
 int bt_sink_set_sync_type(bt_sink *s, const char *type, char *err, size_t errsz);
 
+/* The counts so far; exact once bt_sink_settle has run (before that a
+ * repeated grant may still count as a grant). */
 void bt_sink_get_counts(const bt_sink *s, bt_sink_counts *out);
 /* The i-th resource type added (in order) and how many resources of it were
  * added; false past the end. */

@@ -272,6 +272,11 @@ static int sync_to(bt_host *h, const bt_contract *c, const char *path, const cha
         bt_sink_abort(sink);
         return -1;
     }
+    if (bt_sink_settle(sink, why, sizeof why) != 0) {
+        bt_sink_abort(sink);
+        snprintf(err, errsz, "%s", why);
+        return -1;
+    }
     bt_sink_get_counts(sink, &out->counts);
     describe_types(sink, out->per_type, sizeof out->per_type);
     if (bt_sink_commit(sink, why, sizeof why) != 0) {

@@ -292,6 +292,9 @@ static bt_sink *bound_sink(lua_State *L)
 static int l_counts(lua_State *L)
 {
     bt_sink *s = bound_sink(L);
+    char err[512];
+    if (bt_sink_settle(s, err, sizeof err) != 0) /* exact counts: repeated grants sorted out */
+        return luaL_error(L, "bt.emit.counts: %s", err);
     bt_sink_counts n;
     bt_sink_get_counts(s, &n);
     lua_createtable(L, 0, 6);

@@ -6,7 +6,10 @@
  *
  * The unique indexes are created with the tables (the writer relies on them
  * to absorb duplicates), and so are the two partial grant indexes (empty for
- * a connector's rows); the others at commit, after the bulk inserts. */
+ * a connector's rows); the others at commit, after the bulk inserts. The
+ * unique grant index is the exception: grants are most of the rows and
+ * arrive in no order of their ids, so it is built once the grants are in
+ * (c1z_repeats.c), which also absorbs their duplicates. */
 #include "internal.h"
 
 const char bt_c1z_schema_sql[] =
@@ -59,8 +62,6 @@ const char bt_c1z_schema_sql[] =
     "    sync_id text not null,\n"
     "    discovered_at datetime not null\n"
     ");\n"
-    "create unique index if not exists idx_grants_external_sync_v1"
-    " on v1_grants (external_id, sync_id);\n"
     /* partial indexes no connector row enters: free to keep during the inserts, while
      * building them at commit would scan the whole grants table twice */
     "create index if not exists idx_grants_sync_expansion_v1"
@@ -105,6 +106,10 @@ const char bt_c1z_schema_sql[] =
     ");\n"
     "create unique index if not exists idx_session_store_sync_key_v1"
     " on v1_connector_sessions (sync_id, key);\n";
+
+const char bt_c1z_grant_unique_sql[] =
+    "create unique index if not exists idx_grants_external_sync_v1"
+    " on v1_grants (external_id, sync_id);\n";
 
 const char bt_c1z_index_sql[] =
     "create index if not exists idx_resources_resource_type_id_v1"

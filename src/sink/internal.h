@@ -54,6 +54,14 @@ typedef struct {
                         char *err, size_t errsz);
     /* 1 / 0 whether resource type:id was added; -1 (fatal) on error. */
     int (*has_resource)(void *impl, const char *type, const char *id, char *err, size_t errsz);
+    /* Optional: grants added without being told apart from earlier rows of
+     * the same id (the c1z backend builds its unique grant index here rather
+     * than during the inserts) are sorted out now. Each later row but the
+     * first of an id is removed and reported once: repeat(ctx, id, conflict),
+     * conflict when its content differs from the first. Later grants are told
+     * apart as they arrive. 0, or -1 with err (fatal). */
+    int (*settle_grants)(void *impl, void (*repeat)(void *ctx, const char *id, bool conflict),
+                         void *ctx, char *err, size_t errsz);
     int (*commit)(void *impl, char *err, size_t errsz);
     void (*abort)(void *impl);
     /* bt_sink_set_sync_type: type is "full", "partial" or "resources_only";
@@ -105,6 +113,16 @@ extern const bt_sink_backend bt_jsonl_backend;
 
 extern const char bt_c1z_schema_sql[];
 extern const char bt_c1z_index_sql[];
+extern const char bt_c1z_grant_unique_sql[];
+
+/* c1z_repeats.c: builds the unique grant index of db (no transaction open).
+ * A grant id stored more than once keeps its first row (lowest rowid); each
+ * later one is reported, repeat(ctx, id, conflict) with conflict when its
+ * bytes differ from the first's, and deleted (its bytes zeroed in the file).
+ * 0, or -1 with err. */
+struct sqlite3;
+int bt_c1z_settle_grants(struct sqlite3 *db, void (*repeat)(void *ctx, const char *id, bool conflict),
+                         void *ctx, char *err, size_t errsz);
 
 /* ------------------------------------------------------------------------
  * Files (atomic.c) */

@@ -182,6 +182,11 @@ int bt_sink_commit(bt_sink *s, char *err, size_t errsz)
         sink_free(s);
         return -1;
     }
+    if (bt_sink_settle(s, err, errsz) != 0) {
+        s->be->abort(s->impl);
+        sink_free(s);
+        return -1;
+    }
     int rc = s->be->commit(s->impl, err, errsz);
     sink_free(s);
     return rc;
@@ -334,6 +339,27 @@ static int account_row(bt_sink *s, int rc, bool fatal, uint64_t *counter, const 
         return account(s, rc, fatal, counter, err);
     note_conflict(s, kind, id);
     return account(s, BT_SINK_DUPLICATE, false, counter, err);
+}
+
+/* settle_grants' report of one grant row removed as a repeat of an earlier one. */
+static void grant_repeat(void *ctx, const char *id, bool conflict)
+{
+    bt_sink *s = ctx;
+    if (s->counts.grants > 0)
+        s->counts.grants--;
+    s->counts.duplicates++;
+    if (conflict)
+        note_conflict(s, "grant", id);
+}
+
+int bt_sink_settle(bt_sink *s, char *err, size_t errsz)
+{
+    if (!usable(s, err, errsz))
+        return -1;
+    if (!s->be->settle_grants || s->be->settle_grants(s->impl, grant_repeat, s, err, errsz) == 0)
+        return 0;
+    snprintf(s->failure, sizeof s->failure, "%s", err);
+    return -1;
 }
 
 int bt_sink_has_resource(bt_sink *s, const char *type, const char *id, char *err, size_t errsz)

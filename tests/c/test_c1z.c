@@ -298,14 +298,28 @@ static void duplicates_absorbed(void **state)
     TB_ADD(bt_sink_add_resource, s, tb_user("U1", "Somebody Else"), BT_SINK_DUPLICATE);
     TB_ADD(bt_sink_add_entitlement, s, tb_entitlement("group", "G1", "member", "X", NULL, NULL),
            BT_SINK_DUPLICATE);
-    TB_ADD(bt_sink_add_grant, s, tb_grant("group", "G1", "member", "user", "U1"), BT_SINK_DUPLICATE);
+    /* a grant repeat is stored until the sink settles (the unique grant
+     * index is built then, not kept during the inserts) */
+    TB_ADD(bt_sink_add_grant, s, tb_grant("group", "G1", "member", "user", "U1"), BT_SINK_ADDED);
     bt_sink_counts n;
+    bt_sink_get_counts(s, &n);
+    assert_int_equal(n.grants, 2);
+    assert_int_equal(n.duplicates, 3);
+    char err[512];
+    assert_int_equal(bt_sink_settle(s, err, sizeof err), 0);
     bt_sink_get_counts(s, &n);
     assert_int_equal(n.resource_types, 2);
     assert_int_equal(n.resources, 2);
     assert_int_equal(n.entitlements, 1);
     assert_int_equal(n.grants, 1);
     assert_int_equal(n.duplicates, 4);
+    assert_int_equal(tu_skipped(s, "duplicate_id_different_content"), 2); /* resource, entitlement */
+    /* settled: a repeat is told apart at once, and settling again changes nothing */
+    TB_ADD(bt_sink_add_grant, s, tb_grant("group", "G1", "member", "user", "U1"), BT_SINK_DUPLICATE);
+    assert_int_equal(bt_sink_settle(s, err, sizeof err), 0);
+    bt_sink_get_counts(s, &n);
+    assert_int_equal(n.grants, 1);
+    assert_int_equal(n.duplicates, 5);
     commit_ok(s);
     char dbp[4096];
     sqlite3 *db = tu_c1z_open(f->out, dbp, sizeof dbp);
@@ -316,6 +330,64 @@ static void duplicates_absorbed(void **state)
                 sizeof GOLDEN_RES_USER);
     assert_blob(db, "select data from v1_resource_types where external_id = 'user'", GOLDEN_RT_USER,
                 sizeof GOLDEN_RT_USER);
+    sqlite3_close(db);
+}
+
+/* A grant id stored twice with other content before the sink settled: the
+ * first row stays, the second is counted as a conflict and leaves no byte in
+ * the file (its principal was never emitted, so it could not stay either). */
+static void grant_conflict_found_when_settling(void **state)
+{
+    fixture *f = *state;
+    bt_sink *s = open_c1z(f->out);
+    tb_add_tenant(s);
+    bt_pb_grant *other = tb_grant("group", "G1", "member", "user", "Ughost7731");
+    other->id = bt_id_grant(&tb_arena, "group:G1:member", "user", "U1");
+    TB_ADD(bt_sink_add_grant, s, other, BT_SINK_ADDED);
+    commit_ok(s); /* commit settles: the ghost principal is gone before the checks */
+    char dbp[4096];
+    sqlite3 *db = tu_c1z_open(f->out, dbp, sizeof dbp);
+    assert_int_equal(tu_sql_int(db, "select count(*) from v1_grants"), 1);
+    assert_blob(db, "select data from v1_grants", GOLDEN_GRANT_MEMBER, sizeof GOLDEN_GRANT_MEMBER);
+    assert_sql(db, "select name from sqlite_master where name = 'idx_grants_external_sync_v1'",
+               "idx_grants_external_sync_v1\n");
+    sqlite3_close(db);
+    size_t n = 0;
+    unsigned char *raw = tu_read(dbp, &n);
+    assert_non_null(raw);
+    assert_null(memmem(raw, n, "Ughost7731", 10));
+    free(raw);
+}
+
+/* Many repeats, in another order than their ids: the settle walk keeps the
+ * first of each and the counts come out exact. */
+static void many_grant_repeats_settled(void **state)
+{
+    fixture *f = *state;
+    bt_sink *s = open_c1z(f->out);
+    tb_add_tenant(s);
+    char uid[32], err[512];
+    for (int round = 0; round < 2; round++)
+        for (int i = 2999; i >= 0; i--) {
+            snprintf(uid, sizeof uid, "U%d", (i * 7919) % 3000 + 2);
+            if (round == 0)
+                TB_ADD(bt_sink_add_resource, s, tb_user(uid, uid), BT_SINK_ADDED);
+            TB_ADD(bt_sink_add_grant, s, tb_grant("group", "G1", "member", "user", uid),
+                   BT_SINK_ADDED);
+        }
+    assert_int_equal(bt_sink_settle(s, err, sizeof err), 0);
+    bt_sink_counts n;
+    bt_sink_get_counts(s, &n);
+    assert_int_equal(n.grants, 3001);
+    assert_int_equal(n.duplicates, 3000);
+    assert_int_equal(tu_skipped(s, "duplicate_id_different_content"), 0);
+    commit_ok(s);
+    char dbp[4096];
+    sqlite3 *db = tu_c1z_open(f->out, dbp, sizeof dbp);
+    assert_int_equal(tu_sql_int(db, "select count(*) from v1_grants"), 3001);
+    assert_int_equal(tu_sql_int(db, "select count(distinct external_id) from v1_grants"), 3001);
+    /* the first of each stayed: the rows of the first round, rowids 2 to 3001 */
+    assert_int_equal(tu_sql_int(db, "select max(id) from v1_grants"), 3001);
     sqlite3_close(db);
 }
 
@@ -548,6 +620,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows_and_blobs, setup, teardown),
         cmocka_unit_test_setup_teardown(duplicates_absorbed, setup, teardown),
         cmocka_unit_test_setup_teardown(conflicts_skips_and_lookups, setup, teardown),
+        cmocka_unit_test_setup_teardown(grant_conflict_found_when_settling, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_grant_repeats_settled, setup, teardown),
         cmocka_unit_test_setup_teardown(order_errors_are_per_row, setup, teardown),
         cmocka_unit_test_setup_teardown(integrity_failures_name_the_id, setup, teardown),
         cmocka_unit_test_setup_teardown(atomic_replacement, setup, teardown),

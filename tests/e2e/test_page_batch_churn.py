@@ -203,6 +203,22 @@ class BatchedRename(BatchCase):
                             "the renamed user %s is missing" % victim["id"])
         self.assertIn("items moved between parts during the sync", r.stderr)
         self.assert_lasting(before, after)
+        self.assert_counts_exact(r)
+
+    def assert_counts_exact(self, r):
+        """The list walked again repeats every user and its grants: the
+        summary counts each repeat as a duplicate, never as a grant (the c1z
+        sink tells grant repeats apart when it settles, after the walk)."""
+        def count(name):
+            found = re.search(r"^  %s +(\d+)" % name, r.stdout, re.M)
+            self.assertIsNotNone(found, r.stdout)
+            return int(found.group(1))
+        with C1Z(self.out) as f:
+            self.assertEqual(f.count("v1_grants"), count("grants"))
+            self.assertEqual(f.count("v1_resources"), count("resources"))
+            ids = [row[0] for row in f.rows("select external_id from v1_grants")]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertGreater(count("duplicates"), 3000)  # users and their grants, read twice
 
 
 class BatchedListEnds(BatchCase):
