@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/buf.h"
 #include "bt/report.h"
 
 #include "c1/connector/v2/annotation_grant.pb-c.h"
@@ -109,15 +110,9 @@ typedef struct {
 
 static int push(long **v, size_t *n, size_t *cap, long x, bt_show_err *e)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        long *bigger = realloc(*v, c * sizeof **v);
-        if (!bigger) {
-            bt_show_fail(e, "out of memory");
-            return -1;
-        }
-        *v = bigger;
-        *cap = c;
+    if (bt_grow_array(v, cap, *n, sizeof **v, 8) != 0) {
+        bt_show_fail(e, "out of memory");
+        return -1;
     }
     (*v)[(*n)++] = x;
     return 0;
