@@ -253,6 +253,17 @@ typedef int (*bt_show_scan_fn)(void *ud, int64_t rowid, const void *blob, size_t
 int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
                  const char *sync_id, const char *type_filter, bt_show_scan_fn fn, void *ud,
                  bt_show_err *e);
+/* bt_show_scan of the sync's resource types, or of its resources (only those
+ * of type_id unless it is NULL), each row decoded (bt_show_decode) for fn and
+ * freed after it. A row that does not decode stops the scan: -1, e filled. */
+typedef int (*bt_show_type_fn)(void *ud, const C1__Connector__V2__ResourceType *rt,
+                               bt_show_err *e);
+typedef int (*bt_show_resource_fn)(void *ud, const C1__Connector__V2__Resource *r,
+                                   bt_show_err *e);
+int bt_show_each_type(struct sqlite3 *db, const char *sync_id, bt_show_type_fn fn, void *ud,
+                      bt_show_err *e);
+int bt_show_each_resource(struct sqlite3 *db, const char *sync_id, const char *type_id,
+                          bt_show_resource_fn fn, void *ud, bt_show_err *e);
 /* v1_grants only: entitlement id, resource type, resource id, principal type,
  * principal id; NULL matches anything. len 0: up to the NUL. */
 #define BT_SHOW_SCAN_FILTERS 5

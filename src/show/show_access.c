@@ -18,19 +18,14 @@ static const char NO_TARGETS[] =
 
 /* Does the sync hold a resource type with none of the user, group and role
  * traits (what access is granted to)? */
-static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+static int on_type(void *ud, const C1__Connector__V2__ResourceType *rt, bt_show_err *e)
 {
     bool *found = ud;
-    (void)rowid;
-    C1__Connector__V2__ResourceType *rt = (C1__Connector__V2__ResourceType *)bt_show_decode(
-        &c1__connector__v2__resource_type__descriptor, blob, len, e);
-    if (!rt)
-        return -1;
+    (void)e;
     if (!bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_USER) &&
         !bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_GROUP) &&
         !bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_ROLE))
         *found = true;
-    bt_show_msg_free(&rt->base);
     return 0;
 }
 
@@ -111,8 +106,7 @@ static int access_sync(bt_show_ctx *c, bt_show_err *e)
     bool has_targets = false;
     char *type = NULL, *id = NULL;
     const char *target = c->opts->principal ? c->opts->principal : c->opts->resource;
-    int rc = bt_show_scan(c->db, "v1_resource_types", "external_id", c->sync->id, NULL, on_type,
-                          &has_targets, e);
+    int rc = bt_show_each_type(c->db, c->sync->id, on_type, &has_targets, e);
     if (rc == 0)
         rc = target_exists(c, target, &type, &id, e);
     bt_show_graph *g = rc == 0 ? bt_show_graph_new(c->db, c->sync->id, e) : NULL;
