@@ -71,10 +71,9 @@ void bt_show_usage(FILE *f);
  * BATON_DECODER_MAX_MEMORY_MB say otherwise. */
 bt_show_limits bt_show_default_limits(void);
 
-/* Run a parsed command. Errors go to err as one line naming the file. */
+/* Run a parsed listing or `show access`: 0 shown, 1 error. Errors go to err
+ * as one line naming the file. */
 int bt_show_run(const bt_show_opts *o, FILE *out, FILE *err);
-/* `show access` (show_access*.c): 0 shown, 1 error. */
-int bt_show_access_run(const bt_show_opts *o, FILE *out, FILE *err);
 /* `show diff OLD NEW` (show_diff*.c): 0 same, 1 different, 2 error. */
 int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err);
 
@@ -100,6 +99,8 @@ int bt_show_c1z_open(const char *path, const bt_show_limits *lim, bt_show_c1z **
 struct sqlite3 *bt_show_c1z_db(const bt_show_c1z *c);
 /* Closes SQLite (and with it the unlinked copy). NULL is fine. */
 void bt_show_c1z_close(bt_show_c1z *c);
+/* `show access` (show_access*.c) on an opened file: 0, or -1 with e filled. */
+int bt_show_access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e);
 /* SIGINT/SIGTERM/SIGHUP remove a temporary file still being written, then
  * the signal's default action runs. bt_show_main installs it. */
 void bt_show_install_signal_cleanup(void);
@@ -177,6 +178,9 @@ void bt_show_table_print(const bt_show_table *t, const char *const *cells);
 size_t bt_show_display_width(const char *s);
 /* Print `s` made printable (no padding). */
 void bt_show_print_display(FILE *out, const char *s);
+/* "<command>: <file>: <msg>" and a newline, file and msg made printable; a
+ * NULL file leaves its part out. */
+void bt_show_print_failure(FILE *out, const char *command, const char *file, const char *msg);
 
 /* ------------------------------------------------------------------------
  * Views (show_view.c runs them; show_rows.c and show_stats.c define them).
@@ -191,6 +195,12 @@ typedef struct {
     bt_show_lookup *lookup;
     FILE *out;
 } bt_show_ctx;
+
+/* Picks the sync o->sync_id names (bt_show_pick_sync) in db and runs fn with a
+ * context for it, lookup included; frees both after. 0, or -1 with e filled. */
+typedef int (*bt_show_sync_fn)(bt_show_ctx *c, bt_show_err *e);
+int bt_show_with_sync(struct sqlite3 *db, const bt_show_opts *o, FILE *out, bt_show_sync_fn fn,
+                      bt_show_err *e);
 
 typedef enum { BT_SHOW_PASS_MEASURE, BT_SHOW_PASS_TABLE, BT_SHOW_PASS_JSON } bt_show_pass;
 

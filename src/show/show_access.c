@@ -128,37 +128,11 @@ static int access_sync(bt_show_ctx *c, bt_show_err *e)
 static const char *const DATA_TABLES[] = {"v1_resource_types", "v1_resources", "v1_entitlements",
                                           "v1_grants"};
 
-static int access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
+int bt_show_access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
 {
     sqlite3 *db = bt_show_c1z_db(c1z);
     for (size_t i = 0; i < sizeof DATA_TABLES / sizeof DATA_TABLES[0]; i++)
         if (bt_show_require_table(db, DATA_TABLES[i], e) < 0)
             return -1;
-    bt_show_sync sync;
-    if (bt_show_pick_sync(db, o->sync_id, &sync, e) < 0)
-        return -1;
-    bt_show_ctx c = {db, &sync, o, NULL, out};
-    c.lookup = bt_show_lookup_new(db, sync.id, e);
-    int rc = c.lookup ? access_sync(&c, e) : -1;
-    bt_show_lookup_free(c.lookup);
-    bt_show_sync_free(&sync);
-    return rc;
-}
-
-int bt_show_access_run(const bt_show_opts *o, FILE *out, FILE *err)
-{
-    bt_show_err e = {{0}};
-    bt_show_c1z *c1z = NULL;
-    int rc = bt_show_c1z_open(o->file, &o->limits, &c1z, &e);
-    if (rc == 0)
-        rc = access_file(o, out, c1z, &e);
-    bt_show_c1z_close(c1z);
-    if (rc == 0)
-        return 0;
-    fputs("show access: ", err);
-    bt_show_print_display(err, o->file);
-    fputs(": ", err);
-    bt_show_print_display(err, e.msg);
-    fputc('\n', err);
-    return 1;
+    return bt_show_with_sync(db, o, out, access_sync, e);
 }
