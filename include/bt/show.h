@@ -257,23 +257,10 @@ int bt_show_view_run_stats(const bt_show_view *v, bt_show_ctx *c, bt_show_pass p
                            bt_show_table *t, bt_show_err *e);
 
 /* Calls fn for each row (id order) of `table` in the sync, optionally only
- * rows whose type_column equals type_filter; pages through by id. */
+ * rows whose type_column equals type_filter and that pass filter (v1_grants
+ * only, NULL: no filter); pages through by id. */
 typedef int (*bt_show_scan_fn)(void *ud, int64_t rowid, const void *blob, size_t len,
                                bt_show_err *e);
-int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
-                 const char *sync_id, const char *type_filter, bt_show_scan_fn fn, void *ud,
-                 bt_show_err *e);
-/* bt_show_scan of the sync's resource types, or of its resources (only those
- * of type_id unless it is NULL), each row decoded (bt_show_decode) for fn and
- * freed after it. A row that does not decode stops the scan: -1, e filled. */
-typedef int (*bt_show_type_fn)(void *ud, const C1__Connector__V2__ResourceType *rt,
-                               bt_show_err *e);
-typedef int (*bt_show_resource_fn)(void *ud, const C1__Connector__V2__Resource *r,
-                                   bt_show_err *e);
-int bt_show_each_type(struct sqlite3 *db, const char *sync_id, bt_show_type_fn fn, void *ud,
-                      bt_show_err *e);
-int bt_show_each_resource(struct sqlite3 *db, const char *sync_id, const char *type_id,
-                          bt_show_resource_fn fn, void *ud, bt_show_err *e);
 /* v1_grants only: entitlement id, resource type, resource id, principal type,
  * principal id; NULL matches anything. len 0: up to the NUL. */
 #define BT_SHOW_SCAN_FILTERS 5
@@ -285,6 +272,17 @@ int bt_show_scan_where(struct sqlite3 *db, const char *table, const char *type_c
                        const char *sync_id, const char *type_filter,
                        const bt_show_scan_filter *filter, bt_show_scan_fn fn, void *ud,
                        bt_show_err *e);
+/* The scan of the sync's resource types, or of its resources (only those of
+ * type_id unless it is NULL), each row decoded (bt_show_decode) for fn and
+ * freed after it. A row that does not decode stops the scan: -1, e filled. */
+typedef int (*bt_show_type_fn)(void *ud, const C1__Connector__V2__ResourceType *rt,
+                               bt_show_err *e);
+typedef int (*bt_show_resource_fn)(void *ud, const C1__Connector__V2__Resource *r,
+                                   bt_show_err *e);
+int bt_show_each_type(struct sqlite3 *db, const char *sync_id, bt_show_type_fn fn, void *ud,
+                      bt_show_err *e);
+int bt_show_each_resource(struct sqlite3 *db, const char *sync_id, const char *type_id,
+                          bt_show_resource_fn fn, void *ud, bt_show_err *e);
 /* "TYPE:ID" -> its two parts (not copied); NULL or no ':' leaves both NULL. */
 void bt_show_split_id(const char *s, const char **type, size_t *type_len, const char **id,
                       size_t *id_len);
