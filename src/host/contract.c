@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ITEM_PATH_LEN 64 /* "resource_types[<int>]." and the like */
+
 typedef struct {
     lua_State *L;
     bt_host *host;
@@ -156,15 +158,23 @@ static int parse_field_type(checker *k, const char *s, const char *path, bt_fiel
     return fail(k, "field '%stype' must be \"string\", \"bool\" or \"int\" (got \"%s\")", path, s);
 }
 
+/* Item i of list `list`, on top of the stack, must be a table of known keys;
+ * path gets its prefix for errors ("list[i]."). */
+static int check_item(checker *k, const char *list, int i, const char *const *keys,
+                      char path[ITEM_PATH_LEN])
+{
+    snprintf(path, ITEM_PATH_LEN, "%s[%d].", list, i);
+    if (!lua_istable(k->L, -1))
+        return fail(k, "field '%s[%d]' must be a table", list, i);
+    return check_keys(k, -1, path, keys);
+}
+
 /* config[i], on top of the stack, into c->fields[i - 1]. */
 static int read_field(checker *k, bt_contract *c, int i)
 {
     bt_config_field *f = &c->fields[i - 1];
-    char path[64], *type = NULL;
-    snprintf(path, sizeof path, "config[%d].", i);
-    if (!lua_istable(k->L, -1))
-        return fail(k, "field 'config[%d]' must be a table", i);
-    int rc = check_keys(k, -1, path, field_keys);
+    char path[ITEM_PATH_LEN], *type = NULL;
+    int rc = check_item(k, "config", i, field_keys, path);
     rc = rc ? rc : get_string(k, -1, "name", path, true, &f->name);
     rc = rc ? rc : get_string(k, -1, "help", path, true, &f->help);
     rc = rc ? rc : get_string(k, -1, "default", path, false, &f->default_value);
@@ -236,11 +246,8 @@ static int read_traits(checker *k, bt_resource_type_decl *t, const char *path)
 static int read_type(checker *k, bt_contract *c, int i)
 {
     bt_resource_type_decl *t = &c->types[i - 1];
-    char path[64];
-    snprintf(path, sizeof path, "resource_types[%d].", i);
-    if (!lua_istable(k->L, -1))
-        return fail(k, "field 'resource_types[%d]' must be a table", i);
-    int rc = check_keys(k, -1, path, type_keys);
+    char path[ITEM_PATH_LEN];
+    int rc = check_item(k, "resource_types", i, type_keys, path);
     rc = rc ? rc : get_string(k, -1, "id", path, true, &t->id);
     rc = rc ? rc : get_string(k, -1, "display_name", path, true, &t->display_name);
     rc = rc ? rc : get_string(k, -1, "description", path, false, &t->description);
