@@ -1,5 +1,6 @@
 /* The one growable byte buffer (src/codec/buf.c), used by the HTTP client,
- * the JSON and protobuf writers and the sinks. No Lua, no I/O.
+ * the JSON and protobuf writers and the sinks, and the growable array
+ * (bt_grow_array). No Lua, no I/O.
  *
  * data is NUL-terminated whenever it is not NULL. Memory running out sets
  * `oom`; from then on appends change nothing and return -1, so a caller may
@@ -23,5 +24,11 @@ int bt_buf_putc(bt_buf *b, char c);
 int bt_buf_printf(bt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bt_buf_clear(bt_buf *b); /* len = 0 and oom = false; memory kept */
 void bt_buf_free(bt_buf *b);
+
+/* Room for one more element in a growable array: when n has reached *cap, the
+ * array *(T **)array is reallocated to twice *cap elements of `size` bytes
+ * (`first` the first time) and *cap updated. 0, or -1 when memory ran out (the
+ * array is left as it was). */
+int bt_grow_array(void *array, size_t *cap, size_t n, size_t size, size_t first);
 
 #endif

@@ -88,6 +88,11 @@ typedef struct bt_endpoint_spec {
     char *redirect_host_suffix;
 } bt_endpoint_spec;
 
+/* The spec's fields by number (0 .. BT_ENDPOINT_SPEC_FIELDS - 1): the key in
+ * the endpoint file, and the member its value goes to. */
+#define BT_ENDPOINT_SPEC_FIELDS 6
+extern const char *const bt_endpoint_spec_keys[BT_ENDPOINT_SPEC_FIELDS];
+char **bt_endpoint_spec_slot(bt_endpoint_spec *spec, int i);
 void bt_endpoint_spec_free(bt_endpoint_spec *spec);
 
 /* The operator's endpoint from the spec and the resolved configuration. 0,

@@ -71,10 +71,9 @@ void bt_show_usage(FILE *f);
  * BATON_DECODER_MAX_MEMORY_MB say otherwise. */
 bt_show_limits bt_show_default_limits(void);
 
-/* Run a parsed command. Errors go to err as one line naming the file. */
+/* Run a parsed listing or `show access`: 0 shown, 1 error. Errors go to err
+ * as one line naming the file. */
 int bt_show_run(const bt_show_opts *o, FILE *out, FILE *err);
-/* `show access` (show_access*.c): 0 shown, 1 error. */
-int bt_show_access_run(const bt_show_opts *o, FILE *out, FILE *err);
 /* `show diff OLD NEW` (show_diff*.c): 0 same, 1 different, 2 error. */
 int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err);
 
@@ -100,6 +99,8 @@ int bt_show_c1z_open(const char *path, const bt_show_limits *lim, bt_show_c1z **
 struct sqlite3 *bt_show_c1z_db(const bt_show_c1z *c);
 /* Closes SQLite (and with it the unlinked copy). NULL is fine. */
 void bt_show_c1z_close(bt_show_c1z *c);
+/* `show access` (show_access*.c) on an opened file: 0, or -1 with e filled. */
+int bt_show_access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e);
 /* SIGINT/SIGTERM/SIGHUP remove a temporary file still being written, then
  * the signal's default action runs. bt_show_main installs it. */
 void bt_show_install_signal_cleanup(void);
@@ -177,6 +178,9 @@ void bt_show_table_print(const bt_show_table *t, const char *const *cells);
 size_t bt_show_display_width(const char *s);
 /* Print `s` made printable (no padding). */
 void bt_show_print_display(FILE *out, const char *s);
+/* "<command>: <file>: <msg>" and a newline, file and msg made printable; a
+ * NULL file leaves its part out. */
+void bt_show_print_failure(FILE *out, const char *command, const char *file, const char *msg);
 
 /* ------------------------------------------------------------------------
  * Views (show_view.c runs them; show_rows.c and show_stats.c define them).
@@ -191,6 +195,12 @@ typedef struct {
     bt_show_lookup *lookup;
     FILE *out;
 } bt_show_ctx;
+
+/* Picks the sync o->sync_id names (bt_show_pick_sync) in db and runs fn with a
+ * context for it, lookup included; frees both after. 0, or -1 with e filled. */
+typedef int (*bt_show_sync_fn)(bt_show_ctx *c, bt_show_err *e);
+int bt_show_with_sync(struct sqlite3 *db, const bt_show_opts *o, FILE *out, bt_show_sync_fn fn,
+                      bt_show_err *e);
 
 typedef enum { BT_SHOW_PASS_MEASURE, BT_SHOW_PASS_TABLE, BT_SHOW_PASS_JSON } bt_show_pass;
 
@@ -247,12 +257,10 @@ int bt_show_view_run_stats(const bt_show_view *v, bt_show_ctx *c, bt_show_pass p
                            bt_show_table *t, bt_show_err *e);
 
 /* Calls fn for each row (id order) of `table` in the sync, optionally only
- * rows whose type_column equals type_filter; pages through by id. */
+ * rows whose type_column equals type_filter and that pass filter (v1_grants
+ * only, NULL: no filter); pages through by id. */
 typedef int (*bt_show_scan_fn)(void *ud, int64_t rowid, const void *blob, size_t len,
                                bt_show_err *e);
-int bt_show_scan(struct sqlite3 *db, const char *table, const char *type_column,
-                 const char *sync_id, const char *type_filter, bt_show_scan_fn fn, void *ud,
-                 bt_show_err *e);
 /* v1_grants only: entitlement id, resource type, resource id, principal type,
  * principal id; NULL matches anything. len 0: up to the NUL. */
 #define BT_SHOW_SCAN_FILTERS 5
@@ -264,6 +272,17 @@ int bt_show_scan_where(struct sqlite3 *db, const char *table, const char *type_c
                        const char *sync_id, const char *type_filter,
                        const bt_show_scan_filter *filter, bt_show_scan_fn fn, void *ud,
                        bt_show_err *e);
+/* The scan of the sync's resource types, or of its resources (only those of
+ * type_id unless it is NULL), each row decoded (bt_show_decode) for fn and
+ * freed after it. A row that does not decode stops the scan: -1, e filled. */
+typedef int (*bt_show_type_fn)(void *ud, const C1__Connector__V2__ResourceType *rt,
+                               bt_show_err *e);
+typedef int (*bt_show_resource_fn)(void *ud, const C1__Connector__V2__Resource *r,
+                                   bt_show_err *e);
+int bt_show_each_type(struct sqlite3 *db, const char *sync_id, bt_show_type_fn fn, void *ud,
+                      bt_show_err *e);
+int bt_show_each_resource(struct sqlite3 *db, const char *sync_id, const char *type_id,
+                          bt_show_resource_fn fn, void *ud, bt_show_err *e);
 /* "TYPE:ID" -> its two parts (not copied); NULL or no ':' leaves both NULL. */
 void bt_show_split_id(const char *s, const char **type, size_t *type_len, const char **id,
                       size_t *id_len);

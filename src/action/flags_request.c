@@ -41,26 +41,31 @@ static void push_principal(lua_State *L, const char *type, const char *id, size_
     lua_setfield(L, -2, "id");
 }
 
-/* The values of two flags that only work together; -1 with err when one is missing. */
-static int both_given(const bt_cli *cli, bt_flag_id a, bt_flag_id b, const char **va,
-                      const char **vb, char *err, size_t n)
+/* [-0, +1] The values of two flags that only work together, and the new
+ * request table for them; NULL with err (nothing pushed) when one is missing. */
+static lua_State *request_of_pair(bt_host *h, const bt_cli *cli, bt_flag_id a, bt_flag_id b,
+                                  const char **va, const char **vb, char *err, size_t n)
 {
     *va = bt_cli_get(cli, a);
     *vb = bt_cli_get(cli, b);
-    if (*va && *vb)
-        return 0;
-    snprintf(err, n, "--%s and --%s must be given together", bt_cli_flag_name(a), bt_cli_flag_name(b));
-    return -1;
+    if (!*va || !*vb) {
+        snprintf(err, n, "--%s and --%s must be given together", bt_cli_flag_name(a),
+                 bt_cli_flag_name(b));
+        return NULL;
+    }
+    lua_State *L = bt_host_lua(h);
+    lua_createtable(L, 0, 2);
+    return L;
 }
 
 int bt_act_grant_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n)
 {
-    lua_State *L = bt_host_lua(h);
     (void)c;
     const char *ent, *who;
-    if (both_given(cli, BT_FLAG_GRANT_ENTITLEMENT, BT_FLAG_GRANT_PRINCIPAL, &ent, &who, err, n) != 0)
+    lua_State *L = request_of_pair(h, cli, BT_FLAG_GRANT_ENTITLEMENT, BT_FLAG_GRANT_PRINCIPAL, &ent,
+                                   &who, err, n);
+    if (!L)
         return -1;
-    lua_createtable(L, 0, 2);
     if (push_entitlement_ref(L, ent, strlen(ent)) != 0) {
         snprintf(err, n, "malformed entitlement id \"%s\" (expected <type>:<id>:<slug>)", ent);
         return -1;
@@ -172,13 +177,13 @@ int bt_act_create_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli
 
 int bt_act_delete_from_flags(bt_host *h, const bt_contract *c, const bt_cli *cli, char *err, size_t n)
 {
-    lua_State *L = bt_host_lua(h);
     (void)c;
     const char *id, *type;
-    if (both_given(cli, BT_FLAG_DELETE_RESOURCE, BT_FLAG_DELETE_RESOURCE_TYPE, &id, &type, err, n) != 0)
-        return -1;
-    lua_createtable(L, 0, 2);
-    set_opt_string(L, "id", id);
-    set_opt_string(L, "type", type);
-    return 0;
+    lua_State *L = request_of_pair(h, cli, BT_FLAG_DELETE_RESOURCE, BT_FLAG_DELETE_RESOURCE_TYPE,
+                                   &id, &type, err, n);
+    if (L) {
+        set_opt_string(L, "id", id);
+        set_opt_string(L, "type", type);
+    }
+    return L ? 0 : -1;
 }

@@ -1,4 +1,4 @@
-/* The growable byte buffer (bt/buf.h). */
+/* The growable byte buffer and array (bt/buf.h). */
 #include "bt/buf.h"
 
 #include <stdarg.h>
@@ -80,4 +80,21 @@ void bt_buf_free(bt_buf *b)
 {
     free(b->data);
     *b = (bt_buf){0};
+}
+
+int bt_grow_array(void *array, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t grown = *cap ? *cap * 2 : first;
+    if (grown < *cap || grown > SIZE_MAX / size)
+        return -1;
+    void *old;
+    memcpy(&old, array, sizeof old); /* array points at a T *, whatever T is */
+    void *bigger = realloc(old, grown * size);
+    if (!bigger)
+        return -1;
+    memcpy(array, &bigger, sizeof bigger);
+    *cap = grown;
+    return 0;
 }

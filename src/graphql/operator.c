@@ -19,16 +19,23 @@ static struct {
 } g_op = {.why = "the endpoint is fixed once the configuration is resolved, after the "
                   "scripts load"};
 
+const char *const bt_endpoint_spec_keys[BT_ENDPOINT_SPEC_FIELDS] = {
+    "url_config", "name_config", "template", "auth_header", "auth_config", "redirect_host_suffix"};
+
+char **bt_endpoint_spec_slot(bt_endpoint_spec *spec, int i)
+{
+    char **slots[BT_ENDPOINT_SPEC_FIELDS] = {&spec->url_config,  &spec->name_config,
+                                             &spec->template,    &spec->auth_header,
+                                             &spec->auth_config, &spec->redirect_host_suffix};
+    return slots[i];
+}
+
 void bt_endpoint_spec_free(bt_endpoint_spec *spec)
 {
     if (!spec)
         return;
-    free(spec->url_config);
-    free(spec->name_config);
-    free(spec->template);
-    free(spec->auth_header);
-    free(spec->auth_config);
-    free(spec->redirect_host_suffix);
+    for (int i = 0; i < BT_ENDPOINT_SPEC_FIELDS; i++)
+        free(*bt_endpoint_spec_slot(spec, i));
     memset(spec, 0, sizeof *spec);
 }
 

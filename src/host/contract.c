@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ITEM_PATH_LEN 64 /* "resource_types[<int>]." and the like */
+
 typedef struct {
     lua_State *L;
     bt_host *host;
@@ -156,13 +158,23 @@ static int parse_field_type(checker *k, const char *s, const char *path, bt_fiel
     return fail(k, "field '%stype' must be \"string\", \"bool\" or \"int\" (got \"%s\")", path, s);
 }
 
-static int read_field(checker *k, bt_config_field *f, int i)
+/* Item i of list `list`, on top of the stack, must be a table of known keys;
+ * path gets its prefix for errors ("list[i]."). */
+static int check_item(checker *k, const char *list, int i, const char *const *keys,
+                      char path[ITEM_PATH_LEN])
 {
-    char path[64], *type = NULL;
-    snprintf(path, sizeof path, "config[%d].", i);
+    snprintf(path, ITEM_PATH_LEN, "%s[%d].", list, i);
     if (!lua_istable(k->L, -1))
-        return fail(k, "field 'config[%d]' must be a table", i);
-    int rc = check_keys(k, -1, path, field_keys);
+        return fail(k, "field '%s[%d]' must be a table", list, i);
+    return check_keys(k, -1, path, keys);
+}
+
+/* config[i], on top of the stack, into c->fields[i - 1]. */
+static int read_field(checker *k, bt_contract *c, int i)
+{
+    bt_config_field *f = &c->fields[i - 1];
+    char path[ITEM_PATH_LEN], *type = NULL;
+    int rc = check_item(k, "config", i, field_keys, path);
     rc = rc ? rc : get_string(k, -1, "name", path, true, &f->name);
     rc = rc ? rc : get_string(k, -1, "help", path, true, &f->help);
     rc = rc ? rc : get_string(k, -1, "default", path, false, &f->default_value);
@@ -177,21 +189,29 @@ static int read_field(checker *k, bt_config_field *f, int i)
     return rc;
 }
 
+/* Reads items 1..n of the list on top of the stack with read(k, c, i), up to
+ * the first that fails, counting them in *count; pops the list. */
+static int read_items(checker *k, bt_contract *c, int n, int *count,
+                      int (*read)(checker *, bt_contract *, int))
+{
+    int rc = 0;
+    for (int i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(k->L, -1, i);
+        rc = read(k, c, i);
+        *count = i;
+        lua_pop(k->L, 1);
+    }
+    lua_pop(k->L, 1);
+    return rc;
+}
+
 static int read_fields(checker *k, bt_contract *c)
 {
     int n = get_list(k, -1, "config", true);
     if (n < 0)
         return -1;
     c->fields = calloc((size_t)n + 1, sizeof *c->fields);
-    int rc = 0;
-    for (int i = 1; i <= n && rc == 0; i++) {
-        lua_rawgeti(k->L, -1, i);
-        rc = read_field(k, &c->fields[i - 1], i);
-        c->field_count = i;
-        lua_pop(k->L, 1);
-    }
-    lua_pop(k->L, 1);
-    return rc;
+    return read_items(k, c, n, &c->field_count, read_field);
 }
 
 static int read_traits(checker *k, bt_resource_type_decl *t, const char *path)
@@ -222,13 +242,12 @@ static int read_traits(checker *k, bt_resource_type_decl *t, const char *path)
     return rc;
 }
 
-static int read_type(checker *k, bt_resource_type_decl *t, int i)
+/* resource_types[i], on top of the stack, into c->types[i - 1]. */
+static int read_type(checker *k, bt_contract *c, int i)
 {
-    char path[64];
-    snprintf(path, sizeof path, "resource_types[%d].", i);
-    if (!lua_istable(k->L, -1))
-        return fail(k, "field 'resource_types[%d]' must be a table", i);
-    int rc = check_keys(k, -1, path, type_keys);
+    bt_resource_type_decl *t = &c->types[i - 1];
+    char path[ITEM_PATH_LEN];
+    int rc = check_item(k, "resource_types", i, type_keys, path);
     rc = rc ? rc : get_string(k, -1, "id", path, true, &t->id);
     rc = rc ? rc : get_string(k, -1, "display_name", path, true, &t->display_name);
     rc = rc ? rc : get_string(k, -1, "description", path, false, &t->description);
@@ -254,15 +273,7 @@ static int read_types(checker *k, bt_contract *c)
         return fail(k, "field 'resource_types' must list at least one resource type");
     }
     c->types = calloc((size_t)n, sizeof *c->types);
-    int rc = 0;
-    for (int i = 1; i <= n && rc == 0; i++) {
-        lua_rawgeti(k->L, -1, i);
-        rc = read_type(k, &c->types[i - 1], i);
-        c->type_count = i;
-        lua_pop(k->L, 1);
-    }
-    lua_pop(k->L, 1);
-    return rc;
+    return read_items(k, c, n, &c->type_count, read_type);
 }
 
 /* The handler called name, when the script gives one, must be a function. */

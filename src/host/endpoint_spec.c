@@ -9,27 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const spec_fields[] = {"url_config", "name_config", "template", "auth_header",
-                                          "auth_config", "redirect_host_suffix", NULL};
-
-static char **slot(bt_endpoint_spec *spec, int i)
-{
-    char **slots[] = {&spec->url_config, &spec->name_config, &spec->template,
-                      &spec->auth_header, &spec->auth_config, &spec->redirect_host_suffix};
-    return slots[i];
-}
-
 /* [-0, +0] Copy the string fields of the table on top; -1 on a wrong type. */
 static int read_fields(lua_State *L, const char *path, bt_endpoint_spec *spec, bt_host_error *err)
 {
-    for (int i = 0; spec_fields[i]; i++) {
-        int t = lua_getfield(L, -1, spec_fields[i]);
+    for (int i = 0; i < BT_ENDPOINT_SPEC_FIELDS; i++) {
+        const char *key = bt_endpoint_spec_keys[i];
+        int t = lua_getfield(L, -1, key);
         if (t == LUA_TSTRING)
-            *slot(spec, i) = strdup(lua_tostring(L, -1));
+            *bt_endpoint_spec_slot(spec, i) = strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
         if (t != LUA_TSTRING && t != LUA_TNIL) {
             snprintf(err->message, sizeof err->message, "%.1900s: field %s must be a string", path,
-                     spec_fields[i]);
+                     key);
             return -1;
         }
     }

@@ -11,6 +11,7 @@
  * raise); BT_SCRIPT_CPU_GRACE_SECONDS of CPU later it ends the process with
  * the error line, its temporary files removed. */
 #include "bt/budget.h"
+#include "bt/sig.h"
 #include "bt/sink.h"
 
 #include <signal.h>
@@ -215,11 +216,7 @@ static bool timer_ready(void)
 {
     if (g_timer_pid == getpid())
         return true;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_cpu_timer;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
+    struct sigaction sa = bt_sig_action(on_cpu_timer, SA_RESTART);
     if (sigaction(SIGXCPU, &sa, NULL) != 0)
         return false;
     struct sigevent sev;

@@ -62,8 +62,15 @@ void *bt_emit_check_mem(ctx *c, void *p)
 /* ------------------------------------------------------------------------
  * Context */
 
-/* [-0, +0, v] Start an emit.* call: bound sink, one table argument. */
-void bt_emit_begin(lua_State *L, ctx *c, const char *fn)
+static void table_arg(ctx *c)
+{
+    if (lua_gettop(c->L) != 1 || !lua_istable(c->L, 1))
+        bt_emit_fail(c, "expects one table argument, got %s", luaL_typename(c->L, 1));
+}
+
+/* [-0, +0, v] Start an emit.* call: bound sink, one table argument that
+ * passes spec (bt_emit_check_table). */
+void bt_emit_begin(lua_State *L, ctx *c, const char *fn, const field *spec)
 {
     c->L = L;
     c->fn = fn;
@@ -79,12 +86,8 @@ void bt_emit_begin(lua_State *L, ctx *c, const char *fn)
         luaL_error(L, "bt.emit: module state missing (require \"bt.emit\" first)");
     c->a = &st->arena;
     bt_arena_reset(c->a);
-}
-
-void bt_emit_table_arg(ctx *c)
-{
-    if (lua_gettop(c->L) != 1 || !lua_istable(c->L, 1))
-        bt_emit_fail(c, "expects one table argument, got %s", luaL_typename(c->L, 1));
+    table_arg(c);
+    bt_emit_check_table(c, 1, "", spec);
 }
 
 /* Report a sink result: a duplicate is fine, an error raises. */
@@ -115,9 +118,7 @@ Google__Protobuf__Any **bt_emit_annotations_array(ctx *c, const annotations *an)
 static int l_resource_type(lua_State *L)
 {
     ctx c;
-    bt_emit_begin(L, &c, "bt.emit.resource_type");
-    bt_emit_table_arg(&c);
-    bt_emit_check_table(&c, 1, "", bt_emit_resource_type_fields);
+    bt_emit_begin(L, &c, "bt.emit.resource_type", bt_emit_resource_type_fields);
     bt_pb_resource_type *rt =
         NEW(&c, bt_pb_resource_type, c1__connector__v2__resource_type__init);
     rt->id = bt_emit_get_text(&c, 1, "id");
@@ -151,9 +152,7 @@ static int l_resource_type(lua_State *L)
 static int l_resource(lua_State *L)
 {
     ctx c;
-    bt_emit_begin(L, &c, "bt.emit.resource");
-    bt_emit_table_arg(&c);
-    bt_emit_check_table(&c, 1, "", bt_emit_resource_fields);
+    bt_emit_begin(L, &c, "bt.emit.resource", bt_emit_resource_fields);
     bt_pb_resource *r = NEW(&c, bt_pb_resource, c1__connector__v2__resource__init);
     r->id = bt_emit_make_id(&c, bt_emit_get_text(&c, 1, "type"), bt_emit_get_text(&c, 1, "id"));
     r->parent_resource_id = bt_emit_get_ref(&c, 1, "parent");
@@ -186,9 +185,7 @@ static bt_pb_resource_type **grantable_to(ctx *c, size_t *n)
 static int l_entitlement(lua_State *L)
 {
     ctx c;
-    bt_emit_begin(L, &c, "bt.emit.entitlement");
-    bt_emit_table_arg(&c);
-    bt_emit_check_table(&c, 1, "", bt_emit_entitlement_fields);
+    bt_emit_begin(L, &c, "bt.emit.entitlement", bt_emit_entitlement_fields);
     bt_pb_resource_id *rid = bt_emit_get_ref(&c, 1, "resource");
     char *slug = bt_emit_get_text(&c, 1, "slug");
     bt_pb_entitlement *e = NEW(&c, bt_pb_entitlement, c1__connector__v2__entitlement__init);
@@ -241,9 +238,7 @@ static void grant_expandable(ctx *c, annotations *an)
 static int l_grant(lua_State *L)
 {
     ctx c;
-    bt_emit_begin(L, &c, "bt.emit.grant");
-    bt_emit_table_arg(&c);
-    bt_emit_check_table(&c, 1, "", bt_emit_grant_fields);
+    bt_emit_begin(L, &c, "bt.emit.grant", bt_emit_grant_fields);
     bt_pb_resource_id *rid = bt_emit_get_ref(&c, 1, "resource"),
                       *pid = bt_emit_get_ref(&c, 1, "principal");
     char *slug = bt_emit_get_text(&c, 1, "slug");
@@ -317,16 +312,24 @@ static int l_counts(lua_State *L)
 /* ------------------------------------------------------------------------
  * emit.has_resource(type, id), emit.skip(cause, message), emit.filter(type, id) */
 
-static int l_has_resource(lua_State *L)
+/* [-0, +1, e] emit.<name>(type, id): asks the sink about type:id and pushes
+ * whether it answered 1; raises its error. */
+static int ask_sink(lua_State *L, const char *name,
+                    int (*ask)(bt_sink *, const char *, const char *, char *, size_t))
 {
     bt_sink *s = bound_sink(L);
     const char *type = luaL_checkstring(L, 1), *id = luaL_checkstring(L, 2);
     char err[1024];
-    int rc = bt_sink_has_resource(s, type, id, err, sizeof err);
+    int rc = ask(s, type, id, err, sizeof err);
     if (rc < 0)
-        return luaL_error(L, "bt.emit.has_resource: %s", err);
-    lua_pushboolean(L, rc);
+        return luaL_error(L, "bt.emit.%s: %s", name, err);
+    lua_pushboolean(L, rc == 1);
     return 1;
+}
+
+static int l_has_resource(lua_State *L)
+{
+    return ask_sink(L, "has_resource", bt_sink_has_resource);
 }
 
 /* emit.filter(type, id): the connector leaves resource type:id out on
@@ -334,14 +337,7 @@ static int l_has_resource(lua_State *L)
  * before. emit.is_filtered(type, id) says whether it was. */
 static int l_filter(lua_State *L)
 {
-    bt_sink *s = bound_sink(L);
-    const char *type = luaL_checkstring(L, 1), *id = luaL_checkstring(L, 2);
-    char err[256];
-    int rc = bt_sink_filter(s, type, id, err, sizeof err);
-    if (rc < 0)
-        return luaL_error(L, "bt.emit.filter: %s", err);
-    lua_pushboolean(L, rc == 1);
-    return 1;
+    return ask_sink(L, "filter", bt_sink_filter);
 }
 
 static int l_is_filtered(lua_State *L)

@@ -379,6 +379,20 @@ static void unknown_field(ctx *c, const char *prefix, const char *key, const fie
     bt_emit_fail(c, "unknown field '%s%s'%s", prefix, key, hint);
 }
 
+/* The first required field of spec that the table at t lacks, or NULL. */
+static const field *missing_required(lua_State *L, int t, const field *spec)
+{
+    for (const field *f = spec; f->name; f++) {
+        if (!f->required)
+            continue;
+        bool missing = bt_emit_rawfield(L, t, f->name) == LUA_TNIL;
+        lua_pop(L, 1);
+        if (missing)
+            return f;
+    }
+    return NULL;
+}
+
 /* Whether the table at t passes spec (as bt_emit_check_table checks it), without a path. */
 static bool table_ok(ctx *c, int t, const field *spec)
 {
@@ -398,15 +412,7 @@ static bool table_ok(ctx *c, int t, const field *spec)
         lua_pop(L, 1); /* the key lua_next left */
         return false;
     }
-    for (const field *f = spec; f->name; f++) {
-        if (!f->required)
-            continue;
-        bool missing = bt_emit_rawfield(L, t, f->name) == LUA_TNIL;
-        lua_pop(L, 1);
-        if (missing)
-            return false;
-    }
-    return true;
+    return missing_required(L, t, spec) == NULL;
 }
 
 /* [-0, +0, v] Every key of the table at t is a field of spec with the right
@@ -432,12 +438,7 @@ void bt_emit_check_table(ctx *c, int t, const char *prefix, const field *spec)
         check_value(c, lua_gettop(L), prefix, f);
         lua_pop(L, 1);
     }
-    for (const field *f = spec; f->name; f++) {
-        if (!f->required)
-            continue;
-        bool missing = bt_emit_rawfield(L, t, f->name) == LUA_TNIL;
-        lua_pop(L, 1);
-        if (missing)
-            bt_emit_fail(c, "missing required field '%s%s'", prefix, f->name);
-    }
+    const field *missing = missing_required(L, t, spec);
+    if (missing)
+        bt_emit_fail(c, "missing required field '%s%s'", prefix, missing->name);
 }

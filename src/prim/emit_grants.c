@@ -107,9 +107,7 @@ static bt_bytes packed_tail(ctx *c, bt_pb_grant *g)
 int bt_emit_l_grants(lua_State *L)
 {
     ctx c;
-    bt_emit_begin(L, &c, "bt.emit.grants");
-    bt_emit_table_arg(&c);
-    bt_emit_check_table(&c, 1, "", GRANTS);
+    bt_emit_begin(L, &c, "bt.emit.grants", GRANTS);
     char *slug = bt_emit_get_text(&c, 1, "slug");
     bt_pb_resource_id *rid, *pid;
     list_side list;

@@ -35,8 +35,8 @@ typedef struct {
  * emit.c: errors, allocation, annotations */
 
 int bt_emit_fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-void bt_emit_begin(lua_State *L, ctx *c, const char *fn);
-void bt_emit_table_arg(ctx *c);
+struct field; /* the table specs, below */
+void bt_emit_begin(lua_State *L, ctx *c, const char *fn, const struct field *spec);
 void bt_emit_sink_result(ctx *c, int rc, const char *err);
 void bt_emit_pathf(char out[PATH_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *bt_emit_alloc(ctx *c, size_t n);
@@ -96,6 +96,7 @@ void bt_emit_check_table(ctx *c, int t, const char *prefix, const field *spec);
  * emit_read.c: readers (run after validation, so types are known) */
 
 char *bt_emit_get_text(ctx *c, int t, const char *name);
+char *bt_emit_get_text_or(ctx *c, int t, const char *name, char *dflt);
 bool bt_emit_get_bool(ctx *c, int t, const char *name);
 int bt_emit_get_enum(ctx *c, int t, const char *name, const char *const *names, int dflt);
 bool bt_emit_push_table(ctx *c, int t, const char *name);

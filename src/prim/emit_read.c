@@ -48,6 +48,13 @@ char *bt_emit_get_text(ctx *c, int t, const char *name)
     return s;
 }
 
+/* [-0, +0, m] t[name] as text, or dflt when absent (a message's default stays). */
+char *bt_emit_get_text_or(ctx *c, int t, const char *name, char *dflt)
+{
+    char *s = bt_emit_get_text(c, t, name);
+    return s ? s : dflt;
+}
+
 bool bt_emit_get_bool(ctx *c, int t, const char *name)
 {
     bt_emit_rawfield(c->L, t, name);

@@ -63,6 +63,15 @@ size_t bt_emit_drop_empty(char **v, size_t n)
     return k;
 }
 
+/* Annotates the resource with a trait; the trait's profile is the one the
+ * resource mirrors unless an earlier trait gave one. */
+static void add_trait(ctx *c, annotations *an, mirror *m, const ProtobufCMessage *trait,
+                      bt_pb_struct *profile)
+{
+    bt_emit_annotate(c, an, trait);
+    m->profile = m->profile ? m->profile : profile;
+}
+
 /* user = {...} -> UserTrait (NewUserTrait defaults: enabled, human). */
 static void user_trait(ctx *c, int t, annotations *an, mirror *m)
 {
@@ -84,15 +93,12 @@ static void user_trait(ctx *c, int t, annotations *an, mirror *m)
     ut.profile = bt_emit_get_profile(c, u, "profile", "user.profile");
     ut.account_type = (C1__Connector__V2__UserTrait__AccountType)bt_emit_get_enum(
         c, u, "account_type", bt_emit_account_types, 1);
-    char *login = bt_emit_get_text(c, u, "login");
-    if (login)
-        ut.login = login;
+    ut.login = bt_emit_get_text_or(c, u, "login", ut.login);
     ut.login_aliases = bt_emit_get_strlist(c, u, "login_aliases", &ut.n_login_aliases);
     ut.n_login_aliases = bt_emit_drop_empty(ut.login_aliases, ut.n_login_aliases);
     ut.created_at = bt_emit_get_time(c, u, "created_at");
     ut.structured_name = user_name(c, u);
-    bt_emit_annotate(c, an, &ut.base);
-    m->profile = m->profile ? m->profile : ut.profile;
+    add_trait(c, an, m, &ut.base, ut.profile);
     m->status = make_status(c, (int)st->status, details); /* same numbers 1..3 */
     m->created_at = ut.created_at;
     lua_pop(c->L, 1);
@@ -104,14 +110,10 @@ static void group_trait(ctx *c, int t, annotations *an, mirror *m)
         int g = lua_gettop(c->L);
         C1__Connector__V2__GroupTrait gt = C1__CONNECTOR__V2__GROUP_TRAIT__INIT;
         gt.profile = bt_emit_get_profile(c, g, "profile", "group.profile");
-        char *src = bt_emit_get_text(c, g, "source_type"),
-             *raw = bt_emit_get_text(c, g, "raw_source_type");
-        if (src)
-            gt.group_source_type = src;
-        if (raw)
-            gt.raw_group_source_type = raw;
-        bt_emit_annotate(c, an, &gt.base);
-        m->profile = m->profile ? m->profile : gt.profile;
+        gt.group_source_type = bt_emit_get_text_or(c, g, "source_type", gt.group_source_type);
+        gt.raw_group_source_type =
+            bt_emit_get_text_or(c, g, "raw_source_type", gt.raw_group_source_type);
+        add_trait(c, an, m, &gt.base, gt.profile);
     }
     lua_pop(c->L, 1);
 }
@@ -121,8 +123,7 @@ static void role_trait(ctx *c, int t, annotations *an, mirror *m)
     if (bt_emit_push_table(c, t, "role")) {
         C1__Connector__V2__RoleTrait rt = C1__CONNECTOR__V2__ROLE_TRAIT__INIT;
         rt.profile = bt_emit_get_profile(c, lua_gettop(c->L), "profile", "role.profile");
-        bt_emit_annotate(c, an, &rt.base);
-        m->profile = m->profile ? m->profile : rt.profile;
+        add_trait(c, an, m, &rt.base, rt.profile);
     }
     lua_pop(c->L, 1);
 }
@@ -133,11 +134,8 @@ static void app_trait(ctx *c, int t, annotations *an, mirror *m)
         int a = lua_gettop(c->L);
         C1__Connector__V2__AppTrait at = C1__CONNECTOR__V2__APP_TRAIT__INIT;
         at.profile = bt_emit_get_profile(c, a, "profile", "app.profile");
-        char *help = bt_emit_get_text(c, a, "help_url");
-        if (help)
-            at.help_url = help;
-        bt_emit_annotate(c, an, &at.base);
-        m->profile = m->profile ? m->profile : at.profile;
+        at.help_url = bt_emit_get_text_or(c, a, "help_url", at.help_url);
+        add_trait(c, an, m, &at.base, at.profile);
     }
     lua_pop(c->L, 1);
 }

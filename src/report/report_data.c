@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/buf.h"
 #include "bt/report.h"
 
 #include "c1/connector/v2/annotation_grant.pb-c.h"
@@ -51,30 +52,22 @@ static enum kind kind_of(const C1__Connector__V2__ResourceType *rt)
     return KIND_RESOURCE;
 }
 
-static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+static int on_type(void *ud, const C1__Connector__V2__ResourceType *rt, bt_show_err *e)
 {
     writer *w = ud;
-    (void)rowid;
-    C1__Connector__V2__ResourceType *rt = (C1__Connector__V2__ResourceType *)bt_show_decode(
-        &c1__connector__v2__resource_type__descriptor, blob, len, e);
-    if (!rt)
-        return -1;
-    int rc = 0;
     if (w->ntypes == MAX_TYPES) {
         bt_show_fail(e, "more than %d resource types", MAX_TYPES);
-        rc = -1;
-    } else {
-        w->type_kind[w->ntypes] = kind_of(rt);
-        rc = (w->type_id[w->ntypes] = strdup(rt->id)) ? 0 : -1;
-        w->ntypes += rc == 0;
-        fputs(w->first ? "" : ",", w->s->out);
-        w->first = false;
-        jstr(w->s->out, rt->id);
-        fputs(":[", w->s->out);
-        jstr(w->s->out, rt->display_name);
-        fprintf(w->s->out, ",\"%s\"]", KIND_NAMES[kind_of(rt)]);
+        return -1;
     }
-    bt_show_msg_free(&rt->base);
+    w->type_kind[w->ntypes] = kind_of(rt);
+    int rc = (w->type_id[w->ntypes] = strdup(rt->id)) ? 0 : -1;
+    w->ntypes += rc == 0;
+    fputs(w->first ? "" : ",", w->s->out);
+    w->first = false;
+    jstr(w->s->out, rt->id);
+    fputs(":[", w->s->out);
+    jstr(w->s->out, rt->display_name);
+    fprintf(w->s->out, ",\"%s\"]", KIND_NAMES[kind_of(rt)]);
     return rc;
 }
 
@@ -109,15 +102,9 @@ typedef struct {
 
 static int push(long **v, size_t *n, size_t *cap, long x, bt_show_err *e)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        long *bigger = realloc(*v, c * sizeof **v);
-        if (!bigger) {
-            bt_show_fail(e, "out of memory");
-            return -1;
-        }
-        *v = bigger;
-        *cap = c;
+    if (bt_grow_array(v, cap, *n, sizeof **v, 8) != 0) {
+        bt_show_fail(e, "out of memory");
+        return -1;
     }
     (*v)[(*n)++] = x;
     return 0;
@@ -202,29 +189,22 @@ static int row_tail(writer *w, const C1__Connector__V2__Resource *r, bt_show_err
     return access_of(w, type, id, e);
 }
 
-static int on_resource(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+static int on_resource(void *ud, const C1__Connector__V2__Resource *r, bt_show_err *e)
 {
     writer *w = ud;
-    (void)rowid;
-    C1__Connector__V2__Resource *r = (C1__Connector__V2__Resource *)bt_show_decode(
-        &c1__connector__v2__resource__descriptor, blob, len, e);
-    if (!r)
-        return -1;
-    int rc = 0;
-    if (r->id) {
-        FILE *out = w->s->out;
-        fputs(w->first ? "[" : ",[", out);
-        w->first = false;
-        jstr(out, r->id->resource_type);
-        fputc(',', out);
-        jstr(out, r->id->resource);
-        fputc(',', out);
-        jstr(out, r->display_name && *r->display_name ? r->display_name : r->id->resource);
-        rc = row_tail(w, r, e);
-        fputc(']', out);
-        w->count[w->kind]++;
-    }
-    bt_show_msg_free(&r->base);
+    if (!r->id)
+        return 0;
+    FILE *out = w->s->out;
+    fputs(w->first ? "[" : ",[", out);
+    w->first = false;
+    jstr(out, r->id->resource_type);
+    fputc(',', out);
+    jstr(out, r->id->resource);
+    fputc(',', out);
+    jstr(out, r->display_name && *r->display_name ? r->display_name : r->id->resource);
+    int rc = row_tail(w, r, e);
+    fputc(']', out);
+    w->count[w->kind]++;
     if (rc < 0 && !e->msg[0])
         bt_show_fail(e, "out of memory");
     return rc;
@@ -239,8 +219,7 @@ static int section(writer *w, enum kind k, const char *key, bt_show_err *e)
     w->first = true;
     for (size_t i = 0; i < w->ntypes; i++)
         if (w->type_kind[i] == k &&
-            bt_show_scan(w->s->db, "v1_resources", "resource_type_id", w->s->sync->id,
-                         w->type_id[i], on_resource, w, e) < 0)
+            bt_show_each_resource(w->s->db, w->s->sync->id, w->type_id[i], on_resource, w, e) < 0)
             return -1;
     fputc(']', w->s->out);
     return 0;
@@ -281,8 +260,7 @@ static int write_all(writer *w, bt_show_err *e)
     sync_json(w);
     fputs(",\"types\":{", w->s->out);
     w->first = true;
-    if (bt_show_scan(w->s->db, "v1_resource_types", "external_id", w->s->sync->id, NULL, on_type,
-                     w, e) < 0)
+    if (bt_show_each_type(w->s->db, w->s->sync->id, on_type, w, e) < 0)
         return -1;
     fputc('}', w->s->out);
     if (section(w, KIND_USER, "users", e) < 0 || section(w, KIND_GROUP, "groups", e) < 0 ||

@@ -118,11 +118,7 @@ static int main_io(int argc, char **argv, FILE *out, FILE *err)
     const char *which = o.file;
     if (bt_report_write(o.file, o.against, o.output, o.sync_id, &e, &which) == 0)
         return 0;
-    fputs("report: ", err);
-    bt_show_print_display(err, which);
-    fputs(": ", err);
-    bt_show_print_display(err, e.msg);
-    fputc('\n', err);
+    bt_show_print_failure(err, "report", which, e.msg);
     return 1;
 }
 

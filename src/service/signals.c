@@ -2,6 +2,7 @@
  * process ended; each writes a byte to a self-pipe so poll() wakes up. */
 #include "service/svc.h"
 #include "bt/clock.h"
+#include "bt/sig.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,11 +36,7 @@ int bt_svc_signals_install(void)
         fcntl(g_pipe[i], F_SETFL, fcntl(g_pipe[i], F_GETFL) | O_NONBLOCK);
         fcntl(g_pipe[i], F_SETFD, FD_CLOEXEC);
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
+    struct sigaction sa = bt_sig_action(on_signal, SA_RESTART);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGCHLD, &sa, NULL);

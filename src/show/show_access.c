@@ -18,19 +18,14 @@ static const char NO_TARGETS[] =
 
 /* Does the sync hold a resource type with none of the user, group and role
  * traits (what access is granted to)? */
-static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+static int on_type(void *ud, const C1__Connector__V2__ResourceType *rt, bt_show_err *e)
 {
     bool *found = ud;
-    (void)rowid;
-    C1__Connector__V2__ResourceType *rt = (C1__Connector__V2__ResourceType *)bt_show_decode(
-        &c1__connector__v2__resource_type__descriptor, blob, len, e);
-    if (!rt)
-        return -1;
+    (void)e;
     if (!bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_USER) &&
         !bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_GROUP) &&
         !bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_ROLE))
         *found = true;
-    bt_show_msg_free(&rt->base);
     return 0;
 }
 
@@ -111,8 +106,7 @@ static int access_sync(bt_show_ctx *c, bt_show_err *e)
     bool has_targets = false;
     char *type = NULL, *id = NULL;
     const char *target = c->opts->principal ? c->opts->principal : c->opts->resource;
-    int rc = bt_show_scan(c->db, "v1_resource_types", "external_id", c->sync->id, NULL, on_type,
-                          &has_targets, e);
+    int rc = bt_show_each_type(c->db, c->sync->id, on_type, &has_targets, e);
     if (rc == 0)
         rc = target_exists(c, target, &type, &id, e);
     bt_show_graph *g = rc == 0 ? bt_show_graph_new(c->db, c->sync->id, e) : NULL;
@@ -134,37 +128,11 @@ static int access_sync(bt_show_ctx *c, bt_show_err *e)
 static const char *const DATA_TABLES[] = {"v1_resource_types", "v1_resources", "v1_entitlements",
                                           "v1_grants"};
 
-static int access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
+int bt_show_access_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show_err *e)
 {
     sqlite3 *db = bt_show_c1z_db(c1z);
     for (size_t i = 0; i < sizeof DATA_TABLES / sizeof DATA_TABLES[0]; i++)
         if (bt_show_require_table(db, DATA_TABLES[i], e) < 0)
             return -1;
-    bt_show_sync sync;
-    if (bt_show_pick_sync(db, o->sync_id, &sync, e) < 0)
-        return -1;
-    bt_show_ctx c = {db, &sync, o, NULL, out};
-    c.lookup = bt_show_lookup_new(db, sync.id, e);
-    int rc = c.lookup ? access_sync(&c, e) : -1;
-    bt_show_lookup_free(c.lookup);
-    bt_show_sync_free(&sync);
-    return rc;
-}
-
-int bt_show_access_run(const bt_show_opts *o, FILE *out, FILE *err)
-{
-    bt_show_err e = {{0}};
-    bt_show_c1z *c1z = NULL;
-    int rc = bt_show_c1z_open(o->file, &o->limits, &c1z, &e);
-    if (rc == 0)
-        rc = access_file(o, out, c1z, &e);
-    bt_show_c1z_close(c1z);
-    if (rc == 0)
-        return 0;
-    fputs("show access: ", err);
-    bt_show_print_display(err, o->file);
-    fputs(": ", err);
-    bt_show_print_display(err, e.msg);
-    fputc('\n', err);
-    return 1;
+    return bt_show_with_sync(db, o, out, access_sync, e);
 }

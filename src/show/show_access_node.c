@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt/buf.h"
 #include "show_access.h"
 
 #include "c1/connector/v2/annotation_grant.pb-c.h"
@@ -45,15 +46,7 @@ void access_node_free(access_node *n)
 
 int access_nodes_add(access_nodes *a, access_node *n, bt_show_err *e)
 {
-    if (n && a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        access_node **v = realloc(a->v, cap * sizeof *v);
-        if (v) {
-            a->v = v;
-            a->cap = cap;
-        }
-    }
-    if (!n || a->n == a->cap) {
+    if (!n || bt_grow_array(&a->v, &a->cap, a->n, sizeof *a->v, 16) != 0) {
         access_node_free(n);
         bt_show_fail(e, "out of memory");
         return -1;

@@ -389,8 +389,6 @@ int bt_show_main_io(int argc, char **argv, FILE *out, FILE *err)
     }
     if (o.command == BT_SHOW_CMD_DIFF)
         return bt_show_diff_run(&o, out, err);
-    if (o.command == BT_SHOW_CMD_ACCESS)
-        return bt_show_access_run(&o, out, err);
     return bt_show_run(&o, out, err);
 }
 

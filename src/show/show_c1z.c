@@ -17,6 +17,7 @@
 
 #include "bt/files.h"
 #include "bt/show.h"
+#include "bt/sig.h"
 
 #define MAGIC_LEN 5
 static const unsigned char MAGIC_V1[MAGIC_LEN] = {'C', '1', 'Z', 'F', 0};
@@ -253,10 +254,7 @@ static void on_fatal_signal(int sig)
 void bt_show_install_signal_cleanup(void)
 {
     static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigemptyset(&sa.sa_mask);
+    struct sigaction sa = bt_sig_action(on_fatal_signal, 0);
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         sigaction(signals[i], &sa, NULL);
 }

@@ -78,17 +78,6 @@ static int diff_files(diff_state *d, bt_show_c1z *a, bt_show_c1z *b, const char 
     return 0;
 }
 
-static void report(FILE *err, const char *file, const bt_show_err *e)
-{
-    fputs("show diff: ", err);
-    if (file) {
-        bt_show_print_display(err, file);
-        fputs(": ", err);
-    }
-    bt_show_print_display(err, e->msg);
-    fputc('\n', err);
-}
-
 int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err)
 {
     bt_show_err e = {{0}};
@@ -111,7 +100,7 @@ int bt_show_diff_run(const bt_show_opts *o, FILE *out, FILE *err)
     bt_show_c1z_close(a);
     bt_show_c1z_close(b);
     if (rc < 0) {
-        report(err, which, &e);
+        bt_show_print_failure(err, "show diff", which, e.msg);
         return 2;
     }
     return d.added + d.removed + d.changed ? 1 : 0;

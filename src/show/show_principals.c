@@ -13,34 +13,29 @@ typedef struct {
     const char *only; /* -t */
 } user_types;
 
-static int on_type(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+static int on_type(void *ud, const C1__Connector__V2__ResourceType *rt, bt_show_err *e)
 {
     user_types *u = ud;
-    (void)rowid;
-    C1__Connector__V2__ResourceType *rt = (C1__Connector__V2__ResourceType *)bt_show_decode(
-        &c1__connector__v2__resource_type__descriptor, blob, len, e);
-    if (!rt)
-        return -1;
     bool wanted = bt_show_type_has_trait(rt, C1__CONNECTOR__V2__RESOURCE_TYPE__TRAIT__TRAIT_USER) &&
                   (!u->only || strcmp(u->only, rt->id) == 0);
-    int rc = 0;
-    if (wanted && u->n == MAX_PRINCIPAL_TYPES) {
+    if (!wanted)
+        return 0;
+    if (u->n == MAX_PRINCIPAL_TYPES) {
         bt_show_fail(e, "more than %d resource types with the user trait", MAX_PRINCIPAL_TYPES);
-        rc = -1;
-    } else if (wanted && !(u->ids[u->n++] = strdup(rt->id))) {
-        bt_show_fail(e, "out of memory");
-        rc = -1;
+        return -1;
     }
-    bt_show_msg_free(&rt->base);
-    return rc;
+    if (!(u->ids[u->n++] = strdup(rt->id))) {
+        bt_show_fail(e, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 int bt_show_view_run_principals(const bt_show_view *v, bt_show_ctx *c, bt_show_pass pass,
                                 bt_show_table *t, bt_show_err *e)
 {
     user_types u = {{NULL}, 0, c->opts->resource_type};
-    int rc = bt_show_scan(c->db, "v1_resource_types", "external_id", c->sync->id, NULL, on_type,
-                          &u, e);
+    int rc = bt_show_each_type(c->db, c->sync->id, on_type, &u, e);
     if (rc == 0)
         rc = bt_show_view_run_types(v, c, pass, t, (const char *const *)u.ids, u.n, e);
     for (size_t i = 0; i < u.n; i++)

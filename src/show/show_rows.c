@@ -26,6 +26,17 @@ static int in_context(bt_show_err *e, const char *what, const char *id)
     return -1;
 }
 
+/* Cells 0..n-1 of row, in order; -1 when memory ran out. */
+static int set_cells(bt_show_row *row, const char *const *text, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        rc |= bt_show_row_set(row, i, text[i]);
+    return rc;
+}
+#define CELLS(row, ...) set_cells(row, (const char *const[]){__VA_ARGS__}, \
+                                  sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
+
 static ProtobufCMessage *decode_row(const char *table, int64_t rowid,
                                     const ProtobufCMessageDescriptor *d, const void *blob,
                                     size_t len, bt_show_err *e)
@@ -77,10 +88,7 @@ static int resource_type_cells(const bt_show_resolved *r, bt_show_row *row)
 {
     const ResourceType *rt = (const ResourceType *)r->msg[0];
     char *traits = join_traits(rt);
-    int rc = traits ? 0 : -1;
-    rc |= bt_show_row_set(row, 0, rt->id);
-    rc |= bt_show_row_set(row, 1, rt->display_name);
-    rc |= bt_show_row_set(row, 2, traits);
+    int rc = traits ? CELLS(row, rt->id, rt->display_name, traits) : -1;
     free(traits);
     return rc;
 }
@@ -111,9 +119,7 @@ static int resource_cells(const bt_show_resolved *r, bt_show_row *row)
     const Resource *res = (const Resource *)r->msg[0];
     const ResourceType *rt = (const ResourceType *)r->msg[1];
     const Resource *parent = (const Resource *)r->msg[2];
-    int rc = bt_show_row_set(row, 0, res->id ? res->id->resource : "");
-    rc |= bt_show_row_set(row, 1, res->display_name);
-    rc |= bt_show_row_set(row, 2, rt->display_name);
+    int rc = CELLS(row, res->id ? res->id->resource : "", res->display_name, rt->display_name);
     if (parent)
         rc |= bt_show_row_setf(row, 3, "%s (%s)", str(parent->display_name),
                                str(res->parent_resource_id->resource_type));
@@ -158,12 +164,7 @@ static int entitlement_cells(const bt_show_resolved *r, bt_show_row *row)
     const Entitlement *ent = (const Entitlement *)r->msg[0];
     const Resource *res = (const Resource *)r->msg[1];
     const ResourceType *rt = (const ResourceType *)r->msg[2];
-    int rc = bt_show_row_set(row, 0, ent->id);
-    rc |= bt_show_row_set(row, 1, ent->display_name);
-    rc |= bt_show_row_set(row, 2, rt->display_name);
-    rc |= bt_show_row_set(row, 3, res->display_name);
-    rc |= bt_show_row_set(row, 4, ent->slug);
-    return rc;
+    return CELLS(row, ent->id, ent->display_name, rt->display_name, res->display_name, ent->slug);
 }
 
 /* ---- grants: ID, Resource Type, Resource, Entitlement, Principal ----------- */
@@ -208,10 +209,7 @@ static int grant_cells(const bt_show_resolved *r, bt_show_row *row)
     const Resource *res = (const Resource *)r->msg[2];
     const ResourceType *rt = (const ResourceType *)r->msg[3];
     const Resource *principal = (const Resource *)r->msg[4];
-    int rc = bt_show_row_set(row, 0, g->id);
-    rc |= bt_show_row_set(row, 1, rt->display_name);
-    rc |= bt_show_row_set(row, 2, res->display_name);
-    rc |= bt_show_row_set(row, 3, ent->display_name);
+    int rc = CELLS(row, g->id, rt->display_name, res->display_name, ent->display_name);
     if (principal)
         rc |= bt_show_row_set(row, 4, principal->display_name);
     else /* a partial sync's principal, not in this file */
@@ -227,12 +225,9 @@ static int principal_cells(const bt_show_resolved *r, bt_show_row *row)
     const Resource *res = (const Resource *)r->msg[0];
     const ResourceType *rt = (const ResourceType *)r->msg[1];
     char *login = bt_show_resource_login(res);
-    int rc = login ? 0 : -1;
-    rc |= bt_show_row_set(row, 0, res->id ? res->id->resource : "");
-    rc |= bt_show_row_set(row, 1, res->display_name);
-    rc |= bt_show_row_set(row, 2, rt->display_name);
-    rc |= bt_show_row_set(row, 3, login);
-    rc |= bt_show_row_set(row, 4, bt_show_resource_status(res));
+    int rc = login ? CELLS(row, res->id ? res->id->resource : "", res->display_name,
+                           rt->display_name, login, bt_show_resource_status(res))
+                   : -1;
     free(login);
     return rc;
 }

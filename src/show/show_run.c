@@ -154,36 +154,34 @@ static int show_file(const bt_show_opts *o, FILE *out, bt_show_c1z *c1z, bt_show
 {
     if (o->views == BT_SHOW_VIEW_SYNCS)
         return show_syncs(o, out, c1z, e);
+    return bt_show_with_sync(bt_show_c1z_db(c1z), o, out, show_sync, e);
+}
+
+int bt_show_with_sync(sqlite3 *db, const bt_show_opts *o, FILE *out, bt_show_sync_fn fn,
+                      bt_show_err *e)
+{
     bt_show_sync sync;
-    if (bt_show_pick_sync(bt_show_c1z_db(c1z), o->sync_id, &sync, e) < 0)
+    if (bt_show_pick_sync(db, o->sync_id, &sync, e) < 0)
         return -1;
-    bt_show_ctx c = {bt_show_c1z_db(c1z), &sync, o, NULL, out};
-    c.lookup = bt_show_lookup_new(c.db, sync.id, e);
-    int rc = c.lookup ? show_sync(&c, e) : -1;
+    bt_show_ctx c = {db, &sync, o, NULL, out};
+    c.lookup = bt_show_lookup_new(db, sync.id, e);
+    int rc = c.lookup ? fn(&c, e) : -1;
     bt_show_lookup_free(c.lookup);
     bt_show_sync_free(&sync);
     return rc;
 }
 
-static void report(FILE *err, const char *file, const bt_show_err *e)
-{
-    fputs("show: ", err);
-    bt_show_print_display(err, file);
-    fputs(": ", err);
-    bt_show_print_display(err, e->msg);
-    fputc('\n', err);
-}
-
 int bt_show_run(const bt_show_opts *o, FILE *out, FILE *err)
 {
+    bool access = o->command == BT_SHOW_CMD_ACCESS;
     bt_show_err e = {{0}};
     bt_show_c1z *c1z = NULL;
     int rc = bt_show_c1z_open(o->file, &o->limits, &c1z, &e);
     if (rc == 0)
-        rc = show_file(o, out, c1z, &e);
+        rc = access ? bt_show_access_file(o, out, c1z, &e) : show_file(o, out, c1z, &e);
     bt_show_c1z_close(c1z);
     if (rc == 0)
         return 0;
-    report(err, o->file, &e);
+    bt_show_print_failure(err, access ? "show access" : "show", o->file, e.msg);
     return 1;
 }

@@ -66,12 +66,6 @@ static int one_page(scan *s, bt_show_err *e)
     return -1;
 }
 
-int bt_show_scan(sqlite3 *db, const char *table, const char *type_column, const char *sync_id,
-                 const char *type_filter, bt_show_scan_fn fn, void *ud, bt_show_err *e)
-{
-    return bt_show_scan_where(db, table, type_column, sync_id, type_filter, NULL, fn, ud, e);
-}
-
 static void bind_filters(sqlite3_stmt *st, const bt_show_scan_filter *f)
 {
     for (int i = 0; i < BT_SHOW_SCAN_FILTERS; i++)
@@ -99,4 +93,41 @@ int bt_show_scan_where(sqlite3 *db, const char *table, const char *type_column,
     while (rows == PAGE_SIZE && !s.done);
     sqlite3_finalize(s.st);
     return rows < 0 ? -1 : 0;
+}
+
+/* One scan of decoded rows: the message type and the callback for it. */
+typedef struct {
+    const ProtobufCMessageDescriptor *desc;
+    bt_show_type_fn on_type;
+    bt_show_resource_fn on_resource;
+    void *ud;
+} decoded_scan;
+
+static int decoded_row(void *ud, int64_t rowid, const void *blob, size_t len, bt_show_err *e)
+{
+    decoded_scan *d = ud;
+    (void)rowid;
+    ProtobufCMessage *m = bt_show_decode(d->desc, blob, len, e);
+    if (!m)
+        return -1;
+    int rc = d->on_type ? d->on_type(d->ud, (const C1__Connector__V2__ResourceType *)m, e)
+                        : d->on_resource(d->ud, (const C1__Connector__V2__Resource *)m, e);
+    bt_show_msg_free(m);
+    return rc;
+}
+
+int bt_show_each_type(sqlite3 *db, const char *sync_id, bt_show_type_fn fn, void *ud,
+                      bt_show_err *e)
+{
+    decoded_scan d = {&c1__connector__v2__resource_type__descriptor, fn, NULL, ud};
+    return bt_show_scan_where(db, "v1_resource_types", "external_id", sync_id, NULL, NULL,
+                              decoded_row, &d, e);
+}
+
+int bt_show_each_resource(sqlite3 *db, const char *sync_id, const char *type_id,
+                          bt_show_resource_fn fn, void *ud, bt_show_err *e)
+{
+    decoded_scan d = {&c1__connector__v2__resource__descriptor, NULL, fn, ud};
+    return bt_show_scan_where(db, "v1_resources", "resource_type_id", sync_id, type_id, NULL,
+                              decoded_row, &d, e);
 }

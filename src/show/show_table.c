@@ -50,6 +50,18 @@ static size_t print_display_n(FILE *out, const char *s, size_t max)
 
 void bt_show_print_display(FILE *out, const char *s) { (void)print_display_n(out, s, SIZE_MAX); }
 
+void bt_show_print_failure(FILE *out, const char *command, const char *file, const char *msg)
+{
+    fputs(command, out);
+    fputs(": ", out);
+    if (file) {
+        bt_show_print_display(out, file);
+        fputs(": ", out);
+    }
+    bt_show_print_display(out, msg);
+    fputc('\n', out);
+}
+
 /* A cell wider than BT_SHOW_MAX_CELL shows its first BT_SHOW_MAX_CELL - 1
  * code points and an ellipsis. */
 static size_t print_cell(FILE *out, const char *s)

@@ -101,17 +101,22 @@ char *bt_arena_join(bt_arena *a, const char *sep, ...)
     return out;
 }
 
-void bt_arena_reset(bt_arena *a)
+/* Frees b and every block after it. */
+static void free_blocks(bt_arena_block *b)
 {
-    bt_arena_block *keep = a->head;
-    if (!keep)
-        return;
-    bt_arena_block *b = keep->next;
     while (b) {
         bt_arena_block *next = b->next;
         free(b);
         b = next;
     }
+}
+
+void bt_arena_reset(bt_arena *a)
+{
+    bt_arena_block *keep = a->head;
+    if (!keep)
+        return;
+    free_blocks(keep->next);
     keep->next = NULL;
     keep->used = 0;
     /* A block grown for one huge request is not kept around. */
@@ -124,11 +129,6 @@ void bt_arena_reset(bt_arena *a)
 
 void bt_arena_free(bt_arena *a)
 {
-    bt_arena_block *b = a->head;
-    while (b) {
-        bt_arena_block *next = b->next;
-        free(b);
-        b = next;
-    }
+    free_blocks(a->head);
     a->head = NULL;
 }

@@ -4,6 +4,7 @@
  * and what SIGINT/SIGTERM/SIGHUP do: remove the temporary files, print the
  * one error line, die of the signal. */
 #include "internal.h"
+#include "bt/sig.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,10 +304,7 @@ static void on_fatal_signal(int sig)
 {
     remove_registered();
     say_interrupted(sig);
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
+    struct sigaction dfl = bt_sig_action(SIG_DFL, 0);
     sigaction(sig, &dfl, NULL);
     sigset_t set;
     sigemptyset(&set);
@@ -321,10 +319,7 @@ void bt_sink_install_signal_cleanup(void)
     if (cleanup_installed)
         return;
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigemptyset(&sa.sa_mask);
+    struct sigaction sa = bt_sig_action(on_fatal_signal, 0);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&sa.sa_mask, sigs[i]);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {

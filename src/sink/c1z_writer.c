@@ -180,6 +180,19 @@ static int compare_stored(c1z_writer *w, int rc, int which, const char *ext, boo
     return rc;
 }
 
+/* Binds the encoded row (w->buf) at column col, the sync id and the batch
+ * time after it, runs the insert and, for a duplicate, compares it with the
+ * stored row (table `which`, id ext). */
+static int insert_encoded(c1z_writer *w, sqlite3_stmt *st, int col, int which, const char *ext,
+                          bool *fatal, char *err, size_t errsz)
+{
+    sqlite3_bind_blob(st, col, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
+    bind_text(st, col + 1, w->sync_id);
+    bind_text(st, col + 2, w->batch_time);
+    int rc = run_insert(w, st, fatal, err, errsz);
+    return compare_stored(w, rc, which, ext, fatal, err, errsz);
+}
+
 /* ------------------------------------------------------------------------
  * Resource cache */
 
@@ -298,11 +311,7 @@ static int c1z_resource(void *impl, const bt_pb_resource *r, bool *fatal, char *
     bind_text(st, 2, ext);
     bind_text(st, 3, p ? p->resource_type : NULL);
     bind_text(st, 4, p ? p->resource : NULL);
-    sqlite3_bind_blob(st, 5, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
-    bind_text(st, 6, w->sync_id);
-    bind_text(st, 7, w->batch_time);
-    int rc = run_insert(w, st, fatal, err, errsz);
-    return compare_stored(w, rc, ST_DATA_RES, ext, fatal, err, errsz);
+    return insert_encoded(w, st, 5, ST_DATA_RES, ext, fatal, err, errsz);
 }
 
 /* The stored resource an entitlement or grant embeds; ERROR when missing. */
@@ -360,11 +369,7 @@ static int c1z_entitlement(void *impl, const bt_pb_entitlement *e, bool *fatal, 
     bind_text(st, 1, rid->resource_type);
     bind_text(st, 2, rid->resource);
     bind_text(st, 3, e->id);
-    sqlite3_bind_blob(st, 4, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
-    bind_text(st, 5, w->sync_id);
-    bind_text(st, 6, w->batch_time);
-    int rc = run_insert(w, st, fatal, err, errsz);
-    return compare_stored(w, rc, ST_DATA_ENT, e->id, fatal, err, errsz);
+    return insert_encoded(w, st, 4, ST_DATA_ENT, e->id, fatal, err, errsz);
 }
 
 static int insert_grant(c1z_writer *w, const bt_pb_grant *g, bool *fatal, char *err,
@@ -404,11 +409,7 @@ static int insert_grant(c1z_writer *w, const bt_pb_grant *g, bool *fatal, char *
     bind_text(st, 4, pid->resource_type);
     bind_text(st, 5, pid->resource);
     bind_text(st, 6, g->id);
-    sqlite3_bind_blob(st, 7, w->buf.data, (int)w->buf.len, SQLITE_STATIC);
-    bind_text(st, 8, w->sync_id);
-    bind_text(st, 9, w->batch_time);
-    int rc = run_insert(w, st, fatal, err, errsz);
-    return compare_stored(w, rc, ST_DATA_GRANT, g->id, fatal, err, errsz);
+    return insert_encoded(w, st, 7, ST_DATA_GRANT, g->id, fatal, err, errsz);
 }
 
 /* Grant field 1 of g's rows (its entitlement id and stored resource), packed once per

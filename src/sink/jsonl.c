@@ -23,6 +23,7 @@
  * one (a grant is little more than its ids, and grants are the rows that
  * are counted in millions: they are not compared); a reference not yet resolvable when its row is written is kept
  * in a pending list, re-checked at commit, and compacted as it grows. */
+#include "bt/buf.h"
 #include "bt/files.h"
 #include "internal.h"
 
@@ -111,14 +112,8 @@ static int add_pending(jsonl_writer *w, uint64_t digest, const char *msg)
 {
     if (w->n_pending >= w->compact_at)
         compact_pending(w);
-    if (w->n_pending == w->cap_pending) {
-        size_t cap = w->cap_pending ? w->cap_pending * 2 : 64;
-        pending_ref *v = realloc(w->pending, cap * sizeof *v);
-        if (!v)
-            return -1;
-        w->pending = v;
-        w->cap_pending = cap;
-    }
+    if (bt_grow_array(&w->pending, &w->cap_pending, w->n_pending, sizeof *w->pending, 64) != 0)
+        return -1;
     size_t off = w->msgs.len;
     bt_buf_append(&w->msgs, msg, strlen(msg) + 1);
     if (w->msgs.oom)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bt/buf.h"
 #include "bt/log.h"
 
 #define CONFLICT_CAUSE "duplicate_id_different_content"
@@ -40,14 +41,8 @@ const bt_pb_resource_type *bt_sink_types_find(const bt_sink_types *t, const char
 /* Keep a decoded copy of the stored encoding. -1 when out of memory. */
 static int types_add(bt_sink_types *t, const char *id, const bt_bytes *encoded)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        bt_sink_type *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        t->v = v;
-        t->cap = cap;
-    }
+    if (bt_grow_array(&t->v, &t->cap, t->n, sizeof *t->v, 8) != 0)
+        return -1;
     bt_sink_type *e = &t->v[t->n];
     e->resources = 0;
     e->id = strdup(id);
