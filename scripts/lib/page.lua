@@ -12,6 +12,27 @@ local log = require "bt.log"
 
 local M = {}
 
+-- Calls fn(node) for each node of a checked page, in order, until fn returns
+-- false or nil, err (then returns that; else true): the loop of M.nodes
+-- without an iterator call per node (first() runs it for every membership of
+-- a sync).
+local function each_node(conn, fn)
+  local edges = conn.edges
+  if edges == nil then
+    local list = conn.nodes or {}
+    for i = 1, #list do
+      local ok, err = fn(list[i])
+      if ok == false or (ok == nil and err ~= nil) then return ok, err end
+    end
+    return true
+  end
+  for i = 1, #edges do
+    local ok, err = fn(edges[i].node)
+    if ok == false or (ok == nil and err ~= nil) then return ok, err end
+  end
+  return true
+end
+
 -- Iterator over the nodes of a page that passed graphql.check_page (as every
 -- page of graphql.paginate has): edges[i].node, or nodes[i] for a connection
 -- that lists its nodes directly. A page not checked may hold graphql.null.
@@ -158,6 +179,17 @@ end
 -- (lib.batch continues its parts and nested lists the same way.)
 M.continuation = continuation
 
+-- An owner as OWNER asks, told without the generic check (which runs, and
+-- names the field, only when this fails): first() meets one per user or group.
+local function owner_ok(o)
+  return type(o) == "table" and type(o.id) == "string" and type(o.label) == "string"
+    and type(o.each) == "function" and (o.done == nil or type(o.done) == "function")
+end
+
+-- follow tables already checked: one per walk, met again for every owner.
+-- Weak keys, so a script's tables are not kept alive by this cache.
+local followed = setmetatable({}, { __mode = "k" })
+
 -- Feeds the first page conn to owner.each. A page of the wrong shape
 -- (graphql.check_page) is not used: the list is read again from its start.
 -- So is a last page holding fewer nodes than its totalCount (a list that
@@ -165,8 +197,11 @@ M.continuation = continuation
 -- Returns true (the list is complete and done has run), a pending entry for
 -- rest() when more remains, or nil, err from each.
 function M.first(owner, conn, follow)
-  check_opts("first", owner, OWNER, "owner")
-  check_opts("first", follow, FOLLOW, "follow")
+  if not owner_ok(owner) then check_opts("first", owner, OWNER, "owner") end
+  if not followed[follow] then
+    check_opts("first", follow, FOLLOW, "follow")
+    followed[follow] = true
+  end
   local n, bad = graphql.check_page(conn, { id_field = follow.id_field })
   if not n then
     log.warn(string.format("%s: the first page in the answer is not usable (%s); "
@@ -179,14 +214,12 @@ function M.first(owner, conn, follow)
       .. "its totalCount is %d; asking for the list again", owner.label, n, total))
     return { owner = owner }
   end
-  for child in M.nodes(conn) do
-    local ok, err = owner.each(child)
-    if ok == false then
-      if owner.done then owner.done() end
-      return true
-    end
-    if ok == nil and err ~= nil then return nil, err end
+  local ok, err = each_node(conn, owner.each)
+  if ok == false then
+    if owner.done then owner.done() end
+    return true
   end
+  if ok == nil and err ~= nil then return nil, err end
   if info.hasNextPage then
     local id_field = follow.id_field
     if id_field == nil then id_field = "id" end

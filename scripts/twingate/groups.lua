@@ -78,20 +78,18 @@ end
 -- the rows are the same). add(id[, immutable]) collects, flush() writes.
 -- M.member_grants(gid, immutable): a group's members (ids of users);
 -- M.user_grants(uid): a user's groups (ids of groups, with their immutable flag).
+-- (The ids without the flag are written first, then those with it.)
 local function collector(write)
-  local lists = {}
+  local plain, flagged = {}, {}
   local c = {}
   function c.add(id, flag)
-    flag = flag == true
-    local list = lists[flag]
-    if list == nil then list = {}; lists[flag] = list end
-    list[#list + 1] = id
+    if flag == true then flagged[#flagged + 1] = id else plain[#plain + 1] = id end
   end
   function c.flush()
-    for flag, ids in pairs(lists) do
-      if #ids > 0 then write(ids, flag) end
-    end
-    lists = {}
+    local ids, flagged_ids = plain, flagged
+    plain, flagged = {}, {}
+    if #ids > 0 then write(ids, false) end
+    if #flagged_ids > 0 then write(flagged_ids, true) end
   end
   return c
 end

@@ -92,18 +92,20 @@ end
 local function memberships(groups, user_id, table_, t)
   local n = 0
   local out = groups.user_grants(user_id)
+  local add = out.add
   return {
     id = user_id, label = "groups of user " .. user_id,
     each = function(group)
       n = n + 1
-      local immutable = table_[group.id]
-      if immutable == nil and keep.filtered("group", group.id) then return true end
+      local gid = group.id
+      local immutable = table_[gid]
       if immutable == nil then
+        if keep.filtered("group", gid) then return true end
         emit.skip("group_not_emitted", string.format("membership of user %s in group %s left "
-          .. "out: the group is not in this sync (created during the sync)", user_id, group.id))
+          .. "out: the group is not in this sync (created during the sync)", user_id, gid))
         return true
       end
-      out.add(group.id, immutable)
+      add(gid, immutable)
       return true
     end,
     done = function() out.flush(); t.follow_ups = t.follow_ups + groups.follow_ups(n) end,
