@@ -4,23 +4,63 @@
 
 #include <stdio.h>
 
+/* A container's table is made when it closes, at its final size, from the
+ * items waiting above it on the stack (each member's key and value, or each
+ * element): a table grown one key at a time is rehashed at 1, 2, 4, ... keys,
+ * and a sync decodes a few hundred thousand small ones. Past PENDING_MAX
+ * items the table is made at that size and later items go straight in, so
+ * the stack holds at most PENDING_MAX items per open container. */
+#define PENDING_MAX 128
+
 typedef struct {
     lua_State *L;
     const bt_json_lua_opts *o;
     int depth; /* containers open */
     bool in_array[BT_JSON_LUA_MAX_DEPTH + 1];
-    lua_Integer count[BT_JSON_LUA_MAX_DEPTH + 1];
+    bool made[BT_JSON_LUA_MAX_DEPTH + 1];         /* its table exists, at base + 1 */
+    int base[BT_JSON_LUA_MAX_DEPTH + 1];          /* the stack top when it opened */
+    lua_Integer count[BT_JSON_LUA_MAX_DEPTH + 1]; /* elements set (arrays) */
     bool top_object;
 } builder;
 
-/* The value on top goes into the open container (the key below it for an
- * object); at depth 0 it is the result and stays. */
+/* Make the open container's table from the items above its base, sized for
+ * them (and at least `hint` entries), and leave it alone at base + 1. */
+static void make_table(builder *b, int hint)
+{
+    lua_State *L = b->L;
+    int d = b->depth, first = b->base[d] + 1, n = lua_gettop(L) - b->base[d];
+    bool array = b->in_array[d];
+    int size = n > hint ? n : hint;
+    lua_createtable(L, array ? size : 0, array ? 0 : size / 2);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, first + i);
+        if (array)
+            lua_rawseti(L, -2, ++b->count[d]);
+        else if (i % 2 == 1)
+            lua_rawset(L, -3);
+    }
+    if (n > 0) { /* the table to first, the items gone (with none it is there already) */
+        lua_replace(L, first);
+        lua_settop(L, first);
+    }
+    b->made[d] = true;
+}
+
+/* The value on top goes into the open container: into its table once made
+ * (the key below it for an object), else it waits on the stack; at depth 0
+ * it is the result and stays. */
 static const char *placed(builder *b)
 {
-    if (b->depth == 0)
+    int d = b->depth;
+    if (d == 0)
         return NULL;
-    if (b->in_array[b->depth])
-        lua_rawseti(b->L, -2, ++b->count[b->depth]);
+    if (!b->made[d]) {
+        if (lua_gettop(b->L) - b->base[d] >= PENDING_MAX)
+            make_table(b, 2 * PENDING_MAX);
+        return NULL;
+    }
+    if (b->in_array[d])
+        lua_rawseti(b->L, -2, ++b->count[d]);
     else
         lua_rawset(b->L, -3);
     return NULL;
@@ -30,19 +70,22 @@ static const char *open_table(builder *b, bool array)
 {
     if (b->depth >= BT_JSON_LUA_MAX_DEPTH)
         return "nesting too deep";
-    if (!lua_checkstack(b->L, 4))
+    if (!lua_checkstack(b->L, PENDING_MAX + 4))
         return "nesting too deep for the Lua stack";
     if (b->depth == 0)
         b->top_object = !array;
-    lua_newtable(b->L);
     b->depth++;
     b->in_array[b->depth] = array;
+    b->made[b->depth] = false;
+    b->base[b->depth] = lua_gettop(b->L);
     b->count[b->depth] = 0;
     return NULL;
 }
 
 static const char *close_table(builder *b)
 {
+    if (!b->made[b->depth])
+        make_table(b, 0);
     b->depth--;
     return placed(b);
 }

@@ -246,10 +246,55 @@ static void mutations_read_alike(void **state)
     }
 }
 
+/* Containers of every size, around the point where a table stops waiting on
+ * the stack for its items (json_lua.c PENDING_MAX): elements in order,
+ * members with a repeated key (the last wins, before and after that point),
+ * an absent member removing an earlier duplicate, and empty ones. */
+static void containers_of_every_size(void **state)
+{
+    lua_State *L = *state;
+    static const int sizes[] = {0, 1, 63, 64, 65, 127, 128, 129, 300, 1000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int n = sizes[k];
+        char *json = malloc((size_t)n * 40 + 64), *p = json;
+        p += sprintf(p, "{\"arr\": [");
+        for (int i = 1; i <= n; i++)
+            p += sprintf(p, "%s%d", i > 1 ? "," : "", i * 3);
+        p += sprintf(p, "], \"obj\": {");
+        for (int i = 1; i <= n; i++)
+            p += sprintf(p, "%s\"k%d\": [%d, {}]", i > 1 ? "," : "", i, i);
+        if (n > 0)
+            p += sprintf(p, ", \"k1\": \"again\", \"k%d\": \"last\"", n);
+        sprintf(p, "}}");
+        assert_int_equal(decode(L, json, NULL), 1);
+        free(json);
+        char code[600];
+        snprintf(code, sizeof code,
+                 "local n = %d; assert(#v.arr == n, #v.arr)\n"
+                 "for i = 1, n do assert(v.arr[i] == i * 3) end\n"
+                 "local c = 0; for key, val in pairs(v.obj) do c = c + 1 end; assert(c == n, c)\n"
+                 "for i = 2, n - 1 do assert(v.obj['k' .. i][1] == i and next(v.obj['k' .. i][2]) == nil) end\n"
+                 "if n > 0 then assert(v.obj.k%d == 'last') end\n"
+                 "if n > 1 then assert(v.obj.k1 == 'again') end",
+                 n, n);
+        check(L, code);
+    }
+    /* a null member at depth 1 left absent removes the earlier value of its key */
+    bt_json_lua_opts o = {{0}, graphql_nulls, NULL};
+    char big[8000], *p = big;
+    p += sprintf(p, "{\"gone\": 1");
+    for (int i = 0; i < 200; i++)
+        p += sprintf(p, ", \"m%d\": %d", i, i);
+    sprintf(p, ", \"gone\": null}");
+    assert_int_equal(decode(L, big, &o), 1);
+    check(L, "assert(v.gone == nil and v.m0 == 0 and v.m199 == 199)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(values_and_exact_integers, setup, teardown),
+        cmocka_unit_test_setup_teardown(containers_of_every_size, setup, teardown),
         cmocka_unit_test_setup_teardown(nulls_by_default_are_cjson_null, setup, teardown),
         cmocka_unit_test_setup_teardown(nulls_by_the_callers_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_leave_the_stack, setup, teardown),
