@@ -80,16 +80,22 @@ end
 -- M.user_grants(uid): a user's groups (ids of groups, with their immutable flag).
 -- (The ids without the flag are written first, then those with it.)
 local function collector(write)
-  local plain, flagged = {}, {}
+  local plain, flagged, n_plain, n_flagged = {}, {}, 0, 0
   local c = {}
   function c.add(id, flag)
-    if flag == true then flagged[#flagged + 1] = id else plain[#plain + 1] = id end
+    if flag == true then
+      n_flagged = n_flagged + 1
+      flagged[n_flagged] = id
+    else
+      n_plain = n_plain + 1
+      plain[n_plain] = id
+    end
   end
   function c.flush()
-    local ids, flagged_ids = plain, flagged
-    plain, flagged = {}, {}
-    if #ids > 0 then write(ids, false) end
-    if #flagged_ids > 0 then write(flagged_ids, true) end
+    local ids, flagged_ids, n, n_f = plain, flagged, n_plain, n_flagged
+    plain, flagged, n_plain, n_flagged = {}, {}, 0, 0
+    if n > 0 then write(ids, false) end
+    if n_f > 0 then write(flagged_ids, true) end
   end
   return c
 end

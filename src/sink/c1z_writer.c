@@ -130,8 +130,7 @@ static int run_insert(c1z_writer *w, sqlite3_stmt *st, bool *fatal, char *err, s
 {
     int rc = sqlite3_step(st);
     int changes = sqlite3_changes(w->db);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(st); /* no clear_bindings: every insert binds each of its parameters */
     if (rc != SQLITE_DONE) {
         *fatal = true;
         bt_sink_errf(err, errsz, "sqlite: insert: %s", sqlite3_errstr(rc));
