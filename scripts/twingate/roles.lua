@@ -81,13 +81,42 @@ function M.entitlement(value)
   }
 end
 
+-- Role grants a registry holds before writing them in one emit.grants call
+-- (one call per user cost more than its row).
+M.GRANT_BATCH = 100
+
 -- Per-sync state: which roles were emitted. emit_known() emits the known
 -- roles; grant() emits a role never seen before (a value newer than this
--- script) on first sight, then the user's grant. Dropped roles are neither.
--- opts (default: all true): resources (emit roles at all), entitlements, grants.
+-- script) on first sight, then takes the user's grant, written with others
+-- of that role once M.GRANT_BATCH wait or at flush(). Whoever calls grant()
+-- calls flush() when its walk ends (twingate.users, twingate.principals,
+-- twingate.targets do; twingate.sync flushes every registry again at the end).
+-- Dropped roles are neither. opts (default: all true): resources (emit roles
+-- at all), entitlements, grants.
+local registries = setmetatable({}, { __mode = "k" })
+
 function M.registry(opts)
   opts = opts or { resources = true, entitlements = true, grants = true }
   local seen, reg = {}, {}
+  local waiting, order = {}, {} -- role value -> user ids; values in the order first met
+  registries[reg] = true
+
+  local function write(value)
+    local ids = waiting[value]
+    if ids == nil or #ids == 0 then return end
+    waiting[value] = {}
+    -- emit.grants writes the rows emit.grant would, through the bulk path: the
+    -- role's entitlement and resource are packed once per role, not per user
+    emit.grants{
+      resource = { type = "role", id = M.id(value) }, slug = "member",
+      principals = { type = "user", ids = ids },
+    }
+  end
+
+  -- Writes every role grant taken and not yet written.
+  function reg.flush()
+    for _, value in ipairs(order) do write(value) end
+  end
 
   function reg.ensure(value)
     if seen[value] or M.DROP[value] or not opts.resources then return end
@@ -114,15 +143,23 @@ function M.registry(opts)
       log.warn("unknown Twingate role " .. value .. "; adding it as role " .. M.id(value))
     end
     reg.ensure(value)
-    -- emit.grants writes the row emit.grant would, through the bulk path: the
-    -- role's entitlement and resource are packed once per role, not per user
-    emit.grants{
-      resource = { type = "role", id = M.id(value) }, slug = "member",
-      principals = { type = "user", ids = { user_id } },
-    }
+    local ids = waiting[value]
+    if ids == nil then
+      ids = {}
+      waiting[value] = ids
+      order[#order + 1] = value
+    end
+    ids[#ids + 1] = user_id
+    if #ids >= M.GRANT_BATCH then write(value) end
   end
 
   return reg
+end
+
+-- Flushes every registry of this run (twingate.sync, at the end of a sync:
+-- a grant taken by a registry whose walk did not flush is written still).
+function M.flush_all()
+  for reg in pairs(registries) do reg.flush() end
 end
 
 -- The role value of a role resource id ("devops" -> "DEVOPS"), or nil when

@@ -10,6 +10,7 @@ local graphql = require "bt.graphql"
 local log = require "bt.log"
 local client = require "twingate.client"
 local targets = require "twingate.targets"
+local roles = require "twingate.roles"
 local scope_of = require "lib.scope"
 local fail = require "lib.failure"
 local batch = require "lib.batch"
@@ -98,6 +99,8 @@ function M.run(resource_types, opts)
     ok, err = full(resource_types, ctx)
   end
   if not ok then return nil, client.explain(err) end
+  -- each walk flushed its registry; this catches one an override's walk did not
+  if roles.flush_all then roles.flush_all() end
   if fields.repaired > 0 then
     log.warn(string.format("%d names were not valid UTF-8 and were repaired (U+FFFD)",
       fields.repaired))

@@ -146,6 +146,7 @@ function M.role(id, scope)
       if user_kept(docs, user) then registry.grant(user.id, value) end
     end,
   }
+  if ok then registry.flush() end -- (this module's own registry)
   -- a role of the admin docs that this API's UserRole lacks has no holders:
   -- the sync goes on (twingate-api.md 9a)
   if not ok and roles.refused(err, value) then
