@@ -440,6 +440,16 @@ static const bt_bytes *grant_prefix(c1z_writer *w, const bt_pb_grant *g, bool *f
     return slot;
 }
 
+/* A principal as bt.emit hands it over, its id and nothing else: what the
+ * packed-grant path encodes by hand (bt_pb_pack_grant_principal_and_id). */
+static bool id_only(const bt_pb_resource *p)
+{
+    return p->id && !p->id->baton_resource && !p->parent_resource_id &&
+           !(p->display_name && *p->display_name) && p->n_annotations == 0 &&
+           !(p->description && *p->description) && !p->baton_resource && !p->external_id &&
+           p->creation_source == 0 && !p->profile && !p->icon && !p->status && !p->created_at;
+}
+
 /* The packed-grant path: protobuf-c packs fields in number order, so a row is its
  * entitlement (field 1, kept per entitlement), then principal and id (2, 3), then the
  * annotations (4, packed by the caller once for many rows): the bytes c1z_grant packs. */
@@ -448,17 +458,15 @@ static int c1z_grant_packed(void *impl, const bt_pb_grant *g, const bt_bytes *ta
 {
     c1z_writer *w = impl;
     bt_arena_reset(&w->scratch);
-    if (g->sources) /* field 5 after the tail: not for this path */
+    if (g->sources || !id_only(g->principal)) /* not rows this path writes */
         return c1z_grant(impl, g, fatal, err, errsz);
     const bt_bytes *head = grant_prefix(w, g, fatal, err, errsz);
     if (!head)
         return BT_SINK_ERROR;
-    bt_pb_grant mid = C1__CONNECTOR__V2__GRANT__INIT;
-    mid.principal = g->principal;
-    mid.id = g->id;
     bt_bytes_clear(&w->buf);
     bt_bytes_append(&w->buf, head->data, head->len);
-    if (bt_pb_pack(&mid.base, &w->mid) != 0) {
+    const bt_pb_resource_id *pid = g->principal->id;
+    if (bt_pb_pack_grant_principal_and_id(&w->mid, pid->resource_type, pid->resource, g->id) != 0) {
         *fatal = true;
         bt_sink_errf(err, errsz, "out of memory encoding a grant");
         return BT_SINK_ERROR;

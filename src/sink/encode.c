@@ -21,6 +21,52 @@ int bt_pb_pack(const ProtobufCMessage *m, bt_buf *b)
     return b->len == n ? 0 : -1;
 }
 
+/* A length-delimited field: tag (field number, wire type 2), length as a varint. */
+static void put_len_field(bt_buf *b, unsigned field, size_t len)
+{
+    bt_buf_putc(b, (char)((field << 3) | 2));
+    for (; len >= 0x80; len >>= 7)
+        bt_buf_putc(b, (char)((len & 0x7f) | 0x80));
+    bt_buf_putc(b, (char)len);
+}
+
+static size_t varint_size(size_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
+
+/* A proto3 string field: left out when empty, as protobuf-c does. */
+static size_t string_field_size(size_t len)
+{
+    return len ? 1 + varint_size(len) + len : 0;
+}
+
+static void put_string_field(bt_buf *b, unsigned field, const char *s, size_t len)
+{
+    if (!len)
+        return;
+    put_len_field(b, field, len);
+    bt_buf_append(b, s, len);
+}
+
+int bt_pb_pack_grant_principal_and_id(bt_buf *b, const char *ptype, const char *pid,
+                                      const char *grant_id)
+{
+    size_t nt = strlen(ptype), np = strlen(pid), ng = strlen(grant_id);
+    size_t rid = string_field_size(nt) + string_field_size(np); /* ResourceId */
+    size_t res = 1 + varint_size(rid) + rid;                    /* Resource {id = 1} */
+    bt_buf_clear(b);
+    put_len_field(b, 2, res); /* Grant.principal */
+    put_len_field(b, 1, rid); /* Resource.id */
+    put_string_field(b, 1, ptype, nt);
+    put_string_field(b, 2, pid, np);
+    put_string_field(b, 3, grant_id, ng); /* Grant.id */
+    return b->oom ? -1 : 0;
+}
+
 bt_pb_any *bt_pb_any_new(bt_arena *a, const ProtobufCMessage *m)
 {
     bt_pb_any *any = bt_arena_alloc(a, sizeof *any);

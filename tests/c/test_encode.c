@@ -292,6 +292,45 @@ static void golden_grants(void **state)
 }
 
 /* Keys sorted bytewise at every level; "" and false still written (oneof). */
+/* The hand-packed principal and id of the packed-grant path are the bytes
+ * protobuf-c writes for them, at every varint length and with empty strings
+ * (left out, proto3). */
+static void grant_principal_and_id_by_hand(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {0, 1, 5, 100, 113, 114, 127, 128, 200, 300, 16383, 16384, 70000};
+    size_t n = sizeof lens / sizeof lens[0];
+    char *text = malloc(70001);
+    assert_non_null(text);
+    for (size_t i = 0; i < 70000; i++)
+        text[i] = (char)('a' + i % 26);
+    bt_buf hand = {0}, lib = {0};
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b += 3)
+            for (size_t c = 0; c < n; c += 4) {
+                char *t = strndup(text, lens[a]), *p = strndup(text + 7, lens[b]),
+                     *g = strndup(text + 3, lens[c]);
+                C1__Connector__V2__ResourceId rid = C1__CONNECTOR__V2__RESOURCE_ID__INIT;
+                rid.resource_type = t;
+                rid.resource = p;
+                C1__Connector__V2__Resource prin = C1__CONNECTOR__V2__RESOURCE__INIT;
+                prin.id = &rid;
+                C1__Connector__V2__Grant grant = C1__CONNECTOR__V2__GRANT__INIT;
+                grant.principal = &prin;
+                grant.id = g;
+                assert_int_equal(bt_pb_pack(&grant.base, &lib), 0);
+                assert_int_equal(bt_pb_pack_grant_principal_and_id(&hand, t, p, g), 0);
+                assert_int_equal(hand.len, lib.len);
+                assert_memory_equal(hand.data, lib.data, lib.len);
+                free(t);
+                free(p);
+                free(g);
+            }
+    bt_buf_free(&hand);
+    bt_buf_free(&lib);
+    free(text);
+}
+
 static void golden_struct_sorted(void **state)
 {
     (void)state;
@@ -544,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(golden_resource_types, setup, teardown),
         cmocka_unit_test_setup_teardown(golden_resources, setup, teardown),
         cmocka_unit_test_setup_teardown(golden_entitlement, setup, teardown),
+        cmocka_unit_test_setup_teardown(grant_principal_and_id_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(golden_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(golden_struct_sorted, setup, teardown),
         cmocka_unit_test_setup_teardown(decode_reencode_is_identical, setup, teardown),
