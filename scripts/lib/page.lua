@@ -130,13 +130,11 @@ function M.walk(opts)
   check_opts("walk", opts, WALK)
   local failure
   local function visit(conn)
-    for node in M.nodes(conn) do
-      local ok, err = opts.each(node)
-      if ok == false then return false end
-      if ok == nil and err ~= nil then failure = err; return false end
-    end
+    local ok, err = each_node(conn, opts.each)
+    if ok == false then return false end
+    if ok == nil and err ~= nil then failure = err; return false end
     if opts.on_page then
-      local ok, err = opts.on_page(conn)
+      ok, err = opts.on_page(conn)
       if ok == nil and err ~= nil then failure = err; return false end
     end
     return true

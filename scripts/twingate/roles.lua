@@ -89,17 +89,14 @@ M.GRANT_BATCH = 100
 -- roles; grant() emits a role never seen before (a value newer than this
 -- script) on first sight, then takes the user's grant, written with others
 -- of that role once M.GRANT_BATCH wait or at flush(). Whoever calls grant()
--- calls flush() when its walk ends (twingate.users, twingate.principals,
--- twingate.targets do; twingate.sync flushes every registry again at the end).
--- Dropped roles are neither. opts (default: all true): resources (emit roles
--- at all), entitlements, grants.
-local registries = setmetatable({}, { __mode = "k" })
-
+-- calls flush() when its walk ends (twingate.users, twingate.principals and
+-- twingate.targets do; twingate.sync flushes the sync's registry again at the
+-- end, M.flush_sync). Dropped roles are neither. opts (default: all true):
+-- resources (emit roles at all), entitlements, grants.
 function M.registry(opts)
   opts = opts or { resources = true, entitlements = true, grants = true }
   local seen, reg = {}, {}
   local waiting, order = {}, {} -- role value -> user ids; values in the order first met
-  registries[reg] = true
 
   local function write(value)
     local ids = waiting[value]
@@ -156,10 +153,10 @@ function M.registry(opts)
   return reg
 end
 
--- Flushes every registry of this run (twingate.sync, at the end of a sync:
--- a grant taken by a registry whose walk did not flush is written still).
-function M.flush_all()
-  for reg in pairs(registries) do reg.flush() end
+-- Writes what the sync's registry (ctx.roles, M.for_sync) still holds: a
+-- grant taken by an override's walk that did not flush is written still.
+function M.flush_sync(ctx)
+  if ctx.roles and ctx.roles.flush then ctx.roles.flush() end
 end
 
 -- The role value of a role resource id ("devops" -> "DEVOPS"), or nil when

@@ -45,12 +45,14 @@ describe("role grants written in batches", function()
     assert.equal(4, #calls) -- nothing left to write
   end)
 
-  it("flush_all writes what a registry's walk left waiting", function()
+  it("flush_sync writes what the sync's registry was left holding", function()
     users(7, "U")
-    local reg = roles.registry()
-    for i = 1, 7 do reg.grant("U" .. i, "DEVOPS") end
+    local ctx = { roles = roles.registry() }
+    for i = 1, 7 do ctx.roles.grant("U" .. i, "DEVOPS") end
     assert.equal(0, #rt.rows.grants)
-    roles.flush_all()
+    roles.flush_sync(ctx)
+    assert.equal(7, #rt.rows.grants)
+    roles.flush_sync({}) -- a sync that made no registry: nothing to write
     assert.equal(7, #rt.rows.grants)
   end)
 
