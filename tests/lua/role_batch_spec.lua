@@ -1,6 +1,6 @@
 -- twingate.roles registry: role grants are taken one per user and written
 -- in emit.grants calls of up to GRANT_BATCH ids; flush() writes the rest, and
--- roles.flush_all() writes what a registry whose walk never flushed still holds.
+-- roles.flush_sync(ctx) writes what the sync's registry was left holding.
 local fake = require "helpers.fake_runtime"
 
 describe("role grants written in batches", function()
