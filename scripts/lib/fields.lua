@@ -76,7 +76,8 @@ function M.check(node, spec, label)
           ok, why = check_string(node, field, kind, label)
         end
       elseif kind == "integer" then
-        if math.tointeger(v) == nil then ok, why = nil, field .. " is not an integer" end
+        -- not math.tointeger: it takes "12" and 12.0, which the list checks then ignore
+        if math.type(v) ~= "integer" then ok, why = nil, field .. " is not an integer" end
       elseif type(v) ~= kind then
         ok, why = nil, string.format("%s is not a %s (%s)", field, kind, type(v))
       end

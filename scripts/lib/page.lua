@@ -93,7 +93,10 @@ local WALK_NESTED = { query = "string", path = "string", label = "string",
   nested = "string", follow = "table", parent = "function", variables = "?table",
   check = "?function" }
 local FOLLOW = { query = "string", path = "string", page_size = "number" }
-local OWNER = { id = "string", label = "string", each = "function", done = "?function" }
+local OWNER = { id = "string", label = "string", each = "function", done = "?function",
+  flush = "?function" }
+-- (a spec is parsed once per table: each must be a table made once, not per call)
+local ENTRY = { owner = "table" }
 
 -- A graphql.paginate check from check(node) -> true | nil, why: the page is
 -- refused (damaged: asked again, then a decode error) at its first bad node,
@@ -182,11 +185,8 @@ M.continuation = continuation
 local function owner_ok(o)
   return type(o) == "table" and type(o.id) == "string" and type(o.label) == "string"
     and type(o.each) == "function" and (o.done == nil or type(o.done) == "function")
+    and (o.flush == nil or type(o.flush) == "function")
 end
-
--- follow tables already checked: one per walk, met again for every owner.
--- Weak keys, so a script's tables are not kept alive by this cache.
-local followed = setmetatable({}, { __mode = "k" })
 
 -- Feeds the first page conn to owner.each. A page of the wrong shape
 -- (graphql.check_page) is not used: the list is read again from its start.
@@ -196,10 +196,7 @@ local followed = setmetatable({}, { __mode = "k" })
 -- rest() when more remains, or nil, err from each.
 function M.first(owner, conn, follow)
   if not owner_ok(owner) then check_opts("first", owner, OWNER, "owner") end
-  if not followed[follow] then
-    check_opts("first", follow, FOLLOW, "follow")
-    followed[follow] = true
-  end
+  check_opts("first", follow, FOLLOW, "follow")
   local n, bad = graphql.check_page(conn, { id_field = follow.id_field })
   if not n then
     log.warn(string.format("%s: the first page in the answer is not usable (%s); "
@@ -234,7 +231,7 @@ end
 -- field came back null: deleted since its first page; done does not run), or
 -- nil, err (an answer without that field is damage: a decode error).
 function M.rest(entry, follow)
-  check_opts("rest", entry, { owner = "table" }, "entry")
+  check_opts("rest", entry, ENTRY, "entry")
   check_opts("rest", follow, FOLLOW, "follow")
   local owner = entry.owner
   local ok, err = M.walk{

@@ -93,4 +93,17 @@ describe("lib", function()
       assert.same({}, rt.requests)
     end)
   end)
+
+  describe("fields", function()
+    it("takes only a Lua integer as an integer (not \"12\", not 12.0)", function()
+      local fields = require "lib.fields"
+      local spec = { users = { totalCount = "integer" } }
+      assert.is_true(fields.check({ users = { totalCount = 12 } }, spec))
+      for _, bad in ipairs({ "12", 12.0, 12.5 }) do
+        local ok, why = fields.check({ users = { totalCount = bad } }, spec)
+        assert.is_nil(ok)
+        assert.equal("users.totalCount is not an integer", why)
+      end
+    end)
+  end)
 end)

@@ -1,7 +1,7 @@
 -- Recorded Twingate exchanges under tests/lua/fixtures/<name>.json:
 -- { "exchanges": [ { "query": "<key of twingate.queries>", "variables": {...},
 --   "response": { "data": ..., "errors": [...] } } | { ..., "fail": {kind, message, status} } ] }
--- JSON null decodes as in the runtime: an absent key inside an object, the
+-- JSON null (and an integer) decodes as in the runtime: an absent key inside an object, the
 -- sentinel NULL (bt.graphql's graphql.null) inside an array.
 local cjson = require "cjson"
 
@@ -21,8 +21,12 @@ local function is_array(t)
   return n > 0 and n == #t
 end
 
+-- lua-cjson decodes every number as a float; the runtime gives an integer for
+-- an integer's text (12) and a float only for a fraction or exponent. The
+-- fixtures write counts as integers, so an integral float becomes an integer.
 local function strip_nulls(v)
   if v == cjson.null then return nil end
+  if math.type(v) == "float" then return math.tointeger(v) or v end
   if type(v) ~= "table" then return v end
   local array = is_array(v)
   for k, x in pairs(v) do
