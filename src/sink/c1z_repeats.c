@@ -5,11 +5,11 @@
  *
  * Building it also tells whether an id was stored twice (a list read again
  * after the tenant changed, a script emitting a grant twice): the build then
- * fails, and only then are the grant ids walked in order. The first row of an
- * id (the lowest rowid, the one written first) stays, as it would have with
- * the index in place; each later row is reported and deleted. The walk keeps
- * its keys in SQLite's temporary database, so memory stays bounded however
- * many repeats there are. */
+ * fails, and only then are the rows of the repeated ids walked in order. The
+ * first row of an id (the lowest rowid, the one written first) stays, as it
+ * would have with the index in place; each later row is reported and deleted.
+ * The sorts and the list of rows to delete live in SQLite's temporary files,
+ * so memory stays bounded however many repeats there are. */
 #include "internal.h"
 
 #include <sqlite3.h>
@@ -40,18 +40,18 @@ static int run(sqlite3 *db, const char *sql, const char *what, char *err, size_t
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(db, what, err, errsz);
 }
 
-/* The grant ids in order, each row's id, external id and data. */
+/* Only the rows of ids stored more than once, in order: each row's id,
+ * external id, sync id and data (the sorts spill to SQLite's temporary
+ * files, so memory stays bounded). */
 static const char walk_sql[] =
-    "select k.id, k.external_id, k.sync_id, g.data from temp.bt_grant_keys k"
-    " join main.v1_grants g on g.id = k.id order by k.external_id, k.sync_id, k.id";
+    "select g.id, g.external_id, g.sync_id, g.data from main.v1_grants g"
+    " join (select external_id e, sync_id s from main.v1_grants group by 1, 2"
+    " having count(*) > 1) r on g.external_id = r.e and g.sync_id = r.s"
+    " order by g.external_id, g.sync_id, g.id";
 
-static const char keys_sql[] =
-    "create temp table bt_grant_keys as select id, external_id, sync_id from main.v1_grants;"
-    "create index temp.bt_grant_keys_order on bt_grant_keys (external_id, sync_id, id);"
-    "create temp table bt_grant_repeats (id integer primary key);";
+static const char repeats_sql[] = "create temp table bt_grant_repeats (id integer primary key);";
 
-static const char cleanup_sql[] =
-    "drop table if exists temp.bt_grant_keys; drop table if exists temp.bt_grant_repeats;";
+static const char cleanup_sql[] = "drop table if exists temp.bt_grant_repeats;";
 
 /* The row's key: external_id NUL sync_id. */
 static int row_key(sqlite3_stmt *st, bt_buf *out)
@@ -120,7 +120,7 @@ static int drop_repeats(sqlite3 *db, char *err, size_t errsz)
 
 static int absorb(settle_state *s, char *err, size_t errsz)
 {
-    int rc = run(s->db, keys_sql, "grant repeats", err, errsz);
+    int rc = run(s->db, repeats_sql, "grant repeats", err, errsz);
     if (rc == 0)
         rc = walk_repeats(s, err, errsz);
     sqlite3_finalize(s->walk);
