@@ -85,12 +85,12 @@ typedef bt_buf bt_bytes;
  * fields: bt_pb_struct_sort; Struct is the only map this project fills). */
 int bt_pb_pack(const ProtobufCMessage *m, bt_buf *b);
 
-/* Replace b's content with Grant fields 2 and 3 of a grant whose principal is
- * a Resource holding only its id {ptype, pid}: the bytes bt_pb_pack writes
- * for them (strings left out when empty), without a walk of descriptors (the
- * c1z sink writes one per membership). -1 when out of memory. */
-int bt_pb_pack_grant_principal_and_id(bt_buf *b, const char *ptype, const char *pid,
-                                      const char *grant_id);
+/* Append to b Grant fields 2 and 3 of a grant whose principal is a Resource
+ * holding only its id {ptype, pid}: the bytes bt_pb_pack writes for them
+ * (strings left out when empty), without a walk of descriptors (the c1z sink
+ * writes one per membership). Out of memory shows in b->oom. */
+void bt_pb_append_grant_principal_and_id(bt_buf *b, const char *ptype, const char *pid,
+                                         const char *grant_id);
 
 /* An Any holding m: type_url "type.googleapis.com/<full name>", value = the
  * encoding of m. Allocated in a. NULL when out of memory. */

@@ -60,7 +60,6 @@ typedef struct {
     unsigned batch_rows;
     bool in_tx;
     bt_bytes buf;
-    bt_bytes mid;                 /* packed-grant path: a row's principal and id */
     bt_grant_prefixes prefixes;   /* packed-grant path: Grant field 1 per entitlement */
     bt_arena scratch; /* per-row: composite ids, grantable_to arrays */
     cache_slot cache[CACHE_SLOTS];
@@ -441,7 +440,7 @@ static const bt_bytes *grant_prefix(c1z_writer *w, const bt_pb_grant *g, bool *f
 }
 
 /* A principal as bt.emit hands it over, its id and nothing else: what the
- * packed-grant path encodes by hand (bt_pb_pack_grant_principal_and_id). */
+ * packed-grant path encodes by hand (bt_pb_append_grant_principal_and_id). */
 static bool id_only(const bt_pb_resource *p)
 {
     return p->id && !p->id->baton_resource && !p->parent_resource_id &&
@@ -466,12 +465,7 @@ static int c1z_grant_packed(void *impl, const bt_pb_grant *g, const bt_bytes *ta
     bt_bytes_clear(&w->buf);
     bt_bytes_append(&w->buf, head->data, head->len);
     const bt_pb_resource_id *pid = g->principal->id;
-    if (bt_pb_pack_grant_principal_and_id(&w->mid, pid->resource_type, pid->resource, g->id) != 0) {
-        *fatal = true;
-        bt_sink_errf(err, errsz, "out of memory encoding a grant");
-        return BT_SINK_ERROR;
-    }
-    bt_bytes_append(&w->buf, w->mid.data, w->mid.len);
+    bt_pb_append_grant_principal_and_id(&w->buf, pid->resource_type, pid->resource, g->id);
     bt_bytes_append(&w->buf, tail->data, tail->len);
     if (w->buf.oom) {
         *fatal = true;
@@ -619,7 +613,6 @@ static void free_writer(c1z_writer *w)
     for (int i = 0; i < CACHE_SLOTS; i++)
         cache_clear_slot(&w->cache[i]);
     bt_bytes_free(&w->buf);
-    bt_bytes_free(&w->mid);
     bt_grant_prefixes_free(&w->prefixes);
     bt_arena_free(&w->scratch);
     free(w);

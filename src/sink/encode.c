@@ -52,19 +52,17 @@ static void put_string_field(bt_buf *b, unsigned field, const char *s, size_t le
     bt_buf_append(b, s, len);
 }
 
-int bt_pb_pack_grant_principal_and_id(bt_buf *b, const char *ptype, const char *pid,
-                                      const char *grant_id)
+void bt_pb_append_grant_principal_and_id(bt_buf *b, const char *ptype, const char *pid,
+                                         const char *grant_id)
 {
     size_t nt = strlen(ptype), np = strlen(pid), ng = strlen(grant_id);
     size_t rid = string_field_size(nt) + string_field_size(np); /* ResourceId */
     size_t res = 1 + varint_size(rid) + rid;                    /* Resource {id = 1} */
-    bt_buf_clear(b);
     put_len_field(b, 2, res); /* Grant.principal */
     put_len_field(b, 1, rid); /* Resource.id */
     put_string_field(b, 1, ptype, nt);
     put_string_field(b, 2, pid, np);
     put_string_field(b, 3, grant_id, ng); /* Grant.id */
-    return b->oom ? -1 : 0;
 }
 
 bt_pb_any *bt_pb_any_new(bt_arena *a, const ProtobufCMessage *m)
