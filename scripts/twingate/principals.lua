@@ -64,8 +64,6 @@ function M.tracker(registry)
       return drop("principal_deleted_during_sync", what, "the user was deleted during the sync")
     end
     if users.emit(node, registry) == false then return false end
-    -- its role grant now: a fetch is rare, and no walk of this module ends
-    if registry.flush then registry.flush() end
     log.info("user " .. id .. " was not in the users list (it changed during the sync); fetched it")
     return true
   end

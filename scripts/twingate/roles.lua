@@ -88,10 +88,10 @@ M.GRANT_BATCH = 100
 -- Per-sync state: which roles were emitted. emit_known() emits the known
 -- roles; grant() emits a role never seen before (a value newer than this
 -- script) on first sight, then takes the user's grant, written with others
--- of that role once M.GRANT_BATCH wait or at flush(). Whoever calls grant()
--- calls flush() when its walk ends (twingate.users, twingate.principals and
--- twingate.targets do; twingate.sync flushes the sync's registry again at the
--- end, M.flush_sync). Dropped roles are neither. opts (default: all true):
+-- of that role once M.GRANT_BATCH wait or at flush(): twingate.sync flushes
+-- the sync's registry (M.for_sync) at the end (M.flush_sync), and a registry
+-- made elsewhere is flushed by its maker (twingate.targets). Dropped roles
+-- are neither. opts (default: all true):
 -- resources (emit roles at all), entitlements, grants.
 function M.registry(opts)
   opts = opts or { resources = true, entitlements = true, grants = true }
@@ -153,8 +153,7 @@ function M.registry(opts)
   return reg
 end
 
--- Writes what the sync's registry (ctx.roles, M.for_sync) still holds: a
--- grant taken by an override's walk that did not flush is written still.
+-- Writes what the sync's registry (ctx.roles, M.for_sync) still holds.
 function M.flush_sync(ctx)
   if ctx.roles and ctx.roles.flush then ctx.roles.flush() end
 end

@@ -99,8 +99,7 @@ function M.run(resource_types, opts)
     ok, err = full(resource_types, ctx)
   end
   if not ok then return nil, client.explain(err) end
-  -- each walk flushed the role registry; this catches an override's walk that did not
-  if roles.flush_sync then roles.flush_sync(ctx) end
+  roles.flush_sync(ctx) -- the role grants the sync's registry still holds
   if fields.repaired > 0 then
     log.warn(string.format("%d names were not valid UTF-8 and were repaired (U+FFFD)",
       fields.repaired))

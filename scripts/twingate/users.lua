@@ -115,14 +115,11 @@ end
 
 -- Emits every user and its role grant (no memberships).
 function M.walk(registry)
-  local ok, err = batch.walk{
+  return batch.walk{
     query = Q.USERS, variables = { first = Q.PAGE_SIZE }, path = "users", label = "users",
     check = M.check, partition = Q.PARTITION.users,
     each = function(node) M.emit(node, registry) end,
   }
-  if not ok then return nil, err end
-  if registry.flush then registry.flush() end -- (an override's registry may write at once)
-  return ok
 end
 
 -- Emits every user, its role grant and its membership grants, read from the
@@ -142,7 +139,6 @@ function M.walk_with_groups(registry, groups, list)
     end,
   }
   if not ok then return nil, err end
-  if registry.flush then registry.flush() end -- (an override's registry may write at once)
   return t
 end
 
