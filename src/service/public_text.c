@@ -1,20 +1,59 @@
 /* The text ConductorOne is sent carries no local file paths: a script
  * position ("/usr/share/baton-twingate/scripts/twingate/groups.lua:87") keeps
- * only the script's own name ("twingate/groups.lua:87"), and any other
- * absolute path only its last component. */
+ * only the script's own name ("twingate/groups.lua:87"), and any other local
+ * path only its last component. A path of the API's ("/api/graphql/",
+ * "/groups/abc" in a server's message) is not local and stays whole. */
 #include "service/svc.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool path_char(char c) { return c && c != ' ' && c != '"' && c != '\'' && c != '(' && c != ')'; }
 
-/* A token that names a local file: starts with '/', or with "..." (Lua's
- * shortened source name) followed by a '/' somewhere. */
+/* The top directories of a Unix file system: a path under one is local. */
+static bool under_system_root(const char *t, size_t len)
+{
+    static const char *const roots[] = {"/bin/", "/boot/", "/dev/", "/etc/", "/home/", "/lib/",
+                                        "/lib64/", "/media/", "/mnt/", "/nix/", "/opt/", "/proc/",
+                                        "/root/", "/run/", "/sbin/", "/snap/", "/srv/", "/sys/",
+                                        "/tmp/", "/usr/", "/var/", NULL};
+    for (int i = 0; roots[i]; i++)
+        if (len >= strlen(roots[i]) && strncmp(t, roots[i], strlen(roots[i])) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the directory holding the absolute path t[0..len) exists here (a
+ * file under a --scripts-dir or --c1z-temp-dir of any name; the root itself
+ * does not count, or every "/word" would). */
+static bool parent_exists(const char *t, size_t len)
+{
+    const char *slash = NULL;
+    for (size_t i = 1; i < len; i++)
+        if (t[i] == '/' && i + 1 < len)
+            slash = t + i;
+    char dir[PATH_MAX];
+    size_t n = slash ? (size_t)(slash - t) : 0;
+    if (n == 0 || n >= sizeof dir)
+        return false;
+    memcpy(dir, t, n);
+    dir[n] = '\0';
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A token that names a local file: a Lua script position ("....lua"), a path
+ * under a system directory or in a directory that exists here, or Lua's
+ * shortened source name ("..." then a '/'). */
 static bool is_local_path(const char *t, size_t len)
 {
-    if (t[0] == '/')
-        return true;
+    if (t[0] == '/') {
+        const char *lua = strstr(t, ".lua");
+        bool script = lua && (size_t)(lua - t) < len;
+        return script || under_system_root(t, len) || parent_exists(t, len);
+    }
     return len > 3 && strncmp(t, "...", 3) == 0 && memchr(t, '/', len) != NULL;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt/pb_check.h"
 #include "service/svc.h"
@@ -177,6 +178,9 @@ static void public_text_has_no_local_paths(void **state)
         {"transport: cannot reach https://acme.twingate.com/api/graphql/ (timeout)",
          "transport: cannot reach https://acme.twingate.com/api/graphql/ (timeout)"},
         {"twingate/init.lua:3: boom", "twingate/init.lua:3: boom"},
+        {"graphql: not found for /api/graphql/", "graphql: not found for /api/graphql/"},
+        {"group not found: /groups/abc", "group not found: /groups/abc"},
+        {"cannot read '/etc/baton-twingate/env'", "cannot read 'env'"},
         {"", ""},
     };
     char out[256];
@@ -186,6 +190,12 @@ static void public_text_has_no_local_paths(void **state)
     }
     bt_svc_public_text("/a/b/c.lua:1: xxxxxxxxxx", out, 8);
     assert_int_equal(strlen(out), 7);
+    /* a file in a directory that exists here, whatever its name */
+    char cwd[200], text[300];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text, "cannot write %s/out.c1z: full", cwd);
+    bt_svc_public_text(text, out, sizeof out);
+    assert_string_equal(out, "cannot write out.c1z: full");
 }
 
 int main(void)
