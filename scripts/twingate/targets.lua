@@ -50,13 +50,16 @@ local function fetch(query, field, rtype, id, variables)
     return nil, err
   end
   local node = data[field]
-  if type(node) ~= "table" or node.id == nil then return nil, missing(rtype, id) end
-  -- the mapped fields' types, as the full sync checks them (lib.fields)
+  if type(node) ~= "table" then return nil, missing(rtype, id) end
+  -- the mapped fields' types, as the full sync checks them (lib.fields); a
+  -- node without its id is damage too, as in twingate.principals
   local check = (rtype == "group" and groups.check) or (rtype == "user" and users.check) or nil
   local ok, why = true, nil
   if check then ok, why = check(node) end
+  if ok and node.id == nil then ok, why = nil, "it has no id" end
   if not ok then
-    return nil, string.format("--sync-resources: %s %s: the answer is damaged: %s", rtype, id, why)
+    return nil, { kind = "decode", message = string.format(
+      "--sync-resources: %s %s: the answer is damaged: %s", rtype, id, why) }
   end
   return node
 end
@@ -142,6 +145,9 @@ function M.role(id, scope)
   local ok, err = page.walk{
     query = docs.holders, path = "users", label = "holders of role " .. id,
     variables = { filter = filter, first = Q.PAGE_SIZE },
+    -- with an override's filter the holders carry the user fields keep reads:
+    -- checked as the full sync checks them
+    check = docs.filters and users.check or nil,
     each = function(user)
       if user_kept(docs, user) then registry.grant(user.id, value) end
     end,

@@ -193,6 +193,21 @@ describe("keep", function()
       assert.is_false(has_grant_of(kept, "user", t.users[3].id))
     end)
 
+    it("--sync-resources role:member refuses a holder whose fields are damaged, "
+        .. "as the full sync does", function()
+      local t = model()
+      t.users[2].state = { "DISABLED" } -- not a string: keep must not see it
+      local rt = fake.install{ config = FULL }
+      rt.handler = tenant.handler(t)
+      local seen = {}
+      require("twingate.users").keep = function(n) seen[#seen + 1] = type(n.state); return true end
+      local ok, err = require("twingate").sync{ targets = { { type = "role", id = "member" } } }
+      assert.is_nil(ok)
+      assert.equal("decode", err.kind)
+      assert.matches("state is not a string", err.message, 1, true)
+      for _, kind in ipairs(seen) do assert.equal("string", kind) end
+    end)
+
     it("--sync-resources user:<filtered> writes no user", function()
       local t = model()
       local _, kept = twice(FULL, { targets = { { type = "user", id = t.users[3].id } } },
