@@ -187,6 +187,29 @@ class Provisioning(ProvisioningBase):
         self.assertNoViolations()
 
 
+    def test_09_a_nul_byte_in_any_string_refuses_the_task(self):
+        # protobuf-c cuts a string at a NUL: EMEKA + "\0..." was read as EMEKA, who was
+        # deleted with a success reported. Such a task is refused whole, the tenant untouched.
+        self.start_polling()
+        before = self.twingate.truth()
+        tasks = [({"type": "delete_resource", "resource_id": {"type": "user", "id": EMEKA + "\0-not-this-one"}},
+                  "task.delete_resource.resource_id.resource"),
+                 ({"type": "grant", "entitlement": self.rows.entitlement("group:%s:member" % RELEASE),
+                   "principal": {"type": "user", "id": NEW_HIRE + "\0x"}},
+                  "task.grant.principal.id.resource"),
+                 ({"type": "create_account", "resource_type_id": "user",
+                   "account_info": {"emails": [{"address": "nul@acme.example", "is_primary": True}],
+                                    "profile": {"email": "nul@acme.example", "first_name": "N\0ul"}}},
+                  "task.create_account.account_info.profile.fields.value.string_value")]
+        for task, field in tasks:
+            with self.subTest(task=task["type"]):
+                _, fin = self.run_task(task)
+                self.assert_failed(fin, 3, True, "string field %s holds a NUL byte" % field)
+        self.assertEqual(self.twingate.stats()["requests"], 0, "no handler ran")
+        self.assertEqual(self.twingate.truth(), before)
+        self.assertIsNotNone(self.truth_user(EMEKA))
+
+
 class DoneWhen(ProvisioningBase):
     """The issue's "done when": one daemon run, started with only the client id and
     secret, the key and the API address, handles all of these."""
