@@ -19,6 +19,13 @@
  * or NULL with err filled. data may be NULL when n is 0. */
 ProtobufCMessage *bt_pb_decode(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
                                char *err, size_t errsz);
+/* The same walk, refusing also a NUL byte in any string field at any depth
+ * (protobuf-c's char * would cut the string there, so the message would name
+ * another object): 0 when there is none, else -1 with err naming the first
+ * such field by its dotted path from d ("task.id"). A malformed message is
+ * refused as bt_pb_decode refuses it. */
+int bt_pb_check_no_nul(const ProtobufCMessageDescriptor *d, const void *data, size_t n,
+                       char *err, size_t errsz);
 /* The bytes of the last length-delimited field number `field` at the top
  * level of the message p..p+n (a string as sent, NUL bytes included, which
  * protobuf-c's char * cannot carry); false when absent or malformed. */

@@ -15,11 +15,13 @@
 #include "bt/http.h"
 #include "service/pb.h"
 
-/* The response Any of a service-mode success. */
+/* The response Any of a service-mode success, or why there is none. */
 typedef struct {
     bt_http_buf *value;
     char *type_url;
     size_t type_url_size;
+    char *error; /* filled when answer returns -1 */
+    size_t error_size;
 } bt_action_answer;
 
 typedef struct {
@@ -35,7 +37,8 @@ typedef struct {
     const char *(*malformed)(const SvcTask *t);
     /* [-0, +1] the request table of a checked task. */
     void (*from_task)(lua_State *L, const SvcTask *t);
-    /* [-0, +0] the handler's result at idx as the task's response; -1 out of memory. */
+    /* [-0, +0] the handler's result at idx as the task's response; -1 with
+     * out->error filled when the result does not make one (or out of memory). */
     int (*answer)(lua_State *L, int idx, const bt_contract *c, const SvcTask *t,
                   const bt_action_answer *out);
 } bt_action;

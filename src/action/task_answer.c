@@ -8,8 +8,10 @@
 static int pack_into(const ProtobufCMessage *m, const bt_action_answer *out)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
-    if (bt_http_buf_reserve(out->value, n + 1) != 0)
+    if (bt_http_buf_reserve(out->value, n + 1) != 0) {
+        snprintf(out->error, out->error_size, "out of memory encoding the response");
         return -1;
+    }
     out->value->len = protobuf_c_message_pack(m, (uint8_t *)out->value->data);
     snprintf(out->type_url, out->type_url_size, "type.googleapis.com/%s", m->descriptor->name);
     return 0;
@@ -79,19 +81,37 @@ static int account_response(const char *type, const char *id, const char *email,
     return rc;
 }
 
-/* [-0, +0] The created account as a Resource shaped like the sync's users. */
+/* [-0, +0] The result's field `key` when it is a string (read raw: no
+ * metamethod runs outside a protected call), else NULL. */
+static const char *result_string(lua_State *L, int idx, const char *key)
+{
+    lua_pushstring(L, key);
+    lua_rawget(L, idx);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1); /* the string stays referenced by the table */
+    return s;
+}
+
+/* [-0, +0] The created account as a Resource shaped like the sync's users.
+ * The result must be a table with a non-empty string id: without one
+ * ConductorOne would be told of an account it cannot name. */
 int bt_act_create_answer(lua_State *L, int idx, const bt_contract *c, const SvcTask *t,
                          const bt_action_answer *out)
 {
+    if (!lua_istable(L, idx)) {
+        snprintf(out->error, out->error_size, "create_account returned a %s, not a table",
+                 luaL_typename(L, idx));
+        return -1;
+    }
+    const char *id = result_string(L, idx, "id");
+    if (!id || !id[0]) {
+        snprintf(out->error, out->error_size, "create_account returned no account id");
+        return -1;
+    }
     const char *type = t->create_account->resource_type_id;
     for (int i = 0; (!type || !*type) && i < c->type_count; i++)
         if (c->types[i].account_provisioning)
             type = c->types[i].id;
-    lua_getfield(L, idx, "id");
-    lua_getfield(L, idx, "email");
-    lua_getfield(L, idx, "display_name");
-    const char *id = lua_tostring(L, -3), *email = lua_tostring(L, -2), *name = lua_tostring(L, -1);
-    int rc = account_response(type ? type : "", id ? id : "", email, name, out);
-    lua_pop(L, 3);
-    return rc;
+    return account_response(type ? type : "", id, result_string(L, idx, "email"),
+                            result_string(L, idx, "display_name"), out);
 }

@@ -74,7 +74,8 @@ void bt_svc_provision_task(bt_host *h, const bt_contract *c, const SvcTask *t, b
     char defined_at[512];
     int top = lua_gettop(L);
     a->from_task(L, t);
-    bt_action_answer answer = {&out->value, out->type_url, sizeof out->type_url};
+    bt_action_answer answer = {&out->value, out->type_url, sizeof out->type_url, out->text,
+                               sizeof out->text};
     switch (bt_action_call(h, c, a, defined_at, sizeof defined_at, &herr)) {
     case BT_ACTION_NO_HANDLER: no_handler(a->handler, out); break;
     case BT_ACTION_THREW:
@@ -85,8 +86,11 @@ void bt_svc_provision_task(bt_host *h, const bt_contract *c, const SvcTask *t, b
     case BT_ACTION_REFUSED: failure(L, lua_absindex(L, -1), out); break;
     case BT_ACTION_DONE:
         if (a->answer(L, lua_absindex(L, -2), c, t, &answer) != 0) {
+            /* the handler ran: its change may be made, so never run it again */
             out->code = BT_GRPC_INTERNAL;
-            snprintf(out->text, sizeof out->text, "out of memory encoding the response");
+            out->non_retryable = true;
+            out->type_url[0] = '\0';
+            out->value.len = 0;
         }
         break;
     }

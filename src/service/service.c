@@ -165,6 +165,30 @@ static const uint8_t *id_with_nul(const bt_http_buf *raw, size_t *len)
     return NULL;
 }
 
+/* A task with a NUL byte in any string field (its id, a resource or
+ * principal id, ...) is refused whole before any handler runs: protobuf-c
+ * cut the string there, so the task as decoded names another object. True
+ * when it was refused. */
+static bool refused_for_nul(bt_svc_daemon *d, const SvcTask *t, const bt_http_buf *raw)
+{
+    char why[512], text[600];
+    size_t id_len;
+    if (bt_pb_check_no_nul(SVC_DESC(baton_service_get_task_response), raw->data, raw->len, why,
+                           sizeof why) == 0)
+        return false;
+    const uint8_t *id = id_with_nul(raw, &id_len);
+    if (id) /* refused under its id as sent, like an overlong one */
+        bt_svc_finish_error_bytes(d, id, id_len, BT_GRPC_INVALID_ARGUMENT,
+                                  "task id holds a NUL byte", true);
+    else if (!t->id || !t->id[0])
+        bt_warn("service: ignoring a task without an id");
+    else {
+        snprintf(text, sizeof text, "malformed task: %s", why);
+        bt_svc_finish_error(d, t->id, BT_GRPC_INVALID_ARGUMENT, text, true);
+    }
+    return true;
+}
+
 static void poll_once(bt_svc_daemon *d)
 {
     ProtobufCMessage *m;
@@ -185,15 +209,10 @@ static void poll_once(bt_svc_daemon *d)
         return;
     }
     SvcGetTaskResp *r = (SvcGetTaskResp *)m;
-    size_t id_len;
-    const uint8_t *id = r->task ? id_with_nul(&raw, &id_len) : NULL;
     d->poll_errors = 0;
     d->next_poll_at = bt_clock_monotonic() +
                       bt_svc_poll_wait(r->next_poll != NULL, duration_seconds(r->next_poll));
-    if (id) /* refused under its id as sent, like an overlong one */
-        bt_svc_finish_error_bytes(d, id, id_len, BT_GRPC_INVALID_ARGUMENT,
-                                  "task id holds a NUL byte", true);
-    else if (r->task)
+    if (r->task && !refused_for_nul(d, r->task, &raw))
         bt_svc_handle_task(d, r->task);
     protobuf_c_message_free_unpacked(m, NULL);
     bt_http_buf_free(&raw);

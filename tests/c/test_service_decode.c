@@ -163,6 +163,38 @@ static void bad_wire_and_utf8_refused(void **state)
     protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* A NUL byte in any string field of a task is refused by the NUL walk, which
+ * names the field by its path; bt_pb_decode alone lets it through (cut). */
+static void nul_in_a_nested_string_is_named(void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *d = SVC_DESC(baton_service_get_task_response);
+    const ProtobufCFieldDescriptor *task = field(d, "task");
+    const ProtobufCFieldDescriptor *del = field(task->descriptor, "delete_resource");
+    const ProtobufCFieldDescriptor *rid = field(del->descriptor, "resource_id");
+    const ProtobufCFieldDescriptor *res = field(rid->descriptor, "resource");
+    rbuf b = {0};
+    b.cap = b.start = 64;
+    b.buf = malloc(b.cap);
+    assert_non_null(b.buf);
+    put_bytes(&b, "ab\0cd", 5);
+    wrap(&b, 0, res->id);
+    wrap(&b, 0, rid->id);
+    wrap(&b, 0, del->id);
+    wrap(&b, 0, task->id);
+    char why[512] = "";
+    assert_int_equal(bt_pb_check_no_nul(d, b.buf + b.start, used(&b), why, sizeof why), -1);
+    assert_string_equal(why, "string field task.delete_resource.resource_id.resource holds a NUL byte");
+    ProtobufCMessage *m = bt_pb_decode(d, b.buf + b.start, used(&b), why, sizeof why);
+    assert_non_null(m);
+    assert_string_equal(((SvcGetTaskResp *)m)->task->delete_resource->resource_id->resource, "ab");
+    protobuf_c_message_free_unpacked(m, NULL);
+    b.buf[b.cap - 3] = 'x'; /* "abxcd": nothing to refuse */
+    assert_int_equal(bt_pb_check_no_nul(d, b.buf + b.start, used(&b), why, sizeof why), 0);
+    assert_int_equal(bt_pb_check_no_nul(d, NULL, 0, why, sizeof why), 0);
+    free(b.buf);
+}
+
 /* What ConductorOne is sent carries no local file paths (issue 17): a
  * script position keeps the script's name, other paths their last part;
  * URLs and relative names stay. */
@@ -206,6 +238,7 @@ int main(void)
         cmocka_unit_test(shallow_struct_decodes),
         cmocka_unit_test(limit_is_exact),
         cmocka_unit_test(bad_wire_and_utf8_refused),
+        cmocka_unit_test(nul_in_a_nested_string_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

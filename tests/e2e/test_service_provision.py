@@ -4,6 +4,7 @@ carry the entitlement, principal and grant rows a one-shot sync wrote, as
 ConductorOne sends back what it was given."""
 
 import base64
+import os
 import shutil
 import tempfile
 import unittest
@@ -185,6 +186,59 @@ class Provisioning(ProvisioningBase):
                 self.assertTrue(fin["error"]["non_retryable"])
         self.assertEqual(self.twingate.stats()["requests"], 0)
         self.assertNoViolations()
+
+
+    def test_09_a_nul_byte_in_any_string_refuses_the_task(self):
+        # protobuf-c cuts a string at a NUL: EMEKA + "\0..." was read as EMEKA, who was
+        # deleted with a success reported. Such a task is refused whole, the tenant untouched.
+        self.start_polling()
+        before = self.twingate.truth()
+        tasks = [({"type": "delete_resource", "resource_id": {"type": "user", "id": EMEKA + "\0-not-this-one"}},
+                  "task.delete_resource.resource_id.resource"),
+                 ({"type": "grant", "entitlement": self.rows.entitlement("group:%s:member" % RELEASE),
+                   "principal": {"type": "user", "id": NEW_HIRE + "\0x"}},
+                  "task.grant.principal.id.resource"),
+                 ({"type": "create_account", "resource_type_id": "user",
+                   "account_info": {"emails": [{"address": "nul@acme.example", "is_primary": True}],
+                                    "profile": {"email": "nul@acme.example", "first_name": "N\0ul"}}},
+                  "task.create_account.account_info.profile.fields.value.string_value")]
+        for task, field in tasks:
+            with self.subTest(task=task["type"]):
+                _, fin = self.run_task(task)
+                self.assert_failed(fin, 3, True, "string field %s holds a NUL byte" % field)
+        self.assertEqual(self.twingate.stats()["requests"], 0, "no handler ran")
+        self.assertEqual(self.twingate.truth(), before)
+        self.assertIsNotNone(self.truth_user(EMEKA))
+
+
+class CreateAccountResult(ServiceTest):
+    """create_account's result must name the account it made: a table with a
+    non-empty string id. Anything else fails the task, never a success with an
+    empty id, nor a Lua error outside a protected call (the task process died)."""
+
+    def override_create_account(self, result):
+        scripts = tempfile.mkdtemp(prefix="bt-svc-scripts-")
+        self.addCleanup(shutil.rmtree, scripts, True)
+        os.makedirs(os.path.join(scripts, "twingate"))
+        with open(os.path.join(scripts, "twingate", "provisioning.lua"), "w") as f:
+            f.write('local M = require "bundled:twingate.provisioning"\n'
+                    'function M.create_account(req) return %s end\n'
+                    'return M\n' % result)
+        return scripts
+
+    def test_a_result_without_an_account_id_fails_the_task(self):
+        info = {"emails": [{"address": "x@acme.example", "is_primary": True}]}
+        for result, text in [("true", "create_account returned a boolean, not a table"),
+                             ("{ message = 'created' }", "create_account returned no account id"),
+                             ("{ id = '' }", "create_account returned no account id")]:
+            with self.subTest(result=result):
+                d = self.start_polling("--scripts-dir", self.override_create_account(result))
+                try:
+                    _, fin = self.run_task({"type": "create_account", "account_info": info})
+                finally:
+                    d.terminate()  # the next daemon alone takes the next task
+                self.assert_failed(fin, 13, True, text)
+                self.assertNotIn("signal", d.stderr())
 
 
 class DoneWhen(ProvisioningBase):
