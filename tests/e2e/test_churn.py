@@ -10,42 +10,25 @@ at a known point of the walk. A sync either holds everything that existed for
 the whole sync (and counts what it left out), or fails with one error line
 and leaves the earlier file alone."""
 
-import os
 import random
 import re
-import shutil
-import tempfile
 import unittest
 
 from harness import C1Z, MockServer, run, sync_against
-from test_concurrent import CREATE, DELETE, GROUP_SIDE, memberships
+from test_concurrent import CREATE, DELETE, GROUP_SIDE, ConcurrentCase, memberships
 
 USERS = 450           # 5 pages of users at 100 (4 + 1 with one node of overlap)
 GROUPS = 12
 SEED = 5
-EARLIER = b"an earlier sync file"
+EARLIER = ConcurrentCase.EARLIER
 
 
-class Case(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="bt-churn-")
-        self.out = os.path.join(self.dir, "sync.c1z")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+class Case(ConcurrentCase):
+    """ConcurrentCase with this file's tenant; sync_ok leaves scheduled
+    changes to the test (some are meant to run after the sync)."""
 
     def mock(self, users=USERS, **kw):
         return MockServer(tenant="synthetic", seed=SEED, users=users, groups=GROUPS, **kw)
-
-    def skipped(self, r):
-        line = re.search(r"^  skipped +(\d+)(?: \((.*)\))?$", r.stdout, re.M)
-        self.assertIsNotNone(line, r.stdout)
-        out = {}
-        for part in (line.group(2) or "").split(", "):
-            if part:
-                cause, n = part.rsplit(" ", 1)
-                out[cause] = int(n)
-        return out
 
     def sync_ok(self, m, extra=()):
         r = sync_against(m, self.out, list(extra))
@@ -65,18 +48,7 @@ class Case(unittest.TestCase):
                          "memberships that existed all along are missing")
 
     def assert_whole(self, truth):
-        with C1Z(self.out) as f:
-            self.assertEqual(set(f.resources("user")), {u["id"] for u in truth["users"]})
-            self.assertEqual(set(f.resources("group")), {g["id"] for g in truth["groups"]})
-            self.assertEqual(f.grant_pairs("group"), memberships(truth))
-
-    def assert_clean_failure(self, r, needle):
-        self.assertNotEqual(r.returncode, 0, r.stdout)
-        errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
-        self.assertEqual(len(errors), 1, r.stderr)
-        self.assertIn(needle, errors[0])
-        with open(self.out, "rb") as f:
-            self.assertEqual(f.read(), EARLIER)
+        self.assert_equals_truth(truth)
 
     def fail_sync(self, m, extra=()):
         with open(self.out, "wb") as f:

@@ -78,6 +78,25 @@ class ConcurrentCase(unittest.TestCase):
         self.assertEqual(sum(out.values()), int(line.group(1)))
         return out
 
+    EARLIER = b"an earlier sync file"
+
+    def assert_equals_truth(self, truth):
+        with C1Z(self.out) as f:
+            self.assertEqual(set(f.resources("user")), {u["id"] for u in truth["users"]})
+            self.assertEqual(set(f.resources("group")), {g["id"] for g in truth["groups"]})
+            self.assertEqual(f.grant_pairs("group"), memberships(truth))
+
+    def assert_clean_failure(self, r, needle):
+        """One error line naming needle, the earlier file unchanged, no
+        temporary file left beside it."""
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertIn(needle, errors[0])
+        self.assertEqual([n for n in os.listdir(self.dir) if ".tmp-" in n], [])
+        with open(self.out, "rb") as f:
+            self.assertEqual(f.read(), self.EARLIER)
+
     def assert_holds_what_lasted(self, before, after):
         """Every user, group and membership present before and after the sync
         (so for the whole sync) is in the file."""
@@ -228,22 +247,9 @@ class TenantChanges(ConcurrentCase):
 
 
 class BrokenPages(ConcurrentCase):
-    EARLIER = b"an earlier sync file"
-
-    def assert_equals_truth(self, truth):
-        with C1Z(self.out) as f:
-            self.assertEqual(set(f.resources("user")), {u["id"] for u in truth["users"]})
-            self.assertEqual(set(f.resources("group")), {g["id"] for g in truth["groups"]})
-            self.assertEqual(f.grant_pairs("group"), memberships(truth))
-
     def assert_clean_failure(self, r, needle):
-        self.assertNotEqual(r.returncode, 0, r.stdout)
-        errors = [l for l in r.stderr.splitlines() if l.startswith("error:")]
-        self.assertEqual(len(errors), 1, r.stderr)
-        self.assertIn(needle, errors[0])
+        super().assert_clean_failure(r, needle)
         self.assertEqual(os.listdir(self.dir), ["sync.c1z"])
-        with open(self.out, "rb") as f:
-            self.assertEqual(f.read(), self.EARLIER)
 
     def test_a_page_that_stays_broken_fails_the_sync(self):
         # Before the fix `edges: null` read as an empty page: exit 0, 0 users.

@@ -11,13 +11,11 @@ knows to span two pages. Run: /usr/bin/python3 -m unittest -v test_page_batch_ch
 """
 import os
 import re
-import shutil
-import tempfile
 import unittest
 
 from harness import C1Z, MockServer, sync_against
 from test_churn import EARLIER
-from test_concurrent import DELETE, memberships
+from test_concurrent import DELETE, ConcurrentCase, memberships
 
 # 100 groups: the group list is one page, read by the plan's first request,
 # so the first answer holding a part (p1) is the users' first batch.
@@ -33,14 +31,7 @@ return users
 """
 
 
-class BatchCase(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="bt-batch-churn-")
-        self.out = os.path.join(self.dir, "sync.c1z")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
+class BatchCase(ConcurrentCase):
     def mock(self):
         return MockServer(tenant="synthetic", seed=SEED, users=USERS, groups=GROUPS,
                           start_timeout=120)
@@ -59,24 +50,13 @@ class BatchCase(unittest.TestCase):
             f.write(EARLIER)
         return sync_against(m, self.out, BATCH + ["--http-max-attempts", "2"] + list(extra))
 
-    def assert_clean_failure(self, r, needle):
-        self.assertNotEqual(0, r.returncode, r.stdout)
-        errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
-        self.assertEqual(1, len(errors), r.stderr[-3000:])
-        self.assertIn(needle, errors[0])
-        with open(self.out, "rb") as f:
-            self.assertEqual(EARLIER, f.read())
-
     def skipped(self, r):
         line = re.search(r"^  skipped +(\d+)(?: \((.*)\))?$", r.stdout, re.M)
         self.assertIsNotNone(line, r.stdout)
         return line.group(2) or ""
 
     def assert_whole(self, truth):
-        with C1Z(self.out) as f:
-            self.assertEqual({u["id"] for u in truth["users"]}, set(f.resources("user")))
-            self.assertEqual({g["id"] for g in truth["groups"]}, set(f.resources("group")))
-            self.assertEqual(memberships(truth), f.grant_pairs("group"))
+        self.assert_equals_truth(truth)
 
     def assert_lasting(self, before, after, left_out=frozenset()):
         with C1Z(self.out) as f:
