@@ -1,7 +1,7 @@
 /* Walking a Relay connection page by page: one page in memory at a time,
  * the cursor passed as a variable. Every page is checked (graphql_page_check.c) and
  * the walk is bounded: a repeated cursor, STALE_PAGES pages in a row without
- * a new node, or more pages than max_nodes / page size stop it. */
+ * a new node, or more nodes than max_nodes (or the pages they take) stop it. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -325,9 +325,10 @@ static int results(lua_State *L, int base, int n)
  * Offset cursors (Relay's arrayconnection, as graphene serves them): when an earlier
  * node is deleted between two requests, the nodes at the next page boundary
  * move before the cursor and are never served. So a walk whose edges carry
- * their own `cursor` (and whose nodes carry ids) continues each page from the
- * cursor of its second-to-last node: the next page must begin with the last
- * node read, its anchor. A page that holds its anchor further down only
+ * their own `cursor` (and whose last node carries an id: with ids_optional a
+ * page ending on a node without one continues unanchored) continues each page
+ * from the cursor of its second-to-last node: the next page must begin with
+ * the last node read, its anchor. A page that holds its anchor further down only
  * repeats nodes (something was inserted before it: nothing is lost); a page
  * without it means something before it moved, so the walk goes back one
  * entry at a time (the cursors of the last RING requests, then the list's
