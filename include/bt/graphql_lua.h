@@ -83,8 +83,8 @@ typedef struct bt_graphql_walk {
  * page: pageInfo with a boolean hasNextPage and a string endCursor whenever
  * it is true; `edges` (else `nodes`) a list of objects, each edge holding a
  * `node` object; each node carrying ids->field (a non-empty string or an
- * integer; field NULL: not checked; optional: absent or null passes too). 0 with *items = the list's length, or -1 with
- * why filled. */
+ * integer; field NULL: not checked; optional: absent or null passes too).
+ * 0 with *items = the list's length, or -1 with why filled. */
 int bt_graphql_check_page(lua_State *L, int conn, const bt_graphql_ids *ids, lua_Integer *items,
                           char *why, size_t whysz);
 

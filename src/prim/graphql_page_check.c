@@ -41,8 +41,8 @@ static bool id_ok(lua_State *L, int node, const char *id_field, bool optional)
 }
 
 /* [-0, +0, m] Entry i of the list at idx: an object (holding a `node` object
- * when edges) whose node has an id (or none, when ids are optional). Messages number entries from 0, as JSON
- * does (edges[0] is the first). */
+ * when edges) whose node has an id (or none, when ids are optional).
+ * Messages number entries from 0, as JSON does (edges[0] is the first). */
 static int check_entry(lua_State *L, int list, lua_Integer i, bool edges,
                        const bt_graphql_ids *ids, char *why, size_t whysz)
 {

@@ -20,7 +20,8 @@ import unittest
 from harness import C1Z, MockServer, run, sync_against
 from test_concurrent import CREATE, DELETE, GROUP_SIDE, memberships
 
-REVOKE = "mutation($id: ID!, $r: ID!) { groupUpdate(id: $id, removedResourceIds: [$r]) { ok error } }"
+REVOKE = ("mutation($id: ID!, $r: ID!) {"
+          " groupUpdate(id: $id, removedResourceIds: [$r]) { ok error } }")
 
 USERS = 450           # 5 pages of users at 100 (4 + 1 with one node of overlap)
 GROUPS = 12
