@@ -47,6 +47,14 @@ void bt_graphql_json_string(lua_State *L, const char *s, size_t len, bt_http_buf
  * session's secret is blanked out of err.message. Returns values pushed. */
 int bt_graphql_push_response(lua_State *L, const bt_http_response *r);
 
+/* The id field nodes carry ("id"; NULL: none, not checked) and whether a
+ * node may lack it (a union member the query selects no id on): then a walk
+ * anchors its pages on the ids present. */
+typedef struct bt_graphql_ids {
+    const char *field;
+    bool optional;
+} bt_graphql_ids;
+
 typedef struct bt_graphql_walk {
     const char *query;
     size_t qlen;
@@ -54,7 +62,7 @@ typedef struct bt_graphql_walk {
     const char *path; /* "users" or "group.users" */
     const char *cursor_var;
     int on_page_idx;      /* function(conn, data) */
-    const char *id_field; /* every node must carry it ("id"); NULL: not checked */
+    bt_graphql_ids ids;  /* every node must carry ids.field unless ids.optional */
     long long max_nodes;  /* 0: BT_GRAPHQL_MAX_NODES */
     /* The caller read the page before the first one (a nested first page)
      * and starts from the cursor of its second-to-last node: the offset of
@@ -74,10 +82,10 @@ typedef struct bt_graphql_walk {
 /* [-0, +0, m] Check that the connection at conn has the shape of a Relay
  * page: pageInfo with a boolean hasNextPage and a string endCursor whenever
  * it is true; `edges` (else `nodes`) a list of objects, each edge holding a
- * `node` object; each node carrying id_field (a non-empty string or an
- * integer; NULL: not checked). 0 with *items = the list's length, or -1 with
- * why filled. */
-int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Integer *items,
+ * `node` object; each node carrying ids->field (a non-empty string or an
+ * integer; field NULL: not checked; optional: absent or null passes too).
+ * 0 with *items = the list's length, or -1 with why filled. */
+int bt_graphql_check_page(lua_State *L, int conn, const bt_graphql_ids *ids, lua_Integer *items,
                           char *why, size_t whysz);
 
 /* [-0, +1|+2, e] Run a query whose answer must hold data.<root>: an object,

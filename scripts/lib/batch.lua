@@ -298,7 +298,8 @@ end
 
 -- The page's node count when it is usable, or nil, why.
 local function usable(conn, opts)
-  local n, bad = graphql.check_page(conn, { id_field = opts.id_field })
+  local n, bad = graphql.check_page(conn, { id_field = opts.id_field,
+    ids_optional = opts.ids_optional })
   if not n then
     return nil, "the page breaks the connection's shape: "
       .. tostring(type(bad) == "table" and bad.message or bad)
@@ -416,7 +417,8 @@ local function alone(p, sel, part, size, opts, visit, fresh)
   local stopped = false
   local ok, err = page.walk{
     query = M.single_document(p, sel), path = p.field, label = part.name, variables = vars,
-    id_field = opts.id_field, check = opts.check, previous_page = previous,
+    id_field = opts.id_field, ids_optional = opts.ids_optional, check = opts.check,
+    previous_page = previous,
     on_page = function(conn) return page_done(part, conn, opts) end,
     each = function(node)
       local go, failed = visit(node, part)
@@ -596,7 +598,8 @@ end
 local function rest_batched(entries, follow, n, label)
   local root, sub = follow.path:match("^([^.]+)%.(.+)$")
   if root == nil or sub:find(".", 1, true) then return false end
-  local size, opts = follow.page_size, { id_field = follow.id_field }
+  local size, opts = follow.page_size,
+    { id_field = follow.id_field, ids_optional = follow.ids_optional }
   local parts, active, next_entry = {}, {}, 1
   for i, entry in ipairs(entries) do
     local offset = entry.offset

@@ -88,11 +88,12 @@ end
 -- (id_field is a string or false, so it is left to graphql.paginate to check.)
 local WALK = { query = "string", path = "string", label = "string", each = "function",
   variables = "?table", on_page = "?function", max_nodes = "?number", previous_page = "?table",
-  check = "?function" }
+  check = "?function", ids_optional = "?boolean" }
 local WALK_NESTED = { query = "string", path = "string", label = "string",
   nested = "string", follow = "table", parent = "function", variables = "?table",
   check = "?function" }
-local FOLLOW = { query = "string", path = "string", page_size = "number" }
+local FOLLOW = { query = "string", path = "string", page_size = "number",
+  ids_optional = "?boolean" }
 local OWNER = { id = "string", label = "string", each = "function", done = "?function",
   flush = "?function" }
 -- (a spec is parsed once per table: each must be a table made once, not per call)
@@ -124,9 +125,11 @@ M.page_check = page_check
 -- after the nodes of a page; optional check(node) -> true | nil, why refuses
 -- a node of the wrong shape: its page is damaged, asked again like a mangled
 -- body, then the walk fails with a decode error (nothing on it is used);
--- optional id_field, max_nodes and previous_page are graphql.paginate's
--- (id_field "id" by default, false when nodes carry no id; max_nodes bounds a
--- list the script knows to be small). each returning false stops early
+-- optional id_field, ids_optional, max_nodes and previous_page are
+-- graphql.paginate's (id_field "id" by default, false when nodes carry no id;
+-- ids_optional true when some nodes may lack it, as a union member the query
+-- selects no id on: the pages are still anchored on the ids present; max_nodes
+-- bounds a list the script knows to be small). each returning false stops early
 -- (success); each or on_page returning nil, err stops and the walk returns
 -- nil, err. Returns the page count.
 function M.walk(opts)
@@ -145,7 +148,8 @@ function M.walk(opts)
   local pages, err = graphql.paginate{
     query = opts.query, variables = opts.variables, path = opts.path,
     cursor_var = "after", on_page = visit, id_field = opts.id_field,
-    previous_page = opts.previous_page, max_nodes = opts.max_nodes, progress = opts.label,
+    ids_optional = opts.ids_optional, previous_page = opts.previous_page,
+    max_nodes = opts.max_nodes, progress = opts.label,
     check = page_check(opts.check),
   }
   if failure ~= nil then return nil, failure end
@@ -159,20 +163,24 @@ end
 -- owner = { id =, label =, each = fn(child), done = fn() or nil }: each sees
 -- every nested node (returning false ends the list early, as complete;
 -- nil, err stops), done runs once the list is complete.
--- follow = { query =, path =, page_size =, id_field = } pages one nested list
--- with variables { id =, first =, after = } (id_field as in graphql.paginate).
+-- follow = { query =, path =, page_size =, id_field =, ids_optional = } pages
+-- one nested list with variables { id =, first =, after = } (id_field and
+-- ids_optional as in graphql.paginate).
 
 -- Where the rest of a list continues after its first page conn (checked)
 -- of n nodes: with edge cursors, after the second-to-last node, the last one
 -- as the anchor the next page must begin with (offset n - 1; graphql.paginate
--- reads back when it does not); else after the last node or endCursor.
+-- reads back when it does not); else (no ids, or a last node without one:
+-- ids_optional) after the last node or endCursor.
 local function continuation(conn, n, id_field)
   local edges = conn.edges or {}
   local function cursor(i)
     local c = edges[i] and edges[i].cursor
     if type(c) == "string" and c ~= "" then return c end
   end
-  if id_field and n >= 2 and cursor(n - 1) then
+  local last = edges[n] and edges[n].node
+  if id_field and n >= 2 and cursor(n - 1) and last[id_field] ~= nil
+    and last[id_field] ~= graphql.null then
     return { cursor = cursor(n - 1), offset = n - 1, anchor = edges[n].node[id_field] }
   end
   return { cursor = cursor(n) or conn.pageInfo.endCursor, offset = n }
@@ -197,7 +205,8 @@ end
 function M.first(owner, conn, follow)
   if not owner_ok(owner) then check_opts("first", owner, OWNER, "owner") end
   check_opts("first", follow, FOLLOW, "follow")
-  local n, bad = graphql.check_page(conn, { id_field = follow.id_field })
+  local n, bad = graphql.check_page(conn, { id_field = follow.id_field,
+    ids_optional = follow.ids_optional })
   if not n then
     log.warn(string.format("%s: the first page in the answer is not usable (%s); "
       .. "asking for the list again", owner.label, tostring(bad.message or bad)))
@@ -237,7 +246,7 @@ function M.rest(entry, follow)
   local ok, err = M.walk{
     query = follow.query, path = follow.path, label = owner.label, each = owner.each,
     variables = { id = owner.id, first = follow.page_size, after = entry.cursor },
-    id_field = follow.id_field,
+    id_field = follow.id_field, ids_optional = follow.ids_optional,
     previous_page = entry.cursor and { offset = entry.offset, anchor = entry.anchor } or nil,
   }
   if not ok then

@@ -176,9 +176,11 @@ function M.sync(ctx)
   return page.walk_nested{
     query = Q.RESOURCES, variables = { first = Q.PAGE_SIZE }, path = "resources",
     label = "resources", nested = "access", check = M.check,
-    -- access nodes of an unknown principal type carry no id (granter above)
+    -- access nodes of an unknown principal type carry no id (granter above):
+    -- ids are optional, and the pages are anchored on the ids present (a
+    -- deletion before the cursor would otherwise lose the node after it)
     follow = { query = Q.RESOURCE_ACCESS, path = "resource.access", page_size = Q.PAGE_SIZE,
-               id_field = false },
+               ids_optional = true },
     parent = function(node)
       local resource = { id = node.id, name = M.name(node) }
       local row = keep.row(M, "twingate.resources", "resource", node, resource.name)

@@ -112,6 +112,9 @@ static int l_configure(lua_State *L)
  * answer without it is damaged: asked again, then a decode error. */
 static int l_query(lua_State *L)
 {
+    /* A Lua error raised inside a page's window (a check hook, a variable
+     * that cannot be encoded) left it open: this query has its own cap. */
+    bt_graphql_page_end();
     size_t qlen;
     const char *q = luaL_checklstring(L, 1, &qlen);
     if (!lua_isnoneornil(L, 2))
@@ -144,6 +147,20 @@ static const char *id_field(lua_State *L, int idx, const char *fn)
         luaL_error(L, "%s: field id_field must be a non-empty string or false", fn);
     lua_pop(L, 1);
     return v;
+}
+
+/* [-0, +0, e] id_field and ids_optional of the table at idx. ids_optional =
+ * true: a node may lack its id (a union member the query selects none on);
+ * pages are then anchored on the ids present. It needs an id_field. */
+static bt_graphql_ids ids_of(lua_State *L, int idx, const char *fn)
+{
+    bt_graphql_ids ids = {.field = id_field(L, idx, fn)};
+    if (get_field(L, idx, fn, "ids_optional", LUA_TBOOLEAN, false))
+        ids.optional = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (ids.optional && !ids.field)
+        luaL_error(L, "%s: ids_optional needs an id_field", fn);
+    return ids;
 }
 
 static long long max_nodes(lua_State *L, int idx, const char *fn)
@@ -188,16 +205,18 @@ static void previous_page(lua_State *L, int idx, const char *fn, bt_graphql_walk
 }
 
 /* graphql.paginate{ query=, variables=, path=, cursor_var="after", on_page=,
- * id_field="id", max_nodes=, previous_page=, check= } -> pages | nil, err.
+ * id_field="id", ids_optional=false, max_nodes=, previous_page=, check= }
+ * -> pages | nil, err.
  * The fields are pushed at 2..8 and stay there. */
 static int l_paginate(lua_State *L)
 {
     static const char *const fields[] = {
-        "query", "variables", "path", "cursor_var", "on_page", "id_field", "max_nodes",
-        "previous_page", "progress", "check", NULL};
+        "query", "variables", "path", "cursor_var", "on_page", "id_field", "ids_optional",
+        "max_nodes", "previous_page", "progress", "check", NULL};
     const char *fn = "graphql.paginate";
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
+    bt_graphql_page_end(); /* as l_query: each page opens its own window */
     check_fields(L, 1, fn, fields);
     get_field(L, 1, fn, "query", LUA_TSTRING, true);                 /* 2 */
     bool vars = get_field(L, 1, fn, "variables", LUA_TTABLE, false); /* 3 */
@@ -208,7 +227,7 @@ static int l_paginate(lua_State *L)
                          .path = lua_tostring(L, 4),
                          .cursor_var = cv ? lua_tostring(L, 5) : "after",
                          .on_page_idx = 6,
-                         .id_field = id_field(L, 1, fn),
+                         .ids = ids_of(L, 1, fn),
                          .max_nodes = max_nodes(L, 1, fn)};
     previous_page(L, 1, fn, &w);                                     /* 7 */
     get_field(L, 1, fn, "progress", LUA_TSTRING, false);             /* 8 */
@@ -220,21 +239,21 @@ static int l_paginate(lua_State *L)
     return bt_graphql_paginate(L, &w);
 }
 
-/* graphql.check_page(conn, { id_field = "id" }?) -> items | nil, err (kind
+/* graphql.check_page(conn, { id_field = "id", ids_optional = false }?) -> items | nil, err (kind
  * decode): the check paginate applies to every page, for a connection that
  * arrived nested in another answer. */
 static int l_check_page(lua_State *L)
 {
-    const char *field = "id";
+    bt_graphql_ids ids = {.field = "id"};
     if (!lua_isnoneornil(L, 2)) {
-        static const char *const fields[] = {"id_field", NULL};
+        static const char *const fields[] = {"id_field", "ids_optional", NULL};
         luaL_checktype(L, 2, LUA_TTABLE);
         check_fields(L, 2, "graphql.check_page", fields);
-        field = id_field(L, 2, "graphql.check_page");
+        ids = ids_of(L, 2, "graphql.check_page");
     }
     char why[200];
     lua_Integer items;
-    if (bt_graphql_check_page(L, 1, field, &items, why, sizeof why) != 0)
+    if (bt_graphql_check_page(L, 1, &ids, &items, why, sizeof why) != 0)
         return bt_err_push(L, "decode", 0, why);
     lua_pushinteger(L, items);
     return 1;

@@ -27,22 +27,24 @@ static bool is_list(lua_State *L, int idx)
 }
 
 /* [-0, +0, -] A usable id: a non-empty string of valid UTF-8 (an id is never
- * repaired: a lone surrogate in it makes the page damaged) or an integer. */
-static bool id_ok(lua_State *L, int node, const char *id_field)
+ * repaired: a lone surrogate in it makes the page damaged) or an integer; or,
+ * when ids are optional, none at all (absent or null). */
+static bool id_ok(lua_State *L, int node, const char *id_field, bool optional)
 {
     size_t n = 0;
     int t = lua_getfield(L, node, id_field);
     const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-    bool ok = (s && n > 0 && bt_utf8_is_valid(s, n)) || lua_isinteger(L, -1);
+    bool ok = (s && n > 0 && bt_utf8_is_valid(s, n)) || lua_isinteger(L, -1) ||
+              (optional && (t == LUA_TNIL || bt_graphql_is_null(L, -1)));
     lua_pop(L, 1);
     return ok;
 }
 
 /* [-0, +0, m] Entry i of the list at idx: an object (holding a `node` object
- * when edges) whose node has an id. Messages number entries from 0, as JSON
- * does (edges[0] is the first). */
-static int check_entry(lua_State *L, int list, lua_Integer i, bool edges, const char *id_field,
-                       char *why, size_t whysz)
+ * when edges) whose node has an id (or none, when ids are optional).
+ * Messages number entries from 0, as JSON does (edges[0] is the first). */
+static int check_entry(lua_State *L, int list, lua_Integer i, bool edges,
+                       const bt_graphql_ids *ids, char *why, size_t whysz)
 {
     int top = lua_gettop(L);
     const char *name = edges ? "edges" : "nodes";
@@ -52,9 +54,9 @@ static int check_entry(lua_State *L, int list, lua_Integer i, bool edges, const 
         snprintf(why, whysz, "%s[%lld] is null or not an object", name, at);
     else if (edges && lua_getfield(L, -1, "node") != LUA_TTABLE)
         snprintf(why, whysz, "edges[%lld].node is null or not an object", at);
-    else if (id_field && !id_ok(L, lua_gettop(L), id_field))
-        snprintf(why, whysz, "%s[%lld]%s has no %s (or one not valid UTF-8)", name, at,
-                 edges ? ".node" : "", id_field);
+    else if (ids->field && !id_ok(L, lua_gettop(L), ids->field, ids->optional))
+        snprintf(why, whysz, "%s[%lld]%s has %s %s (or one not valid UTF-8)", name, at,
+                 edges ? ".node" : "", ids->optional ? "a damaged" : "no", ids->field);
     else
         rc = 0;
     lua_settop(L, top);
@@ -84,7 +86,7 @@ static int check_page_info(lua_State *L, int conn, char *why, size_t whysz)
     return rc;
 }
 
-int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Integer *items,
+int bt_graphql_check_page(lua_State *L, int conn, const bt_graphql_ids *ids, lua_Integer *items,
                           char *why, size_t whysz)
 {
     luaL_checkstack(L, 6, "graphql page check");
@@ -112,7 +114,7 @@ int bt_graphql_check_page(lua_State *L, int conn, const char *id_field, lua_Inte
     }
     lua_Integer n = rc == 0 ? (lua_Integer)lua_rawlen(L, list) : 0;
     for (lua_Integer i = 1; rc == 0 && i <= n; i++)
-        rc = check_entry(L, list, i, edges, id_field, why, whysz);
+        rc = check_entry(L, list, i, edges, ids, why, whysz);
     lua_pop(L, 1);
     *items = rc == 0 ? n : 0;
     return rc;

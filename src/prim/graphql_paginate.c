@@ -1,7 +1,7 @@
 /* Walking a Relay connection page by page: one page in memory at a time,
  * the cursor passed as a variable. Every page is checked (graphql_page_check.c) and
  * the walk is bounded: a repeated cursor, STALE_PAGES pages in a row without
- * a new node, or more pages than max_nodes / page size stop it. */
+ * a new node, or more nodes than max_nodes (or the pages they take) stop it. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +30,7 @@ typedef struct walk_state {
     long pages;
     long long items;
     long long max_nodes;
-    long max_pages; /* ceil(max_nodes / page size) */
+    long max_pages; /* the pages max_nodes takes (init_state) */
     int stale;      /* pages in a row without a new node */
     long long size; /* page size asked for (variables.first, else 1) */
     long cur;       /* the entry (request) being read; the ring holds entries low..cur */
@@ -148,7 +148,7 @@ static int fetch_page(lua_State *L, const bt_graphql_walk *w, int vars, lua_Inte
         }
         int found = find_connection(L, top + 1, w->path, why, sizeof why);
         bool shaped = found == 0 &&
-                      bt_graphql_check_page(L, top + 2, w->id_field, items, why, sizeof why) == 0;
+                      bt_graphql_check_page(L, top + 2, &w->ids, items, why, sizeof why) == 0;
         if (shaped && page_passes(L, w, top + 2, why, sizeof why)) {
             bt_graphql_drop_root_nulls(L, top + 1);
             bt_graphql_page_end();
@@ -183,8 +183,8 @@ static bool page_info(lua_State *L, int conn)
 }
 
 /* [-0, +0, m] Replace the set at prev with the ids on this page; true when
- * one of them was not on the previous page (without ids: when the page has
- * any node). Memory: one page of ids. */
+ * one of them was not on the previous page, or a node has no id (without
+ * ids: when the page has any node). Memory: one page of ids. */
 static bool note_ids(lua_State *L, int conn, int prev, const char *id_field, lua_Integer items)
 {
     if (!id_field)
@@ -201,7 +201,11 @@ static bool note_ids(lua_State *L, int conn, int prev, const char *id_field, lua
         lua_rawgeti(L, top + 1, i);
         if (edges)
             lua_getfield(L, -1, "node");
-        lua_getfield(L, -1, id_field);
+        if (lua_getfield(L, -1, id_field) == LUA_TNIL || bt_graphql_is_null(L, -1)) {
+            fresh = true; /* ids optional: a node without one */
+            lua_settop(L, top + 2);
+            continue;
+        }
         lua_pushvalue(L, -1);
         fresh = fresh || lua_rawget(L, prev) == LUA_TNIL;
         lua_pop(L, 1);
@@ -321,9 +325,10 @@ static int results(lua_State *L, int base, int n)
  * Offset cursors (Relay's arrayconnection, as graphene serves them): when an earlier
  * node is deleted between two requests, the nodes at the next page boundary
  * move before the cursor and are never served. So a walk whose edges carry
- * their own `cursor` (and whose nodes carry ids) continues each page from the
- * cursor of its second-to-last node: the next page must begin with the last
- * node read, its anchor. A page that holds its anchor further down only
+ * their own `cursor` (and whose last node carries an id: with ids_optional a
+ * page ending on a node without one continues unanchored) continues each page
+ * from the cursor of its second-to-last node: the next page must begin with
+ * the last node read, its anchor. A page that holds its anchor further down only
  * repeats nodes (something was inserted before it: nothing is lost); a page
  * without it means something before it moved, so the walk goes back one
  * entry at a time (the cursors of the last RING requests, then the list's
@@ -426,30 +431,29 @@ static void drop_first_edge(lua_State *L, int conn, lua_Integer items)
     lua_pop(L, 1);
 }
 
-/* [-0, +0, m] After a page that says more: the next entry. With ids and a
- * cursor on the second-to-last edge, that cursor and the last node as the
- * anchor (one node of overlap); a page of one node continues from that
- * node's own cursor; edges without cursors from endCursor (at top). No
- * anchor in the last two cases. */
+/* [-0, +0, m] After a page that says more: the next entry. With a cursor
+ * on the second-to-last edge and an id on the last node, that cursor and the
+ * last node as the anchor (one node of overlap); a page of one node, or one
+ * whose last node has no id (ids_optional), continues from its last node's
+ * own cursor; edges without cursors from endCursor (at top). No anchor in
+ * the last two cases. */
 static void next_entry(lua_State *L, const bt_graphql_walk *w, int conn, int ring,
                        walk_state *st, lua_Integer items)
 {
     long long offset = st->offsets[st->cur % RING];
-    int top = lua_gettop(L);
-    bool overlap = w->id_field && items >= 2;
-    lua_Integer at = overlap ? items - 1 : items;
+    int top = lua_gettop(L), anchor = 0;
+    if (w->ids.field && items >= 2 && push_node_field(L, conn, items, w->ids.field, false)) {
+        if (lua_isnil(L, -1) || bt_graphql_is_null(L, -1))
+            lua_pop(L, 1);
+        else
+            anchor = lua_gettop(L);
+    }
+    lua_Integer at = anchor ? items - 1 : items;
     if (items >= 1 && push_node_field(L, conn, at, "cursor", true) &&
         lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
-        if (overlap && push_node_field(L, conn, items, w->id_field, false)) {
-            ring_put(L, ring, st, st->cur + 1, top + 1, top + 2, offset < 0 ? -1 : offset + at);
-            lua_settop(L, top);
-            return;
-        }
-        if (!overlap) {
-            ring_put(L, ring, st, st->cur + 1, top + 1, 0, offset < 0 ? -1 : offset + items);
-            lua_settop(L, top);
-            return;
-        }
+        ring_put(L, ring, st, st->cur + 1, lua_gettop(L), anchor, offset < 0 ? -1 : offset + at);
+        lua_settop(L, top);
+        return;
     }
     lua_settop(L, top);
     ring_put(L, ring, st, st->cur + 1, top, 0, offset < 0 ? -1 : offset + items);
@@ -550,13 +554,13 @@ static int page(lua_State *L, const bt_graphql_walk *w, const walk_slots *at, wa
         return 2;
     int data = lua_gettop(L) - 1, conn = data + 1;
     bool more = page_info(L, conn); /* pushes the end cursor */
-    lua_Integer found = find_anchor(L, conn, anchor, w->id_field, items);
+    lua_Integer found = find_anchor(L, conn, anchor, w->ids.field, items);
     st->pages++;
     st->items += found == 1 ? items - 1 : items;
     st->total = total_count(L, conn);
     bt_graphql_note_page();
     progress(w, st);
-    bool fresh = note_ids(L, conn, at->prev, w->id_field, items);
+    bool fresh = note_ids(L, conn, at->prev, w->ids.field, items);
     if (found < 0) {
         if (!call_on_page(L, w->on_page_idx, conn, data))
             return 1;
@@ -591,13 +595,25 @@ static long long page_size(lua_State *L, int vars)
     return n;
 }
 
+/* The pages a list of at most max_nodes takes: with ids, one node of overlap
+ * a page and the pages its walk-backs may read again; without, ceil(max_nodes
+ * / size). */
+static long page_bound(const bt_graphql_walk *w, long long max_nodes, long long size)
+{
+    if (!w->ids.field) {
+        long long pages = (max_nodes + size - 1) / size;
+        return pages > LONG_MAX ? LONG_MAX : (long)pages;
+    }
+    long pages = expected_pages(max_nodes, size);
+    return pages > LONG_MAX - WALK_BACKS ? LONG_MAX : pages + WALK_BACKS;
+}
+
 static void init_state(lua_State *L, const bt_graphql_walk *w, int vars, walk_state *st)
 {
     memset(st, 0, sizeof *st);
     st->max_nodes = w->max_nodes > 0 ? w->max_nodes : BT_GRAPHQL_MAX_NODES;
     st->size = page_size(L, vars);
-    long long pages = (st->max_nodes + st->size - 1) / st->size;
-    st->max_pages = pages > LONG_MAX ? LONG_MAX : (long)pages;
+    st->max_pages = page_bound(w, st->max_nodes, st->size);
     st->waited_at_start = waited_so_far();
     st->started = st->last_progress = bt_clock_monotonic();
     st->total = -1;

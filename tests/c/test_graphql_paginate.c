@@ -130,7 +130,8 @@ static bool endless(const char *q, char *o, size_t n)
  * edges without cursors; short = k answers request k with the page cut to
  * its first node but the endCursor of the whole page; insertFrontAfter = n
  * adds S0 before S1 once n requests were answered; endEarly = n answers
- * the first n pages that end past offset 5 with hasNextPage false. */
+ * the first n pages that end past offset 5 with hasNextPage false; noId = k
+ * serves S<k> without an id (a union member the query selects no id on). */
 static int shrink_calls;
 
 static bool shrinking(const char *q, char *o, size_t n)
@@ -150,6 +151,7 @@ static bool shrinking(const char *q, char *o, size_t n)
     if (int_var(q, "short", -1) == call && end > start + 1)
         shown = start + 1;
     bool cursors = int_var(q, "edgeCursors", 1) != 0;
+    int no_id = int_var(q, "noId", -1);
     bool more = end < total;
     static int early_left = -1;
     if (call == 0)
@@ -164,8 +166,12 @@ static bool shrinking(const char *q, char *o, size_t n)
         char cur[32] = "";
         if (cursors)
             snprintf(cur, sizeof cur, "\"cursor\":\"o%d\",", i);
-        len += (size_t)snprintf(o + len, n - len, "%s{%s\"node\":{\"id\":\"S%d\"}}",
-                                i > start ? "," : "", cur, i + 1 + gone);
+        if (i + 1 + gone == no_id)
+            len += (size_t)snprintf(o + len, n - len, "%s{%s\"node\":{\"kind\":\"S%d\"}}",
+                                    i > start ? "," : "", cur, i + 1 + gone);
+        else
+            len += (size_t)snprintf(o + len, n - len, "%s{%s\"node\":{\"id\":\"S%d\"}}",
+                                    i > start ? "," : "", cur, i + 1 + gone);
     }
     snprintf(o + len, n - len, "],\"pageInfo\":{\"hasNextPage\":%s,\"endCursor\":\"o%d\"}}}}",
              more ? "true" : "false", end - 1);
@@ -533,21 +539,79 @@ static void fresh_nodes_forever_stop_at_the_page_bound(void **state)
            "local pages, err = graphql.paginate{ query = '{ endlessFresh }', path = 'users',"
            "  variables = { first = 2 }, max_nodes = 10, on_page = function() n = n + 1 end }\n"
            "assert(pages == nil and err.kind == 'pagination', tostring(err))\n"
-           "assert(err.message:find('5 pages and 5 nodes, more than a list of at most 10 nodes',"
+           "assert(err.message:find('11 pages and 11 nodes, more than a list of at most 10 nodes',"
            "  1, true), err.message)\n"
-           "assert(n == 5)");
-    assert_int_equal(httpd_request_count(f->srv), 5); /* ceil(10 / 2) */
-    /* without variables.first the bound is max_nodes pages */
+           "assert(n == 11)");
+    /* one node a page: the node bound stops it first (the page bound allows
+     * for the overlap and walk-backs: 9 + 32 pages) */
+    assert_int_equal(httpd_request_count(f->srv), 11);
     run(f, "local pages, err = graphql.paginate{ query = '{ endlessFresh }', path = 'users',"
            "  max_nodes = 7, on_page = function() end }\n"
-           "assert(err.kind == 'pagination' and err.message:find('7 pages'), tostring(err))");
-    assert_int_equal(httpd_request_count(f->srv), 5 + 7);
+           "assert(err.kind == 'pagination' and err.message:find('8 pages'), tostring(err))");
+    assert_int_equal(httpd_request_count(f->srv), 11 + 8);
+    /* without ids (no overlap, no walk-back) the bound is ceil(max_nodes / size) pages */
+    run(f, "local pages, err = graphql.paginate{ query = '{ endlessFresh }', path = 'users',"
+           "  id_field = false, variables = { first = 2 }, max_nodes = 10,"
+           "  on_page = function() end }\n"
+           "assert(err.kind == 'pagination' and err.message:find('5 pages and 5 nodes'),"
+           "  tostring(err))");
+    assert_int_equal(httpd_request_count(f->srv), 11 + 8 + 5);
     /* a list that really is max_nodes long completes */
     char chunk[600];
     snprintf(chunk, sizeof chunk,
              "%s"
              "assert(graphql.paginate{ query = USERS, variables = { first = 2, total = 10 },"
              "  path = 'users', max_nodes = 10, on_page = function() end } == 5)",
+             USERS_Q);
+    run(f, chunk);
+}
+
+/* Review: max_nodes did not allow for the node of overlap a page: a list
+ * of exactly 10 nodes at 3 a page (pages at 0, 2, 4, 6, 8) failed with "4
+ * pages and 9 nodes, more than a list of at most 10 nodes takes". */
+static void a_list_of_max_nodes_completes_with_its_overlap(void **state)
+{
+    fx *f = *state;
+    run(f, "local n = 0\n"
+           "local pages, err = graphql.paginate{ query = '{ shrinking }', max_nodes = 10,"
+           "  variables = { first = 3 }, path = 'users',"
+           "  on_page = function(c) n = n + #c.edges end }\n"
+           "assert(pages == 5, tostring(pages or err))\n"
+           "assert(n == 10, n)");
+    assert_int_equal(httpd_request_count(f->srv), 5);
+}
+
+/* Review: a Lua error inside a page's window (here the check hook) left the
+ * page's attempt cap and deadline open for the rest of the process: an hour
+ * later a plain query ran out of "the 0.001 s cap". */
+static void an_error_inside_a_page_does_not_leave_its_deadline_behind(void **state)
+{
+    fx *f = *state;
+    char chunk[2000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local ok, e = pcall(graphql.paginate, { query = USERS,"
+             "  variables = { first = 2, total = 4 }, path = 'users', on_page = function() end,"
+             "  check = function() error('boom') end })\n"
+             "assert(not ok and tostring(e):find('boom'), tostring(e))",
+             USERS_Q);
+    run(f, chunk);
+    f->fc.now += 4000;
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local d, err = graphql.query(USERS, { first = 2, total = 4 })\n"
+             "assert(d and #d.users.edges == 2, tostring(err))\n"
+             "local ok, e = pcall(graphql.paginate, { query = USERS,"
+             "  variables = { first = 2, total = 4 }, path = 'users', on_page = function() end,"
+             "  check = function() error('boom') end })\n"
+             "assert(not ok)",
+             USERS_Q);
+    run(f, chunk);
+    f->fc.now += 4000;
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "assert(graphql.paginate{ query = USERS, variables = { first = 2, total = 4 },"
+             "  path = 'users', on_page = function() end } == 2)",
              USERS_Q);
     run(f, chunk);
 }
@@ -587,6 +651,74 @@ static void a_shift_with_an_unchanged_count_is_caught_by_the_overlap(void **stat
     /* 10 nodes, 3 a page, one of overlap: pages at 0, 2, 4, 6, 8; the shift
      * costs the page that showed it and page 1 again */
     assert_int_equal(httpd_request_count(f->srv), 7);
+}
+
+/* Review: with id_field = false (nodes of an unknown union member carry no
+ * id) a walk had no anchor: S1 deleted after page 1 moved S4 before the
+ * cursor, it was never read, and the list-end check passed (its sum fell
+ * with totalCount). ids_optional keeps the anchors on the ids present. */
+static void optional_ids_still_anchor_the_walk(void **state)
+{
+    fx *f = *state;
+    char chunk[2000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }', ids_optional = true,"
+             "  variables = { first = 3, deleteAfter = 1 }, path = 'users', on_page = collect }\n"
+             "assert(pages, tostring(err))\n"
+             "assert(missed(2, 10) == nil, missed(2, 10))\n"
+             "seen = {}\n"
+             "pages, err = graphql.paginate{ query = '{ shrinking }', ids_optional = true,"
+             "  variables = { first = 3, deleteAfter = 1, create = 1 }, path = 'users',"
+             "  on_page = collect }\n"
+             "assert(pages, tostring(err))\n"
+             "assert(missed(2, 11) == nil, missed(2, 11))",
+             SEEN);
+    shrink_calls = 0;
+    run(f, chunk);
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o1\"")); /* one node of overlap */
+    request_body(f, 2, body, sizeof body);
+    assert_null(strstr(body, "\"after\"")); /* the moved anchor: page 1 again */
+}
+
+/* A node without an id passes when ids are optional; at a page boundary
+ * the walk goes on from its own cursor (nothing to anchor on), and a node
+ * whose id is there but damaged is still refused. */
+static void a_node_without_an_id_passes_when_ids_are_optional(void **state)
+{
+    fx *f = *state;
+    char chunk[2000];
+    snprintf(chunk, sizeof chunk,
+             "%s"
+             "local kinds = 0\n"
+             "local function count(c)\n"
+             "  for _, e in ipairs(c.edges) do\n"
+             "    if e.node.kind then kinds = kinds + 1 else seen[e.node.id] = true end\n"
+             "  end\n"
+             "end\n"
+             "local pages, err = graphql.paginate{ query = '{ shrinking }', ids_optional = true,"
+             "  variables = { first = 3, noId = 3 }, path = 'users', on_page = count }\n"
+             "assert(pages == 4, tostring(pages or err))\n"
+             "assert(kinds == 1, kinds)\n"
+             "seen.S3 = true\n"
+             "assert(missed(1, 10) == nil, missed(1, 10))\n"
+             "pages, err = graphql.paginate{ query = '{ nodeNoId }', path = 'users',"
+             "  ids_optional = true, on_page = function() end }\n"
+             "assert(pages == 1, tostring(err))\n"
+             "pages, err = graphql.paginate{ query = '{ nodeEmptyId }', path = 'users',"
+             "  ids_optional = true, on_page = function() end }\n"
+             "assert(pages == nil and err.kind == 'decode', tostring(err))\n"
+             "local page = { pageInfo = { hasNextPage = false }, edges = { { node = {} } } }\n"
+             "assert(graphql.check_page(page, { ids_optional = true }) == 1)\n"
+             "page.edges[1].node.id = ''\n"
+             "assert(graphql.check_page(page, { ids_optional = true }) == nil)",
+             SEEN);
+    run(f, chunk);
+    char body[2000];
+    request_body(f, 1, body, sizeof body);
+    assert_non_null(strstr(body, "\"after\":\"o2\"")); /* S3: no id, its own cursor */
 }
 
 /* A node inserted before the boundary only moves the anchor down the next
@@ -899,6 +1031,10 @@ static void misuse_raises(void **state)
         {"graphql.paginate{ query = 'q', path = 'a', on_page = print, max_nodes = 0 }",
          "max_nodes must be a positive integer"},
         {"graphql.check_page({}, { id = 1 })", "unknown field id"},
+        {"graphql.paginate{ query = 'q', path = 'a', on_page = print, id_field = false,"
+         " ids_optional = true }",
+         "ids_optional needs an id_field"},
+        {"graphql.check_page({}, { ids_optional = 1 })", "ids_optional must be a boolean"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         assert_contains(lua_fixture_run(f->L, cases[i][0]), cases[i][1]);
@@ -955,11 +1091,15 @@ int main(void)
         T(nodes_without_ids_pass_when_the_caller_says_so),
         T(a_walk_in_place_stops_after_three_stale_pages),
         T(fresh_nodes_forever_stop_at_the_page_bound),
+        T(a_list_of_max_nodes_completes_with_its_overlap),
+        T(an_error_inside_a_page_does_not_leave_its_deadline_behind),
         T(check_page_applies_the_same_rule_to_a_nested_page),
         T(a_shift_with_an_unchanged_count_is_caught_by_the_overlap),
         T(edges_without_cursors_walk_from_end_cursor),
         T(a_list_that_keeps_moving_is_stopped),
         T(an_insertion_before_the_cursor_only_repeats),
+        T(optional_ids_still_anchor_the_walk),
+        T(a_node_without_an_id_passes_when_ids_are_optional),
         T(a_walk_continuing_a_nested_page_checks_its_anchor),
         T(a_list_that_ends_early_fails_after_one_more_read),
         T(a_list_that_ends_early_once_is_read_on),

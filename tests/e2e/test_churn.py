@@ -17,6 +17,9 @@ import unittest
 from harness import C1Z, MockServer, run, sync_against
 from test_concurrent import CREATE, DELETE, GROUP_SIDE, ConcurrentCase, memberships
 
+REVOKE = ("mutation($id: ID!, $r: ID!) {"
+          " groupUpdate(id: $id, removedResourceIds: [$r]) { ok error } }")
+
 USERS = 450           # 5 pages of users at 100 (4 + 1 with one node of overlap)
 GROUPS = 12
 SEED = 5
@@ -27,8 +30,8 @@ class Case(ConcurrentCase):
     """ConcurrentCase with this file's tenant; sync_ok leaves scheduled
     changes to the test (some are meant to run after the sync)."""
 
-    def mock(self, users=USERS, **kw):
-        return MockServer(tenant="synthetic", seed=SEED, users=users, groups=GROUPS, **kw)
+    def mock(self, users=USERS, groups=GROUPS, **kw):
+        return MockServer(tenant="synthetic", seed=SEED, users=users, groups=groups, **kw)
 
     def sync_ok(self, m, extra=()):
         r = sync_against(m, self.out, list(extra))
@@ -99,6 +102,44 @@ class Churn(Case):
                 self.assertEqual(sum(1 for c in state["done"] if c["ok"]), 130)
                 self.assertIn("the node before a page boundary moved", r.stderr)
                 self.assert_lasting(before, after)
+
+
+    def test_an_access_entry_revoked_before_the_boundary_loses_no_other(self):
+        # Review: a resource's access list was walked without anchors
+        # (id_field = false: an entry of an unknown principal type has no
+        # id). One group's access to resource 0 (130 groups: a nested page
+        # of 100 and a follow-up) revoked before the follow-up moved the
+        # 101st entry onto the first page: exit 0, skipped 0, that grant
+        # missing. Now the follow-up must begin with the first page's last
+        # entry, and the list is read again when it does not.
+        extra = ["--include-network-resources"]
+        with self.mock(groups=140) as m:
+            start = m.schedule_state()["executed"]
+            self.sync_ok(m, extra)
+            requests = m.schedule_state()["executed"] - start
+            m.reset()
+            before = m.truth()
+            r0 = before["resources"][0]
+            self.assertEqual(len(r0["access"]), 130)
+            victim = r0["access"][5]["principalId"]
+            start = m.schedule_state()["executed"]
+            # before the last request: the access list's follow-up
+            m.schedule(start + requests - 1, REVOKE, {"id": victim, "r": r0["id"]})
+            r = self.sync_ok(m, extra)
+            after = m.truth()
+            self.assertTrue(all(c["ok"] for c in m.schedule_state()["done"]))
+        groups = {g["id"] for g in before["groups"]}
+
+        def access(truth):
+            return {(res["id"], a["principalId"]) for res in truth["resources"]
+                    for a in res["access"] if a["principalId"] in groups}
+        self.assertEqual(len(access(after)), len(access(before)) - 1)
+        with C1Z(self.out) as f:
+            got = f.grant_pairs("resource")
+        self.assertEqual((access(before) & access(after)) - got, set(),
+                         "access grants that existed all along are missing")
+        self.assertIn("the node before a page boundary moved", r.stderr)
+        self.assertEqual(self.skipped(r), {})
 
 
 class ListEnds(Case):

@@ -174,7 +174,7 @@ local EXPANDABLE_KEYS = set{ "entitlement_ids", "shallow" }
 local CONFIGURE_KEYS = set{ "url", "auth_header", "auth_config", "reads_per_minute",
   "writes_per_minute", "user_agent_suffix", "redirect_host_suffix", "rate_limit_errors" }
 local PAGINATE_KEYS = set{ "query", "variables", "path", "cursor_var", "on_page", "id_field",
-  "max_nodes", "previous_page", "progress", "check" }
+  "ids_optional", "max_nodes", "previous_page", "progress", "check" }
 
 local function check_ref(where, ref, name)
   check_keys(where .. " " .. name, ref, REF_KEYS)
@@ -511,7 +511,7 @@ local function build_graphql(rt)
   local NULL = graphql.null
 
   -- The runtime's page check (src/prim/graphql_page_check.c): nil, why or items.
-  local function shape(conn, id_field)
+  local function shape(conn, id_field, optional)
     if type(conn) ~= "table" then return nil, "the connection is not an object" end
     local info = conn.pageInfo
     if type(info) ~= "table" then return nil, "pageInfo is missing or not an object" end
@@ -545,7 +545,8 @@ local function build_graphql(rt)
         end
       end
       local id = id_field and node[id_field]
-      if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer") then
+      if id_field and not ((type(id) == "string" and id ~= "") or math.type(id) == "integer"
+          or (optional and (id == nil or id == NULL))) then
         return nil, string.format("%s[%d]%s has no %s", name, i - 1, name == "edges" and ".node" or "",
           id_field)
       end
@@ -553,18 +554,25 @@ local function build_graphql(rt)
     return n
   end
 
+  -- id_field (nil: none) and ids_optional, as src/prim/graphql.c takes them.
   local function id_field_of(where, opts)
-    local f = opts and opts.id_field
-    if f == nil then return "id" end
-    if f == false then return nil end
+    local f, optional = opts and opts.id_field, opts and opts.ids_optional
+    if optional ~= nil and type(optional) ~= "boolean" then
+      fail("%s: field ids_optional must be a boolean", where)
+    end
+    if f == nil then f = "id" end
+    if f == false then
+      if optional then fail("%s: ids_optional needs an id_field", where) end
+      return nil, false
+    end
     if type(f) ~= "string" or f == "" then
       fail("%s: field id_field must be a non-empty string or false", where)
     end
-    return f
+    return f, optional == true
   end
 
   function graphql.check_page(conn, opts)
-    if opts ~= nil then check_keys("graphql.check_page", opts, set{ "id_field" }) end
+    if opts ~= nil then check_keys("graphql.check_page", opts, set{ "id_field", "ids_optional" }) end
     local n, why = shape(conn, id_field_of("graphql.check_page", opts))
     if n == nil then return nil, M.error("decode", why) end
     return n
@@ -576,8 +584,8 @@ local function build_graphql(rt)
     for _, entry in ipairs(list) do
       local node = conn.edges and entry.node or entry
       local id = id_field and node[id_field] or true
-      if not prev[id] then fresh = true end
-      now[id] = true
+      if id == NULL or not prev[id] then fresh = true end
+      if id ~= NULL then now[id] = true end
     end
     if not id_field then fresh = #list > 0 end
     return fresh, now
@@ -594,7 +602,7 @@ local function build_graphql(rt)
       fail("graphql.paginate: on_page must be a function")
     end
     opt_string("graphql.paginate", opts.cursor_var, "cursor_var")
-    local id_field = id_field_of("graphql.paginate", opts)
+    local id_field, optional = id_field_of("graphql.paginate", opts)
     local max_nodes = opts.max_nodes or 10000000
     if math.type(max_nodes) ~= "integer" or max_nodes < 1 then
       fail("graphql.paginate: field max_nodes must be a positive integer")
@@ -605,7 +613,13 @@ local function build_graphql(rt)
     local vars = copy(opts.variables or {})
     local cursor_var = opts.cursor_var or "after"
     local size = math.type(vars.first) == "integer" and vars.first > 0 and vars.first or 1
+    -- as the runtime: with ids, one node of overlap a page and 32 walk-backs
     local max_pages = (max_nodes + size - 1) // size
+    if id_field then
+      max_pages = max_nodes <= size and 1 or size < 2 and max_nodes
+        or 1 + (max_nodes - 2) // (size - 1)
+      max_pages = max_pages + 32
+    end
     local seen, pages, items, stale, prev = {}, 0, 0, 0, {}
     local anchor = opts.previous_page and opts.previous_page.anchor
     if vars[cursor_var] ~= nil then seen[vars[cursor_var]] = true end
@@ -626,7 +640,7 @@ local function build_graphql(rt)
         return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: "
           .. opts.path .. " is missing from the answer")
       end
-      local n, why = shape(conn, id_field)
+      local n, why = shape(conn, id_field, optional)
       if n == nil then
         return nil, M.error("decode", opts.path .. ": the page breaks the connection's shape: " .. why)
       end
@@ -660,7 +674,9 @@ local function build_graphql(rt)
       -- anchor) is not handed on again; a static fake never shifts
       local cursor = conn.pageInfo.endCursor
       local edges = conn.edges
-      if id_field and edges and #edges >= 2 and type(edges[#edges - 1].cursor) == "string" then
+      local last = edges and edges[#edges] and edges[#edges].node
+      if id_field and edges and #edges >= 2 and type(edges[#edges - 1].cursor) == "string"
+          and last[id_field] ~= nil and last[id_field] ~= NULL then
         cursor = edges[#edges - 1].cursor
         anchor = edges[#edges].node[id_field]
       else
